@@ -1,0 +1,5 @@
+//! connection commands.
+
+use super::CmdFn;
+
+pub const COMMANDS: &[(&str, CmdFn)] = &[];

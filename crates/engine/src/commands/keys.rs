@@ -1,0 +1,5 @@
+//! keys commands.
+
+use super::CmdFn;
+
+pub const COMMANDS: &[(&str, CmdFn)] = &[];

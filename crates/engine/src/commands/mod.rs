@@ -1,0 +1,64 @@
+//! Command implementations, one module per family, and the command table.
+//!
+//! A handler has the signature [`CmdFn`]: it gets the arguments (`args[0]` is the command
+//! name) already checked for arity by the gate, writes its reply through `ctx.out`, or returns
+//! a [`CmdError`] which the gate turns into Redis's text. A handler that returns an error must
+//! not have written anything.
+
+pub mod table;
+pub mod testkit;
+
+pub mod connection;
+pub mod keys;
+pub mod server;
+pub mod strings;
+
+use crate::db::Db;
+use crate::engine::Engine;
+use crate::error::CmdResult;
+use resp::{Proto, Reply};
+
+/// The per-client state the engine needs (the server keeps the rest of a client).
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    /// Selected database.
+    pub db: usize,
+    /// Protocol chosen with HELLO.
+    pub proto: Proto,
+    /// CLIENT ID.
+    pub id: u64,
+}
+
+/// What a handler works with.
+pub struct Ctx<'a> {
+    pub engine: &'a mut Engine,
+    pub session: &'a mut Session,
+    pub out: Reply<'a>,
+}
+
+impl Ctx<'_> {
+    /// The selected database.
+    #[inline]
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.engine.dbs[self.session.db]
+    }
+
+    /// The time this command sees.
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        self.engine.now_ms()
+    }
+}
+
+pub type CmdFn = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
+
+/// Every engine-implemented command: (lowercase name, handler). The server joins these with
+/// its own handlers and the metadata in [`table`] into the one table.
+pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
+    strings::COMMANDS
+        .iter()
+        .chain(keys::COMMANDS)
+        .chain(connection::COMMANDS)
+        .chain(server::COMMANDS)
+        .copied()
+}

@@ -1,0 +1,5 @@
+//! server commands.
+
+use super::CmdFn;
+
+pub const COMMANDS: &[(&str, CmdFn)] = &[];

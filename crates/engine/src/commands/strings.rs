@@ -1,0 +1,5 @@
+//! strings commands.
+
+use super::CmdFn;
+
+pub const COMMANDS: &[(&str, CmdFn)] = &[];

@@ -1,0 +1,81 @@
+//! In-process harness for engine tests: `h.run(&["SET", "k", "v"])` returns the raw RESP
+//! reply bytes, with a manual clock the test moves (`h.advance_ms(1500)`).
+
+use super::{CmdFn, Ctx, Session};
+use crate::clock::Clock;
+use crate::engine::{Engine, EngineConfig};
+use resp::Reply;
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+pub struct Harness {
+    pub engine: Engine,
+    pub session: Session,
+    pub time: Rc<Cell<i64>>,
+    handlers: HashMap<&'static str, CmdFn>,
+}
+
+impl Default for Harness {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Harness {
+    /// A fresh engine with default config at a fixed time (2026-01-01T00:00:00Z).
+    pub fn new() -> Harness {
+        Self::with_config(EngineConfig::default())
+    }
+
+    pub fn with_config(config: EngineConfig) -> Harness {
+        let (clock, time) = Clock::manual(1_767_225_600_000);
+        Harness {
+            engine: Engine::new(config, clock),
+            session: Session::default(),
+            time,
+            handlers: super::engine_handlers().collect(),
+        }
+    }
+
+    pub fn advance_ms(&self, ms: i64) {
+        self.time.set(self.time.get() + ms);
+    }
+
+    /// Runs one command and returns the raw reply. Checks arity from the metadata when the
+    /// command has it, as the server's gate does.
+    pub fn run_bytes(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let name = String::from_utf8_lossy(args[0]).to_ascii_lowercase();
+        let mut out = Vec::new();
+        let Some(&handler) = self.handlers.get(name.as_str()) else {
+            panic!("engine has no command {name:?}");
+        };
+        if let Some(meta) = super::table::meta(&name) {
+            if !meta.arity_ok(args.len()) {
+                let mut r = Reply::new(&mut out, self.session.proto);
+                r.error(&crate::CmdError::WrongArity(name).text());
+                return out;
+            }
+        }
+        let proto = self.session.proto;
+        let mut ctx = Ctx {
+            engine: &mut self.engine,
+            session: &mut self.session,
+            out: Reply::new(&mut out, proto),
+        };
+        if let Err(e) = handler(&mut ctx, args) {
+            assert!(
+                out.is_empty(),
+                "handler wrote a reply and then failed: {name}"
+            );
+            Reply::new(&mut out, proto).error(&e.text());
+        }
+        out
+    }
+
+    /// Runs one command given as strings; returns the raw reply as a (lossy) string.
+    pub fn run(&mut self, args: &[&str]) -> String {
+        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+        String::from_utf8_lossy(&self.run_bytes(&a)).into_owned()
+    }
+}

@@ -1,0 +1,49 @@
+//! Argument parsing shared by every command family: integers, doubles and keyword options
+//! parsed exactly as Redis parses them, so each command does not re-invent them.
+
+use crate::error::CmdError;
+
+/// Parses a signed 64-bit integer as Redis's `string2ll` (`getLongLongFromObject`).
+#[inline]
+pub fn parse_i64(s: &[u8]) -> Result<i64, CmdError> {
+    resp::num::parse_i64(s).ok_or(CmdError::NotInteger)
+}
+
+/// Parses a double as Redis's `getDoubleFromObject` (`strtod` over the whole string, no
+/// leading space, NaN rejected, "inf"/"-inf"/"+inf" accepted).
+pub fn parse_f64(s: &[u8]) -> Result<f64, CmdError> {
+    parse_f64_opt(s).ok_or(CmdError::NotFloat)
+}
+
+/// Like [`parse_f64`] but without choosing the error.
+pub fn parse_f64_opt(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s.len() > 5 * 1024 || s[0].is_ascii_whitespace() {
+        return None;
+    }
+    let st = std::str::from_utf8(s).ok()?;
+    let lower = st.to_ascii_lowercase();
+    let v = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // strtod accepts hex floats and more; Rust's parser covers the decimal forms
+            // clients send. Reject anything Rust does not parse.
+            if lower.contains("nan") || lower.contains("inf") {
+                return None;
+            }
+            st.parse::<f64>().ok()?
+        }
+    };
+    if v.is_nan() { None } else { Some(v) }
+}
+
+/// Lossy UTF-8 of at most `max` bytes, for error texts that echo client input.
+pub fn lossy_trunc(s: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
+}
+
+/// Case-insensitive ASCII keyword comparison.
+#[inline]
+pub fn eq_ic(a: &[u8], kw: &str) -> bool {
+    a.eq_ignore_ascii_case(kw.as_bytes())
+}

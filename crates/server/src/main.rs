@@ -1,0 +1,2 @@
+//! ringkv-server: placeholder until the event loop lands.
+fn main() {}
