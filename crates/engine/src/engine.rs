@@ -32,6 +32,35 @@ pub struct Stats {
     pub expired_keys: u64,
 }
 
+/// The propagation point: what a write command's effect looks like to an AOF or a replica
+/// (a later issue attaches those). By default a command that made `dirty` grow is propagated
+/// as it was sent; a command whose effect depends on time or randomness rewrites itself into
+/// a deterministic form here (SET EX → SET PXAT, INCRBYFLOAT → SET KEEPTTL, EXPIRE →
+/// PEXPIREAT), and effects that no client command caused (a lazily expired key) are added as
+/// extra commands (DEL).
+#[derive(Debug, Default)]
+pub struct Propagation {
+    /// Replaces the current command, if set.
+    pub rewritten: Option<Vec<Vec<u8>>>,
+    /// Commands to propagate (before the current one), in order.
+    pub extra: Vec<Vec<Vec<u8>>>,
+}
+
+impl Propagation {
+    pub fn rewrite(&mut self, argv: &[&[u8]]) {
+        self.rewritten = Some(argv.iter().map(|a| a.to_vec()).collect());
+    }
+
+    pub fn add(&mut self, argv: &[&[u8]]) {
+        self.extra.push(argv.iter().map(|a| a.to_vec()).collect());
+    }
+
+    pub fn clear(&mut self) {
+        self.rewritten = None;
+        self.extra.clear();
+    }
+}
+
 pub struct Engine {
     pub dbs: Vec<Db>,
     pub clock: Clock,
@@ -42,6 +71,7 @@ pub struct Engine {
     pub dirty: u64,
     /// When set, every command sees this time (EXEC and scripts run at one instant).
     pub fixed_now_ms: Option<i64>,
+    pub propagation: Propagation,
 }
 
 impl Engine {
