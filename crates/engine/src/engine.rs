@@ -84,6 +84,7 @@ impl Engine {
             stats: Stats::default(),
             dirty: 0,
             fixed_now_ms: None,
+            propagation: Propagation::default(),
         }
     }
 
