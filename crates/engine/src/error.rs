@@ -22,6 +22,11 @@ pub enum CmdError {
     OffsetOutOfRange,
     NanOrInfinity,
     SameObject,
+    /// SCAN-family cursor that is not an unsigned 64-bit number (`parseScanCursorOrReply`).
+    InvalidCursor,
+    /// An integer outside a command's range (`getRangeLongFromObjectOrReply`), e.g. the
+    /// `int` range of SELECT, MOVE and COPY's DB index.
+    ValueOutOfRange { min: i64, max: i64 },
     /// Any other fixed text, with its code (`ERR ...`).
     Static(&'static str),
     /// A formatted text, with its code. Build these with the constructors below.
@@ -45,6 +50,12 @@ impl CmdError {
             OffsetOutOfRange => "ERR offset is out of range",
             NanOrInfinity => "ERR increment would produce NaN or Infinity",
             SameObject => "ERR source and destination objects are the same",
+            InvalidCursor => "ERR invalid cursor",
+            ValueOutOfRange { min, max } => {
+                return Cow::Owned(format!(
+                    "ERR value is out of range, value must between {min} and {max}"
+                ));
+            }
             InvalidExpire(cmd) => {
                 return Cow::Owned(format!("ERR invalid expire time in '{cmd}' command"));
             }

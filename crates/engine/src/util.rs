@@ -9,6 +9,46 @@ pub fn parse_i64(s: &[u8]) -> Result<i64, CmdError> {
     resp::num::parse_i64(s).ok_or(CmdError::NotInteger)
 }
 
+/// Parses a C `int` as Redis's `getIntFromObjectOrReply`: not an integer → `NotInteger`,
+/// an integer outside `i32` → `ValueOutOfRange`.
+pub fn parse_i32(s: &[u8]) -> Result<i32, CmdError> {
+    let v = parse_i64(s)?;
+    i32::try_from(v).map_err(|_| CmdError::ValueOutOfRange {
+        min: i32::MIN as i64,
+        max: i32::MAX as i64,
+    })
+}
+
+/// Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`, which uses C's
+/// `strtoul`: an optional sign then decimal digits, a negative value wrapping modulo 2^64
+/// (`-1` is the largest cursor), the empty string reading as 0, a leading space or any
+/// trailing byte rejected, overflow rejected.
+pub fn parse_scan_cursor(s: &[u8]) -> Result<u64, CmdError> {
+    let Some(&first) = s.first() else {
+        return Ok(0);
+    };
+    let (neg, digits) = match first {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    // strtoul needs at least one digit; leading whitespace is refused by Redis itself.
+    if digits.is_empty() {
+        return Err(CmdError::InvalidCursor);
+    }
+    let mut v: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return Err(CmdError::InvalidCursor);
+        }
+        v = v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(b - b'0')))
+            .ok_or(CmdError::InvalidCursor)?;
+    }
+    Ok(if neg { v.wrapping_neg() } else { v })
+}
+
 /// Parses a double as Redis's `getDoubleFromObject` (`strtod` over the whole string, no
 /// leading space, NaN rejected, "inf"/"-inf"/"+inf" accepted).
 pub fn parse_f64(s: &[u8]) -> Result<f64, CmdError> {
