@@ -2,9 +2,10 @@
 //! that joins it with handlers. The metadata is data generated from Redis 7.0.15's own
 //! command descriptions (see scripts/), so COMMAND INFO/DOCS match Redis.
 
+use resp::Reply;
 use std::collections::HashMap;
 
-/// Static description of one command or subcommand.
+/// Static description of one command or subcommand (one generated row).
 #[derive(Debug)]
 pub struct CommandMeta {
     /// Lowercase name; subcommands are `container|sub`.
@@ -13,10 +14,109 @@ pub struct CommandMeta {
     pub arity: i32,
     /// Bitset of `flags::*`.
     pub flags: u64,
+    /// Legacy key range (COMMAND INFO's first key, last key, step).
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// Bitset of `acl::*`.
+    pub acl_categories: u64,
+    /// COMMAND DOCS fields (empty when Redis gives none).
+    pub group: &'static str,
+    pub since: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    pub doc_flags: &'static [&'static str],
+    /// Command tips (`nondeterministic_output`, `request_policy:...`).
+    pub tips: &'static [&'static str],
+    /// Redis 7 key specifications, in Redis's order (COMMAND GETKEYS walks them).
+    pub key_specs: &'static [KeySpec],
+    /// The subcommands we implement, in Redis's COMMAND INFO order.
     pub subcommands: &'static [CommandMeta],
+    /// This command's COMMAND INFO entry, exactly as Redis sends it.
+    pub info: Doc,
+    /// This command's COMMAND DOCS value (the map after the name), exactly as Redis sends it.
+    pub docs: Doc,
+}
+
+/// A key specification: where the keys start and how to find the rest.
+#[derive(Debug)]
+pub struct KeySpec {
+    /// Redis's flag names (`RO`, `access`, ...), as GETKEYSANDFLAGS reports them.
+    pub flags: &'static [&'static str],
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+#[derive(Debug)]
+pub enum BeginSearch {
+    /// The first key is at this argument index.
+    Index(i32),
+    /// The first key follows `keyword`, searched from `startfrom` (negative: from the end,
+    /// backwards).
+    Keyword {
+        keyword: &'static str,
+        startfrom: i32,
+    },
+    Unknown,
+}
+
+#[derive(Debug)]
+pub enum FindKeys {
+    /// Keys run to `lastkey` relative to the first (negative: from the end; with `limit`,
+    /// a fraction of the remaining arguments), every `keystep`.
+    Range {
+        lastkey: i32,
+        keystep: i32,
+        limit: i32,
+    },
+    /// The key count is at `keynumidx` (relative to the begin index); keys start
+    /// `firstkey` after that, every `keystep`.
+    Keynum {
+        keynumidx: i32,
+        firstkey: i32,
+        keystep: i32,
+    },
+    Unknown,
+}
+
+/// A static reply tree, written in RESP2 or RESP3 by [`Doc::write`] with Redis's
+/// downgrade rules (map → flat array, set → array, null → `$-1`).
+#[derive(Clone, Copy, Debug)]
+pub enum Doc {
+    Bulk(&'static str),
+    Status(&'static str),
+    Int(i64),
+    Null,
+    Array(&'static [Doc]),
+    Set(&'static [Doc]),
+    Map(&'static [(Doc, Doc)]),
+}
+
+impl Doc {
+    /// Writes the tree. Recursion depth is bounded by the generated data (a handful).
+    pub fn write(&self, out: &mut Reply<'_>) {
+        match *self {
+            Doc::Bulk(s) => out.bulk(s.as_bytes()),
+            Doc::Status(s) => out.simple(s.as_bytes()),
+            Doc::Int(i) => out.int(i),
+            Doc::Null => out.null(),
+            Doc::Array(items) => {
+                out.array(items.len());
+                items.iter().for_each(|d| d.write(out));
+            }
+            Doc::Set(items) => {
+                out.set(items.len());
+                items.iter().for_each(|d| d.write(out));
+            }
+            Doc::Map(pairs) => {
+                out.map(pairs.len());
+                for (k, v) in pairs {
+                    k.write(out);
+                    v.write(out);
+                }
+            }
+        }
+    }
 }
 
 /// Command flags (Redis's `CMD_*`), as a bitset.
@@ -39,12 +139,136 @@ pub mod flags {
     pub const MOVABLE_KEYS: u64 = 1 << 15;
     pub const ALLOW_BUSY: u64 = 1 << 16;
     pub const NO_MANDATORY_KEYS: u64 = 1 << 17;
+    pub const MODULE: u64 = 1 << 18;
+    pub const ASKING: u64 = 1 << 19;
+    pub const SENTINEL: u64 = 1 << 20;
+    pub const ONLY_SENTINEL: u64 = 1 << 21;
+    pub const PROTECTED: u64 = 1 << 22;
+    pub const MODULE_NO_CLUSTER: u64 = 1 << 23;
+
+    /// Redis's names for the bits, in COMMAND INFO's order.
+    pub const NAMES: &[(&str, u64)] = &[
+        ("write", WRITE),
+        ("readonly", READONLY),
+        ("denyoom", DENYOOM),
+        ("module", MODULE),
+        ("admin", ADMIN),
+        ("pubsub", PUBSUB),
+        ("noscript", NOSCRIPT),
+        ("blocking", BLOCKING),
+        ("loading", LOADING),
+        ("stale", STALE),
+        ("skip_monitor", SKIP_MONITOR),
+        ("skip_slowlog", SKIP_SLOWLOG),
+        ("asking", ASKING),
+        ("fast", FAST),
+        ("no_auth", NO_AUTH),
+        ("may_replicate", MAY_REPLICATE),
+        ("sentinel", SENTINEL),
+        ("only_sentinel", ONLY_SENTINEL),
+        ("no_mandatory_keys", NO_MANDATORY_KEYS),
+        ("protected", PROTECTED),
+        ("module_no_cluster", MODULE_NO_CLUSTER),
+        ("no_multi", NO_MULTI),
+        ("movablekeys", MOVABLE_KEYS),
+        ("allow_busy", ALLOW_BUSY),
+    ];
+}
+
+/// ACL categories (Redis's `ACL_CATEGORY_*`), as a bitset, in Redis's order.
+pub mod acl {
+    pub const KEYSPACE: u64 = 1 << 0;
+    pub const READ: u64 = 1 << 1;
+    pub const WRITE: u64 = 1 << 2;
+    pub const SET: u64 = 1 << 3;
+    pub const SORTEDSET: u64 = 1 << 4;
+    pub const LIST: u64 = 1 << 5;
+    pub const HASH: u64 = 1 << 6;
+    pub const STRING: u64 = 1 << 7;
+    pub const BITMAP: u64 = 1 << 8;
+    pub const HYPERLOGLOG: u64 = 1 << 9;
+    pub const GEO: u64 = 1 << 10;
+    pub const STREAM: u64 = 1 << 11;
+    pub const PUBSUB: u64 = 1 << 12;
+    pub const ADMIN: u64 = 1 << 13;
+    pub const FAST: u64 = 1 << 14;
+    pub const SLOW: u64 = 1 << 15;
+    pub const BLOCKING: u64 = 1 << 16;
+    pub const DANGEROUS: u64 = 1 << 17;
+    pub const CONNECTION: u64 = 1 << 18;
+    pub const TRANSACTION: u64 = 1 << 19;
+    pub const SCRIPTING: u64 = 1 << 20;
+
+    /// Category names (without `@`) and bits, in Redis's order.
+    pub const NAMES: &[(&str, u64)] = &[
+        ("keyspace", KEYSPACE),
+        ("read", READ),
+        ("write", WRITE),
+        ("set", SET),
+        ("sortedset", SORTEDSET),
+        ("list", LIST),
+        ("hash", HASH),
+        ("string", STRING),
+        ("bitmap", BITMAP),
+        ("hyperloglog", HYPERLOGLOG),
+        ("geo", GEO),
+        ("stream", STREAM),
+        ("pubsub", PUBSUB),
+        ("admin", ADMIN),
+        ("fast", FAST),
+        ("slow", SLOW),
+        ("blocking", BLOCKING),
+        ("dangerous", DANGEROUS),
+        ("connection", CONNECTION),
+        ("transaction", TRANSACTION),
+        ("scripting", SCRIPTING),
+    ];
+
+    /// The bit for a category name, ignoring ASCII case (`ACL CAT`, `COMMAND LIST FILTERBY`).
+    pub fn by_name(name: &[u8]) -> Option<u64> {
+        NAMES
+            .iter()
+            .find(|(n, _)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|&(_, b)| b)
+    }
+}
+
+/// Every top-level command we implement, in the generator's order.
+pub fn all() -> &'static [CommandMeta] {
+    super::meta_data::COMMANDS
 }
 
 /// Metadata for a command by lowercase name (`"get"`, `"object|encoding"`).
 pub fn meta(name: &str) -> Option<&'static CommandMeta> {
-    let _ = name;
-    None
+    let (top, sub) = match name.split_once('|') {
+        Some((t, s)) => (t, Some(s)),
+        None => (name, None),
+    };
+    let row = find(all(), top.as_bytes())?;
+    match sub {
+        None => Some(row),
+        Some(s) => meta_sub(row, s.as_bytes()),
+    }
+}
+
+/// A top-level command by name, ignoring ASCII case.
+pub fn meta_ci(name: &[u8]) -> Option<&'static CommandMeta> {
+    find(all(), name)
+}
+
+/// A subcommand of `container` by its bare name (`b"ENCODING"`), ignoring ASCII case.
+pub fn meta_sub(container: &'static CommandMeta, sub: &[u8]) -> Option<&'static CommandMeta> {
+    container.subcommands.iter().find(|m| {
+        let bare = &m.name.as_bytes()[container.name.len() + 1..];
+        bare.eq_ignore_ascii_case(sub)
+    })
+}
+
+/// Linear scan: the command list is small (hundreds) and hot lookups go through [`Table`];
+/// this serves COMMAND and the tests.
+fn find(rows: &'static [CommandMeta], name: &[u8]) -> Option<&'static CommandMeta> {
+    rows.iter()
+        .find(|m| m.name.as_bytes().eq_ignore_ascii_case(name))
 }
 
 impl CommandMeta {
@@ -103,5 +327,55 @@ impl<H> Table<H> {
 
     pub fn rows(&self) -> &[Row<H>] {
         &self.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_by_name_and_subcommand() {
+        let get = meta("get").expect("get");
+        assert_eq!(
+            (get.arity, get.first_key, get.last_key, get.step),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(get.flags, flags::READONLY | flags::FAST);
+        assert_eq!(get.acl_categories, acl::READ | acl::STRING | acl::FAST);
+        let enc = meta("object|encoding").expect("object|encoding");
+        assert_eq!(enc.arity, 3);
+        assert_eq!(enc.first_key, 2);
+        let object = meta_ci(b"OBJECT").expect("object");
+        assert_eq!(object.arity, -2);
+        assert!(std::ptr::eq(meta_sub(object, b"EnCoDiNg").unwrap(), enc));
+        assert!(meta_sub(object, b"nosuch").is_none());
+        assert!(meta("object|nosuch").is_none());
+        assert!(meta("nosuch").is_none());
+        let set = meta("set").unwrap();
+        assert!(set.flags & flags::WRITE != 0 && set.flags & flags::DENYOOM != 0);
+        assert_eq!(set.arity, -3);
+    }
+
+    #[test]
+    fn every_subcommand_is_named_container_pipe_sub() {
+        for top in all() {
+            assert!(!top.name.contains('|'), "{}", top.name);
+            for sub in top.subcommands {
+                assert!(
+                    sub.name.starts_with(top.name) && sub.name[top.name.len()..].starts_with('|'),
+                    "{} is not a subcommand of {}",
+                    sub.name,
+                    top.name
+                );
+                assert!(sub.subcommands.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn acl_names() {
+        assert_eq!(acl::by_name(b"Connection"), Some(acl::CONNECTION));
+        assert_eq!(acl::by_name(b"nope"), None);
     }
 }
