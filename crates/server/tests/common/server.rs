@@ -1,0 +1,358 @@
+//! Spawning servers for tests: `ringkv-server` (this package's binary) or the real
+//! `redis-server`, each on a free loopback port, in its own directory under cargo's
+//! `CARGO_TARGET_TMPDIR`, with stdout/stderr captured to a log file shown on failure.
+//!
+//! Invariants: `start` returns only once the server accepts TCP connections (polled, never a
+//! fixed sleep); a `Server` kills and reaps its process on drop, so a panicking test leaves
+//! no stray server behind; ports are picked by the kernel and a lost race for one (another
+//! process bound it first) is retried with a fresh port.
+
+use super::resp::Client;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to start accepting. Debug builds on a loaded 2-core CI box
+/// start in milliseconds; this bound only turns a hang into a readable failure.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+const START_ATTEMPTS: usize = 5;
+
+/// Which program a [`Server`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Ringkv,
+    Redis,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Ringkv => "ringkv",
+            Kind::Redis => "redis",
+        }
+    }
+}
+
+/// The `ringkv-server` binary cargo built for this test run.
+pub fn ringkv_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ringkv-server")
+}
+
+/// The redis-server program: `$RINGKV_REDIS_SERVER` or `redis-server` on `PATH`.
+pub fn redis_bin() -> String {
+    std::env::var("RINGKV_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
+}
+
+/// Whether a runnable `redis-server` exists (checked once per test binary).
+pub fn redis_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new(redis_bin())
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    })
+}
+
+/// For tests that need the real Redis: `true` if it is installed. Otherwise prints a loud
+/// SKIPPED line (straight to stderr, so cargo's output capture does not hide it) and returns
+/// `false` — or panics when `RINGKV_REQUIRE_REDIS=1`, as CI sets, so a missing Redis can
+/// never turn the differential tests into silent passes there.
+pub fn redis_or_skip(test: &str) -> bool {
+    if redis_available() {
+        return true;
+    }
+    if std::env::var("RINGKV_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
+        panic!(
+            "{test}: redis-server not found (tried `{}`) and RINGKV_REQUIRE_REDIS=1",
+            redis_bin()
+        );
+    }
+    let _ = writeln!(
+        io::stderr(),
+        "\n*** SKIPPED: redis-server not found (tried `{}`); {test} needs Redis 7.0.15 to \
+         compare against. Install redis-server or set RINGKV_REDIS_SERVER; set \
+         RINGKV_REQUIRE_REDIS=1 to make this a failure. ***\n",
+        redis_bin()
+    );
+    false
+}
+
+/// Asks the kernel for a currently free loopback port. The port is released before the
+/// server binds it, so another process may take it meanwhile; `Server::start` retries then.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("binding an ephemeral loopback port")
+}
+
+fn unique_dir(kind: Kind) -> PathBuf {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    base.join(format!("{}-{}-{}", kind.name(), std::process::id(), n))
+}
+
+/// A running server process; killed and reaped on drop.
+pub struct Server {
+    kind: Kind,
+    port: u16,
+    child: Child,
+    dir: PathBuf,
+    log: PathBuf,
+    args: Vec<String>,
+}
+
+impl Server {
+    /// `ringkv-server --port P`; panics with the server's log if it does not come up.
+    pub fn ringkv() -> Server {
+        Self::start(Kind::Ringkv, &[])
+    }
+
+    /// `ringkv-server --port P ARGS...`.
+    pub fn ringkv_with(args: &[&str]) -> Server {
+        Self::start(Kind::Ringkv, args)
+    }
+
+    /// `redis-server` without persistence; check [`redis_or_skip`] first.
+    pub fn redis() -> Server {
+        Self::start(Kind::Redis, &[])
+    }
+
+    pub fn redis_with(args: &[&str]) -> Server {
+        Self::start(Kind::Redis, args)
+    }
+
+    /// Starts a server; panics with its log and command line on failure.
+    pub fn start(kind: Kind, args: &[&str]) -> Server {
+        match Self::try_start(kind, args) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    pub fn try_start(kind: Kind, args: &[&str]) -> Result<Server, String> {
+        let dir = unique_dir(kind);
+        let mut last_err = String::new();
+        for _ in 0..START_ATTEMPTS {
+            let port = free_port();
+            match Self::spawn_once(kind, port, args, &dir) {
+                Ok(s) => return Ok(s),
+                Err((retry, e)) => {
+                    last_err = e;
+                    if !retry {
+                        break;
+                    }
+                }
+            }
+        }
+        Err(last_err)
+    }
+
+    fn command_line(kind: Kind, port: u16, args: &[&str], dir: &Path) -> (String, Vec<String>) {
+        let port = port.to_string();
+        let mut full: Vec<String> = match kind {
+            Kind::Ringkv => vec!["--port".into(), port],
+            Kind::Redis => {
+                let dir = dir.to_string_lossy().into_owned();
+                [
+                    "--port",
+                    &port,
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    &dir,
+                    "--daemonize",
+                    "no",
+                    "--logfile",
+                    "",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
+            }
+        };
+        full.extend(args.iter().map(|s| s.to_string()));
+        let prog = match kind {
+            Kind::Ringkv => ringkv_bin().to_string(),
+            Kind::Redis => redis_bin(),
+        };
+        (prog, full)
+    }
+
+    /// One launch on `port`. Err((true, _)) means "lost the port, try another".
+    fn spawn_once(
+        kind: Kind,
+        port: u16,
+        args: &[&str],
+        dir: &Path,
+    ) -> Result<Server, (bool, String)> {
+        // (Re)created per attempt: a failed attempt's guard removed it on drop.
+        fs::create_dir_all(dir).map_err(|e| (false, format!("creating {}: {e}", dir.display())))?;
+        let (prog, full) = Self::command_line(kind, port, args, dir);
+        let shown = format!("{prog} {}", full.join(" "));
+        let log = dir.join(format!("server-{port}.log"));
+        let out = File::create(&log).map_err(|e| (false, format!("{}: {e}", log.display())))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| (false, format!("{}: {e}", log.display())))?;
+        let child = Command::new(&prog)
+            .args(&full)
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .map_err(|e| (false, format!("spawning `{shown}`: {e}")))?;
+        let mut server = Server {
+            kind,
+            port,
+            child,
+            dir: dir.to_path_buf(),
+            log,
+            args: full,
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = server.exit_status() {
+                let log = server.log();
+                let lost_port = log.contains("in use");
+                return Err((
+                    lost_port,
+                    format!(
+                        "{} exited with {status} before accepting on port {port}\n\
+                         command: {shown}\n--- log ---\n{log}",
+                        kind.name()
+                    ),
+                ));
+            }
+            let addr = server.addr();
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                // If our child lost the bind race, the accept came from someone else's
+                // socket; the child then exits on its own, which we catch and retry.
+                if server.exit_status().is_none() {
+                    return Ok(server);
+                }
+                continue;
+            }
+            if Instant::now() > deadline {
+                return Err((
+                    false,
+                    format!(
+                        "{} did not accept on port {port} within {:?}\ncommand: {shown}\n\
+                         --- log ---\n{}",
+                        kind.name(),
+                        START_TIMEOUT,
+                        server.log()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's working directory (dump files, AOF, configs written by a test).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The arguments the server was started with (after the program name).
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// Everything the server printed so far.
+    pub fn log(&self) -> String {
+        fs::read(&self.log)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|e| format!("<log {} unreadable: {e}>", self.log.display()))
+    }
+
+    /// A new connection; panics (with the server's log) if it cannot connect.
+    pub fn connect(&self) -> Client {
+        match Client::connect(self.addr()) {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "connecting to {} on {}: {e}\n--- log ---\n{}",
+                self.name(),
+                self.addr(),
+                self.log()
+            ),
+        }
+    }
+
+    pub fn try_connect(&self) -> io::Result<Client> {
+        Client::connect(self.addr())
+    }
+
+    /// The exit status if the process has exited.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
+    /// Waits (polling) up to `timeout` for the process to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.exit_status() {
+                return Some(s);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Sends SIGTERM (graceful shutdown), without waiting.
+    pub fn terminate(&self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Keep the directory when asked, to inspect logs and files of a failed run.
+        if std::env::var_os("RINGKV_KEEP_TEST_DIRS").is_none() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
