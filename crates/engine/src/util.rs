@@ -87,3 +87,24 @@ pub fn lossy_trunc(s: &[u8], max: usize) -> String {
 pub fn eq_ic(a: &[u8], kw: &str) -> bool {
     a.eq_ignore_ascii_case(kw.as_bytes())
 }
+
+/// A HELP reply as Redis's `addReplyHelp`: the usage line for `cmd` (uppercased), the
+/// command's `lines`, then the HELP entry, all as status replies.
+pub fn reply_help(out: &mut resp::Reply<'_>, cmd: &[u8], lines: &[&str]) {
+    out.array(lines.len() + 3);
+    let mut head = Vec::with_capacity(cmd.len() + 56);
+    head.extend(cmd.iter().map(u8::to_ascii_uppercase));
+    head.extend_from_slice(b" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    // Status replies cannot carry CR/LF; a client-supplied name could.
+    for b in head.iter_mut() {
+        if *b == b'\r' || *b == b'\n' {
+            *b = b' ';
+        }
+    }
+    out.simple(&head);
+    for line in lines {
+        out.simple(line.as_bytes());
+    }
+    out.simple(b"HELP");
+    out.simple(b"    Prints this help.");
+}

@@ -9,6 +9,7 @@ pub mod meta_data;
 pub mod table;
 pub mod testkit;
 
+pub mod command;
 pub mod connection;
 pub mod keys;
 pub mod server;
@@ -61,5 +62,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(keys::COMMANDS)
         .chain(connection::COMMANDS)
         .chain(server::COMMANDS)
+        .chain(command::COMMANDS)
         .copied()
 }

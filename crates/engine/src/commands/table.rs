@@ -283,6 +283,256 @@ impl CommandMeta {
     }
 }
 
+/// A key found in a command's arguments: its index in `args` and its key spec's flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRef {
+    pub pos: usize,
+    pub flags: &'static [&'static str],
+}
+
+impl KeySpec {
+    fn has_flag(&self, name: &str) -> bool {
+        self.flags.contains(&name)
+    }
+}
+
+impl CommandMeta {
+    /// Whether the command takes keys at all (a key spec that is not `not_key`).
+    pub fn has_keys(&self) -> bool {
+        self.key_specs.iter().any(|s| !s.has_flag("not_key"))
+    }
+
+    /// Finds the keys in `args` (the full command, `args[0]` its name) from the key specs,
+    /// as Redis's `getKeysFromCommandWithSpecs`. Appends to `out` and returns how many were
+    /// found; 0 when the arguments do not fit the specs (Redis then reports a syntax error).
+    ///
+    /// Commands whose specs are `incomplete` or `variable_flags` fall back to a function in
+    /// [`KEY_PROCS`] as in Redis (a test checks each has one).
+    pub fn keys(&self, args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+        let start = out.len();
+        if self.has_keys() && !self.has_spec_flag("variable_flags") {
+            if self.keys_from_specs(args, out).is_ok() {
+                return out.len() - start;
+            }
+            out.truncate(start);
+        }
+        match KEY_PROCS.iter().find(|(n, _)| *n == self.name) {
+            Some((_, f)) => f(args, out),
+            None => 0,
+        }
+    }
+
+    fn has_spec_flag(&self, flag: &str) -> bool {
+        self.key_specs.iter().any(|s| s.has_flag(flag))
+    }
+
+    /// Redis's `getKeysUsingKeySpecs` without partial results. Arithmetic is `i32` with
+    /// wrapping, as Redis's `int`, so odd numkeys values behave the same.
+    fn keys_from_specs(&self, args: &[&[u8]], out: &mut Vec<KeyRef>) -> Result<(), ()> {
+        let argc = i32::try_from(args.len()).map_err(|_| ())?;
+        for spec in self.key_specs {
+            if spec.has_flag("not_key") {
+                continue;
+            }
+            let mut first: i32 = match spec.begin {
+                BeginSearch::Index(pos) => pos,
+                BeginSearch::Keyword { keyword, startfrom } => {
+                    // Redis stops one short of `end` (the last argument when searching
+                    // forwards); kept for identical results.
+                    let (begin, end) = if startfrom > 0 {
+                        (startfrom, argc - 1)
+                    } else {
+                        (argc.wrapping_add(startfrom), 1)
+                    };
+                    let mut found = 0;
+                    let mut i = begin;
+                    while i != end {
+                        if i >= argc || i < 1 {
+                            break;
+                        }
+                        if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                            found = i + 1;
+                            break;
+                        }
+                        i = if begin <= end { i + 1 } else { i - 1 };
+                    }
+                    if found == 0 {
+                        continue; // keyword absent: this spec has no keys here
+                    }
+                    found
+                }
+                BeginSearch::Unknown => return Err(()),
+            };
+            let (last, step) = match spec.find {
+                FindKeys::Range {
+                    lastkey,
+                    keystep,
+                    limit,
+                } => {
+                    let last = if lastkey >= 0 {
+                        first.wrapping_add(lastkey)
+                    } else if limit == 0 {
+                        argc.wrapping_add(lastkey)
+                    } else {
+                        first.wrapping_add((argc - first) / limit + lastkey)
+                    };
+                    (last, keystep)
+                }
+                FindKeys::Keynum {
+                    keynumidx,
+                    firstkey,
+                    keystep,
+                } => {
+                    let idx = first.wrapping_add(keynumidx);
+                    if idx >= argc || idx < 0 {
+                        return Err(());
+                    }
+                    let numkeys = resp::num::parse_i64(args[idx as usize])
+                        .filter(|&n| n >= 0)
+                        .ok_or(())?;
+                    first = first.wrapping_add(firstkey);
+                    (first.wrapping_add(numkeys as i32).wrapping_sub(1), keystep)
+                }
+                FindKeys::Unknown => return Err(()),
+            };
+            if last >= argc || last < first || first >= argc || step <= 0 {
+                return Err(());
+            }
+            let mut i = first;
+            while i <= last {
+                out.push(KeyRef {
+                    pos: i as usize,
+                    flags: spec.flags,
+                });
+                i += step;
+            }
+            if spec.has_flag("incomplete") {
+                return Err(());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Finds keys where the key specs cannot: Redis's per-command `getkeys_proc`s, needed for
+/// specs marked `incomplete` or `variable_flags`. Appends to `out`, returns the count.
+pub type KeysFn = fn(&[&[u8]], &mut Vec<KeyRef>) -> usize;
+
+pub const KEY_PROCS: &[(&str, KeysFn)] = &[("set", set_keys)];
+
+/// SET's key is always argument 1; GET among the options makes it a read too.
+fn set_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+    let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+    out.push(KeyRef {
+        pos: 1,
+        flags: if get {
+            &["RW", "access", "update"]
+        } else {
+            &["OW", "update"]
+        },
+    });
+    1
+}
+
+/// Resolves a full command line (`["OBJECT", "ENCODING", "k"]`) to its metadata as Redis's
+/// `lookupCommand`: a container with arguments resolves to its subcommand.
+pub fn lookup_argv(args: &[&[u8]]) -> Option<&'static CommandMeta> {
+    let base = meta_ci(args.first()?)?;
+    if args.len() == 1 || base.subcommands.is_empty() {
+        Some(base)
+    } else {
+        meta_sub(base, args[1])
+    }
+}
+
+/// Resolves a full name (`b"OBJECT|encoding"`) as Redis's `lookupCommandBySds`.
+pub fn lookup_full_name(name: &[u8]) -> Option<&'static CommandMeta> {
+    let mut parts = name.splitn(3, |&b| b == b'|');
+    let base = meta_ci(parts.next()?)?;
+    match (parts.next(), parts.next()) {
+        (None, _) => Some(base),
+        (Some(sub), None) => meta_sub(base, sub),
+        (Some(_), Some(_)) => None,
+    }
+}
+
+/// docs/COMMANDS.md, generated from the metadata (a test keeps the checked-in file current).
+pub fn commands_markdown() -> String {
+    use std::fmt::Write as _;
+    let mut groups: Vec<&str> = Vec::new();
+    for m in all() {
+        if !groups.contains(&m.group) {
+            groups.push(m.group);
+        }
+    }
+    let total: usize = all().iter().map(|m| 1 + m.subcommands.len()).sum();
+    let mut md = String::new();
+    md.push_str("# Commands\n\n");
+    md.push_str(
+        "<!-- @generated from crates/engine/src/commands/meta_data.rs by \
+         `UPDATE_DOCS=1 cargo test -p engine commands_md` — do not edit -->\n\n",
+    );
+    let _ = writeln!(
+        md,
+        "ringkv implements {} commands ({total} counting subcommands), with the metadata of \
+         Redis 7.0.15: `COMMAND INFO` and `COMMAND DOCS` return the same replies as Redis. To \
+         add a command, list it in `scripts/gen_commands.py` and rerun the script.\n",
+        all().len()
+    );
+    md.push_str(
+        "Arity: `N` means exactly N arguments counting the command name; `-N` at least N. \
+         Keys: first, last and step of the key arguments (a negative last counts from the \
+         end; `-` when the command takes no keys).\n",
+    );
+    for group in groups {
+        let _ = writeln!(
+            md,
+            "\n## {}\n",
+            if group.is_empty() { "other" } else { group }
+        );
+        md.push_str("| Command | Arity | Keys | Flags | ACL categories | Since | Summary |\n");
+        md.push_str("|---|---|---|---|---|---|---|\n");
+        for m in all().iter().filter(|m| m.group == group) {
+            for row in std::iter::once(m).chain(m.subcommands) {
+                let _ = writeln!(
+                    md,
+                    "| `{}` | {} | {} | {} | {} | {} | {}{} |",
+                    row.name.replace('|', " ").to_ascii_uppercase(),
+                    row.arity,
+                    if row.first_key == 0 {
+                        "-".to_owned()
+                    } else {
+                        format!("{}, {}, {}", row.first_key, row.last_key, row.step)
+                    },
+                    bit_names(row.flags, flags::NAMES),
+                    bit_names(row.acl_categories, acl::NAMES),
+                    row.since,
+                    row.summary.replace('|', "\\|"),
+                    if row.doc_flags.contains(&"deprecated") {
+                        " *(deprecated)*"
+                    } else {
+                        ""
+                    },
+                );
+            }
+        }
+    }
+    md
+}
+
+fn bit_names(bits: u64, names: &[(&str, u64)]) -> String {
+    let v: Vec<&str> = names
+        .iter()
+        .filter(|(_, b)| bits & b != 0)
+        .map(|&(n, _)| n)
+        .collect();
+    if v.is_empty() {
+        "-".to_owned()
+    } else {
+        v.join(", ")
+    }
+}
+
 /// A row: metadata plus a handler of the owner's choosing (the engine's test harness uses
 /// [`super::CmdFn`]; the server an enum of engine and server handlers).
 pub struct Row<H> {
@@ -371,6 +621,153 @@ mod tests {
                 assert!(sub.subcommands.is_empty());
             }
         }
+    }
+
+    /// Keeps docs/COMMANDS.md in step with the table.
+    #[test]
+    fn commands_md_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/COMMANDS.md");
+        let want = commands_markdown();
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            std::fs::write(path, &want).expect("write docs/COMMANDS.md");
+            return;
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/COMMANDS.md is out of date with the command table; regenerate it with\n    \
+             UPDATE_DOCS=1 cargo test -p engine commands_md"
+        );
+    }
+
+    #[test]
+    fn commands_needing_a_key_proc_have_one() {
+        for m in all()
+            .iter()
+            .flat_map(|m| std::iter::once(m).chain(m.subcommands))
+        {
+            let needs = m.has_spec_flag("incomplete") || m.has_spec_flag("variable_flags");
+            let has = KEY_PROCS.iter().any(|(n, _)| *n == m.name);
+            assert_eq!(
+                needs, has,
+                "{}: key specs marked incomplete/variable_flags need an entry in KEY_PROCS \
+                 (Redis's getkeys_proc for it), and only those",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn keys_from_specs() {
+        fn keys(args: &[&str]) -> Vec<(usize, &'static [&'static str])> {
+            let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+            let mut out = Vec::new();
+            let n = lookup_argv(&a).unwrap().keys(&a, &mut out);
+            assert_eq!(n, out.len());
+            out.into_iter().map(|k| (k.pos, k.flags)).collect()
+        }
+        assert_eq!(keys(&["set", "k", "v"]), [(1, &["OW", "update"][..])]);
+        assert_eq!(
+            keys(&["SET", "k", "v", "Get"]),
+            [(1, &["RW", "access", "update"][..])]
+        );
+        assert_eq!(keys(&["mset", "a", "1", "b", "2"]).len(), 2);
+        assert_eq!(
+            keys(&["mget", "a", "b", "c"])
+                .iter()
+                .map(|k| k.0)
+                .collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert_eq!(
+            keys(&["copy", "a", "b", "db", "1"])
+                .iter()
+                .map(|k| k.0)
+                .collect::<Vec<_>>(),
+            [1, 2]
+        );
+        assert_eq!(
+            keys(&["object", "freq", "k"])
+                .iter()
+                .map(|k| k.0)
+                .collect::<Vec<_>>(),
+            [2]
+        );
+        assert!(keys(&["ping"]).is_empty());
+    }
+
+    #[test]
+    fn keyword_and_keynum_specs_follow_redis() {
+        // Shapes used by commands still to come (ZUNIONSTORE, XREAD-like keywords).
+        static KEYNUM: CommandMeta = CommandMeta {
+            name: "t",
+            arity: -3,
+            flags: 0,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            acl_categories: 0,
+            group: "",
+            since: "",
+            summary: "",
+            complexity: "",
+            doc_flags: &[],
+            tips: &[],
+            key_specs: &[
+                KeySpec {
+                    flags: &["OW"],
+                    begin: BeginSearch::Index(1),
+                    find: FindKeys::Range {
+                        lastkey: 0,
+                        keystep: 1,
+                        limit: 0,
+                    },
+                },
+                KeySpec {
+                    flags: &["RO"],
+                    begin: BeginSearch::Index(2),
+                    find: FindKeys::Keynum {
+                        keynumidx: 0,
+                        firstkey: 1,
+                        keystep: 1,
+                    },
+                },
+                KeySpec {
+                    flags: &["RO"],
+                    begin: BeginSearch::Keyword {
+                        keyword: "STREAMS",
+                        startfrom: 1,
+                    },
+                    find: FindKeys::Range {
+                        lastkey: -1,
+                        keystep: 1,
+                        limit: 2,
+                    },
+                },
+            ],
+            subcommands: &[],
+            info: Doc::Null,
+            docs: Doc::Null,
+        };
+        let pos = |args: &[&str]| {
+            let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
+            let mut out = Vec::new();
+            KEYNUM.keys(&a, &mut out);
+            out.iter().map(|k| k.pos).collect::<Vec<_>>()
+        };
+        assert_eq!(pos(&["t", "d", "2", "a", "b"]), [1, 3, 4]);
+        assert_eq!(
+            pos(&["t", "d", "3", "a", "b"]),
+            [] as [usize; 0],
+            "numkeys past the end"
+        );
+        assert_eq!(pos(&["t", "d", "-1", "a"]), [] as [usize; 0]);
+        assert_eq!(pos(&["t", "d", "x", "a"]), [] as [usize; 0]);
+        assert_eq!(pos(&["t", "d", "0", "a"]), [] as [usize; 0], "last < first");
+        assert_eq!(
+            pos(&["t", "d", "1", "a", "streams", "s1", "s2", "0", "0"]),
+            [1, 3, 5, 6]
+        );
     }
 
     #[test]
