@@ -1,0 +1,1 @@
+//! INFO text in Redis 7.0.15's layout (being written).
