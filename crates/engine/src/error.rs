@@ -26,7 +26,10 @@ pub enum CmdError {
     InvalidCursor,
     /// An integer outside a command's range (`getRangeLongFromObjectOrReply`), e.g. the
     /// `int` range of SELECT, MOVE and COPY's DB index.
-    ValueOutOfRange { min: i64, max: i64 },
+    ValueOutOfRange {
+        min: i64,
+        max: i64,
+    },
     /// Any other fixed text, with its code (`ERR ...`).
     Static(&'static str),
     /// A formatted text, with its code. Build these with the constructors below.
