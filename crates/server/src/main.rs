@@ -1,2 +1,166 @@
-//! ringkv-server: placeholder until the event loop lands.
-fn main() {}
+//! ringkv-server: a Redis 7.0-compatible server on one io_uring event loop.
+//!
+//! Command line as redis-server's: `ringkv-server [/path/to/redis.conf] [--directive value
+//! ...]`, plus `--help` and `--version`. Startup: parse the configuration, set up logging,
+//! raise the open-files limit for `maxclients`, bind the listeners, build the engine and the
+//! command table, then hand everything to the loop, which owns it until exit.
+
+mod alloc;
+mod client_cmds;
+mod config;
+mod conn;
+mod event_loop;
+mod gate;
+mod info;
+mod server;
+
+use clap::Parser;
+use std::ffi::OsString;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting = alloc::Counting;
+
+/// The flags clap knows; everything else is passed through to the config loader verbatim,
+/// so any redis.conf directive works as `--name value`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "ringkv-server",
+    version,
+    about = "A Redis 7.0-compatible in-memory store on one io_uring event loop",
+    override_usage = "ringkv-server [/path/to/redis.conf] [options] [-]\n       ringkv-server --port 7777\n       ringkv-server /etc/redis/6379.conf --loglevel verbose"
+)]
+struct Cli {
+    /// Optional config file, then any redis.conf directive as `--name value ...`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CONFIG_AND_OPTIONS"
+    )]
+    rest: Vec<OsString>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let cfg = match config::from_args(&cli.rest) {
+        Ok(config::CliAction::Run(cfg)) => *cfg,
+        Ok(config::CliAction::Version) => {
+            println!(
+                "ringkv-server v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                config::REDIS_VERSION
+            );
+            return;
+        }
+        Ok(config::CliAction::Help) => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            return;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    init_logging(&cfg);
+    log::warn!(
+        "ringkv {} (Redis {} compatible), pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        config::REDIS_VERSION,
+        std::process::id()
+    );
+    if let Some(f) = &cfg.config_file {
+        log::warn!("Configuration loaded from {}", f.display());
+    } else {
+        log::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use ringkv-server /path/to/redis.conf"
+        );
+    }
+    adjust_open_files_limit(cfg.maxclients as u64);
+    let listeners = match event_loop::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
+        Ok(l) => l,
+        Err(msg) => {
+            log::warn!("Warning: {msg}");
+            log::error!("Failed listening on port {} (tcp), aborting.", cfg.port);
+            std::process::exit(1);
+        }
+    };
+    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    let mut server = server::Server::new(cfg, engine);
+    server.bound = listeners.iter().map(|l| l.addr.clone()).collect();
+    let addrs = server.bound.join(" ");
+    let mut ev = match event_loop::EventLoop::new(server, listeners) {
+        Ok(ev) => ev,
+        Err(event_loop::StartError::NoUring(e)) => {
+            eprintln!(
+                "ringkv-server: io_uring is unavailable: {e} (errno {}). ringkv needs io_uring \
+                 (Linux 5.19+). Check `sysctl kernel.io_uring_disabled` (must be 0, or 1 with \
+                 this user in kernel.io_uring_group) and any seccomp profile (containers often \
+                 block io_uring_setup).",
+                e.raw_os_error().unwrap_or(0)
+            );
+            std::process::exit(1);
+        }
+        Err(event_loop::StartError::Io(msg)) => {
+            eprintln!("ringkv-server: {msg}");
+            std::process::exit(1);
+        }
+    };
+    log::warn!("Server initialized, listening on {addrs}");
+    log::warn!("Ready to accept connections tcp");
+    let code = ev.run();
+    std::process::exit(code);
+}
+
+/// env_logger at the configured `loglevel` unless RUST_LOG overrides it.
+fn init_logging(cfg: &config::Config) {
+    use config::LogLevel;
+    let level = match cfg.loglevel {
+        LogLevel::Debug => "debug",
+        LogLevel::Verbose => "debug",
+        LogLevel::Notice => "info",
+        LogLevel::Warning => "warn",
+    };
+    let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    b.format_timestamp_millis();
+    if !cfg.logfile.is_empty() {
+        let path = String::from_utf8_lossy(&cfg.logfile).into_owned();
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
+            Ok(f) => {
+                b.target(env_logger::Target::Pipe(Box::new(f)));
+            }
+            Err(e) => {
+                eprintln!("Can't open the log file: {}", config::strerror(&e));
+                std::process::exit(1);
+            }
+        }
+    }
+    let _ = b.try_init();
+}
+
+/// Raises RLIMIT_NOFILE to fit `maxclients` plus Redis's 32 reserved descriptors, as
+/// Redis's adjustOpenFilesLimit (logging if it cannot).
+fn adjust_open_files_limit(maxclients: u64) {
+    let want = maxclients + 32;
+    // SAFETY: getrlimit/setrlimit on a local struct.
+    unsafe {
+        let mut lim: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
+            return;
+        }
+        let target = want.min(lim.rlim_max);
+        let new = libc::rlimit {
+            rlim_cur: target,
+            rlim_max: lim.rlim_max,
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &new) != 0 || target < want {
+            log::warn!(
+                "You requested maxclients of {maxclients} requiring at least {want} max file descriptors; the limit is {}",
+                lim.rlim_max
+            );
+        }
+    }
+}

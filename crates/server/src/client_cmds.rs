@@ -1,0 +1,619 @@
+//! Server-side commands: those that need the client list, the connection or the process
+//! rather than only the keyspace — CLIENT, HELLO, AUTH, QUIT, RESET, SHUTDOWN (INFO and
+//! CONFIG join once the config module lands).
+//!
+//! Each handler writes its reply into the calling client's output (through
+//! [`gate::reply`]) or returns a `CmdError`, writing nothing, as every handler does. Texts
+//! are Redis 7.0.15's (`networking.c`, `server.c`, `acl.c`).
+
+use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
+use crate::gate::{SrvFn, reply};
+use crate::server::{Server, Shutdown};
+use engine::util::eq_ic;
+use engine::{CmdError, CmdResult};
+use resp::Proto;
+
+/// Server handlers by lowercase command name; the gate joins them with the metadata.
+pub const COMMANDS: &[(&str, SrvFn)] = &[
+    ("client", client),
+    ("hello", hello),
+    ("auth", auth),
+    ("quit", quit),
+    ("reset", reset),
+    ("shutdown", shutdown),
+];
+
+const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/// Redis's client types (`getClientTypeByName`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    Normal,
+    Replica,
+    PubSub,
+    Master,
+}
+
+fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
+    if eq_ic(name, "normal") {
+        Some(ClientType::Normal)
+    } else if eq_ic(name, "slave") || eq_ic(name, "replica") {
+        Some(ClientType::Replica)
+    } else if eq_ic(name, "pubsub") {
+        Some(ClientType::PubSub)
+    } else if eq_ic(name, "master") {
+        Some(ClientType::Master)
+    } else {
+        None
+    }
+}
+
+fn client_type(_c: &Conn) -> ClientType {
+    // Pub/sub and replication are later issues: every client is normal for now.
+    ClientType::Normal
+}
+
+fn unknown_type(name: &[u8]) -> CmdError {
+    CmdError::Owned(format!(
+        "ERR Unknown client type '{}'",
+        String::from_utf8_lossy(name)
+    ))
+}
+
+/// `addReplyHelp`: a status line per entry after a title.
+fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
+    let mut r = reply(server, key);
+    r.array(lines.len() + 2);
+    r.simple(title.as_bytes());
+    for l in lines {
+        r.simple(l.as_bytes());
+    }
+    r.simple(b"HELP");
+    r.simple(b"    Prints this help.");
+}
+
+const CLIENT_HELP: &[&str] = &[
+    "CACHING (YES|NO)",
+    "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+    "GETREDIR",
+    "    Return the client ID we are redirecting to when tracking is enabled.",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Control server assisted client side caching.",
+    "TRACKINGINFO",
+    "    Report tracking status for the current connection.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+];
+
+/// CLIENT <subcommand>. The gate has checked the subcommand exists and its arity.
+fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let sub = args[1];
+    if eq_ic(sub, "id") {
+        let id = server.clients[key].id() as i64;
+        reply(server, key).int(id);
+    } else if eq_ic(sub, "getname") {
+        let c = &mut server.clients[key];
+        let mut r = resp::Reply::new(&mut c.pending, c.session.proto);
+        match &c.name {
+            Some(n) => r.bulk(n),
+            None => r.null(),
+        }
+    } else if eq_ic(sub, "setname") {
+        set_name(&mut server.clients[key], args[2])?;
+        reply(server, key).ok();
+    } else if eq_ic(sub, "info") {
+        let mut s = String::new();
+        client_info_line(server, key, key, args, &mut s);
+        s.push('\n');
+        reply(server, key).verbatim(b"txt", s.as_bytes());
+    } else if eq_ic(sub, "list") {
+        client_list(server, key, args)?;
+    } else if eq_ic(sub, "kill") {
+        client_kill(server, key, args)?;
+    } else if eq_ic(sub, "reply") {
+        let mode = if eq_ic(args[2], "on") {
+            ReplyMode::On
+        } else if eq_ic(args[2], "off") {
+            ReplyMode::Off
+        } else if eq_ic(args[2], "skip") {
+            ReplyMode::Skip
+        } else {
+            return Err(CmdError::Syntax);
+        };
+        let c = &mut server.clients[key];
+        // SKIP while OFF keeps OFF, as Redis (SKIP_NEXT is ignored under REPLY_OFF).
+        if !(mode == ReplyMode::Skip && c.reply_mode == ReplyMode::Off) {
+            c.reply_mode = mode;
+        }
+        if mode == ReplyMode::On {
+            reply(server, key).ok();
+        }
+    } else if eq_ic(sub, "no-evict") {
+        let on = if eq_ic(args[2], "on") {
+            true
+        } else if eq_ic(args[2], "off") {
+            false
+        } else {
+            return Err(CmdError::Syntax);
+        };
+        server.clients[key].no_evict = on;
+        reply(server, key).ok();
+    } else if eq_ic(sub, "getredir") {
+        // No tracking yet: -1 means "not redirecting".
+        reply(server, key).int(-1);
+    } else if eq_ic(sub, "help") {
+        reply_help(
+            server,
+            key,
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            CLIENT_HELP,
+        );
+    } else if eq_ic(sub, "unblock") {
+        // Validated as Redis does; with no blocking commands yet nobody is ever blocked.
+        engine::util::parse_i64(args[2])?;
+        if args.len() == 4 && !eq_ic(args[3], "timeout") && !eq_ic(args[3], "error") {
+            return Err(CmdError::Static(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ));
+        }
+        reply(server, key).int(0);
+    } else if eq_ic(sub, "trackinginfo") {
+        let mut r = reply(server, key);
+        r.map(3);
+        r.bulk(b"flags");
+        r.set(1);
+        r.bulk(b"off");
+        r.bulk(b"redirect");
+        r.int(-1);
+        r.bulk(b"prefixes");
+        r.array(0);
+    } else if eq_ic(sub, "caching") {
+        return Err(CmdError::Static(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    } else {
+        // PAUSE, UNPAUSE, TRACKING: later issues.
+        return Err(CmdError::Owned(format!(
+            "ERR CLIENT {} is not implemented yet",
+            String::from_utf8_lossy(sub).to_ascii_uppercase()
+        )));
+    }
+    Ok(())
+}
+
+/// `clientSetName`: an empty name clears it; bytes outside `!`..`~` are refused.
+fn set_name(c: &mut Conn, name: &[u8]) -> CmdResult {
+    if name.is_empty() {
+        c.name = None;
+        return Ok(());
+    }
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return Err(CmdError::Static(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    c.name = Some(name.into());
+    Ok(())
+}
+
+/// Appends the CLIENT LIST line of client `who` (without the newline). `caller` is the
+/// client running the command; its current request counts in `qbuf`/`argv-mem` as in
+/// Redis, where the request is still in the query buffer while it executes.
+fn client_info_line(
+    server: &mut Server,
+    who: usize,
+    caller: usize,
+    args: &[&[u8]],
+    out: &mut String,
+) {
+    use std::fmt::Write;
+    let now = server.now_ms();
+    let listener_addr = server.tcp_port;
+    let c = &mut server.clients[who];
+    let addr = fmt_addr(c.peer_addr());
+    let laddr = match c.local_addr() {
+        Some(a) => fmt_addr(Some(a)),
+        None => format!("?:{listener_addr}"),
+    };
+    let is_caller = who == caller;
+    let (qbuf, argv_mem) = if is_caller {
+        (
+            c.rbuf.len() + c.qbuf_current,
+            args.iter().map(|a| a.len()).sum::<usize>(),
+        )
+    } else {
+        (c.rbuf.len(), 0)
+    };
+    let rbs = c.rbuf.capacity().max(16 * 1024);
+    let qbuf_free = rbs.saturating_sub(qbuf);
+    let obl = c.pending.len();
+    let omem = c.sending.capacity();
+    let tot_mem = std::mem::size_of::<Conn>()
+        + c.rbuf.capacity()
+        + c.pending.capacity()
+        + c.sending.capacity()
+        + argv_mem;
+    let mut flags = String::new();
+    if c.state == ConnState::CloseAfterReply {
+        flags.push('c');
+    }
+    if c.no_evict {
+        flags.push('e');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let events = if c.output_len() > 0 { "rw" } else { "r" };
+    let name = c
+        .name
+        .as_deref()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .unwrap_or_default();
+    let resp = match c.session.proto {
+        Proto::Resp2 => 2,
+        Proto::Resp3 => 3,
+    };
+    let _ = write!(
+        out,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+        c.id(),
+        addr,
+        laddr,
+        c.fd,
+        name,
+        (now - c.ctime_ms).max(0) / 1000,
+        (now - c.last_interaction_ms).max(0) / 1000,
+        flags,
+        c.session.db,
+        qbuf,
+        qbuf_free,
+        argv_mem,
+        rbs,
+        c.rbuf_peak.max(qbuf),
+        obl,
+        omem,
+        tot_mem,
+        events,
+        c.last_cmd,
+        resp
+    );
+}
+
+/// CLIENT LIST [TYPE type | ID id ...]
+fn client_list(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let mut ty = None;
+    let mut ids: Option<Vec<i64>> = None;
+    if args.len() == 4 && eq_ic(args[2], "type") {
+        ty = Some(client_type_by_name(args[3]).ok_or_else(|| unknown_type(args[3]))?);
+    } else if args.len() > 3 && eq_ic(args[2], "id") {
+        let mut v = Vec::with_capacity(args.len() - 3);
+        for a in &args[3..] {
+            v.push(resp::num::parse_i64(a).ok_or(CmdError::Static("ERR Invalid client ID"))?);
+        }
+        ids = Some(v);
+    } else if args.len() != 2 {
+        return Err(CmdError::Syntax);
+    }
+    let mut out = String::new();
+    let keys: Vec<usize> = match &ids {
+        // In the order the ids were given, as Redis (lookupClientByID per argument).
+        Some(ids) => ids
+            .iter()
+            .filter_map(|&id| {
+                server
+                    .clients
+                    .iter()
+                    .find(|(_, c)| c.id() as i64 == id && !c.is_closing())
+                    .map(|(k, _)| k)
+            })
+            .collect(),
+        None => {
+            let mut ks: Vec<(u64, usize)> = server
+                .clients
+                .iter()
+                .filter(|(_, c)| !c.is_closing() && ty.is_none_or(|t| client_type(c) == t))
+                .map(|(k, c)| (c.id(), k))
+                .collect();
+            // Redis lists clients in connection order.
+            ks.sort_unstable();
+            ks.into_iter().map(|(_, k)| k).collect()
+        }
+    };
+    for k in keys {
+        client_info_line(server, k, key, args, &mut out);
+        out.push('\n');
+    }
+    reply(server, key).verbatim(b"txt", out.as_bytes());
+    Ok(())
+}
+
+/// CLIENT KILL addr:port | CLIENT KILL <filter> <value> ...
+fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let mut addr: Option<&[u8]> = None;
+    let mut laddr: Option<&[u8]> = None;
+    let mut ty = None;
+    let mut id: Option<u64> = None;
+    let mut skipme = true;
+    let old_form = args.len() == 3;
+    if old_form {
+        addr = Some(args[2]);
+        skipme = false; // the old form may kill the caller
+    } else {
+        let mut i = 2;
+        while i < args.len() {
+            let opt = args[i];
+            let Some(&val) = args.get(i + 1) else {
+                return Err(CmdError::Syntax);
+            };
+            if eq_ic(opt, "id") {
+                match resp::num::parse_i64(val) {
+                    Some(v) if v >= 1 => id = Some(v as u64),
+                    _ => return Err(CmdError::Static("ERR client-id should be greater than 0")),
+                }
+            } else if eq_ic(opt, "type") {
+                ty = Some(client_type_by_name(val).ok_or_else(|| unknown_type(val))?);
+            } else if eq_ic(opt, "addr") {
+                addr = Some(val);
+            } else if eq_ic(opt, "laddr") {
+                laddr = Some(val);
+            } else if eq_ic(opt, "user") {
+                // Only the default user exists until ACLs land.
+                if val != b"default" {
+                    return Err(CmdError::Owned(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(val)
+                    )));
+                }
+            } else if eq_ic(opt, "skipme") {
+                if eq_ic(val, "yes") {
+                    skipme = true;
+                } else if eq_ic(val, "no") {
+                    skipme = false;
+                } else {
+                    return Err(CmdError::Syntax);
+                }
+            } else {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        }
+    }
+    let keys: Vec<usize> = server
+        .clients
+        .iter()
+        .filter(|(_, c)| !c.is_closing())
+        .map(|(k, _)| k)
+        .collect();
+    let mut killed = 0i64;
+    let mut close_me = false;
+    for k in keys {
+        let c = &mut server.clients[k];
+        if let Some(a) = addr {
+            if fmt_addr(c.peer_addr()).as_bytes() != a {
+                continue;
+            }
+        }
+        if let Some(a) = laddr {
+            if fmt_addr(c.local_addr()).as_bytes() != a {
+                continue;
+            }
+        }
+        if ty.is_some_and(|t| client_type(c) != t) {
+            continue;
+        }
+        if id.is_some_and(|id| c.id() != id) {
+            continue;
+        }
+        if k == key {
+            if skipme {
+                continue;
+            }
+            close_me = true;
+        } else {
+            server.close_client(k);
+        }
+        killed += 1;
+    }
+    if old_form {
+        if killed == 0 {
+            return Err(CmdError::Static("ERR No such client"));
+        }
+        reply(server, key).ok();
+    } else {
+        reply(server, key).int(killed);
+    }
+    if close_me {
+        // After the reply is queued, like CLIENT_CLOSE_AFTER_REPLY.
+        server.clients[key].state = ConnState::CloseAfterReply;
+    }
+    Ok(())
+}
+
+/// Checks AUTH credentials. Until ACLs and `requirepass` land, the only user is `default`
+/// with `nopass`: any password authenticates it, any other user name fails.
+fn authenticate(user: &[u8], _pass: &[u8]) -> bool {
+    user == b"default"
+}
+
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let mut ver = 0i64;
+    let mut next = 1;
+    if args.len() >= 2 {
+        ver = resp::num::parse_i64(args[1]).ok_or(CmdError::Static(
+            "ERR Protocol version is not an integer or out of range",
+        ))?;
+        next = 2;
+        if !(2..=3).contains(&ver) {
+            return Err(CmdError::Static("NOPROTO unsupported protocol version"));
+        }
+    }
+    let mut creds = None;
+    let mut name = None;
+    let mut j = next;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if eq_ic(args[j], "auth") && more >= 2 {
+            creds = Some((args[j + 1], args[j + 2]));
+            j += 3;
+        } else if eq_ic(args[j], "setname") && more >= 1 {
+            name = Some(args[j + 1]);
+            j += 2;
+        } else {
+            return Err(CmdError::Owned(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(args[j])
+            )));
+        }
+    }
+    if let Some((u, p)) = creds {
+        if !authenticate(u, p) {
+            return Err(CmdError::Static(WRONGPASS));
+        }
+    }
+    let c = &mut server.clients[key];
+    if let Some(n) = name {
+        set_name(c, n)?;
+    }
+    match ver {
+        2 => c.session.proto = Proto::Resp2,
+        3 => c.session.proto = Proto::Resp3,
+        _ => {}
+    }
+    let proto = match c.session.proto {
+        Proto::Resp2 => 2,
+        Proto::Resp3 => 3,
+    };
+    let id = c.id() as i64;
+    let mut r = reply(server, key);
+    r.map(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(b"7.0.15");
+    r.bulk(b"proto");
+    r.int(proto);
+    r.bulk(b"id");
+    r.int(id);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array(0);
+    Ok(())
+}
+
+/// AUTH [username] password
+fn auth(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
+    if args.len() == 2 {
+        // No password is configured for the default user (requirepass arrives with ACLs).
+        return Err(CmdError::Static(
+            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+        ));
+    }
+    if !authenticate(args[1], args[2]) {
+        return Err(CmdError::Static(WRONGPASS));
+    }
+    reply(server, key).ok();
+    Ok(())
+}
+
+/// QUIT: +OK, then close once the reply is out; later requests are not read.
+fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
+    reply(server, key).ok();
+    server.clients[key].state = ConnState::CloseAfterReply;
+    Ok(())
+}
+
+/// RESET: back to a fresh connection's state (db 0, RESP2, no name, replies on, ...).
+fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
+    let c = &mut server.clients[key];
+    c.session.db = 0;
+    c.session.proto = Proto::Resp2;
+    c.name = None;
+    c.reply_mode = ReplyMode::On;
+    c.no_evict = false;
+    reply(server, key).simple(b"RESET");
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+///
+/// No persistence exists yet, so there is never anything to save: a plain SHUTDOWN (or
+/// NOSAVE/NOW/FORCE) exits at once. An explicit SAVE without FORCE is refused, because
+/// Redis would write an RDB there and we cannot.
+fn shutdown(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let (mut nosave, mut save, mut force, mut abort, mut any) = (false, false, false, false, false);
+    for a in &args[1..] {
+        if eq_ic(a, "nosave") {
+            nosave = true;
+        } else if eq_ic(a, "save") {
+            save = true;
+        } else if eq_ic(a, "now") {
+        } else if eq_ic(a, "force") {
+            force = true;
+        } else if eq_ic(a, "abort") {
+            abort = true;
+            continue;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        any = true;
+    }
+    if (abort && any) || (nosave && save) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        // Shutdown is immediate here, so one is never in progress.
+        return Err(CmdError::Static("ERR No shutdown in progress."));
+    }
+    if save && !force {
+        log::warn!("SHUTDOWN SAVE refused: persistence (RDB) is not implemented yet");
+        return Err(CmdError::Static(
+            "ERR Errors trying to SHUTDOWN. Check logs. (SAVE: persistence is not implemented yet)",
+        ));
+    }
+    log::warn!("User requested shutdown...");
+    let _ = key;
+    server.shutdown = Shutdown::Exit;
+    Ok(())
+}

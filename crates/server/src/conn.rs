@@ -1,0 +1,206 @@
+//! One client connection: its socket, buffers, session and the bookkeeping of the ring
+//! operations in flight on it.
+//!
+//! Invariants:
+//! - `rbuf` holds only bytes of a command not yet complete (the zero-copy path parses whole
+//!   commands straight out of the kernel's provided buffer and copies just the tail here).
+//! - Replies are appended to `pending`. `sending` is the buffer handed to the one send in
+//!   flight (`send_inflight`); it is never touched until that send completes, then it is
+//!   cleared and swapped with `pending` for the next send. So a reply buffer is never
+//!   reallocated under the kernel.
+//! - `ops` counts ring operations that still reference this connection (recv, send,
+//!   cancel). A closing connection keeps its slab slot until `ops` reaches zero.
+//! - Once `state` is not `Open`, no more input is processed.
+
+use engine::Session;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    Open,
+    /// Redis's CLIENT_CLOSE_AFTER_REPLY: flush what is pending, then close; read no more.
+    CloseAfterReply,
+    /// Being torn down: the socket is shut, operations are being cancelled/reaped.
+    Closing,
+}
+
+/// CLIENT REPLY mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Internal: the command being executed is the one to skip.
+    SkipThis,
+}
+
+pub struct Conn {
+    pub fd: RawFd,
+    /// Generation tag placed in ring user_data (24 bits used).
+    pub generation: u32,
+    /// Index of the listener that accepted it (for `laddr`).
+    pub listener: usize,
+    pub session: Session,
+    pub state: ConnState,
+    /// Partial command bytes (see module doc).
+    pub rbuf: Vec<u8>,
+    /// Replies produced since the last send was submitted.
+    pub pending: Vec<u8>,
+    /// The buffer of the send in flight.
+    pub sending: Vec<u8>,
+    /// Bytes of `sending` already written.
+    pub send_off: usize,
+    pub send_inflight: bool,
+    /// A (multishot or single) recv is armed on the ring.
+    pub recv_armed: bool,
+    /// Ring operations referencing this connection.
+    pub ops: u32,
+    /// Queued on the loop's flush list this iteration.
+    pub in_flush: bool,
+    /// CLIENT SETNAME
+    pub name: Option<Box<[u8]>>,
+    pub ctime_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Full name of the last command executed (CLIENT LIST `cmd=`).
+    pub last_cmd: &'static str,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    /// Bytes of the current read batch not yet consumed when the running command started
+    /// (CLIENT LIST `qbuf` for the calling client, which Redis still holds in its buffer).
+    pub qbuf_current: usize,
+    /// Argument bytes of the running command (CLIENT LIST `argv-mem`).
+    pub argv_mem: usize,
+    /// Largest read buffer used (CLIENT LIST `rbp`).
+    pub rbuf_peak: usize,
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+}
+
+impl Conn {
+    pub fn new(fd: RawFd, generation: u32, listener: usize, id: u64, now_ms: i64) -> Conn {
+        Conn {
+            fd,
+            generation,
+            listener,
+            session: Session {
+                id,
+                ..Session::default()
+            },
+            state: ConnState::Open,
+            rbuf: Vec::new(),
+            pending: Vec::new(),
+            sending: Vec::new(),
+            send_off: 0,
+            send_inflight: false,
+            recv_armed: false,
+            ops: 0,
+            in_flush: false,
+            name: None,
+            ctime_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL",
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            qbuf_current: 0,
+            argv_mem: 0,
+            rbuf_peak: 0,
+            peer: None,
+            local: None,
+        }
+    }
+
+    #[inline]
+    pub fn id(&self) -> u64 {
+        self.session.id
+    }
+
+    #[inline]
+    pub fn is_closing(&self) -> bool {
+        self.state == ConnState::Closing
+    }
+
+    /// Moves to `Closing`; false if it already was.
+    pub fn begin_close(&mut self) -> bool {
+        if self.state == ConnState::Closing {
+            return false;
+        }
+        self.state = ConnState::Closing;
+        true
+    }
+
+    /// Whether replies should be written for the command now running (CLIENT REPLY).
+    #[inline]
+    pub fn replies_enabled(&self) -> bool {
+        self.reply_mode == ReplyMode::On
+    }
+
+    /// Bytes waiting to leave: pending plus the unsent part of the send in flight.
+    pub fn output_len(&self) -> usize {
+        self.pending.len() + self.sending.len() - self.send_off.min(self.sending.len())
+    }
+
+    /// The peer address, looked up on first use (getpeername is a syscall, and most
+    /// clients never ask).
+    pub fn peer_addr(&mut self) -> Option<SocketAddr> {
+        if self.peer.is_none() {
+            self.peer = sockaddr_of(self.fd, true);
+        }
+        self.peer
+    }
+
+    pub fn local_addr(&mut self) -> Option<SocketAddr> {
+        if self.local.is_none() {
+            self.local = sockaddr_of(self.fd, false);
+        }
+        self.local
+    }
+}
+
+/// `ip:port` as Redis prints it (IPv6 without brackets, e.g. `::1:6379`).
+pub fn fmt_addr(a: Option<SocketAddr>) -> String {
+    match a {
+        Some(SocketAddr::V4(v)) => format!("{}:{}", v.ip(), v.port()),
+        Some(SocketAddr::V6(v)) => format!("{}:{}", v.ip(), v.port()),
+        None => "?:0".into(),
+    }
+}
+
+/// getpeername/getsockname into a `SocketAddr`.
+fn sockaddr_of(fd: RawFd, peer: bool) -> Option<SocketAddr> {
+    // SAFETY: sockaddr_storage is plain old data; the kernel writes at most `len` bytes.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        let p = &mut ss as *mut _ as *mut libc::sockaddr;
+        let rc = if peer {
+            libc::getpeername(fd, p, &mut len)
+        } else {
+            libc::getsockname(fd, p, &mut len)
+        };
+        if rc != 0 {
+            return None;
+        }
+        storage_to_addr(&ss)
+    }
+}
+
+/// Converts a filled `sockaddr_storage`.
+pub fn storage_to_addr(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    match ss.ss_family as i32 {
+        libc::AF_INET => {
+            // SAFETY: family says this storage holds a sockaddr_in.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in) };
+            let ip = std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Some(SocketAddr::from((ip, u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: family says this storage holds a sockaddr_in6.
+            let a = unsafe { &*(ss as *const _ as *const libc::sockaddr_in6) };
+            let ip = std::net::Ipv6Addr::from(a.sin6_addr.s6_addr);
+            Some(SocketAddr::from((ip, u16::from_be(a.sin6_port))))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,973 @@
+//! The io_uring event loop: one thread, one ring, every socket operation on it.
+//!
+//! Per iteration: submit queued SQEs and wait (one `submit_and_wait`), drain all CQEs
+//! (accepts, recvs — each recv batch runs every complete command it holds —, send
+//! completions, the cron timer, the signalfd), then submit one send per connection that
+//! has pending output and no send in flight. So all replies produced by one read leave in
+//! one send.
+//!
+//! Invariants:
+//! - user_data = op kind (8 bits) | generation (24 bits) | slab key (32 bits). A completion
+//!   whose generation does not match the slot's connection is stale and ignored (its
+//!   provided buffer is still returned).
+//! - A buffer referenced by an SQE stays put until its CQE: provided buffers are owned by
+//!   [`BufRing`] (mmap'd, never moved); a send's buffer is the connection's `sending`, not
+//!   touched while `send_inflight`; a single-shot recv reads into `rbuf`'s spare capacity,
+//!   and `rbuf` is not touched while that recv is armed.
+//! - A connection's slab slot is freed only when no operation references it (`ops == 0`).
+//! - Provided buffers are given back to the kernel as soon as their bytes were consumed.
+
+use crate::conn::{Conn, ConnState};
+use crate::gate;
+use crate::server::{Server, Shutdown};
+use bumpalo::Bump;
+use io_uring::{IoUring, cqueue, opcode, squeue, types};
+use resp::Parsed;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+const OP_ACCEPT: u64 = 1;
+const OP_RECV: u64 = 2;
+const OP_SEND: u64 = 3;
+const OP_CANCEL: u64 = 4;
+const OP_CLOSE: u64 = 5;
+const OP_TIMER: u64 = 6;
+const OP_SIGNAL: u64 = 7;
+
+/// Bytes per provided buffer: Redis's PROTO_IOBUF_LEN, the most one read takes.
+const BUF_SIZE: usize = 16 * 1024;
+/// Provided buffers. Each is handed back right after its CQE is handled, so this bounds
+/// the recv completions of one iteration, not the number of clients.
+const BUF_COUNT: u16 = 512;
+const BUF_GROUP: u16 = 0;
+/// SQ entries; the CQ is 4x (multishot recvs post many CQEs per SQE).
+const RING_ENTRIES: u32 = 1024;
+/// Largest single send; bigger outputs continue as partial sends.
+const MAX_SEND: usize = 1 << 30;
+
+#[inline]
+fn ud(op: u64, key: usize, generation: u32) -> u64 {
+    (op << 56) | (((generation & 0xFF_FFFF) as u64) << 32) | (key as u64 & 0xFFFF_FFFF)
+}
+#[inline]
+fn ud_op(u: u64) -> u64 {
+    u >> 56
+}
+#[inline]
+fn ud_gen(u: u64) -> u32 {
+    ((u >> 32) & 0xFF_FFFF) as u32
+}
+#[inline]
+fn ud_key(u: u64) -> usize {
+    (u & 0xFFFF_FFFF) as usize
+}
+
+/// Pushes an SQE, handing the queue to the kernel first if it is full.
+fn push(ring: &mut IoUring, e: squeue::Entry) {
+    loop {
+        // SAFETY: every buffer an entry points to outlives the operation (module invariants).
+        if unsafe { ring.submission().push(&e) }.is_ok() {
+            return;
+        }
+        if let Err(err) = ring.submit() {
+            // EBUSY: the CQ is backed up; the kernel still took nothing. Nothing better to
+            // do than retry after the loop drains; log and keep trying.
+            log::warn!("io_uring submit while SQ full failed: {err}");
+        }
+    }
+}
+
+/// A ring of provided buffers (IORING_REGISTER_PBUF_RING) the kernel picks from for
+/// multishot recv.
+struct BufRing {
+    ring: *mut types::BufRingEntry,
+    ring_bytes: usize,
+    data: *mut u8,
+    data_bytes: usize,
+    tail: u16,
+}
+
+impl BufRing {
+    fn new(ring: &IoUring) -> io::Result<BufRing> {
+        let ring_bytes = BUF_COUNT as usize * std::mem::size_of::<types::BufRingEntry>();
+        let data_bytes = BUF_COUNT as usize * BUF_SIZE;
+        let entries = mmap(ring_bytes)? as *mut types::BufRingEntry;
+        let data = match mmap(data_bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                munmap(entries as *mut u8, ring_bytes);
+                return Err(e);
+            }
+        };
+        let mut br = BufRing {
+            ring: entries,
+            ring_bytes,
+            data,
+            data_bytes,
+            tail: 0,
+        };
+        // SAFETY: `entries` is page-aligned, BUF_COUNT entries long, and lives until this
+        // BufRing drops, which happens after the ring (field order in EventLoop).
+        unsafe {
+            ring.submitter().register_buf_ring_with_flags(
+                entries as u64,
+                BUF_COUNT,
+                BUF_GROUP,
+                0,
+            )?;
+        }
+        for bid in 0..BUF_COUNT {
+            br.provide(bid);
+        }
+        Ok(br)
+    }
+
+    /// Gives buffer `bid` (back) to the kernel.
+    #[inline]
+    fn provide(&mut self, bid: u16) {
+        let mask = BUF_COUNT - 1;
+        // SAFETY: the index is masked into the ring; bid < BUF_COUNT so the address is in
+        // `data`. The tail is published with Release after the entry is written.
+        unsafe {
+            let e = &mut *self.ring.add((self.tail & mask) as usize);
+            e.set_addr(self.data.add(bid as usize * BUF_SIZE) as u64);
+            e.set_len(BUF_SIZE as u32);
+            e.set_bid(bid);
+            self.tail = self.tail.wrapping_add(1);
+            let tail = types::BufRingEntry::tail(self.ring) as *const std::sync::atomic::AtomicU16;
+            (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// The bytes the kernel wrote into buffer `bid`.
+    #[inline]
+    fn get(&self, bid: u16, len: usize) -> &[u8] {
+        let bid = bid.min(BUF_COUNT - 1) as usize;
+        // SAFETY: in bounds (clamped); the kernel is done writing this buffer (its CQE
+        // arrived) and it is not re-provided until the caller is done with the slice.
+        unsafe { std::slice::from_raw_parts(self.data.add(bid * BUF_SIZE), len.min(BUF_SIZE)) }
+    }
+}
+
+impl Drop for BufRing {
+    fn drop(&mut self) {
+        munmap(self.ring as *mut u8, self.ring_bytes);
+        munmap(self.data, self.data_bytes);
+    }
+}
+
+fn mmap(len: usize) -> io::Result<*mut u8> {
+    // SAFETY: anonymous private mapping, no file.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(p as *mut u8)
+    }
+}
+
+fn munmap(p: *mut u8, len: usize) {
+    // SAFETY: `p`/`len` came from `mmap` above.
+    unsafe {
+        libc::munmap(p as *mut libc::c_void, len);
+    }
+}
+
+/// A listening socket.
+pub struct Listener {
+    pub fd: OwnedFd,
+    pub addr: String,
+}
+
+/// Why the loop could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// io_uring itself is unavailable (ENOSYS, EPERM...).
+    NoUring(io::Error),
+    Io(String),
+}
+
+/// Sets up the ring with the flags a single-threaded server wants, falling back to fewer
+/// flags (older kernels) and finally a plain ring.
+fn setup_ring() -> Result<IoUring, StartError> {
+    let attempts: [(&str, fn(&mut io_uring::Builder)); 3] = [
+        (
+            "single-issuer + defer-taskrun + coop-taskrun + submit-all",
+            |b| {
+                b.setup_single_issuer()
+                    .setup_defer_taskrun()
+                    .setup_coop_taskrun()
+                    .setup_submit_all();
+            },
+        ),
+        ("coop-taskrun + submit-all", |b| {
+            b.setup_coop_taskrun().setup_submit_all();
+        }),
+        ("plain", |_| {}),
+    ];
+    let mut last = None;
+    for (name, f) in attempts {
+        let mut b = IoUring::builder();
+        b.setup_cqsize(RING_ENTRIES * 4);
+        f(&mut b);
+        match b.build(RING_ENTRIES) {
+            Ok(r) => {
+                log::info!("io_uring ready ({name})");
+                return Ok(r);
+            }
+            Err(e) => {
+                let errno = e.raw_os_error().unwrap_or(0);
+                if errno == libc::ENOSYS || errno == libc::EPERM || errno == libc::EACCES {
+                    return Err(StartError::NoUring(e));
+                }
+                log::warn!("io_uring setup with {name} refused ({e}); trying fewer flags");
+                last = Some(e);
+            }
+        }
+    }
+    Err(StartError::NoUring(
+        last.unwrap_or_else(|| io::Error::other("unknown")),
+    ))
+}
+
+pub struct EventLoop {
+    // Field order matters for drop: the ring goes before the buffers it references.
+    ring: IoUring,
+    bufs: Option<BufRing>,
+    pub server: Server,
+    listeners: Vec<Listener>,
+    /// Recycled argument vector (see [`recycle`]).
+    args_store: Vec<&'static [u8]>,
+    /// Arena for inline arguments with escapes; reset after every batch.
+    bump: Bump,
+    /// Connections that may have output to send this iteration.
+    flush: Vec<usize>,
+    /// Drained completions of this iteration (reused).
+    cqes: Vec<(u64, i32, u32)>,
+    timer: Box<types::Timespec>,
+    sigfd: OwnedFd,
+    sigbuf: Box<[u8; 128]>,
+    /// Cached wall-clock of this iteration (ms), for idle accounting.
+    now_ms: i64,
+    last_clients_cron_ms: i64,
+}
+
+impl EventLoop {
+    pub fn new(server: Server, listeners: Vec<Listener>) -> Result<EventLoop, StartError> {
+        let ring = setup_ring()?;
+        let bufs = match BufRing::new(&ring) {
+            Ok(b) => Some(b),
+            Err(e) => {
+                log::warn!(
+                    "provided buffer rings unavailable ({e}); using single-shot recv into per-client buffers"
+                );
+                None
+            }
+        };
+        let sigfd = signal_fd().map_err(|e| StartError::Io(format!("signalfd: {e}")))?;
+        let now_ms = server.now_ms();
+        Ok(EventLoop {
+            ring,
+            bufs,
+            server,
+            listeners,
+            args_store: Vec::with_capacity(16),
+            bump: Bump::new(),
+            flush: Vec::new(),
+            cqes: Vec::with_capacity(RING_ENTRIES as usize * 4),
+            timer: Box::new(types::Timespec::new()),
+            sigfd,
+            sigbuf: Box::new([0; 128]),
+            now_ms,
+            last_clients_cron_ms: now_ms,
+        })
+    }
+
+    /// Runs until shutdown; returns the process exit status.
+    pub fn run(&mut self) -> i32 {
+        for i in 0..self.listeners.len() {
+            self.arm_accept(i);
+        }
+        self.arm_timer();
+        self.arm_signal();
+        loop {
+            self.flush_sends();
+            match self.ring.submit_and_wait(1) {
+                Ok(_) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EBUSY)) => {}
+                Err(e) => {
+                    log::error!("io_uring_enter failed: {e}");
+                    return 1;
+                }
+            }
+            self.now_ms = self.server.now_ms();
+            let mut cqes = std::mem::take(&mut self.cqes);
+            cqes.extend(
+                self.ring
+                    .completion()
+                    .map(|c| (c.user_data(), c.result(), c.flags())),
+            );
+            for &(u, res, flags) in &cqes {
+                self.dispatch(u, res, flags);
+            }
+            cqes.clear();
+            self.cqes = cqes;
+            self.start_closes();
+            if self.server.shutdown != Shutdown::Running {
+                log::warn!("Redis is now ready to exit, bye bye...");
+                self.listeners.clear();
+                return 0;
+            }
+        }
+    }
+
+    fn dispatch(&mut self, u: u64, res: i32, flags: u32) {
+        match ud_op(u) {
+            OP_ACCEPT => self.on_accept(ud_key(u), res, flags),
+            OP_RECV => self.on_recv(ud_key(u), ud_gen(u), res, flags),
+            OP_SEND => self.on_send(ud_key(u), ud_gen(u), res),
+            OP_CANCEL => {
+                if let Some(c) = self.conn(ud_key(u), ud_gen(u)) {
+                    c.ops -= 1;
+                }
+                self.maybe_free(ud_key(u), ud_gen(u));
+            }
+            OP_CLOSE => {}
+            OP_TIMER => self.on_timer(),
+            OP_SIGNAL => self.on_signal(res),
+            _ => log::warn!("unexpected completion {u:#x}"),
+        }
+    }
+
+    /// The connection at `key` if its generation matches.
+    #[inline]
+    fn conn(&mut self, key: usize, generation: u32) -> Option<&mut Conn> {
+        self.server
+            .clients
+            .get_mut(key)
+            .filter(|c| c.generation & 0xFF_FFFF == generation)
+    }
+
+    fn arm_accept(&mut self, i: usize) {
+        let fd = self.listeners[i].fd.as_raw_fd();
+        let e = opcode::AcceptMulti::new(types::Fd(fd))
+            .build()
+            .user_data(ud(OP_ACCEPT, i, 0));
+        push(&mut self.ring, e);
+    }
+
+    fn arm_timer(&mut self) {
+        let hz = self.server.settings.hz.clamp(1, 500);
+        let ns = 1_000_000_000u64 / hz as u64;
+        *self.timer = types::Timespec::new()
+            .sec(ns / 1_000_000_000)
+            .nsec((ns % 1_000_000_000) as u32);
+        let e = opcode::Timeout::new(&*self.timer)
+            .build()
+            .user_data(ud(OP_TIMER, 0, 0));
+        push(&mut self.ring, e);
+    }
+
+    fn arm_signal(&mut self) {
+        let e = opcode::Read::new(
+            types::Fd(self.sigfd.as_raw_fd()),
+            self.sigbuf.as_mut_ptr(),
+            self.sigbuf.len() as u32,
+        )
+        .build()
+        .user_data(ud(OP_SIGNAL, 0, 0));
+        push(&mut self.ring, e);
+    }
+
+    fn on_accept(&mut self, li: usize, res: i32, flags: u32) {
+        if !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
+            self.arm_accept(li);
+        }
+        if res < 0 {
+            if res != -libc::ECANCELED {
+                log::warn!(
+                    "Accepting client connection: {}",
+                    io::Error::from_raw_os_error(-res)
+                );
+            }
+            return;
+        }
+        let fd: RawFd = res;
+        if self.server.clients.len() >= self.server.settings.maxclients {
+            // Like Redis: best-effort error straight on the socket, then close. Rare path,
+            // so a plain syscall is fine.
+            let msg = b"-ERR max number of clients reached\r\n";
+            // SAFETY: fd is the socket just accepted; we own it and close it here.
+            unsafe {
+                libc::send(
+                    fd,
+                    msg.as_ptr() as *const libc::c_void,
+                    msg.len(),
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                );
+                libc::close(fd);
+            }
+            self.server.stats.rejected_connections += 1;
+            return;
+        }
+        tune_client_socket(fd, self.server.settings.tcp_keepalive);
+        let generation = self.server.next_gen & 0xFF_FFFF;
+        self.server.next_gen = self.server.next_gen.wrapping_add(1);
+        let id = self.server.next_client_id;
+        self.server.next_client_id += 1;
+        let key = self
+            .server
+            .clients
+            .insert(Conn::new(fd, generation, li, id, self.now_ms));
+        self.server.stats.total_connections_received += 1;
+        self.arm_recv(key);
+    }
+
+    fn arm_recv(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        let e = if self.bufs.is_some() {
+            opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
+        } else {
+            c.rbuf.reserve(BUF_SIZE);
+            let spare = c.rbuf.capacity() - c.rbuf.len();
+            // SAFETY: pointer to the spare capacity, which stays allocated and untouched
+            // while the recv is armed (module invariants).
+            let ptr = unsafe { c.rbuf.as_mut_ptr().add(c.rbuf.len()) };
+            opcode::Recv::new(types::Fd(c.fd), ptr, spare.min(u32::MAX as usize) as u32).build()
+        };
+        c.recv_armed = true;
+        c.ops += 1;
+        let e = e.user_data(ud(OP_RECV, key, c.generation));
+        push(&mut self.ring, e);
+    }
+
+    fn on_recv(&mut self, key: usize, generation: u32, res: i32, flags: u32) {
+        let bid = cqueue::buffer_select(flags);
+        let now_ms = self.now_ms;
+        let Some(c) = self.conn(key, generation) else {
+            if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+                br.provide(b);
+            }
+            return;
+        };
+        if !cqueue::more(flags) {
+            c.recv_armed = false;
+            c.ops -= 1;
+        }
+        if res > 0 {
+            let n = res as usize;
+            self.server.stats.net_input_bytes += n as u64;
+            let c = &mut self.server.clients[key];
+            if c.state == ConnState::Open {
+                c.last_interaction_ms = now_ms;
+                match (bid, self.bufs.as_ref()) {
+                    (Some(b), Some(br)) => {
+                        let data = br.get(b, n);
+                        process_input(
+                            &mut self.server,
+                            key,
+                            Some(data),
+                            &mut self.bump,
+                            &mut self.args_store,
+                        );
+                    }
+                    _ => {
+                        // Single-shot recv wrote into rbuf's spare capacity.
+                        let len = c.rbuf.len() + n;
+                        if len <= c.rbuf.capacity() {
+                            // SAFETY: the kernel initialised `n` bytes past len.
+                            unsafe { c.rbuf.set_len(len) };
+                        }
+                        process_input(
+                            &mut self.server,
+                            key,
+                            None,
+                            &mut self.bump,
+                            &mut self.args_store,
+                        );
+                    }
+                }
+                self.queue_flush(key);
+            }
+        } else if res == 0 {
+            // EOF: the client went away (possibly mid-pipeline); drop its state.
+            self.server.close_client(key);
+        } else if res == -libc::ENOBUFS {
+            // Out of provided buffers: the multishot ended; re-armed below once buffers
+            // come back (they are returned as each CQE is handled).
+        } else if res != -libc::ECANCELED {
+            log::debug!(
+                "Error reading from client {}: {}",
+                self.server.clients[key].id(),
+                io::Error::from_raw_os_error(-res)
+            );
+            self.server.close_client(key);
+        }
+        if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+            br.provide(b);
+        }
+        let c = &self.server.clients[key];
+        if c.state == ConnState::Open && !c.recv_armed {
+            self.arm_recv(key);
+        }
+        self.maybe_free(key, generation);
+    }
+
+    #[inline]
+    fn queue_flush(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        if !c.in_flush {
+            c.in_flush = true;
+            self.flush.push(key);
+        }
+    }
+
+    fn on_send(&mut self, key: usize, generation: u32, res: i32) {
+        let Some(c) = self.conn(key, generation) else {
+            return;
+        };
+        c.ops -= 1;
+        c.send_inflight = false;
+        if c.state == ConnState::Closing {
+            self.maybe_free(key, generation);
+            return;
+        }
+        if res < 0 {
+            log::debug!(
+                "Error writing to client {}: {}",
+                c.id(),
+                io::Error::from_raw_os_error(-res)
+            );
+            self.server.close_client(key);
+            return;
+        }
+        let n = res as usize;
+        self.server.stats.net_output_bytes += n as u64;
+        let c = &mut self.server.clients[key];
+        c.send_off += n;
+        if c.send_off < c.sending.len() {
+            self.submit_send(key);
+            return;
+        }
+        c.sending.clear();
+        c.send_off = 0;
+        // A client that once received a huge reply should not pin that memory forever.
+        if c.sending.capacity() > 1024 * 1024 {
+            c.sending = Vec::new();
+        }
+        self.queue_flush(key);
+    }
+
+    /// Submits the unsent part of `sending`.
+    fn submit_send(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        let rest = &c.sending[c.send_off..];
+        let len = rest.len().min(MAX_SEND) as u32;
+        let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
+            .user_data(ud(OP_SEND, key, c.generation));
+        c.send_inflight = true;
+        c.ops += 1;
+        push(&mut self.ring, e);
+    }
+
+    /// One send per connection with output and no send in flight.
+    fn flush_sends(&mut self) {
+        let mut list = std::mem::take(&mut self.flush);
+        for &key in &list {
+            let Some(c) = self.server.clients.get_mut(key) else {
+                continue;
+            };
+            c.in_flush = false;
+            if c.state == ConnState::Closing || c.send_inflight {
+                continue;
+            }
+            if c.pending.is_empty() {
+                if c.state == ConnState::CloseAfterReply {
+                    self.server.close_client(key);
+                }
+                continue;
+            }
+            std::mem::swap(&mut c.pending, &mut c.sending);
+            c.send_off = 0;
+            self.submit_send(key);
+        }
+        list.clear();
+        self.flush = list;
+        if !self.server.to_close.is_empty() {
+            self.start_closes();
+        }
+    }
+
+    /// Cancels the ring operations of connections marked closing; frees those with none.
+    fn start_closes(&mut self) {
+        while let Some((key, generation)) = self.server.to_close.pop() {
+            let Some(c) = self.conn(key, generation) else {
+                continue;
+            };
+            if c.ops > 0 {
+                let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(c.fd)).all())
+                    .build()
+                    .user_data(ud(OP_CANCEL, key, generation));
+                c.ops += 1;
+                push(&mut self.ring, e);
+            }
+            self.maybe_free(key, generation);
+        }
+    }
+
+    /// Frees a closing connection once nothing on the ring references it.
+    fn maybe_free(&mut self, key: usize, generation: u32) {
+        let Some(c) = self.conn(key, generation) else {
+            return;
+        };
+        if c.state != ConnState::Closing || c.ops > 0 {
+            return;
+        }
+        let fd = c.fd;
+        self.server.clients.remove(key);
+        let e = opcode::Close::new(types::Fd(fd))
+            .build()
+            .user_data(ud(OP_CLOSE, 0, 0));
+        push(&mut self.ring, e);
+    }
+
+    fn on_timer(&mut self) {
+        if self.server.shutdown == Shutdown::Running {
+            crate::server::cron(&mut self.server, self.now_ms);
+            if self.now_ms - self.last_clients_cron_ms >= 1000 {
+                self.last_clients_cron_ms = self.now_ms;
+                self.clients_cron();
+            }
+            self.arm_timer();
+        }
+    }
+
+    /// Once a second: closes clients idle longer than `timeout`.
+    fn clients_cron(&mut self) {
+        let timeout = self.server.settings.timeout;
+        if timeout == 0 {
+            return;
+        }
+        let now = self.now_ms;
+        let mut idle = Vec::new();
+        for (key, c) in self.server.clients.iter() {
+            if c.state == ConnState::Open && (now - c.last_interaction_ms) / 1000 > timeout as i64 {
+                idle.push(key);
+            }
+        }
+        for key in idle {
+            log::debug!("Closing idle client");
+            self.server.close_client(key);
+        }
+    }
+
+    fn on_signal(&mut self, res: i32) {
+        if res <= 0 {
+            self.arm_signal();
+            return;
+        }
+        // struct signalfd_siginfo starts with the u32 signal number.
+        let signo = u32::from_ne_bytes([
+            self.sigbuf[0],
+            self.sigbuf[1],
+            self.sigbuf[2],
+            self.sigbuf[3],
+        ]);
+        let name = if signo == libc::SIGINT as u32 {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        log::warn!("Received {name} scheduling shutdown...");
+        log::warn!("User requested shutdown...");
+        self.server.shutdown = Shutdown::Exit;
+    }
+}
+
+/// Blocks SIGINT/SIGTERM for the thread and returns a signalfd that reports them, so
+/// signals arrive as ring completions instead of interrupting the loop.
+fn signal_fd() -> io::Result<OwnedFd> {
+    // SAFETY: plain libc calls on a local sigset.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// TCP_NODELAY and keepalive, as Redis sets on every client socket.
+fn tune_client_socket(fd: RawFd, keepalive: u32) {
+    fn set(fd: RawFd, level: i32, opt: i32, v: i32) {
+        // SAFETY: setsockopt with a valid int option value.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                opt,
+                &v as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as libc::socklen_t,
+            );
+        }
+    }
+    set(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if keepalive > 0 {
+        let k = keepalive as i32;
+        set(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, k);
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (k / 3).max(1));
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3);
+    }
+}
+
+/// Reuses a vector of argument slices across batches with a different lifetime: empty,
+/// so no borrow survives, and the in-place collect keeps its allocation.
+fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> &'b [u8] { unreachable!() })
+        .collect()
+}
+
+/// Handles newly read bytes of a client: runs every complete command, keeps the partial
+/// tail. `fresh` is the provided buffer's data (zero-copy path), or `None` when the bytes
+/// were read straight into `rbuf`.
+fn process_input(
+    server: &mut Server,
+    key: usize,
+    fresh: Option<&[u8]>,
+    bump: &mut Bump,
+    store: &mut Vec<&'static [u8]>,
+) {
+    let c = &mut server.clients[key];
+    match fresh {
+        Some(data) if c.rbuf.is_empty() => {
+            let used = run_batch(server, key, data, bump, store);
+            let c = &mut server.clients[key];
+            if c.state == ConnState::Open && used < data.len() {
+                c.rbuf.extend_from_slice(&data[used..]);
+            }
+        }
+        _ => {
+            let mut buf = std::mem::take(&mut c.rbuf);
+            if let Some(d) = fresh {
+                buf.extend_from_slice(d);
+            }
+            let used = run_batch(server, key, &buf, bump, store);
+            buf.drain(..used);
+            let c = &mut server.clients[key];
+            c.rbuf_peak = c.rbuf_peak.max(buf.len());
+            if buf.is_empty() && buf.capacity() > 4 * BUF_SIZE {
+                buf = Vec::new();
+            }
+            c.rbuf = buf;
+        }
+    }
+    let limit = server.settings.client_query_buffer_limit;
+    let c = &mut server.clients[key];
+    if c.state == ConnState::Open && c.rbuf.len() > limit {
+        let head: String = c.rbuf[..64.min(c.rbuf.len())]
+            .iter()
+            .flat_map(|&b| std::ascii::escape_default(b))
+            .map(char::from)
+            .collect();
+        log::warn!(
+            "Closing client that reached max query buffer length: id={} (qbuf initial bytes: \"{}\")",
+            c.id(),
+            head
+        );
+        server.stats.client_qbuf_limit_disconnections += 1;
+        server.close_client(key);
+    }
+}
+
+/// Parses and runs commands from the start of `buf`; returns the bytes consumed.
+fn run_batch(
+    server: &mut Server,
+    key: usize,
+    buf: &[u8],
+    bump: &mut Bump,
+    store: &mut Vec<&'static [u8]>,
+) -> usize {
+    let limits = server.limits.clone();
+    let mut args = recycle(std::mem::take(store));
+    let mut pos = 0;
+    let arena: &Bump = bump;
+    while pos < buf.len() && server.clients[key].state == ConnState::Open {
+        args.clear();
+        match resp::parse_command(&buf[pos..], &limits, arena, &mut args) {
+            Ok(Parsed::Command { consumed }) => {
+                server.clients[key].qbuf_current = buf.len() - pos;
+                pos += consumed;
+                if !args.is_empty() {
+                    gate::execute(server, key, &args);
+                }
+            }
+            Ok(Parsed::Empty { consumed }) => pos += consumed,
+            Ok(Parsed::Incomplete) => break,
+            Err(e) => {
+                let text = e.message();
+                log::debug!(
+                    "Protocol error ({text}) from client id={}",
+                    server.clients[key].id()
+                );
+                let c = &mut server.clients[key];
+                resp::Reply::new(&mut c.pending, c.session.proto).error(&text);
+                c.state = ConnState::CloseAfterReply;
+                server.stats.count_error(&text);
+                pos = buf.len();
+            }
+        }
+    }
+    *store = recycle(args);
+    bump.reset();
+    pos
+}
+
+/// Creates the listening sockets for `bind` × `port`. A `-` prefix makes an address
+/// optional (skipped if it cannot be bound, e.g. no IPv6).
+pub fn listen_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listener>, String> {
+    let mut out = Vec::new();
+    if port == 0 {
+        return Ok(out);
+    }
+    for spec in bind {
+        let (optional, host) = match spec.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, spec.as_str()),
+        };
+        let ip: std::net::IpAddr = match host {
+            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
+            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
+            h => match h.parse() {
+                Ok(ip) => ip,
+                Err(_) => {
+                    return Err(format!(
+                        "Could not create server TCP listening socket {host}:{port}: invalid address"
+                    ));
+                }
+            },
+        };
+        match listen_one(std::net::SocketAddr::new(ip, port), backlog) {
+            Ok(fd) => out.push(Listener {
+                fd,
+                addr: format!("{host}:{port}"),
+            }),
+            Err(e) if optional => {
+                log::debug!("Skipping optional bind {host}:{port}: {e}");
+            }
+            Err(e) => {
+                return Err(format!(
+                    "Could not create server TCP listening socket {host}:{port}: {e}"
+                ));
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("Failed listening on port {port} (tcp), aborting."));
+    }
+    Ok(out)
+}
+
+fn listen_one(addr: std::net::SocketAddr, backlog: i32) -> io::Result<OwnedFd> {
+    let family = if addr.is_ipv4() {
+        libc::AF_INET
+    } else {
+        libc::AF_INET6
+    };
+    // SAFETY: plain socket syscalls; the fd is owned by the OwnedFd from creation on.
+    unsafe {
+        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let owned = OwnedFd::from_raw_fd(fd);
+        let one: i32 = 1;
+        let p = &one as *const i32 as *const libc::c_void;
+        let l = std::mem::size_of::<i32>() as libc::socklen_t;
+        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, p, l);
+        if family == libc::AF_INET6 {
+            libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, p, l);
+        }
+        let (sa, len) = to_sockaddr(addr);
+        if libc::bind(fd, &sa as *const _ as *const libc::sockaddr, len) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::listen(fd, backlog) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(owned)
+    }
+}
+
+fn to_sockaddr(addr: std::net::SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: zeroed sockaddr_storage is valid; we fill the variant matching the family.
+    unsafe {
+        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
+        match addr {
+            std::net::SocketAddr::V4(a) => {
+                let sin = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in);
+                sin.sin_family = libc::AF_INET as libc::sa_family_t;
+                sin.sin_port = a.port().to_be();
+                sin.sin_addr.s_addr = u32::from(*a.ip()).to_be();
+                (
+                    ss,
+                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+                )
+            }
+            std::net::SocketAddr::V6(a) => {
+                let sin6 = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in6);
+                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                sin6.sin6_port = a.port().to_be();
+                sin6.sin6_addr.s6_addr = a.ip().octets();
+                (
+                    ss,
+                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_data_round_trips() {
+        let u = ud(OP_SEND, 123_456, 0xAB_CDEF);
+        assert_eq!(ud_op(u), OP_SEND);
+        assert_eq!(ud_key(u), 123_456);
+        assert_eq!(ud_gen(u), 0xAB_CDEF);
+    }
+
+    #[test]
+    fn recycle_keeps_the_allocation() {
+        let data = vec![1u8, 2, 3];
+        let mut v: Vec<&[u8]> = Vec::with_capacity(32);
+        v.push(&data);
+        let ptr = v.as_ptr() as usize;
+        let v2: Vec<&'static [u8]> = recycle(v);
+        assert_eq!(v2.capacity(), 32);
+        assert_eq!(v2.as_ptr() as usize, ptr);
+    }
+}

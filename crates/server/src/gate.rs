@@ -1,0 +1,232 @@
+//! The one gate: every parsed request passes here before any handler runs.
+//!
+//! Order, as Redis's `processCommand`: lookup (case-insensitive) → unknown command /
+//! unknown subcommand → arity → (later: auth, OOM for `denyoom`, MULTI queueing, pub/sub
+//! mode) → the handler. Handlers never re-check what the gate decided.
+//!
+//! Invariants: no heap allocation on the success path (lookup lowercases into a stack
+//! buffer; the row is `&'static`); an error a handler returns is written by the gate after
+//! the handler wrote nothing; per-command statistics live in the row (`Cell`s), so the
+//! table can stay shared while the handler gets `&mut Server`.
+
+use crate::client_cmds;
+use crate::conn::ReplyMode;
+use crate::server::Server;
+use engine::commands::table::{Row, Table, meta};
+use engine::{CmdError, CmdFn, CmdResult, Ctx};
+use resp::Reply;
+use std::cell::Cell;
+use std::time::Instant;
+
+/// A server-side handler: gets the whole server and the calling client's slab key. It
+/// writes its reply into `server.clients[key].pending` (see [`reply`]).
+pub type SrvFn = fn(&mut Server, usize, &[&[u8]]) -> CmdResult;
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Engine(CmdFn),
+    Server(SrvFn),
+}
+
+/// Per-command statistics (INFO commandstats).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CmdStats {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+pub struct Cmd {
+    pub handler: Handler,
+    pub stats: Cell<CmdStats>,
+}
+
+pub type CmdTable = Table<Cmd>;
+
+impl Cmd {
+    fn new(handler: Handler) -> Cmd {
+        Cmd {
+            handler,
+            stats: Cell::new(CmdStats::default()),
+        }
+    }
+
+    #[inline]
+    fn bump(&self, f: impl FnOnce(&mut CmdStats)) {
+        let mut s = self.stats.get();
+        f(&mut s);
+        self.stats.set(s);
+    }
+}
+
+/// Joins the engine's handlers and the server's with the metadata into one table. A
+/// container command's subcommands get rows of their own (sharing the container's handler)
+/// so arity and statistics are per subcommand, as in Redis.
+pub fn build_table() -> CmdTable {
+    let mut t = Table::default();
+    let engine = engine::commands::engine_handlers().map(|(n, f)| (n, Handler::Engine(f)));
+    let server = client_cmds::COMMANDS
+        .iter()
+        .map(|&(n, f)| (n, Handler::Server(f)));
+    for (name, handler) in engine.chain(server) {
+        if t.lookup(name.as_bytes()).is_some() {
+            log::warn!("command {name} registered twice; keeping the first");
+            continue;
+        }
+        let Some(m) = meta(name) else {
+            // Metadata is generated from Redis's command descriptions; a handler without
+            // it is a gap in that list, to be fixed there. Without arity the handler could
+            // index past its arguments, so it stays unreachable.
+            log::warn!("no command metadata for {name}: command disabled");
+            continue;
+        };
+        t.insert(m, Cmd::new(handler));
+        for sub in m.subcommands {
+            t.insert(sub, Cmd::new(handler));
+        }
+    }
+    t
+}
+
+/// A reply writer over a client's output buffer.
+#[inline]
+pub fn reply(server: &mut Server, key: usize) -> Reply<'_> {
+    let c = &mut server.clients[key];
+    Reply::new(&mut c.pending, c.session.proto)
+}
+
+/// Writes an error reply to a client and counts it (INFO errorstats). Honors CLIENT REPLY.
+pub fn reply_error(server: &mut Server, key: usize, text: &str) {
+    server.stats.count_error(text);
+    let c = &mut server.clients[key];
+    if c.replies_enabled() {
+        Reply::new(&mut c.pending, c.session.proto).error(text);
+    }
+}
+
+/// Looks up `container|sub` (case-insensitive) without allocating.
+fn lookup_sub<'t>(table: &'t CmdTable, container: &str, sub: &[u8]) -> Option<&'t Row<Cmd>> {
+    let mut buf = [0u8; 64];
+    let n = container.len() + 1 + sub.len();
+    if n > buf.len() {
+        return None;
+    }
+    buf[..container.len()].copy_from_slice(container.as_bytes());
+    buf[container.len()] = b'|';
+    buf[container.len() + 1..n].copy_from_slice(sub);
+    table.lookup(&buf[..n])
+}
+
+/// C's `%.Ns` over a Redis argument: stops at a NUL byte and after `max` bytes.
+fn c_str(s: &[u8], max: usize) -> String {
+    let end = memchr::memchr(0, s).unwrap_or(s.len()).min(max);
+    String::from_utf8_lossy(&s[..end]).into_owned()
+}
+
+/// `ERR unknown command 'foo', with args beginning with: 'a' 'b' ` exactly as Redis 7.0
+/// builds it: the name cut at 128 bytes, then quoted args while the list is under 128 bytes,
+/// each cut to what is left of 128.
+pub fn unknown_command_text(args: &[&[u8]]) -> String {
+    let mut list = String::new();
+    for a in &args[1..] {
+        if list.len() >= 128 {
+            break;
+        }
+        // Redis counts bytes; cut the raw bytes, then render.
+        let room = 128 - list.len();
+        list.push('\'');
+        list.push_str(&c_str(a, room));
+        list.push_str("' ");
+    }
+    format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        c_str(args[0], 128),
+        list
+    )
+}
+
+/// Runs one request through the gate and its handler. `args[0]` is the command name.
+pub fn execute(server: &mut Server, key: usize, args: &[&[u8]]) {
+    // CLIENT REPLY SKIP silences the next request, whatever becomes of it (Redis's
+    // resetClient moves SKIP_NEXT to SKIP for exactly one command).
+    let c = &mut server.clients[key];
+    let skip_this = c.reply_mode == ReplyMode::Skip;
+    if skip_this {
+        c.reply_mode = ReplyMode::SkipThis;
+    }
+    admit_and_call(server, key, args);
+    let c = &mut server.clients[key];
+    if skip_this && c.reply_mode == ReplyMode::SkipThis {
+        c.reply_mode = ReplyMode::On;
+    }
+}
+
+fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
+    let table = server.table;
+    let Some(mut row) = table.lookup(args[0]) else {
+        server.stats.unknown_commands += 1;
+        reply_error(server, key, &unknown_command_text(args));
+        return;
+    };
+    if !row.meta.subcommands.is_empty() && args.len() >= 2 {
+        match lookup_sub(table, row.meta.name, args[1]) {
+            Some(sub) => row = sub,
+            None => {
+                let text = CmdError::unknown_subcommand(row.meta.name, args[1]).text();
+                reply_error(server, key, &text);
+                return;
+            }
+        }
+    }
+    if !row.meta.arity_ok(args.len()) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        let text = CmdError::WrongArity(row.meta.name.to_string()).text();
+        reply_error(server, key, &text);
+        return;
+    }
+    // Later gates (auth, OOM, MULTI queueing, pub/sub mode) slot in here.
+    call(server, key, row, args);
+}
+
+/// Calls the handler of an admitted command and records its statistics.
+fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]]) {
+    let start = Instant::now();
+    let c = &mut server.clients[key];
+    c.last_cmd = row.meta.name;
+    let mark = c.pending.len();
+    let result = match row.handler.handler {
+        Handler::Engine(f) => {
+            let proto = c.session.proto;
+            let mut ctx = Ctx {
+                engine: &mut server.engine,
+                session: &mut c.session,
+                out: Reply::new(&mut c.pending, proto),
+            };
+            f(&mut ctx, args)
+        }
+        Handler::Server(f) => f(server, key, args),
+    };
+    let usec = start.elapsed().as_micros() as u64;
+    server.stats.total_commands_processed += 1;
+    let failed = result.is_err();
+    row.handler.bump(|s| {
+        s.calls += 1;
+        s.usec += usec;
+        s.failed_calls += failed as u64;
+    });
+    if let Err(e) = result {
+        let text = e.text();
+        server.stats.count_error(&text);
+        let c = &mut server.clients[key];
+        debug_assert_eq!(c.pending.len(), mark, "{} wrote and failed", row.meta.name);
+        c.pending.truncate(mark);
+        Reply::new(&mut c.pending, c.session.proto).error(&text);
+    }
+    // CLIENT REPLY OFF/SKIP: drop what this command wrote. The CLIENT REPLY command
+    // itself sets the mode after writing nothing, so its own reply is also dropped.
+    let c = &mut server.clients[key];
+    if !c.replies_enabled() {
+        c.pending.truncate(mark);
+    }
+}

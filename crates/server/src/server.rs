@@ -1,0 +1,186 @@
+//! Server state: everything the event loop owns besides the ring itself — the engine, the
+//! clients, the command table, the live settings and the statistics.
+//!
+//! Invariants: one `Server` per process, owned by the loop thread (no locks). Clients are
+//! never removed from `clients` while commands run: closing only marks a client
+//! ([`crate::conn::ConnState::Closing`]); the loop frees the slot once every operation it
+//! had in flight on the ring has completed. So a handler may kill any client, itself
+//! included, without invalidating the key it was given.
+
+use crate::config::Config;
+use crate::conn::Conn;
+use crate::gate::{self, CmdTable};
+use engine::Engine;
+use slab::Slab;
+use std::time::Instant;
+
+/// The settings the loop and the gate read on every request, copied out of the full
+/// [`Config`] (at start and after every CONFIG SET) so the hot path reads plain fields of
+/// the right types.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// `bind`: addresses to listen on; a leading `-` marks one as optional.
+    pub bind: Vec<String>,
+    /// `port` (0 = no TCP listener).
+    pub port: u16,
+    /// `tcp-backlog`
+    pub tcp_backlog: i32,
+    /// `maxclients`
+    pub maxclients: usize,
+    /// `timeout`: idle seconds before a client is closed (0 = never).
+    pub timeout: u64,
+    /// `client-query-buffer-limit`: unparsed bytes a client may accumulate.
+    pub client_query_buffer_limit: usize,
+    /// `proto-max-bulk-len`
+    pub proto_max_bulk_len: u64,
+    /// `hz`
+    pub hz: u32,
+    /// `tcp-keepalive` seconds (0 = off).
+    pub tcp_keepalive: u32,
+}
+
+impl Settings {
+    pub fn from_config(c: &Config) -> Settings {
+        Settings {
+            bind: c.bind.clone(),
+            port: c.port,
+            tcp_backlog: c.tcp_backlog,
+            maxclients: c.maxclients as usize,
+            timeout: c.timeout.max(0) as u64,
+            client_query_buffer_limit: c.client_query_buffer_limit as usize,
+            proto_max_bulk_len: c.proto_max_bulk_len.max(0) as u64,
+            hz: c.hz.max(1) as u32,
+            tcp_keepalive: c.tcp_keepalive.max(0) as u32,
+        }
+    }
+}
+
+/// Counters for INFO stats / clients.
+#[derive(Clone, Debug, Default)]
+pub struct ServerStats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    /// Error replies sent (INFO `total_error_replies`).
+    pub total_error_replies: u64,
+    /// Error replies by their code (`ERR`, `WRONGTYPE`...), INFO errorstats. Few distinct
+    /// codes exist, so a vector beats a map.
+    pub errorstats: Vec<(Box<str>, u64)>,
+    /// Commands rejected by the gate because the name was unknown (counted as errors).
+    pub unknown_commands: u64,
+    /// Clients closed because they exceeded `client-query-buffer-limit`.
+    pub client_qbuf_limit_disconnections: u64,
+}
+
+impl ServerStats {
+    /// Counts one error reply under its code (the first word of the text).
+    pub fn count_error(&mut self, text: &str) {
+        self.total_error_replies += 1;
+        let code = text.split(' ').next().unwrap_or("ERR");
+        if let Some(e) = self.errorstats.iter_mut().find(|(c, _)| &**c == code) {
+            e.1 += 1;
+        } else {
+            self.errorstats.push((code.into(), 1));
+        }
+    }
+}
+
+/// Why the server is stopping; read by the loop after each iteration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shutdown {
+    Running,
+    /// Stop now and exit with status 0.
+    Exit,
+}
+
+pub struct Server {
+    /// The full configuration (CONFIG GET/SET, INFO).
+    pub config: Config,
+    /// Hot-path copy of parts of `config`; refreshed by [`Server::apply_settings`].
+    pub settings: Settings,
+    pub engine: Engine,
+    pub clients: Slab<Conn>,
+    /// The one command table; built once at start and leaked, so the gate can hold a row
+    /// while handing `&mut Server` to the handler.
+    pub table: &'static CmdTable,
+    pub stats: ServerStats,
+    pub limits: resp::Limits,
+    /// Next CLIENT ID (Redis starts at 1 and never reuses ids).
+    pub next_client_id: u64,
+    /// Bumped on every accept; with the slab key it makes each connection's ring user_data
+    /// unique, so completions for a closed connection never reach its slot's next owner.
+    pub next_gen: u32,
+    pub started: Instant,
+    pub shutdown: Shutdown,
+    /// Clients closed by a command (CLIENT KILL, QUIT) whose ring operations still need
+    /// cancelling; the loop drains this after each batch.
+    pub to_close: Vec<(usize, u32)>,
+    /// Listening addresses as bound, for logs and INFO.
+    pub bound: Vec<String>,
+    /// TCP port actually listened on.
+    pub tcp_port: u16,
+}
+
+impl Server {
+    pub fn new(config: Config, engine: Engine) -> Server {
+        let settings = Settings::from_config(&config);
+        let limits = resp::Limits {
+            proto_max_bulk_len: settings.proto_max_bulk_len,
+            ..Default::default()
+        };
+        Server {
+            tcp_port: settings.port,
+            config,
+            settings,
+            engine,
+            clients: Slab::new(),
+            table: Box::leak(Box::new(gate::build_table())),
+            stats: ServerStats::default(),
+            limits,
+            next_client_id: 1,
+            next_gen: 1,
+            started: Instant::now(),
+            shutdown: Shutdown::Running,
+            to_close: Vec::new(),
+            bound: Vec::new(),
+        }
+    }
+
+    /// Unix time in milliseconds, as the engine sees it.
+    #[inline]
+    pub fn now_ms(&self) -> i64 {
+        self.engine.clock.now_ms()
+    }
+
+    /// Marks a client for closing. Safe to call from a handler, for any client including
+    /// the caller: the slot stays valid until the loop has reaped its ring operations.
+    pub fn close_client(&mut self, key: usize) {
+        if let Some(c) = self.clients.get_mut(key) {
+            if c.begin_close() {
+                self.to_close.push((key, c.generation));
+            }
+        }
+    }
+
+    /// Re-derives hot-path values after the settings changed (CONFIG SET).
+    pub fn apply_settings(&mut self) {
+        self.settings = Settings::from_config(&self.config);
+        self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
+        self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
+        self.engine.config.hz = self.settings.hz;
+    }
+
+    /// Number of connected clients (not counting those being torn down).
+    pub fn connected_clients(&self) -> usize {
+        self.clients.iter().filter(|(_, c)| !c.is_closing()).count()
+    }
+}
+
+/// The periodic task, `hz` times a second (Redis's serverCron): engine housekeeping
+/// (active expiry, incremental rehash) and statistics.
+pub fn cron(server: &mut Server, now_ms: i64) {
+    let _ = now_ms;
+    let _ = &mut server.engine;
+}
