@@ -395,7 +395,7 @@ impl CommandMeta {
                 }
                 FindKeys::Unknown => return Err(()),
             };
-            if last >= argc || last < first || first >= argc || step <= 0 {
+            if last >= argc || last < first || first >= argc || first < 0 || step <= 0 {
                 return Err(());
             }
             let mut i = first;
@@ -422,6 +422,9 @@ pub const KEY_PROCS: &[(&str, KeysFn)] = &[("set", set_keys)];
 
 /// SET's key is always argument 1; GET among the options makes it a read too.
 fn set_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+    if args.len() < 2 {
+        return 0;
+    }
     let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
     out.push(KeyRef {
         pos: 1,
