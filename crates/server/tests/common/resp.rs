@@ -65,6 +65,13 @@ impl Reply {
     }
 }
 
+/// The raw bytes, escaped: `"+OK\r\n"` shows as `+OK\r\n`.
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&escape(&self.raw))
+    }
+}
+
 impl fmt::Debug for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Reply(\"{}\")", escape(&self.raw))

@@ -48,40 +48,60 @@ pub fn redis_bin() -> String {
     std::env::var("RINGKV_REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_string())
 }
 
-/// Whether a runnable `redis-server` exists (checked once per test binary).
+/// The Redis release the scripts were written against; other releases differ in error texts
+/// and replies, so comparing with them would report differences that are not ringkv's.
+pub const REDIS_VERSION: &str = "7.0.";
+
+/// Whether a runnable `redis-server` of the 7.0 series exists (checked once per binary).
 pub fn redis_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| {
-        Command::new(redis_bin())
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    })
+    redis_unavailable_reason().is_none()
 }
 
-/// For tests that need the real Redis: `true` if it is installed. Otherwise prints a loud
-/// SKIPPED line (straight to stderr, so cargo's output capture does not hide it) and returns
-/// `false` — or panics when `RINGKV_REQUIRE_REDIS=1`, as CI sets, so a missing Redis can
-/// never turn the differential tests into silent passes there.
+/// Why Redis cannot be used for comparisons, if it cannot.
+pub fn redis_unavailable_reason() -> Option<&'static str> {
+    static REASON: OnceLock<Option<String>> = OnceLock::new();
+    REASON
+        .get_or_init(|| {
+            let out = match Command::new(redis_bin()).arg("--version").output() {
+                Ok(o) if o.status.success() => o,
+                Ok(o) => return Some(format!("`{} --version` failed ({})", redis_bin(), o.status)),
+                Err(e) => {
+                    return Some(format!(
+                        "redis-server not found (tried `{}`: {e})",
+                        redis_bin()
+                    ));
+                }
+            };
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            if text.contains(&format!("v={REDIS_VERSION}")) {
+                None
+            } else {
+                Some(format!(
+                    "`{}` is not Redis {REDIS_VERSION}x: {}",
+                    redis_bin(),
+                    text.trim()
+                ))
+            }
+        })
+        .as_deref()
+}
+
+/// For tests that need the real Redis: `true` if Redis 7.0 is installed. Otherwise prints a
+/// loud SKIPPED line (straight to stderr, so cargo's output capture does not hide it) and
+/// returns `false` — or panics when `RINGKV_REQUIRE_REDIS=1`, as CI sets, so a missing Redis
+/// can never turn the differential tests into silent passes there.
 pub fn redis_or_skip(test: &str) -> bool {
-    if redis_available() {
+    let Some(reason) = redis_unavailable_reason() else {
         return true;
-    }
+    };
     if std::env::var("RINGKV_REQUIRE_REDIS").is_ok_and(|v| v == "1") {
-        panic!(
-            "{test}: redis-server not found (tried `{}`) and RINGKV_REQUIRE_REDIS=1",
-            redis_bin()
-        );
+        panic!("{test}: {reason}, and RINGKV_REQUIRE_REDIS=1");
     }
     let _ = writeln!(
         io::stderr(),
-        "\n*** SKIPPED: redis-server not found (tried `{}`); {test} needs Redis 7.0.15 to \
-         compare against. Install redis-server or set RINGKV_REDIS_SERVER; set \
-         RINGKV_REQUIRE_REDIS=1 to make this a failure. ***\n",
-        redis_bin()
+        "\n*** SKIPPED: {test}: {reason}. It compares against Redis {REDIS_VERSION}x: install \
+         redis-server 7.0 or point RINGKV_REDIS_SERVER at one; RINGKV_REQUIRE_REDIS=1 makes \
+         this a failure. ***\n"
     );
     false
 }
