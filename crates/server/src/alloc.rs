@@ -89,16 +89,11 @@ pub fn used_memory() -> usize {
     USED.load(Relaxed)
 }
 
-/// The largest [`used_memory`] seen since start (or the last [`reset_peak`]).
+/// The largest [`used_memory`] seen since start (CONFIG RESETSTAT does not reset it, as in
+/// Redis).
 #[inline]
 pub fn peak_memory() -> usize {
     PEAK.load(Relaxed)
-}
-
-/// Sets the peak to the current usage (Redis's `MEMORY STATS` / `CONFIG RESETSTAT` reset
-/// `used_memory_peak` this way).
-pub fn reset_peak() {
-    PEAK.store(USED.load(Relaxed), Relaxed);
 }
 
 /// The process's resident set size in bytes (Redis's `used_memory_rss`), from the `VmRSS`

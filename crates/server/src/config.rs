@@ -67,6 +67,10 @@ pub enum MaxmemoryPolicy {
 }
 
 /// Bits of `notify-keyspace-events` (Redis's `NOTIFY_*`), for the pub/sub notifier.
+#[allow(
+    dead_code,
+    reason = "all of Redis's classes, for the keyspace notifier"
+)]
 pub mod notify {
     pub const KEYSPACE: u32 = 1 << 0;
     pub const KEYEVENT: u32 = 1 << 1;
@@ -364,6 +368,10 @@ pub enum Apply {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Applied(u32);
 
+#[allow(
+    dead_code,
+    reason = "API for the loop; not every caller needs every query"
+)]
 impl Applied {
     #[inline]
     pub fn contains(self, a: Apply) -> bool {
@@ -970,14 +978,6 @@ fn policy_from(v: u8) -> MaxmemoryPolicy {
     }
 }
 
-fn no_daemonize(v: bool) -> Result<(), &'static str> {
-    if v {
-        Err("ringkv does not daemonize; run it under a process supervisor")
-    } else {
-        Ok(())
-    }
-}
-
 fn no_cluster(v: bool) -> Result<(), &'static str> {
     if v {
         Err("ringkv does not support cluster mode")
@@ -1381,7 +1381,7 @@ fn get_percentiles(c: &Config, out: &mut Vec<u8>) {
 pub static TABLE: &[Directive] = &[
     // Bool configs
     boolean!("rdbchecksum", None, IMMUTABLE, compat.rdbchecksum, true, None),
-    boolean!("daemonize", None, IMMUTABLE, daemonize, false, None, Some(no_daemonize)),
+    boolean!("daemonize", None, IMMUTABLE, daemonize, false, None),
     boolean!("io-threads-do-reads", None, IMMUTABLE, compat.io_threads_do_reads, false, None),
     boolean!("always-show-logo", None, IMMUTABLE, compat.always_show_logo, false, None),
     boolean!("protected-mode", None, MODIFIABLE, protected_mode, true, None),
@@ -1647,6 +1647,7 @@ impl Config {
         c
     }
 
+    #[allow(dead_code, reason = "for programmatic startup settings and tests")]
     /// Sets one directive by name as CONFIG SET would (without the immutable/protected
     /// checks: for startup and tests). Multi-word values are split on spaces.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), SetErr> {
@@ -1866,6 +1867,10 @@ impl<'a> Loader<'a> {
         }
     }
 
+    #[allow(
+        dead_code,
+        reason = "from_args reads files itself; kept for embedding and tests"
+    )]
     /// Reads a file (or every file matching a glob, as `include` allows) and loads it.
     pub fn load_file(&mut self, path: &[u8]) -> Result<(), ConfigError> {
         let text = read_config_files(path)?;
@@ -1895,9 +1900,21 @@ impl<'a> Loader<'a> {
             argv[0].make_ascii_lowercase();
             self.line(&argv).map_err(fail)?;
         }
+        if self.depth > 0 {
+            return Ok(());
+        }
+        // Checked on the final value, so a stock redis.conf with `daemonize yes` can still be
+        // used as `ringkv-server redis.conf --daemonize no`.
+        if self.cfg.daemonize {
+            return Err(ConfigError::General(
+                "ringkv does not daemonize: run it in the foreground under a process \
+                 supervisor (or pass --daemonize no)"
+                    .into(),
+            ));
+        }
         // Redis clamps hz after loading for backward compatibility; our setter already
         // clamps, so only the log file remains to check.
-        if !self.cfg.logfile.is_empty() && self.depth == 0 {
+        if !self.cfg.logfile.is_empty() {
             use std::os::unix::ffi::OsStrExt;
             let p = Path::new(std::ffi::OsStr::from_bytes(&self.cfg.logfile));
             if let Err(e) = std::fs::OpenOptions::new()
@@ -3021,8 +3038,12 @@ mod tests {
                 "argument couldn't be parsed into an integer"
             )
         );
-        assert!(load_err("daemonize yes\n").contains("ringkv does not daemonize"));
-        assert!(load("daemonize no\n").is_ok());
+        assert_eq!(
+            load_err("daemonize yes\n"),
+            "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nringkv does not daemonize: run \
+             it in the foreground under a process supervisor (or pass --daemonize no)\n"
+        );
+        assert!(load("daemonize yes\ndaemonize no\n").is_ok());
     }
 
     fn tmp(name: &str, text: &str) -> PathBuf {

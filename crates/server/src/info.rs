@@ -138,6 +138,12 @@ impl InfoInput {
     /// two small /proc reads).
     pub fn probe_process(&mut self) {
         self.process_id = std::process::id();
+        if self.run_id.is_empty() {
+            self.run_id = process_run_id().to_string();
+        }
+        if self.master_replid.is_empty() {
+            self.master_replid = process_replid().to_string();
+        }
         if self.os.is_empty() {
             self.os = os_name();
         }
@@ -180,6 +186,18 @@ impl InfoInput {
         self.expire_cycle_cpu_milliseconds = engine.stats.expire_cycle_time_used_us / 1000;
         self.rdb_changes_since_last_save = engine.dirty;
     }
+}
+
+/// This process's `run_id`: random, fixed for the life of the process.
+pub fn process_run_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(random_hex_id)
+}
+
+/// This process's `master_replid` (a later replication issue may regenerate it).
+pub fn process_replid() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(random_hex_id)
 }
 
 /// A random 40-hex-character id (for `run_id` and `master_replid`), from the OS's
@@ -653,7 +671,10 @@ fn write_section(s: &mut String, sec: Section, cfg: &Config, i: &InfoInput) {
         }
         Section::Errorstats => {
             s.push_str("# Errorstats\r\n");
-            for (prefix, count) in &i.errorstats {
+            // Redis keeps these in a radix tree: sorted by prefix.
+            let mut errs: Vec<&(String, u64)> = i.errorstats.iter().collect();
+            errs.sort_by(|a, b| a.0.cmp(&b.0));
+            for (prefix, count) in errs {
                 let _ = write!(s, "errorstat_{prefix}:count={count}\r\n");
             }
         }
@@ -715,7 +736,7 @@ mod tests {
                 rejected_calls: 1,
                 failed_calls: 0,
             }],
-            errorstats: vec![("ERR".into(), 2), ("WRONGTYPE".into(), 1)],
+            errorstats: vec![("WRONGTYPE".into(), 1), ("ERR".into(), 2)],
             keyspace: vec![
                 DbInfo {
                     db: 0,
@@ -976,6 +997,12 @@ mod tests {
         assert_eq!(id.len(), 40);
         assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_ne!(id, random_hex_id());
+        assert_eq!(i.run_id, process_run_id());
+        assert_eq!(i.run_id.len(), 40);
+        assert_ne!(i.run_id, i.master_replid);
+        let mut j = InfoInput::default();
+        j.probe_process();
+        assert_eq!(j.run_id, i.run_id, "run_id is fixed per process");
     }
 
     #[test]
