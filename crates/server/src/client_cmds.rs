@@ -6,8 +6,11 @@
 //! [`gate::reply`]) or returns a `CmdError`, writing nothing, as every handler does. Texts
 //! are Redis 7.0.15's (`networking.c`, `server.c`, `acl.c`).
 
+use crate::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
+use crate::event_loop;
 use crate::gate::{SrvFn, reply};
+use crate::info::{CommandStat, InfoInput};
 use crate::server::{Server, Shutdown};
 use engine::util::eq_ic;
 use engine::{CmdError, CmdResult};
@@ -21,6 +24,8 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("quit", quit),
     ("reset", reset),
     ("shutdown", shutdown),
+    ("config", config),
+    ("info", info),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -263,11 +268,7 @@ fn client_info_line(
     let qbuf_free = rbs.saturating_sub(qbuf);
     let obl = c.pending.len();
     let omem = c.sending.capacity();
-    let tot_mem = std::mem::size_of::<Conn>()
-        + c.rbuf.capacity()
-        + c.pending.capacity()
-        + c.sending.capacity()
-        + argv_mem;
+    let tot_mem = c.memory() + argv_mem;
     let mut flags = String::new();
     if c.state == ConnState::CloseAfterReply {
         flags.push('c');
@@ -423,15 +424,15 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut close_me = false;
     for k in keys {
         let c = &mut server.clients[k];
-        if let Some(a) = addr {
-            if fmt_addr(c.peer_addr()).as_bytes() != a {
-                continue;
-            }
+        if let Some(a) = addr
+            && fmt_addr(c.peer_addr()).as_bytes() != a
+        {
+            continue;
         }
-        if let Some(a) = laddr {
-            if fmt_addr(c.local_addr()).as_bytes() != a {
-                continue;
-            }
+        if let Some(a) = laddr
+            && fmt_addr(c.local_addr()).as_bytes() != a
+        {
+            continue;
         }
         if ty.is_some_and(|t| client_type(c) != t) {
             continue;
@@ -501,10 +502,10 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             )));
         }
     }
-    if let Some((u, p)) = creds {
-        if !authenticate(u, p) {
-            return Err(CmdError::Static(WRONGPASS));
-        }
+    if let Some((u, p)) = creds
+        && !authenticate(u, p)
+    {
+        return Err(CmdError::Static(WRONGPASS));
     }
     let c = &mut server.clients[key];
     if let Some(n) = name {
@@ -615,5 +616,123 @@ fn shutdown(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     log::warn!("User requested shutdown...");
     let _ = key;
     server.shutdown = Shutdown::Exit;
+    Ok(())
+}
+
+/// CONFIG GET|SET|RESETSTAT|REWRITE|HELP, through the config module; live effects of a SET
+/// are applied here (rebinding, fd limit, chdir, log level) and the hot-path settings are
+/// refreshed afterwards.
+fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let local = server.clients[key]
+        .peer_addr()
+        .is_none_or(|a| a.ip().is_loopback());
+    let Server {
+        config,
+        clients,
+        listeners,
+        listener_epoch,
+        listeners_changed,
+        ..
+    } = server;
+    let c = &mut clients[key];
+    let mut out = resp::Reply::new(&mut c.pending, c.session.proto);
+    let mut apply = |cfg: &Config, a: Apply| -> Result<(), SetErr> {
+        match a {
+            Apply::Port | Apply::Bind => {
+                event_loop::rebind(listeners, &cfg.bind, cfg.port, cfg.tcp_backlog).map_err(
+                    |_| -> SetErr {
+                        if a == Apply::Port {
+                            "Unable to listen on this port".into()
+                        } else {
+                            "Failed to bind to specified addresses.".into()
+                        }
+                    },
+                )?;
+                *listener_epoch = listener_epoch.wrapping_add(1);
+                *listeners_changed = true;
+                Ok(())
+            }
+            Apply::Maxclients => crate::adjust_open_files_limit(cfg.maxclients as u64)
+                .map_err(|max| -> SetErr {
+                    format!(
+                        "The operating system is not able to handle the specified number of clients, try with {}",
+                        max.saturating_sub(32)
+                    )
+                    .into()
+                }),
+            Apply::Dir => std::env::set_current_dir(&cfg.dir)
+                .map_err(|e| -> SetErr { config::strerror(&e).into() }),
+            Apply::Loglevel => {
+                log::set_max_level(crate::log_filter(cfg.loglevel));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    };
+    match config::config_command(config, args, local, &mut out, &mut apply)? {
+        ConfigEffect::None => {}
+        ConfigEffect::Set(_) => server.apply_settings(),
+        ConfigEffect::ResetStat => {
+            server.reset_stats();
+            reply(server, key).ok();
+        }
+    }
+    Ok(())
+}
+
+/// INFO [section ...]: fills the info module's input from the server's counters.
+fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let mut i = InfoInput::default();
+    let st = &server.stats;
+    i.uptime_in_seconds = server.started.elapsed().as_secs() as i64;
+    i.connected_clients = server.connected_clients() as u64;
+    for (_, c) in server.clients.iter() {
+        i.client_recent_max_input_buffer =
+            i.client_recent_max_input_buffer.max(c.rbuf.len() as u64);
+        i.client_recent_max_output_buffer =
+            i.client_recent_max_output_buffer.max(c.output_len() as u64);
+        i.mem_clients_normal += c.memory() as u64;
+    }
+    i.used_memory_startup = server.used_memory_startup;
+    i.rdb_last_save_time = server.start_unix;
+    i.total_connections_received = st.total_connections_received;
+    i.total_commands_processed = st.total_commands_processed;
+    i.instantaneous_ops_per_sec = st.ops_metric.get() as u64;
+    i.total_net_input_bytes = st.net_input_bytes;
+    i.total_net_output_bytes = st.net_output_bytes;
+    i.instantaneous_input_kbps = st.input_metric.get() / 1024.0;
+    i.instantaneous_output_kbps = st.output_metric.get() / 1024.0;
+    i.rejected_connections = st.rejected_connections;
+    i.total_error_replies = st.total_error_replies;
+    i.total_reads_processed = st.reads_processed;
+    i.total_writes_processed = st.writes_processed;
+    i.errorstats = st
+        .errorstats
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    i.commandstats = server
+        .table
+        .rows()
+        .iter()
+        .filter_map(|r| {
+            let s = r.handler.stats.get();
+            (s.calls + s.rejected_calls + s.failed_calls > 0).then(|| CommandStat {
+                name: r.meta.name.to_string(),
+                calls: s.calls,
+                usec: s.usec,
+                rejected_calls: s.rejected_calls,
+                failed_calls: s.failed_calls,
+            })
+        })
+        .collect();
+    i.probe_process();
+    i.fill_from_engine(&server.engine);
+    let Server {
+        config, clients, ..
+    } = server;
+    let c = &mut clients[key];
+    let mut out = resp::Reply::new(&mut c.pending, c.session.proto);
+    crate::info::info_command(config, &i, &args[1..], &mut out);
     Ok(())
 }

@@ -40,8 +40,6 @@ pub struct Conn {
     pub fd: RawFd,
     /// Generation tag placed in ring user_data (24 bits used).
     pub generation: u32,
-    /// Index of the listener that accepted it (for `laddr`).
-    pub listener: usize,
     pub session: Session,
     pub state: ConnState,
     /// Partial command bytes (see module doc).
@@ -70,8 +68,6 @@ pub struct Conn {
     /// Bytes of the current read batch not yet consumed when the running command started
     /// (CLIENT LIST `qbuf` for the calling client, which Redis still holds in its buffer).
     pub qbuf_current: usize,
-    /// Argument bytes of the running command (CLIENT LIST `argv-mem`).
-    pub argv_mem: usize,
     /// Largest read buffer used (CLIENT LIST `rbp`).
     pub rbuf_peak: usize,
     peer: Option<SocketAddr>,
@@ -79,11 +75,10 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(fd: RawFd, generation: u32, listener: usize, id: u64, now_ms: i64) -> Conn {
+    pub fn new(fd: RawFd, generation: u32, id: u64, now_ms: i64) -> Conn {
         Conn {
             fd,
             generation,
-            listener,
             session: Session {
                 id,
                 ..Session::default()
@@ -104,7 +99,6 @@ impl Conn {
             reply_mode: ReplyMode::On,
             no_evict: false,
             qbuf_current: 0,
-            argv_mem: 0,
             rbuf_peak: 0,
             peer: None,
             local: None,
@@ -139,6 +133,15 @@ impl Conn {
     /// Bytes waiting to leave: pending plus the unsent part of the send in flight.
     pub fn output_len(&self) -> usize {
         self.pending.len() + self.sending.len() - self.send_off.min(self.sending.len())
+    }
+
+    /// Bytes this client holds (CLIENT LIST `tot-mem`, INFO `mem_clients_normal`).
+    pub fn memory(&self) -> usize {
+        std::mem::size_of::<Conn>()
+            + self.rbuf.capacity()
+            + self.pending.capacity()
+            + self.sending.capacity()
+            + self.name.as_ref().map_or(0, |n| n.len())
     }
 
     /// The peer address, looked up on first use (getpeername is a syscall, and most

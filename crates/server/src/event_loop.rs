@@ -199,7 +199,8 @@ pub enum StartError {
 /// Sets up the ring with the flags a single-threaded server wants, falling back to fewer
 /// flags (older kernels) and finally a plain ring.
 fn setup_ring() -> Result<IoUring, StartError> {
-    let attempts: [(&str, fn(&mut io_uring::Builder)); 3] = [
+    type Flags = fn(&mut io_uring::Builder);
+    let attempts: [(&str, Flags); 3] = [
         (
             "single-issuer + defer-taskrun + coop-taskrun + submit-all",
             |b| {
@@ -244,7 +245,6 @@ pub struct EventLoop {
     ring: IoUring,
     bufs: Option<BufRing>,
     pub server: Server,
-    listeners: Vec<Listener>,
     /// Recycled argument vector (see [`recycle`]).
     args_store: Vec<&'static [u8]>,
     /// Arena for inline arguments with escapes; reset after every batch.
@@ -262,7 +262,7 @@ pub struct EventLoop {
 }
 
 impl EventLoop {
-    pub fn new(server: Server, listeners: Vec<Listener>) -> Result<EventLoop, StartError> {
+    pub fn new(server: Server) -> Result<EventLoop, StartError> {
         let ring = setup_ring()?;
         let bufs = match BufRing::new(&ring) {
             Ok(b) => Some(b),
@@ -275,11 +275,12 @@ impl EventLoop {
         };
         let sigfd = signal_fd().map_err(|e| StartError::Io(format!("signalfd: {e}")))?;
         let now_ms = server.now_ms();
+        let mut server = server;
+        server.used_memory_startup = crate::alloc::used_memory() as u64;
         Ok(EventLoop {
             ring,
             bufs,
             server,
-            listeners,
             args_store: Vec::with_capacity(16),
             bump: Bump::new(),
             flush: Vec::new(),
@@ -294,12 +295,19 @@ impl EventLoop {
 
     /// Runs until shutdown; returns the process exit status.
     pub fn run(&mut self) -> i32 {
-        for i in 0..self.listeners.len() {
-            self.arm_accept(i);
-        }
+        self.server.listeners_changed = true;
         self.arm_timer();
         self.arm_signal();
         loop {
+            if self.server.listeners_changed {
+                self.server.listeners_changed = false;
+                for i in 0..self.server.listeners.len() {
+                    self.arm_accept(i);
+                }
+            }
+            // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
+            // time (rate-limited inside the engine).
+            self.server.engine.active_expire_cycle(true);
             self.flush_sends();
             match self.ring.submit_and_wait(1) {
                 Ok(_) => {}
@@ -324,7 +332,7 @@ impl EventLoop {
             self.start_closes();
             if self.server.shutdown != Shutdown::Running {
                 log::warn!("Redis is now ready to exit, bye bye...");
-                self.listeners.clear();
+                self.server.listeners.clear();
                 return 0;
             }
         }
@@ -332,7 +340,7 @@ impl EventLoop {
 
     fn dispatch(&mut self, u: u64, res: i32, flags: u32) {
         match ud_op(u) {
-            OP_ACCEPT => self.on_accept(ud_key(u), res, flags),
+            OP_ACCEPT => self.on_accept(ud_key(u), ud_gen(u), res, flags),
             OP_RECV => self.on_recv(ud_key(u), ud_gen(u), res, flags),
             OP_SEND => self.on_send(ud_key(u), ud_gen(u), res),
             OP_CANCEL => {
@@ -358,10 +366,10 @@ impl EventLoop {
     }
 
     fn arm_accept(&mut self, i: usize) {
-        let fd = self.listeners[i].fd.as_raw_fd();
+        let fd = self.server.listeners[i].fd.as_raw_fd();
         let e = opcode::AcceptMulti::new(types::Fd(fd))
             .build()
-            .user_data(ud(OP_ACCEPT, i, 0));
+            .user_data(ud(OP_ACCEPT, i, self.server.listener_epoch));
         push(&mut self.ring, e);
     }
 
@@ -388,12 +396,16 @@ impl EventLoop {
         push(&mut self.ring, e);
     }
 
-    fn on_accept(&mut self, li: usize, res: i32, flags: u32) {
-        if !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
+    fn on_accept(&mut self, li: usize, epoch: u32, res: i32, flags: u32) {
+        // A listener replaced by CONFIG SET port/bind has a stale epoch: its accept ends
+        // (the socket was shut down) and is not re-armed; a connection it still took is
+        // served normally.
+        let current = epoch == self.server.listener_epoch & 0xFF_FFFF;
+        if current && !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
             self.arm_accept(li);
         }
         if res < 0 {
-            if res != -libc::ECANCELED {
+            if current && res != -libc::ECANCELED && res != -libc::EINVAL {
                 log::warn!(
                     "Accepting client connection: {}",
                     io::Error::from_raw_os_error(-res)
@@ -427,7 +439,7 @@ impl EventLoop {
         let key = self
             .server
             .clients
-            .insert(Conn::new(fd, generation, li, id, self.now_ms));
+            .insert(Conn::new(fd, generation, id, self.now_ms));
         self.server.stats.total_connections_received += 1;
         self.arm_recv(key);
     }
@@ -466,6 +478,7 @@ impl EventLoop {
         if res > 0 {
             let n = res as usize;
             self.server.stats.net_input_bytes += n as u64;
+            self.server.stats.reads_processed += 1;
             let c = &mut self.server.clients[key];
             if c.state == ConnState::Open {
                 c.last_interaction_ms = now_ms;
@@ -499,8 +512,16 @@ impl EventLoop {
                 self.queue_flush(key);
             }
         } else if res == 0 {
-            // EOF: the client went away (possibly mid-pipeline); drop its state.
-            self.server.close_client(key);
+            // EOF. A client that half-closed after its last request still gets the replies
+            // already produced (Redis writes them before it reads the EOF); otherwise it
+            // went away, possibly mid-pipeline, and its state is dropped.
+            let c = &mut self.server.clients[key];
+            if c.state == ConnState::Open && c.output_len() > 0 {
+                c.state = ConnState::CloseAfterReply;
+                self.queue_flush(key);
+            } else {
+                self.server.close_client(key);
+            }
         } else if res == -libc::ENOBUFS {
             // Out of provided buffers: the multishot ended; re-armed below once buffers
             // come back (they are returned as each CQE is handled).
@@ -552,6 +573,7 @@ impl EventLoop {
         }
         let n = res as usize;
         self.server.stats.net_output_bytes += n as u64;
+        self.server.stats.writes_processed += 1;
         let c = &mut self.server.clients[key];
         c.send_off += n;
         if c.send_off < c.sending.len() {
@@ -848,6 +870,7 @@ fn run_batch(
 pub fn listen_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listener>, String> {
     let mut out = Vec::new();
     if port == 0 {
+        // Redis: port 0 means no TCP listener.
         return Ok(out);
     }
     for spec in bind {
@@ -886,6 +909,37 @@ pub fn listen_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listen
         return Err(format!("Failed listening on port {port} (tcp), aborting."));
     }
     Ok(out)
+}
+
+/// Replaces `listeners` for a new `bind`/`port` (CONFIG SET). As Redis, the old sockets
+/// stop listening before the new ones bind (the addresses may overlap); they are only
+/// shut down, not closed, so that if binding fails they listen again and nothing changed.
+/// Their multishot accepts end on the shutdown; the loop re-arms them (same epoch) on
+/// failure, or arms the new listeners (new epoch) on success.
+pub fn rebind(
+    listeners: &mut Vec<Listener>,
+    bind: &[String],
+    port: u16,
+    backlog: i32,
+) -> Result<(), String> {
+    for l in listeners.iter() {
+        // SAFETY: shutdown on a socket we own.
+        unsafe { libc::shutdown(l.fd.as_raw_fd(), libc::SHUT_RD) };
+    }
+    match listen_all(bind, port, backlog) {
+        Ok(new) => {
+            *listeners = new;
+            Ok(())
+        }
+        Err(msg) => {
+            log::warn!("{msg}");
+            for l in listeners.iter() {
+                // SAFETY: listen on a bound socket we own.
+                unsafe { libc::listen(l.fd.as_raw_fd(), backlog) };
+            }
+            Err(msg)
+        }
+    }
 }
 
 fn listen_one(addr: std::net::SocketAddr, backlog: i32) -> io::Result<OwnedFd> {

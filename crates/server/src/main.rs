@@ -75,7 +75,13 @@ fn main() {
             "Warning: no config file specified, using the default config. In order to specify a config file use ringkv-server /path/to/redis.conf"
         );
     }
-    adjust_open_files_limit(cfg.maxclients as u64);
+    if let Err(max) = adjust_open_files_limit(cfg.maxclients as u64) {
+        log::warn!(
+            "You requested maxclients of {} requiring at least {} max file descriptors; the limit is {max}",
+            cfg.maxclients,
+            cfg.maxclients as u64 + 32
+        );
+    }
     let listeners = match event_loop::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
         Ok(l) => l,
         Err(msg) => {
@@ -86,9 +92,10 @@ fn main() {
     };
     let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
     let mut server = server::Server::new(cfg, engine);
-    server.bound = listeners.iter().map(|l| l.addr.clone()).collect();
-    let addrs = server.bound.join(" ");
-    let mut ev = match event_loop::EventLoop::new(server, listeners) {
+    let addrs: Vec<String> = listeners.iter().map(|l| l.addr.clone()).collect();
+    let addrs = addrs.join(" ");
+    server.listeners = listeners;
+    let mut ev = match event_loop::EventLoop::new(server) {
         Ok(ev) => ev,
         Err(event_loop::StartError::NoUring(e)) => {
             eprintln!(
@@ -111,15 +118,20 @@ fn main() {
     std::process::exit(code);
 }
 
+/// The `log` filter for a Redis `loglevel`. Redis's `notice` (the default) shows the
+/// startup lines and warnings; `verbose` adds per-client events (logged at debug here).
+pub fn log_filter(level: config::LogLevel) -> log::LevelFilter {
+    use config::LogLevel;
+    match level {
+        LogLevel::Debug | LogLevel::Verbose => log::LevelFilter::Debug,
+        LogLevel::Notice => log::LevelFilter::Info,
+        LogLevel::Warning => log::LevelFilter::Warn,
+    }
+}
+
 /// env_logger at the configured `loglevel` unless RUST_LOG overrides it.
 fn init_logging(cfg: &config::Config) {
-    use config::LogLevel;
-    let level = match cfg.loglevel {
-        LogLevel::Debug => "debug",
-        LogLevel::Verbose => "debug",
-        LogLevel::Notice => "info",
-        LogLevel::Warning => "warn",
-    };
+    let level = log_filter(cfg.loglevel).as_str().to_ascii_lowercase();
     let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
     b.format_timestamp_millis();
     if !cfg.logfile.is_empty() {
@@ -142,14 +154,14 @@ fn init_logging(cfg: &config::Config) {
 }
 
 /// Raises RLIMIT_NOFILE to fit `maxclients` plus Redis's 32 reserved descriptors, as
-/// Redis's adjustOpenFilesLimit (logging if it cannot).
-fn adjust_open_files_limit(maxclients: u64) {
+/// Redis's adjustOpenFilesLimit. Err carries the hard limit when it is too low.
+pub fn adjust_open_files_limit(maxclients: u64) -> Result<(), u64> {
     let want = maxclients + 32;
     // SAFETY: getrlimit/setrlimit on a local struct.
     unsafe {
         let mut lim: libc::rlimit = std::mem::zeroed();
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 || lim.rlim_cur >= want {
-            return;
+            return Ok(());
         }
         let target = want.min(lim.rlim_max);
         let new = libc::rlimit {
@@ -157,10 +169,8 @@ fn adjust_open_files_limit(maxclients: u64) {
             rlim_max: lim.rlim_max,
         };
         if libc::setrlimit(libc::RLIMIT_NOFILE, &new) != 0 || target < want {
-            log::warn!(
-                "You requested maxclients of {maxclients} requiring at least {want} max file descriptors; the limit is {}",
-                lim.rlim_max
-            );
+            return Err(lim.rlim_cur.max(target));
         }
     }
+    Ok(())
 }

@@ -9,6 +9,7 @@
 
 use crate::config::Config;
 use crate::conn::Conn;
+use crate::event_loop::Listener;
 use crate::gate::{self, CmdTable};
 use engine::Engine;
 use slab::Slab;
@@ -19,12 +20,8 @@ use std::time::Instant;
 /// the right types.
 #[derive(Clone, Debug)]
 pub struct Settings {
-    /// `bind`: addresses to listen on; a leading `-` marks one as optional.
-    pub bind: Vec<String>,
     /// `port` (0 = no TCP listener).
     pub port: u16,
-    /// `tcp-backlog`
-    pub tcp_backlog: i32,
     /// `maxclients`
     pub maxclients: usize,
     /// `timeout`: idle seconds before a client is closed (0 = never).
@@ -42,9 +39,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(c: &Config) -> Settings {
         Settings {
-            bind: c.bind.clone(),
             port: c.port,
-            tcp_backlog: c.tcp_backlog,
             maxclients: c.maxclients as usize,
             timeout: c.timeout.max(0) as u64,
             client_query_buffer_limit: c.client_query_buffer_limit as usize,
@@ -72,6 +67,13 @@ pub struct ServerStats {
     pub unknown_commands: u64,
     /// Clients closed because they exceeded `client-query-buffer-limit`.
     pub client_qbuf_limit_disconnections: u64,
+    /// Recv / send completions with data (INFO `total_reads_processed` / `..._writes_...`).
+    pub reads_processed: u64,
+    pub writes_processed: u64,
+    pub ops_metric: Metric,
+    pub input_metric: Metric,
+    pub output_metric: Metric,
+    last_metric_ms: i64,
 }
 
 impl ServerStats {
@@ -84,6 +86,36 @@ impl ServerStats {
         } else {
             self.errorstats.push((code.into(), 1));
         }
+    }
+}
+
+/// Redis's `trackInstantaneousMetric`: a rate sampled every 100 ms, averaged over the last
+/// 16 samples.
+#[derive(Clone, Debug, Default)]
+pub struct Metric {
+    samples: [f64; 16],
+    idx: usize,
+    last_ms: i64,
+    last_val: u64,
+}
+
+impl Metric {
+    /// Records the rate of `val` (a running total) per second since the last sample.
+    pub fn track(&mut self, now_ms: i64, val: u64) {
+        if self.last_ms != 0 {
+            let dt = now_ms - self.last_ms;
+            if dt <= 0 {
+                return;
+            }
+            self.samples[self.idx] = val.saturating_sub(self.last_val) as f64 * 1000.0 / dt as f64;
+            self.idx = (self.idx + 1) % self.samples.len();
+        }
+        self.last_ms = now_ms;
+        self.last_val = val;
+    }
+
+    pub fn get(&self) -> f64 {
+        self.samples.iter().sum::<f64>() / self.samples.len() as f64
     }
 }
 
@@ -113,12 +145,20 @@ pub struct Server {
     /// unique, so completions for a closed connection never reach its slot's next owner.
     pub next_gen: u32,
     pub started: Instant,
+    /// Unix seconds at start (INFO `rdb_last_save_time` until persistence exists).
+    pub start_unix: i64,
+    /// Allocated bytes once initialised (INFO `used_memory_startup`).
+    pub used_memory_startup: u64,
     pub shutdown: Shutdown,
     /// Clients closed by a command (CLIENT KILL, QUIT) whose ring operations still need
     /// cancelling; the loop drains this after each batch.
     pub to_close: Vec<(usize, u32)>,
-    /// Listening addresses as bound, for logs and INFO.
-    pub bound: Vec<String>,
+    /// The listening sockets. Replaced as a whole by CONFIG SET port/bind.
+    pub listeners: Vec<Listener>,
+    /// Bumped when `listeners` is replaced; tags accept operations (as a generation).
+    pub listener_epoch: u32,
+    /// Set when `listeners` need their accepts armed (start, CONFIG SET port/bind).
+    pub listeners_changed: bool,
     /// TCP port actually listened on.
     pub tcp_port: u16,
 }
@@ -126,6 +166,7 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config, engine: Engine) -> Server {
         let settings = Settings::from_config(&config);
+        let start_unix = engine.clock.now_ms() / 1000;
         let limits = resp::Limits {
             proto_max_bulk_len: settings.proto_max_bulk_len,
             ..Default::default()
@@ -142,9 +183,13 @@ impl Server {
             next_client_id: 1,
             next_gen: 1,
             started: Instant::now(),
+            start_unix,
+            used_memory_startup: 0,
             shutdown: Shutdown::Running,
             to_close: Vec::new(),
-            bound: Vec::new(),
+            listeners: Vec::new(),
+            listener_epoch: 0,
+            listeners_changed: false,
         }
     }
 
@@ -157,10 +202,10 @@ impl Server {
     /// Marks a client for closing. Safe to call from a handler, for any client including
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
-        if let Some(c) = self.clients.get_mut(key) {
-            if c.begin_close() {
-                self.to_close.push((key, c.generation));
-            }
+        if let Some(c) = self.clients.get_mut(key)
+            && c.begin_close()
+        {
+            self.to_close.push((key, c.generation));
         }
     }
 
@@ -172,6 +217,15 @@ impl Server {
         self.engine.config.hz = self.settings.hz;
     }
 
+    /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).
+    pub fn reset_stats(&mut self) {
+        self.stats = ServerStats::default();
+        self.engine.reset_stats();
+        for row in self.table.rows() {
+            row.handler.stats.set(Default::default());
+        }
+    }
+
     /// Number of connected clients (not counting those being torn down).
     pub fn connected_clients(&self) -> usize {
         self.clients.iter().filter(|(_, c)| !c.is_closing()).count()
@@ -181,6 +235,12 @@ impl Server {
 /// The periodic task, `hz` times a second (Redis's serverCron): engine housekeeping
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
-    let _ = now_ms;
-    let _ = &mut server.engine;
+    server.engine.cron();
+    let st = &mut server.stats;
+    if now_ms - st.last_metric_ms >= 100 {
+        st.last_metric_ms = now_ms;
+        st.ops_metric.track(now_ms, st.total_commands_processed);
+        st.input_metric.track(now_ms, st.net_input_bytes);
+        st.output_metric.track(now_ms, st.net_output_bytes);
+    }
 }
