@@ -3175,6 +3175,87 @@ mod tests {
         );
     }
 
+    /// Every row, odd values: no panic; a refused value changes nothing; an accepted value
+    /// prints a form that sets back to itself (CONFIG SET's rollback relies on this).
+    #[test]
+    fn every_row_survives_odd_values_and_round_trips() {
+        let odd: &[&[u8]] = &[
+            b"",
+            b" ",
+            b"-",
+            b"%",
+            b"-1",
+            b"0",
+            b"1",
+            b"yes",
+            b"NO",
+            b"1%",
+            b"100%",
+            b"-0",
+            b"9223372036854775808",
+            b"18446744073709551616",
+            b"1gb",
+            b"99999999999gb",
+            b"0777",
+            b"1 2",
+            b"1 2 3 4",
+            b"a\x00b",
+            b"\xff\xfe",
+            b"\"",
+            b"normal 1 2 3",
+            b"save now",
+            b"AKE",
+            b"no one",
+            b"127.0.0.1 ::1",
+            b"/",
+            b"x y z w v u",
+        ];
+        for row in TABLE {
+            let mut c = Config::new();
+            c.compat.enable_protected_configs = 1;
+            let before = row.get(&c);
+            if row.has(IMMUTABLE) {
+                // Never set (or rolled back) at runtime: only check the setter cannot panic.
+                for &v in odd {
+                    let _ = row.set(&mut c.clone(), &split_for_set(row, v), SetMode::Replace);
+                }
+                continue;
+            }
+            // The default prints a form that sets back to itself.
+            let mut again = c.clone();
+            row.set(&mut again, &split_for_set(row, &before), SetMode::Replace)
+                .unwrap_or_else(|e| panic!("{}: default {:?} does not set: {e}", row.name, before));
+            assert_eq!(row.get(&again), before, "{}", row.name);
+            for &v in odd {
+                let mut c2 = c.clone();
+                let pairs = [row.name.as_bytes(), v];
+                let mut buf = Vec::new();
+                let r = config_set(
+                    &mut c2,
+                    &pairs,
+                    true,
+                    &mut Reply::new(&mut buf, Proto::Resp2),
+                    &mut no_apply(),
+                );
+                if r.is_err() {
+                    assert_eq!(
+                        row.get(&c2),
+                        before,
+                        "{} refused {:?} but changed",
+                        row.name,
+                        v
+                    );
+                    continue;
+                }
+                let printed = row.get(&c2);
+                let mut c3 = c2.clone();
+                row.set(&mut c3, &split_for_set(row, &printed), SetMode::Replace)
+                    .unwrap_or_else(|e| panic!("{}: {:?} printed {:?}: {e}", row.name, v, printed));
+                assert_eq!(row.get(&c3), printed, "{} after {:?}", row.name, v);
+            }
+        }
+    }
+
     #[test]
     fn repr_quotes_like_sdscatrepr() {
         let mut v = Vec::new();
