@@ -267,7 +267,9 @@ fn client_info_line(
     let rbs = c.rbuf.capacity().max(16 * 1024);
     let qbuf_free = rbs.saturating_sub(qbuf);
     let obl = c.pending.len();
-    let omem = c.sending.capacity();
+    // Redis: obl = bytes in the fixed reply buffer, omem = the overflow reply list. Ours:
+    // replies not yet handed to the kernel, and the unsent rest of the send in flight.
+    let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem;
     let mut flags = String::new();
     if c.state == ConnState::CloseAfterReply {

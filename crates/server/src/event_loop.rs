@@ -262,9 +262,17 @@ pub struct EventLoop {
 }
 
 impl EventLoop {
-    pub fn new(server: Server) -> Result<EventLoop, StartError> {
+    /// `use_buf_ring: false` forces the single-shot recv fallback (for tests of that path
+    /// on kernels that have buffer rings).
+    pub fn new(server: Server, use_buf_ring: bool) -> Result<EventLoop, StartError> {
         let ring = setup_ring()?;
-        let bufs = match BufRing::new(&ring) {
+        let bufs = match BufRing::new(&ring).and_then(|b| {
+            if use_buf_ring {
+                Ok(b)
+            } else {
+                Err(io::Error::other("disabled by --no-buf-ring"))
+            }
+        }) {
             Ok(b) => Some(b),
             Err(e) => {
                 log::warn!(
@@ -637,11 +645,21 @@ impl EventLoop {
             let Some(c) = self.conn(key, generation) else {
                 continue;
             };
-            if c.ops > 0 {
-                let e = opcode::AsyncCancel2::new(types::CancelBuilder::fd(types::Fd(c.fd)).all())
+            // Cancel by user_data (exact, and supported by every kernel with multishot);
+            // each cancel is itself an operation the slot must outlive.
+            let mut cancels = [None, None];
+            if c.recv_armed {
+                cancels[0] = Some(ud(OP_RECV, key, generation));
+            }
+            if c.send_inflight {
+                cancels[1] = Some(ud(OP_SEND, key, generation));
+            }
+            let targets = cancels.into_iter().flatten();
+            c.ops += targets.clone().count() as u32;
+            for target in targets {
+                let e = opcode::AsyncCancel::new(target)
                     .build()
                     .user_data(ud(OP_CANCEL, key, generation));
-                c.ops += 1;
                 push(&mut self.ring, e);
             }
             self.maybe_free(key, generation);

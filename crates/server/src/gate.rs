@@ -173,7 +173,10 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         match lookup_sub(table, row.meta.name, args[1]) {
             Some(sub) => row = sub,
             None => {
-                let text = CmdError::unknown_subcommand(row.meta.name, args[1]).text();
+                // `%.128s` in Redis: the name ends at a NUL byte.
+                let sub = args[1];
+                let sub = &sub[..memchr::memchr(0, sub).unwrap_or(sub.len())];
+                let text = CmdError::unknown_subcommand(row.meta.name, sub).text();
                 reply_error(server, key, &text);
                 return;
             }
@@ -228,5 +231,71 @@ fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]])
     let c = &mut server.clients[key];
     if !c.replies_enabled() {
         c.pending.truncate(mark);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Expected texts captured from Redis 7.0.15.
+    #[test]
+    fn unknown_command_text_matches_redis_truncation() {
+        assert_eq!(
+            unknown_command_text(&[b"foo", b"a", b"b"]),
+            "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
+        );
+        let long = vec![b'x'; 200];
+        assert_eq!(
+            unknown_command_text(&[&long]),
+            format!(
+                "ERR unknown command '{}', with args beginning with: ",
+                "x".repeat(128)
+            )
+        );
+        // Args stop once the list reaches 128 bytes; the last one is cut to what is left.
+        let abc: Vec<&[u8]> = std::iter::once(&b"foo"[..])
+            .chain(std::iter::repeat_n(&b"abc"[..], 60))
+            .collect();
+        assert_eq!(
+            unknown_command_text(&abc),
+            format!(
+                "ERR unknown command 'foo', with args beginning with: {}'ab' ",
+                "'abc' ".repeat(21)
+            )
+        );
+        let a126 = vec![b'a'; 126];
+        assert_eq!(
+            unknown_command_text(&[b"foo", &a126, b"bbbbb"]),
+            format!(
+                "ERR unknown command 'foo', with args beginning with: '{}' ",
+                "a".repeat(126)
+            )
+        );
+        // C strings: a NUL ends the name and each argument.
+        assert_eq!(
+            unknown_command_text(&[b"fo\0o", b"a\0b", b"c"]),
+            "ERR unknown command 'fo', with args beginning with: 'a' 'c' "
+        );
+    }
+
+    #[test]
+    fn table_has_server_commands_and_subcommand_rows() {
+        let t = build_table();
+        for name in [
+            "client",
+            "client|list",
+            "hello",
+            "quit",
+            "reset",
+            "config|get",
+            "info",
+        ] {
+            assert!(t.lookup(name.as_bytes()).is_some(), "{name} missing");
+        }
+        let client = t.lookup(b"CLIENT").unwrap();
+        assert!(lookup_sub(&t, client.meta.name, b"LiSt").is_some());
+        assert!(lookup_sub(&t, client.meta.name, b"nope").is_none());
+        assert!(lookup_sub(&t, client.meta.name, &[b'x'; 100]).is_none());
     }
 }

@@ -40,7 +40,12 @@ struct Cli {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // Diagnostic switch, not a redis.conf directive: exercise the single-shot recv
+    // fallback on kernels that have provided buffer rings.
+    let before = cli.rest.len();
+    cli.rest.retain(|a| a != "--no-buf-ring");
+    let use_buf_ring = cli.rest.len() == before;
     let cfg = match config::from_args(&cli.rest) {
         Ok(config::CliAction::Run(cfg)) => *cfg,
         Ok(config::CliAction::Version) => {
@@ -95,7 +100,8 @@ fn main() {
     let addrs: Vec<String> = listeners.iter().map(|l| l.addr.clone()).collect();
     let addrs = addrs.join(" ");
     server.listeners = listeners;
-    let mut ev = match event_loop::EventLoop::new(server) {
+    let pidfile = PidFile::create(&server.config.pidfile);
+    let mut ev = match event_loop::EventLoop::new(server, use_buf_ring) {
         Ok(ev) => ev,
         Err(event_loop::StartError::NoUring(e)) => {
             eprintln!(
@@ -115,7 +121,36 @@ fn main() {
     log::warn!("Server initialized, listening on {addrs}");
     log::warn!("Ready to accept connections tcp");
     let code = ev.run();
+    drop(pidfile);
     std::process::exit(code);
+}
+
+/// The `pidfile`, written at start and removed at a clean exit, as Redis does.
+struct PidFile(Option<std::path::PathBuf>);
+
+impl PidFile {
+    fn create(path: &[u8]) -> PidFile {
+        use std::os::unix::ffi::OsStrExt;
+        if path.is_empty() {
+            return PidFile(None);
+        }
+        let p = std::path::PathBuf::from(std::ffi::OsStr::from_bytes(path));
+        match std::fs::write(&p, format!("{}\n", std::process::id())) {
+            Ok(()) => PidFile(Some(p)),
+            Err(e) => {
+                log::warn!("Failed to write PID file: {}", config::strerror(&e));
+                PidFile(None)
+            }
+        }
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// The `log` filter for a Redis `loglevel`. Redis's `notice` (the default) shows the

@@ -513,3 +513,37 @@ fn reads_are_independent_per_connection() {
     let _ = s.read_to_end(&mut out);
     assert_eq!(out, b"+PONG\r\n");
 }
+
+#[test]
+fn single_shot_recv_fallback_serves_the_same() {
+    // The path used when the kernel has no provided-buffer rings.
+    let srv = Server::ringkv_with(&["--no-buf-ring"]);
+    assert!(
+        srv.log().contains("single-shot recv"),
+        "log:\n{}",
+        srv.log()
+    );
+    let mut c = srv.connect();
+    let mut req = Vec::new();
+    for _ in 0..1000 {
+        req.extend_from_slice(&encode_command(&["INCR", "n"]));
+    }
+    c.send_raw(&req).unwrap();
+    for i in 1..=1000 {
+        assert_eq!(c.read_reply().unwrap().raw, format!(":{i}\r\n").as_bytes());
+    }
+    for b in encode_command(&["SET", "s", "split"]) {
+        c.send_raw(&[b]).unwrap();
+    }
+    assert_eq!(c.read_reply().unwrap().raw, b"+OK\r\n");
+    let v = vec![b'y'; 1_000_000];
+    assert_eq!(c.cmd_raw(&[&b"SET"[..], b"big", &v]), b"+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "big"]).data, v);
+    let mut bad = srv.connect();
+    bad.send_raw(b"*1\r\n$x\r\n").unwrap();
+    assert_eq!(
+        read_to_close(&mut bad),
+        b"-ERR Protocol error: invalid bulk length\r\n"
+    );
+    assert_eq!(c.cmd_raw(&["GET", "s"]), b"$5\r\nsplit\r\n");
+}
