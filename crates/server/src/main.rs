@@ -87,6 +87,15 @@ fn main() {
             cfg.maxclients as u64 + 32
         );
     }
+    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    let mut server = match server::Server::new(cfg, engine) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{}", config::ConfigError::General(msg));
+            std::process::exit(1);
+        }
+    };
+    let cfg = &server.config;
     let listeners = match event_loop::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
         Ok(l) => l,
         Err(msg) => {
@@ -95,8 +104,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
-    let mut server = server::Server::new(cfg, engine);
+    if listeners.is_empty() {
+        // Redis: port 0 and no unix socket.
+        log::warn!("Configured to not listen anywhere, exiting.");
+        std::process::exit(1);
+    }
     let addrs: Vec<String> = listeners.iter().map(|l| l.addr.clone()).collect();
     let addrs = addrs.join(" ");
     server.listeners = listeners;

@@ -164,20 +164,28 @@ pub struct Server {
 }
 
 impl Server {
-    pub fn new(config: Config, engine: Engine) -> Server {
+    /// Builds the server state; fails (with Redis's config error text) if a
+    /// `rename-command` names no command.
+    pub fn new(config: Config, engine: Engine) -> Result<Server, String> {
+        let mut table = gate::build_table();
+        for (old, new) in &config.rename_commands {
+            if !table.rename(old, new) {
+                return Err("No such command in rename-command".into());
+            }
+        }
         let settings = Settings::from_config(&config);
         let start_unix = engine.clock.now_ms() / 1000;
         let limits = resp::Limits {
             proto_max_bulk_len: settings.proto_max_bulk_len,
             ..Default::default()
         };
-        Server {
+        Ok(Server {
             tcp_port: settings.port,
             config,
             settings,
             engine,
             clients: Slab::new(),
-            table: Box::leak(Box::new(gate::build_table())),
+            table: Box::leak(Box::new(table)),
             stats: ServerStats::default(),
             limits,
             next_client_id: 1,
@@ -190,7 +198,7 @@ impl Server {
             listeners: Vec::new(),
             listener_epoch: 0,
             listeners_changed: false,
-        }
+        })
     }
 
     /// Unix time in milliseconds, as the engine sees it.

@@ -518,12 +518,14 @@ fn reads_are_independent_per_connection() {
 fn single_shot_recv_fallback_serves_the_same() {
     // The path used when the kernel has no provided-buffer rings.
     let srv = Server::ringkv_with(&["--no-buf-ring"]);
+    let mut c = srv.connect();
+    assert_eq!(c.cmd_raw(&["PING"]), b"+PONG\r\n");
+    // Logged before the loop served anything.
     assert!(
         srv.log().contains("single-shot recv"),
         "log:\n{}",
         srv.log()
     );
-    let mut c = srv.connect();
     let mut req = Vec::new();
     for _ in 0..1000 {
         req.extend_from_slice(&encode_command(&["INCR", "n"]));
@@ -546,4 +548,46 @@ fn single_shot_recv_fallback_serves_the_same() {
         b"-ERR Protocol error: invalid bulk length\r\n"
     );
     assert_eq!(c.cmd_raw(&["GET", "s"]), b"$5\r\nsplit\r\n");
+}
+
+#[test]
+fn rename_command_moves_the_name_and_empty_disables() {
+    let srv = Server::ringkv_with(&[
+        "--rename-command",
+        "get",
+        "fetch",
+        "--rename-command",
+        "flushall",
+        "",
+    ]);
+    let mut c = srv.connect();
+    assert_eq!(c.cmd_raw(&["SET", "k", "v"]), b"+OK\r\n");
+    assert_eq!(c.cmd_raw(&["FETCH", "k"]), b"$1\r\nv\r\n");
+    assert_eq!(
+        c.cmd_raw(&["GET", "k"]),
+        b"-ERR unknown command 'GET', with args beginning with: 'k' \r\n"
+    );
+    // Errors keep Redis's own name.
+    assert_eq!(
+        c.cmd_raw(&["fetch"]),
+        b"-ERR wrong number of arguments for 'get' command\r\n"
+    );
+    assert!(c.cmd(&["FLUSHALL"]).is_error());
+}
+
+#[test]
+fn rename_command_of_an_unknown_command_is_fatal() {
+    // Fails before binding anything, so run it directly: no port, no readiness probe.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ringkv-server"))
+        .args(["--port", "0", "--rename-command", "nosuch", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nNo such command in rename-command"
+        ),
+        "{err}"
+    );
 }

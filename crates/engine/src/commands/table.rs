@@ -581,6 +581,21 @@ impl<H> Table<H> {
     pub fn rows(&self) -> &[Row<H>] {
         &self.rows
     }
+
+    /// `rename-command old new`: the command answers to `new` instead of `old` (an empty
+    /// `new` disables it). Only the lookup key changes; the row keeps Redis's name for error
+    /// texts and statistics, as Redis keeps `cmd->fullname`. False if `old` is unknown.
+    pub fn rename(&mut self, old: &[u8], new: &[u8]) -> bool {
+        let old = old.to_ascii_lowercase();
+        let Some(i) = self.by_name.remove(old.as_slice()) else {
+            return false;
+        };
+        if !new.is_empty() {
+            let new: &'static [u8] = Box::leak(new.to_ascii_lowercase().into_boxed_slice());
+            self.by_name.insert(new, i);
+        }
+        true
+    }
 }
 
 #[cfg(test)]
