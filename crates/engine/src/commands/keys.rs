@@ -4,8 +4,8 @@
 //!
 //! Invariants:
 //! - Keys are reached only through [`Db`](crate::db::Db)'s lookups, so lazy expiry and the
-//!   write hook apply; the lookup flavour mirrors Redis's (`lookupKeyRead`, `lookupKeyWrite`, or the
-//!   `LOOKUP_NOTOUCH` read that leaves the LRU clock alone).
+//!   write hook apply; the lookup flavour mirrors Redis's (`lookupKeyRead`, `lookupKeyWrite`,
+//!   or the `LOOKUP_NOTOUCH` read that leaves the LRU clock alone).
 //! - KEYS and SCAN write matching keys straight into the reply buffer while walking the dict
 //!   and patch the array length in front afterwards, so neither allocates per key.
 //! - Time-relative writes are propagated in absolute form: EXPIRE/PEXPIRE/EXPIREAT become
