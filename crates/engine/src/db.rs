@@ -5,9 +5,51 @@
 //! the LRU clock used by `OBJECT IDLETIME`, and the write hook [`Db::before_write`] which a
 //! later issue uses for copy-on-write snapshots (the entry's `epoch`), WATCH and keyspace
 //! notifications. Commands never reach into the dict directly.
+//!
+//! Invariants:
+//! - a key is in `expires` if and only if its entry has `expire_at: Some(_)`;
+//! - a key is expired when `now_ms > expire_at` (Redis's `keyIsExpired`: the deadline
+//!   millisecond itself is still alive);
+//! - `expired_keys`, `hits` and `misses` are monotonic counters (only CONFIG RESETSTAT zeroes
+//!   them, through [`Db::reset_stats`]); FLUSHDB and SWAPDB do not reset them. INFO reports
+//!   the engine-wide sums (`Engine::expired_keys()`, `Engine::keyspace_hits()`…), so counting
+//!   per db needs no access to the engine from here.
+//!
+//! Which lookup to use (Redis's lookup flags):
+//! - [`Db::lookup_read`]: read commands (GET, LRANGE…): touches LRU, counts a hit or miss.
+//! - [`Db::peek`] / [`Db::exists`]: reads that must not touch the LRU clock (TYPE, TTL,
+//!   OBJECT, EXISTS: `LOOKUP_NOTOUCH`): counts a hit or miss.
+//! - [`Db::lookup_write`]: read-modify-write commands (INCR, APPEND, LPUSH…): runs the write
+//!   hook, touches LRU, no stats (as Redis's `LOOKUP_WRITE`).
+//! - [`Db::lookup_notouch`] / [`Db::contains`]: no LRU touch and no stats: existence checks
+//!   inside write commands (SET NX, MSETNX, RENAMENX, MOVE/COPY destinations).
 
-use crate::dict::Dict;
+use crate::dict::{Dict, Key, Lookup};
 use crate::object::Value;
+
+/// Redis's `LRU_BITS`: the LRU clock wraps at 2^24 seconds (~194 days).
+pub const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
+/// Redis's `LRU_CLOCK_RESOLUTION`, in ms.
+pub const LRU_CLOCK_RESOLUTION: i64 = 1000;
+
+/// The 24-bit LRU clock at `now_ms` (Redis's `getLRUClock`).
+#[inline]
+pub fn lru_clock(now_ms: i64) -> u32 {
+    ((now_ms / LRU_CLOCK_RESOLUTION) as u64 & LRU_CLOCK_MAX as u64) as u32
+}
+
+/// `OBJECT IDLETIME`: seconds since the entry was last touched (Redis's
+/// `estimateObjectIdleTime` / 1000, including its wrap-around handling).
+pub fn idle_seconds(entry: &Entry, now_ms: i64) -> u64 {
+    let now = lru_clock(now_ms) as u64;
+    let lru = entry.lru as u64;
+    let ticks = if now >= lru {
+        now - lru
+    } else {
+        now + (LRU_CLOCK_MAX as u64 - lru)
+    };
+    ticks * LRU_CLOCK_RESOLUTION as u64 / 1000
+}
 
 /// A keyspace entry. `epoch` is the id of the last snapshot that serialized this entry
 /// (fork-free snapshots compare it against the running snapshot's epoch before a write).
@@ -21,6 +63,14 @@ pub struct Entry {
     pub epoch: u32,
 }
 
+impl Entry {
+    /// Whether the entry is logically expired at `now_ms`.
+    #[inline]
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        matches!(self.expire_at, Some(t) if now_ms > t)
+    }
+}
+
 /// One database.
 pub struct Db {
     pub id: usize,
@@ -29,18 +79,44 @@ pub struct Db {
     pub(crate) expires: Dict<()>,
     /// Keys deleted because they expired (lazy and active), for INFO `expired_keys`.
     pub expired_keys: u64,
+    /// Read lookups that found / did not find their key (INFO `keyspace_hits`/`_misses`).
+    pub hits: u64,
+    pub misses: u64,
     pub(crate) avg_ttl: i64,
+    /// The active expiry cycle's position in `expires` (a SCAN cursor, see
+    /// [`Db::active_expire_step`]).
+    pub(crate) expires_cursor: u64,
+    /// LRU clock of the latest time this db was told about (every lookup passes `now_ms`, the
+    /// cron refreshes it); stamps entries created by [`Db::set`], which takes no time, as
+    /// Redis stamps new objects with its cached `server.lruclock`.
+    lru_now: u32,
+    /// Scratch for the active expiry cycle: keys found expired while scanning `expires`
+    /// (concatenated, with their lengths), deleted after the scan. Kept to avoid allocating
+    /// per cycle.
+    expire_scratch: Vec<u8>,
+    expire_scratch_lens: Vec<usize>,
 }
 
 impl Db {
     pub fn new(id: usize) -> Db {
-        let _ = id;
-        todo!()
+        Db {
+            id,
+            dict: Dict::new(),
+            expires: Dict::new(),
+            expired_keys: 0,
+            hits: 0,
+            misses: 0,
+            avg_ttl: 0,
+            expires_cursor: 0,
+            lru_now: 0,
+            expire_scratch: Vec::new(),
+            expire_scratch_lens: Vec::new(),
+        }
     }
 
     /// Number of keys (including logically expired ones not yet reclaimed, as Redis's DBSIZE).
     pub fn len(&self) -> usize {
-        todo!()
+        self.dict.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -49,84 +125,237 @@ impl Db {
 
     /// Number of keys with a TTL.
     pub fn expires_len(&self) -> usize {
-        todo!()
+        self.expires.len()
     }
 
-    /// Looks a key up for reading: deletes it if expired (lazy expiry), touches the LRU clock.
+    /// Average TTL in ms of the keys sampled by the active expiry cycle (INFO keyspace
+    /// `avg_ttl`); 0 when unknown.
+    pub fn avg_ttl(&self) -> i64 {
+        self.avg_ttl
+    }
+
+    /// Remembers the current time for LRU stamps of new entries.
+    #[inline]
+    pub fn update_clock(&mut self, now_ms: i64) {
+        self.lru_now = lru_clock(now_ms);
+    }
+
+    /// The lookup shared by every flavour: lazy expiry in the same dict walk, then LRU touch
+    /// and hit/miss counting as asked.
+    #[inline]
+    fn lookup(&mut self, key: &[u8], now_ms: i64, touch: bool, stats: bool) -> Option<&mut Entry> {
+        let lru = lru_clock(now_ms);
+        self.lru_now = lru;
+        match self.dict.lookup_or_evict(key, |e| e.is_expired(now_ms)) {
+            Lookup::Found(e) => {
+                if touch {
+                    e.lru = lru;
+                }
+                self.hits += stats as u64;
+                Some(e)
+            }
+            Lookup::Evicted(k, _) => {
+                // Lazy expiry. Later issues plug in here: propagating a DEL to AOF/replicas
+                // and the `expired` keyspace notification.
+                self.expires.remove(&k);
+                self.expired_keys += 1;
+                self.misses += stats as u64;
+                None
+            }
+            Lookup::Missing => {
+                self.misses += stats as u64;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up for reading: deletes it if expired (lazy expiry), touches the LRU clock,
+    /// counts a keyspace hit or miss.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let _ = (key, now_ms);
-        todo!()
+        self.lookup(key, now_ms, true, true)
     }
 
-    /// Looks a key up for writing: lazy expiry, then the write hook, then the entry.
+    /// Looks a key up without touching its LRU clock (TYPE, TTL, OBJECT, EXISTS), with lazy
+    /// expiry and hit/miss counting (Redis's `LOOKUP_NOTOUCH`).
+    pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.lookup(key, now_ms, false, true)
+    }
+
+    /// Looks a key up with lazy expiry only: no LRU touch, no hit/miss counting.
+    pub fn lookup_notouch(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.lookup(key, now_ms, false, false)
+    }
+
+    /// Looks a key up for writing: the write hook, lazy expiry, then the entry (LRU touched,
+    /// no hit/miss stats, as Redis's `lookupKeyWrite`).
     pub fn lookup_write(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        let _ = (key, now_ms);
-        todo!()
+        // The hook runs before the lookup so that it also covers the lazy deletion of an
+        // expired key, which is a write too.
+        self.before_write(key);
+        self.lookup(key, now_ms, true, false)
     }
 
     /// Whether the key exists and is not expired (does not touch the LRU clock, like
-    /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`).
+    /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`); counts a hit or miss (the EXISTS command).
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
-        let _ = (key, now_ms);
-        todo!()
+        self.peek(key, now_ms).is_some()
+    }
+
+    /// Whether the key exists and is not expired, with no LRU touch and no stats: existence
+    /// checks inside write commands (SET NX, MSETNX, RENAMENX, destinations).
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.lookup_notouch(key, now_ms).is_some()
+    }
+
+    /// Deletes `key` if it is logically expired (SCAN's filter); true if it was.
+    pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let expired = self.dict.get(key).is_some_and(|e| e.is_expired(now_ms));
+        if expired {
+            self.before_write(key);
+            self.delete_expired(key);
+        }
+        expired
+    }
+
+    /// Removes an expired key from both dicts and counts it.
+    fn delete_expired(&mut self, key: &[u8]) {
+        if self.dict.remove(key).is_some() {
+            self.expires.remove(key);
+            self.expired_keys += 1;
+        }
     }
 
     /// Sets `key` to `value` (insert or overwrite, Redis's `setKey`). The TTL is removed unless
-    /// `keep_ttl`.
+    /// `keep_ttl`. A new entry is stamped with the LRU clock of the last time this db saw
+    /// (`update_clock` or any lookup); callers normally looked the key up first.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let _ = (key, value, keep_ttl);
-        todo!()
+        self.before_write(key);
+        let lru = self.lru_now;
+        if let Some(e) = self.dict.get_mut(key) {
+            e.value = value;
+            e.lru = lru;
+            if !keep_ttl && e.expire_at.take().is_some() {
+                self.expires.remove(key);
+            }
+            return;
+        }
+        self.dict.insert_new(
+            Key::new(key),
+            Entry {
+                value,
+                expire_at: None,
+                lru,
+                epoch: 0,
+            },
+        );
+    }
+
+    /// Sets `key` to `value` with the given absolute expiry (or none), replacing whatever was
+    /// there: RENAME, MOVE, COPY, RESTORE.
+    pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
+        self.set(key, value, false);
+        if let Some(at) = expire_at {
+            self.set_expire(key, at);
+        }
     }
 
     /// Deletes a key; true if it existed (an expired key counts as not existing).
     pub fn delete(&mut self, key: &[u8], now_ms: i64) -> bool {
-        let _ = (key, now_ms);
-        todo!()
+        self.take(key, now_ms).is_some()
     }
 
     /// Removes and returns a key's value and TTL (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
-        let _ = (key, now_ms);
-        todo!()
+        self.before_write(key);
+        self.lru_now = lru_clock(now_ms);
+        let (_, e) = self.dict.remove(key)?;
+        if e.expire_at.is_some() {
+            self.expires.remove(key);
+            if e.is_expired(now_ms) {
+                self.expired_keys += 1;
+                return None;
+            }
+        }
+        Some((e.value, e.expire_at))
     }
 
     /// Sets an absolute expiry on an existing key. Returns false if the key is missing.
+    /// (No expiry check: the caller has just looked the key up.)
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
-        let _ = (key, at_ms);
-        todo!()
+        self.before_write(key);
+        let Some(e) = self.dict.get_mut(key) else {
+            return false;
+        };
+        if e.expire_at.replace(at_ms).is_none() {
+            self.expires.insert(key, ());
+        }
+        true
     }
 
     /// Removes the TTL; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        let _ = key;
-        todo!()
+        self.before_write(key);
+        let had = self
+            .dict
+            .get_mut(key)
+            .is_some_and(|e| e.expire_at.take().is_some());
+        if had {
+            self.expires.remove(key);
+        }
+        had
     }
 
     /// Removes every key.
     pub fn clear(&mut self) {
-        todo!()
+        self.dict.clear();
+        self.expires.clear();
+        self.avg_ttl = 0;
+        self.expires_cursor = 0;
+    }
+
+    /// Zeroes the statistics counters (CONFIG RESETSTAT).
+    pub fn reset_stats(&mut self) {
+        self.expired_keys = 0;
+        self.hits = 0;
+        self.misses = 0;
     }
 
     /// One step of SCAN over the keyspace: calls `f` for each key in the visited buckets and
     /// returns the next cursor (0 when done). The cursor survives rehashing (reverse-binary).
+    /// Expired keys are included: the caller filters them with [`Db::expire_if_needed`] as
+    /// Redis's SCAN does.
     pub fn scan(&self, cursor: u64, f: &mut dyn FnMut(&[u8], &Entry)) -> u64 {
-        let _ = (cursor, f);
-        todo!()
+        self.dict.scan(cursor, f)
     }
 
-    /// A random key (RANDOMKEY), skipping expired ones as Redis does.
+    /// A random key (RANDOMKEY), skipping (and deleting) expired ones as Redis does.
     pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
-        let _ = now_ms;
-        todo!()
+        loop {
+            let (k, e) = self.dict.random()?;
+            if !e.is_expired(now_ms) {
+                return Some(k.to_vec());
+            }
+            // Redis gives up after 100 tries only on replicas (which may not delete); we
+            // always delete, so every retry shrinks the set of expired keys and this ends.
+            let k = k.to_vec();
+            self.before_write(&k);
+            self.delete_expired(&k);
+        }
     }
 
-    /// All keys, for KEYS (the caller filters).
+    /// All keys, for KEYS (the caller filters, and skips expired entries with
+    /// [`Entry::is_expired`] as Redis's KEYS does without deleting them).
     pub fn for_each(&self, f: &mut dyn FnMut(&[u8], &Entry)) {
-        let _ = f;
-        todo!()
+        for (k, e) in self.dict.iter() {
+            f(k, e);
+        }
     }
 
-    /// The write hook: called before any mutation of an entry.
+    /// The write hook: called before any mutation of an entry (including deletion and lazy
+    /// expiry). It is empty today and must stay cheap (inlined, no lookup). What plugs in
+    /// here later: the fork-free snapshot's copy-on-write (serialize the old entry if its
+    /// `epoch` predates the running snapshot), WATCH (mark watching clients dirty, Redis's
+    /// `touchWatchedKey`) and keyspace notifications / client-side-caching invalidation.
     #[inline]
     pub fn before_write(&mut self, key: &[u8]) {
         let _ = key;
@@ -134,13 +363,320 @@ impl Db {
 
     /// One bounded step of the active expiry cycle over this db: samples keys with a TTL and
     /// deletes expired ones. Returns (sampled, expired).
+    ///
+    /// Sampling walks `expires` with its SCAN cursor, a bucket at a time (Redis 7.0 walks the
+    /// buckets in order with `expires_cursor` too, instead of the random sampling of older
+    /// versions): over successive calls every volatile key is visited, so no key stays
+    /// unreclaimed because the dice never picked it, and the reverse-binary cursor stays valid
+    /// across rehashing. Visits whole buckets until `samples` keys are seen or `samples * 20`
+    /// buckets are checked (sparse tables). Also updates `avg_ttl` as Redis does.
     pub fn active_expire_step(&mut self, now_ms: i64, samples: usize) -> (usize, usize) {
-        let _ = (now_ms, samples);
-        todo!()
+        let mut sampled = 0;
+        let mut ttl_sum: i64 = 0;
+        let mut ttl_samples: i64 = 0;
+        let mut checked_buckets = 0;
+        // Never more samples than keys, or a small index would be walked round and round.
+        let samples = samples.min(self.expires.len());
+        let max_buckets = samples.saturating_mul(20);
+        self.expire_scratch.clear();
+        self.expire_scratch_lens.clear();
+        {
+            let Db {
+                dict,
+                expires,
+                expires_cursor,
+                expire_scratch,
+                expire_scratch_lens,
+                ..
+            } = self;
+            while sampled < samples && checked_buckets < max_buckets && !expires.is_empty() {
+                checked_buckets += 1;
+                *expires_cursor = expires.scan(*expires_cursor, &mut |k, _| {
+                    sampled += 1;
+                    let Some(at) = dict.get(k).and_then(|e| e.expire_at) else {
+                        return;
+                    };
+                    let ttl = at.saturating_sub(now_ms);
+                    if now_ms > at {
+                        expire_scratch.extend_from_slice(k);
+                        expire_scratch_lens.push(k.len());
+                    } else if ttl > 0 {
+                        ttl_sum = ttl_sum.saturating_add(ttl);
+                        ttl_samples += 1;
+                    }
+                });
+            }
+        }
+        let scratch = std::mem::take(&mut self.expire_scratch);
+        let lens = std::mem::take(&mut self.expire_scratch_lens);
+        let mut off = 0;
+        for &len in &lens {
+            let k = &scratch[off..off + len];
+            off += len;
+            self.before_write(k);
+            // Later issues plug in here, as for lazy expiry: DEL propagation, notification.
+            self.delete_expired(k);
+        }
+        let expired = lens.len();
+        self.expire_scratch = scratch;
+        self.expire_scratch_lens = lens;
+        if ttl_samples > 0 {
+            let avg = ttl_sum / ttl_samples;
+            // Running average weighted 2% for the new sample, as Redis.
+            self.avg_ttl = if self.avg_ttl == 0 {
+                avg
+            } else {
+                (self.avg_ttl / 50) * 49 + avg / 50
+            };
+        }
+        (sampled, expired)
     }
 
-    /// One incremental rehash step (a few buckets) of the dicts, for idle time.
+    /// Whether sampling `expires` is currently too expensive: under 1% of its buckets used
+    /// (Redis skips the db then, waiting for the cron to shrink the table).
+    pub(crate) fn expires_too_sparse(&self) -> bool {
+        let slots = self.expires.slots();
+        slots > 4 && self.expires.len() * 100 / slots < 1
+    }
+
+    /// One incremental rehash step (a few buckets) of the dicts, for idle time. True if there
+    /// was work to do.
     pub fn rehash_step(&mut self) -> bool {
-        todo!()
+        if self.dict.is_rehashing() {
+            self.dict.rehash(100);
+            true
+        } else if self.expires.is_rehashing() {
+            self.expires.rehash(100);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Redis's `incrementallyRehash`: rehash the main dict, or else the expires dict, for
+    /// about `budget`. True if there was work to do.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
+        if self.dict.is_rehashing() {
+            self.dict.rehash_for(budget);
+            true
+        } else if self.expires.is_rehashing() {
+            self.expires.rehash_for(budget);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Redis's `tryResizeHashTables`: start shrinking dicts that are under 10% full.
+    pub fn try_shrink(&mut self) {
+        self.dict.shrink_if_needed();
+        self.expires.shrink_if_needed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::Str;
+
+    const T0: i64 = 1_767_225_600_000;
+
+    fn v(s: &str) -> Value {
+        Value::Str(Str::from_bytes(s.as_bytes()))
+    }
+
+    fn db_with(keys: &[&str]) -> Db {
+        let mut db = Db::new(0);
+        db.update_clock(T0);
+        for k in keys {
+            db.set(k.as_bytes(), v(k), false);
+        }
+        db
+    }
+
+    #[test]
+    fn lazy_expiry_at_the_deadline_boundary() {
+        let mut db = db_with(&["k"]);
+        assert!(db.set_expire(b"k", T0 + 1000));
+        assert_eq!(db.expires_len(), 1);
+        // Alive through the deadline millisecond itself (`now > when` expires).
+        assert!(db.lookup_read(b"k", T0 + 1000).is_some());
+        assert_eq!(db.expired_keys, 0);
+        assert!(db.lookup_read(b"k", T0 + 1001).is_none());
+        assert_eq!((db.len(), db.expires_len(), db.expired_keys), (0, 0, 1));
+        // A second touch of the vanished key does not count again.
+        assert!(db.lookup_write(b"k", T0 + 2000).is_none());
+        assert_eq!(db.expired_keys, 1);
+    }
+
+    #[test]
+    fn every_lookup_flavour_expires_lazily() {
+        type Probe = fn(&mut Db, &[u8], i64) -> bool;
+        let probes: [Probe; 7] = [
+            |d, k, t| d.lookup_read(k, t).is_some(),
+            |d, k, t| d.lookup_write(k, t).is_some(),
+            |d, k, t| d.peek(k, t).is_some(),
+            |d, k, t| d.lookup_notouch(k, t).is_some(),
+            |d, k, t| d.exists(k, t),
+            |d, k, t| d.delete(k, t),
+            |d, k, t| d.take(k, t).is_some(),
+        ];
+        for probe in probes {
+            let mut db = db_with(&["k"]);
+            db.set_expire(b"k", T0 + 10);
+            assert!(!probe(&mut db, b"k", T0 + 11));
+            assert_eq!((db.len(), db.expires_len(), db.expired_keys), (0, 0, 1));
+        }
+    }
+
+    #[test]
+    fn set_drops_ttl_unless_kept() {
+        let mut db = db_with(&["a", "b"]);
+        db.set_expire(b"a", T0 + 100);
+        db.set_expire(b"b", T0 + 100);
+        db.set(b"a", v("x"), false);
+        db.set(b"b", v("y"), true);
+        assert_eq!(db.lookup_read(b"a", T0).unwrap().expire_at, None);
+        assert_eq!(db.lookup_read(b"b", T0).unwrap().expire_at, Some(T0 + 100));
+        assert_eq!(db.expires_len(), 1);
+        assert!(db.persist(b"b"));
+        assert!(!db.persist(b"b"));
+        assert!(!db.persist(b"missing"));
+        assert_eq!(db.expires_len(), 0);
+        assert!(!db.set_expire(b"missing", T0));
+    }
+
+    #[test]
+    fn take_and_set_with_expire_move_ttl() {
+        let mut db = db_with(&["src"]);
+        db.set_expire(b"src", T0 + 500);
+        let (val, ttl) = db.take(b"src", T0).unwrap();
+        assert_eq!(ttl, Some(T0 + 500));
+        assert_eq!(db.expires_len(), 0);
+        db.set_with_expire(b"dst", val, ttl);
+        assert_eq!(db.expires_len(), 1);
+        let e = db.lookup_read(b"dst", T0).unwrap();
+        assert_eq!((e.value.clone(), e.expire_at), (v("src"), Some(T0 + 500)));
+        assert!(db.delete(b"dst", T0));
+        assert!(!db.delete(b"dst", T0));
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn lru_idle_time_and_notouch() {
+        let mut db = db_with(&["k"]);
+        let e = db.lookup_notouch(b"k", T0 + 10_000).unwrap();
+        assert_eq!(idle_seconds(e, T0 + 10_000), 10);
+        let _ = db.peek(b"k", T0 + 20_000);
+        let _ = db.exists(b"k", T0 + 20_000);
+        let e = db.lookup_read(b"k", T0 + 20_000).unwrap();
+        assert_eq!(idle_seconds(e, T0 + 20_000), 0);
+        assert_eq!(idle_seconds(e, T0 + 25_999), 5);
+        // Wrap-around of the 24-bit clock.
+        e.lru = LRU_CLOCK_MAX - 5;
+        let now = (LRU_CLOCK_MAX as i64 + 1 + 4) * 1000;
+        assert_eq!(lru_clock(now), 4);
+        assert_eq!(idle_seconds(e, now), 9);
+    }
+
+    #[test]
+    fn hits_and_misses() {
+        let mut db = db_with(&["k"]);
+        db.lookup_read(b"k", T0);
+        db.lookup_read(b"nope", T0);
+        db.peek(b"k", T0);
+        db.exists(b"nope", T0);
+        // Write lookups and internal checks do not count.
+        db.lookup_write(b"k", T0);
+        db.lookup_notouch(b"nope", T0);
+        db.contains(b"k", T0);
+        assert_eq!((db.hits, db.misses), (2, 2));
+        db.reset_stats();
+        assert_eq!((db.hits, db.misses, db.expired_keys), (0, 0, 0));
+    }
+
+    #[test]
+    fn random_key_skips_and_reclaims_expired() {
+        let mut db = Db::new(0);
+        assert_eq!(db.random_key(T0), None);
+        for i in 0..20 {
+            let k = format!("dead{i}");
+            db.set(k.as_bytes(), v("x"), false);
+            db.set_expire(k.as_bytes(), T0 - 1);
+        }
+        db.set(b"alive", v("x"), false);
+        for _ in 0..10 {
+            assert_eq!(db.random_key(T0).as_deref(), Some(&b"alive"[..]));
+        }
+        // All dead keys drawn before "alive" were deleted on the way.
+        assert_eq!(db.len() as u64 + db.expired_keys, 21);
+        let mut only_dead = db_with(&[]);
+        only_dead.set(b"d", v("x"), false);
+        only_dead.set_expire(b"d", T0 - 1);
+        assert_eq!(only_dead.random_key(T0), None);
+        assert_eq!(only_dead.len(), 0);
+    }
+
+    #[test]
+    fn scan_and_for_each_see_every_key() {
+        let keys: Vec<String> = (0..300).map(|i| format!("k{i}")).collect();
+        let refs: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
+        let db = db_with(&refs);
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = db.scan(cursor, &mut |k, _| {
+                seen.insert(k.to_vec());
+            });
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 300);
+        let mut n = 0;
+        db.for_each(&mut |_, _| n += 1);
+        assert_eq!(n, 300);
+    }
+
+    #[test]
+    fn active_expire_step_deletes_only_expired() {
+        let mut db = Db::new(0);
+        for i in 0..200 {
+            let k = format!("k{i}");
+            db.set(k.as_bytes(), v("x"), false);
+            // Even keys are past their deadline, odd ones have 10 s left.
+            let at = if i % 2 == 0 { T0 - 1 } else { T0 + 10_000 };
+            db.set_expire(k.as_bytes(), at);
+        }
+        db.set(b"persistent", v("x"), false);
+        let (mut sampled, mut expired) = (0, 0);
+        for _ in 0..200 {
+            let (s, e) = db.active_expire_step(T0, 20);
+            assert!(s <= 20 + 8, "a step samples about `samples` keys, got {s}");
+            sampled += s;
+            expired += e;
+        }
+        assert!(sampled >= 200);
+        assert_eq!(expired, 100);
+        assert_eq!(db.expired_keys, 100);
+        assert_eq!((db.len(), db.expires_len()), (101, 100));
+        assert!(
+            (9_000..=10_000).contains(&db.avg_ttl()),
+            "avg_ttl {}",
+            db.avg_ttl()
+        );
+        for i in (1..200).step_by(2) {
+            assert!(db.lookup_read(format!("k{i}").as_bytes(), T0).is_some());
+        }
+    }
+
+    #[test]
+    fn clear_keeps_counters() {
+        let mut db = db_with(&["a"]);
+        db.set_expire(b"a", T0 - 1);
+        db.lookup_read(b"a", T0);
+        db.set(b"b", v("x"), false);
+        db.clear();
+        assert_eq!((db.len(), db.expires_len(), db.expired_keys), (0, 0, 1));
     }
 }

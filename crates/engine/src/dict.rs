@@ -3,12 +3,321 @@
 //! Hashing is keyed with a per-process random seed (no hash flooding). SCAN uses Redis's
 //! reverse-binary cursor, which visits every key present for the whole scan at least once
 //! even across resizes.
+//!
+//! Layout: each table is a power-of-two array of bucket heads; a bucket is a singly linked
+//! chain of boxed nodes (safe Rust, no raw pointers). A node holds the key (inline when short,
+//! see [`Key`]), the value and the next link. The hash is not stored in the node (like Redis):
+//! it costs 8 bytes per key and is only needed again when rehashing.
+//!
+//! Invariants:
+//! - `ht[0]` is the live table; `ht[1]` is non-empty only while rehashing
+//!   (`rehashidx.is_some()`), and then every bucket of `ht[0]` below `rehashidx` is empty.
+//! - A key is in exactly one table; new keys go to `ht[1]` while rehashing, so `ht[0]` only
+//!   drains and the rehash terminates.
+//! - Table sizes are powers of two (or 0 before the first insert).
 
-/// Keys are owned byte strings.
-pub type Key = Box<[u8]>;
+use std::fmt;
+use std::sync::OnceLock;
+
+/// `DICT_HT_INITIAL_SIZE`
+const INITIAL_SIZE: usize = 4;
+/// Below this fill percentage a table is shrunk by [`Dict::shrink_if_needed`]
+/// (Redis's `HASHTABLE_MIN_FILL`).
+const MIN_FILL_PERCENT: usize = 10;
+
+/// Longest key stored inside the node rather than in its own allocation. 22 keeps [`Key`] at
+/// 24 bytes (a tag byte, a length byte and the bytes), only 8 more than a `Box<[u8]>`, while
+/// saving a separate heap allocation (>= 16-32 bytes with malloc's overhead) for typical keys
+/// such as `user:1000:session`.
+const INLINE_CAP: usize = 22;
+
+/// An owned byte-string key. Short keys live inline (no allocation); longer ones on the heap.
+/// Derefs to `[u8]`.
+#[derive(Clone)]
+pub struct Key(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Heap(Box<[u8]>),
+}
+
+impl Key {
+    #[inline]
+    pub fn new(b: &[u8]) -> Key {
+        if b.len() <= INLINE_CAP {
+            let mut buf = [0u8; INLINE_CAP];
+            buf[..b.len()].copy_from_slice(b);
+            Key(Repr::Inline {
+                len: b.len() as u8,
+                buf,
+            })
+        } else {
+            Key(Repr::Heap(b.into()))
+        }
+    }
+
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..*len as usize],
+            Repr::Heap(b) => b,
+        }
+    }
+
+    pub fn into_vec(self) -> Vec<u8> {
+        match self.0 {
+            Repr::Inline { .. } => self.as_bytes().to_vec(),
+            Repr::Heap(b) => b.into_vec(),
+        }
+    }
+
+    /// Heap bytes owned by this key beyond its own size (for memory accounting).
+    pub fn heap_size(&self) -> usize {
+        match &self.0 {
+            Repr::Inline { .. } => 0,
+            Repr::Heap(b) => b.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for Key {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl From<&[u8]> for Key {
+    fn from(b: &[u8]) -> Key {
+        Key::new(b)
+    }
+}
+
+impl From<Key> for Vec<u8> {
+    fn from(k: Key) -> Vec<u8> {
+        k.into_vec()
+    }
+}
+
+impl From<Key> for Box<[u8]> {
+    fn from(k: Key) -> Box<[u8]> {
+        match k.0 {
+            Repr::Inline { .. } => k.as_bytes().into(),
+            Repr::Heap(b) => b,
+        }
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        self.as_bytes() == o.as_bytes()
+    }
+}
+impl Eq for Key {}
+
+impl PartialEq<[u8]> for Key {
+    fn eq(&self, o: &[u8]) -> bool {
+        self.as_bytes() == o
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_bytes().hash(h)
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// The per-process keyed hash. One seed for the whole process (like Redis's siphash seed) so
+/// that dicts do not each carry a 32-byte hasher.
+#[inline]
+pub fn hash_bytes(key: &[u8]) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+thread_local! {
+    static RNG: std::cell::Cell<u64> = std::cell::Cell::new({
+        // Seed from the keyed hasher (itself seeded from the OS) and the time, so that two
+        // processes do not share a sequence.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        hash_bytes(&t.to_le_bytes()) | 1
+    });
+}
+
+/// A fast non-cryptographic random u64 (wyrand), for sampling: random buckets, RANDOMKEY,
+/// SRANDMEMBER and the like. Not for anything security-related.
+#[inline]
+pub fn random_u64() -> u64 {
+    RNG.with(|s| {
+        let x = s.get().wrapping_add(0xa076_1d64_78bd_642f);
+        s.set(x);
+        let t = (x as u128).wrapping_mul((x ^ 0xe703_7ed1_a0b4_28db) as u128);
+        ((t >> 64) as u64) ^ (t as u64)
+    })
+}
+
+/// A random number in `0..n` (`n > 0`). Slight modulo bias is irrelevant for sampling.
+#[inline]
+fn random_below(n: usize) -> usize {
+    (random_u64() % n as u64) as usize
+}
+
+struct Node<V> {
+    key: Key,
+    next: Link<V>,
+    value: V,
+}
+
+type Link<V> = Option<Box<Node<V>>>;
+
+struct Table<V> {
+    buckets: Box<[Link<V>]>,
+    used: usize,
+}
+
+impl<V> Table<V> {
+    fn empty() -> Self {
+        Table {
+            buckets: Box::new([]),
+            used: 0,
+        }
+    }
+
+    fn with_size(n: usize) -> Self {
+        Table {
+            buckets: (0..n).map(|_| None).collect(),
+            used: 0,
+        }
+    }
+
+    #[inline]
+    fn size(&self) -> usize {
+        self.buckets.len()
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+
+    /// Position of `key` as (bucket, depth in chain).
+    #[inline]
+    fn locate(&self, key: &[u8], h: u64) -> Option<(usize, usize)> {
+        if self.used == 0 {
+            return None;
+        }
+        let b = h as usize & self.mask();
+        let mut cur = self.buckets[b].as_deref();
+        let mut depth = 0;
+        while let Some(n) = cur {
+            if n.key.as_bytes() == key {
+                return Some((b, depth));
+            }
+            depth += 1;
+            cur = n.next.as_deref();
+        }
+        None
+    }
+
+    /// The node at a position returned by `locate`.
+    #[inline]
+    fn node_mut(&mut self, b: usize, depth: usize) -> &mut Node<V> {
+        let mut n = self.buckets[b]
+            .as_deref_mut()
+            .expect("dict: located bucket is empty");
+        for _ in 0..depth {
+            n = n
+                .next
+                .as_deref_mut()
+                .expect("dict: located chain too short");
+        }
+        n
+    }
+
+    #[inline]
+    fn node(&self, b: usize, depth: usize) -> &Node<V> {
+        let mut n = self.buckets[b]
+            .as_deref()
+            .expect("dict: located bucket is empty");
+        for _ in 0..depth {
+            n = n.next.as_deref().expect("dict: located chain too short");
+        }
+        n
+    }
+
+    /// Unlinks and returns the node at a position returned by `locate`.
+    fn unlink(&mut self, b: usize, depth: usize) -> Box<Node<V>> {
+        let mut link = &mut self.buckets[b];
+        for _ in 0..depth {
+            link = &mut link.as_mut().expect("dict: located chain too short").next;
+        }
+        let mut node = link.take().expect("dict: located node missing");
+        *link = node.next.take();
+        self.used -= 1;
+        node
+    }
+
+    /// Pushes a node at the head of its bucket (as Redis does: recently added keys are
+    /// likely to be accessed again).
+    #[inline]
+    fn push(&mut self, mut node: Box<Node<V>>, h: u64) {
+        let b = h as usize & self.mask();
+        node.next = self.buckets[b].take();
+        self.buckets[b] = Some(node);
+        self.used += 1;
+    }
+}
+
+impl<V> Drop for Table<V> {
+    /// Drops chains iteratively: the default recursive drop of a `Box` chain would use stack
+    /// proportional to the chain length.
+    fn drop(&mut self) {
+        for head in self.buckets.iter_mut() {
+            let mut cur = head.take();
+            while let Some(mut n) = cur {
+                cur = n.next.take();
+            }
+        }
+    }
+}
+
+/// The result of [`Dict::lookup_or_evict`].
+pub enum Lookup<'a, V> {
+    /// The key exists and was kept.
+    Found(&'a mut V),
+    /// The key existed but the predicate asked for its removal; here it is.
+    Evicted(Key, V),
+    Missing,
+}
 
 pub struct Dict<V> {
-    _v: std::marker::PhantomData<V>,
+    ht: [Table<V>; 2],
+    /// Next bucket of `ht[0]` to move, while rehashing.
+    rehashidx: Option<usize>,
 }
 
 impl<V> Default for Dict<V> {
@@ -17,51 +326,826 @@ impl<V> Default for Dict<V> {
     }
 }
 
+impl<V: fmt::Debug> fmt::Debug for Dict<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 impl<V> Dict<V> {
     pub fn new() -> Self {
-        todo!()
+        Dict {
+            ht: [Table::empty(), Table::empty()],
+            rehashidx: None,
+        }
     }
+
+    /// A dict with room for `n` keys without growing (RDB loading, COPY of a whole set).
+    pub fn with_capacity(n: usize) -> Self {
+        let mut d = Self::new();
+        d.expand(n);
+        d
+    }
+
+    #[inline]
     pub fn len(&self) -> usize {
-        todo!()
+        self.ht[0].used + self.ht[1].used
     }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Buckets in both tables (Redis's `dictSlots`), for fill-ratio decisions and INFO.
+    pub fn slots(&self) -> usize {
+        self.ht[0].size() + self.ht[1].size()
+    }
+
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        self.rehashidx.is_some()
+    }
+
+    /// Approximate heap bytes used by the tables and nodes (excluding what `V` owns).
+    pub fn heap_bytes(&self) -> usize {
+        let node = std::mem::size_of::<Node<V>>();
+        let link = std::mem::size_of::<Link<V>>();
+        self.slots() * link
+            + self.len() * node
+            + self.iter_keys().map(|k| k.heap_size()).sum::<usize>()
+    }
+
+    /// Redis's `_dictRehashStep`: every lookup/insert/delete moves one bucket while rehashing.
+    #[inline]
+    fn rehash_step(&mut self) {
+        if self.rehashidx.is_some() {
+            self.rehash(1);
+        }
+    }
+
+    /// Where `key` is: (table, bucket, depth).
+    #[inline]
+    fn locate(&self, key: &[u8], h: u64) -> Option<(usize, usize, usize)> {
+        if let Some((b, d)) = self.ht[0].locate(key, h) {
+            return Some((0, b, d));
+        }
+        if self.rehashidx.is_some()
+            && let Some((b, d)) = self.ht[1].locate(key, h)
+        {
+            return Some((1, b, d));
+        }
+        None
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        let _ = key;
-        todo!()
+        self.get_key_value(key).map(|(_, v)| v)
     }
+
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&[u8], &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        let (t, b, d) = self.locate(key, hash_bytes(key))?;
+        let n = self.ht[t].node(b, d);
+        Some((n.key.as_bytes(), &n.value))
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        let _ = key;
-        todo!()
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let (t, b, d) = self.locate(key, hash_bytes(key))?;
+        Some(&mut self.ht[t].node_mut(b, d).value)
     }
+
+    /// Looks `key` up and, if `evict` says so, removes it in the same operation (used for lazy
+    /// expiry: one hash, one chain walk, whether the key is kept or dropped).
+    pub fn lookup_or_evict(&mut self, key: &[u8], evict: impl FnOnce(&V) -> bool) -> Lookup<'_, V> {
+        if self.is_empty() {
+            return Lookup::Missing;
+        }
+        self.rehash_step();
+        let Some((t, b, d)) = self.locate(key, hash_bytes(key)) else {
+            return Lookup::Missing;
+        };
+        if evict(&self.ht[t].node(b, d).value) {
+            let n = self.ht[t].unlink(b, d);
+            let n = *n;
+            Lookup::Evicted(n.key, n.value)
+        } else {
+            Lookup::Found(&mut self.ht[t].node_mut(b, d).value)
+        }
+    }
+
     /// Inserts or replaces; returns the old value.
     pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
-        let _ = (key, value);
-        todo!()
+        self.rehash_step();
+        let h = hash_bytes(key);
+        if let Some((t, b, d)) = self.locate(key, h) {
+            return Some(std::mem::replace(
+                &mut self.ht[t].node_mut(b, d).value,
+                value,
+            ));
+        }
+        self.add_new(Key::new(key), value, h);
+        None
     }
+
+    /// Inserts a key known to be absent (Redis's `dictAdd` after a failed lookup); skips the
+    /// lookup. Inserting a key that is present breaks the dict's invariants (a duplicate), so
+    /// this checks in debug builds.
+    pub fn insert_new(&mut self, key: Key, value: V) {
+        self.rehash_step();
+        let h = hash_bytes(&key);
+        debug_assert!(
+            self.locate(&key, h).is_none(),
+            "insert_new of a present key"
+        );
+        self.add_new(key, value, h);
+    }
+
+    /// The value for `key`, inserting `make()` first if absent. Returns (value, inserted).
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> (&mut V, bool) {
+        self.rehash_step();
+        let h = hash_bytes(key);
+        if let Some((t, b, d)) = self.locate(key, h) {
+            return (&mut self.ht[t].node_mut(b, d).value, false);
+        }
+        let t = self.add_new(Key::new(key), make(), h);
+        let table = &mut self.ht[t];
+        let b = h as usize & table.mask();
+        let head = table.buckets[b]
+            .as_deref_mut()
+            .expect("dict: just inserted");
+        (&mut head.value, true)
+    }
+
+    /// Adds a node for an absent key; returns the table it went into.
+    fn add_new(&mut self, key: Key, value: V, h: u64) -> usize {
+        self.expand_if_needed();
+        let t = if self.rehashidx.is_some() { 1 } else { 0 };
+        self.ht[t].push(
+            Box::new(Node {
+                key,
+                next: None,
+                value,
+            }),
+            h,
+        );
+        t
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<(Key, V)> {
-        let _ = key;
-        todo!()
+        if self.is_empty() {
+            return None;
+        }
+        self.rehash_step();
+        let (t, b, d) = self.locate(key, hash_bytes(key))?;
+        let n = *self.ht[t].unlink(b, d);
+        Some((n.key, n.value))
     }
+
     pub fn clear(&mut self) {
-        todo!()
+        self.ht = [Table::empty(), Table::empty()];
+        self.rehashidx = None;
     }
-    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete).
-    pub fn scan(&self, cursor: u64, f: &mut dyn FnMut(&[u8], &V)) -> u64 {
-        let _ = (cursor, f);
-        todo!()
+
+    /// Redis's `_dictExpandIfNeeded`: grow at load factor 1. Redis also refuses to grow while
+    /// a fork child exists (up to a forced ratio of 5); snapshots here are fork-free, so
+    /// resizing is never disabled and the forced ratio never applies.
+    #[inline]
+    fn expand_if_needed(&mut self) {
+        if self.rehashidx.is_some() {
+            return;
+        }
+        let size = self.ht[0].size();
+        if size == 0 {
+            self.expand(INITIAL_SIZE);
+        } else if self.ht[0].used >= size {
+            self.expand(self.ht[0].used + 1);
+        }
     }
-    /// A random entry (Redis's `dictGetFairRandomKey`-like).
-    pub fn random(&self) -> Option<(&[u8], &V)> {
-        todo!()
+
+    /// Redis's `dictExpand`: start moving to a table of `size` rounded up to a power of two
+    /// (at least 4). False if rehashing already, if `size` cannot hold the keys, or if the
+    /// size would not change.
+    pub fn expand(&mut self, size: usize) -> bool {
+        if self.rehashidx.is_some() || self.ht[0].used > size {
+            return false;
+        }
+        let Some(real) = size.max(INITIAL_SIZE).checked_next_power_of_two() else {
+            return false;
+        };
+        if real == self.ht[0].size() {
+            return false;
+        }
+        let new = Table::with_size(real);
+        if self.ht[0].size() == 0 {
+            // First allocation: nothing to move.
+            self.ht[0] = new;
+        } else {
+            self.ht[1] = new;
+            self.rehashidx = Some(0);
+        }
+        true
     }
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &V)> {
-        std::iter::empty()
+
+    /// Redis's `htNeedsResize`: more than the initial size and under 10% full.
+    pub fn needs_shrink(&self) -> bool {
+        let size = self.slots();
+        let used = self.len();
+        size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
     }
-    /// Moves up to `n` buckets from the old table to the new one; false when not rehashing.
+
+    /// Redis's `tryResizeHashTables` step for one dict: shrink to the smallest power of two
+    /// holding the keys, incrementally. Called from the cron, not on delete, so a burst of
+    /// deletes followed by inserts does not flap.
+    pub fn shrink_if_needed(&mut self) -> bool {
+        if self.rehashidx.is_some() || !self.needs_shrink() {
+            return false;
+        }
+        self.expand(self.ht[0].used.max(INITIAL_SIZE))
+    }
+
+    /// Moves up to `n` buckets from the old table to the new one, visiting at most `10 * n`
+    /// empty buckets (Redis's `dictRehash`); false when not rehashing (any more).
     pub fn rehash(&mut self, n: usize) -> bool {
-        let _ = n;
-        todo!()
+        let Some(mut idx) = self.rehashidx else {
+            return false;
+        };
+        let mut empty_visits = n.saturating_mul(10);
+        let [t0, t1] = &mut self.ht;
+        for _ in 0..n {
+            if t0.used == 0 {
+                break;
+            }
+            // used > 0 guarantees a non-empty bucket at or after idx.
+            while t0.buckets[idx].is_none() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehashidx = Some(idx);
+                    return true;
+                }
+            }
+            let mut cur = t0.buckets[idx].take();
+            while let Some(mut node) = cur {
+                cur = node.next.take();
+                t0.used -= 1;
+                let h = hash_bytes(&node.key);
+                t1.push(node, h);
+            }
+            idx += 1;
+        }
+        if t0.used == 0 {
+            self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
+            self.rehashidx = None;
+            return false;
+        }
+        self.rehashidx = Some(idx);
+        true
+    }
+
+    /// Rehashes in batches of 100 buckets for about `budget` of CPU time (Redis's
+    /// `dictRehashMilliseconds`). Returns the buckets moved (approximately).
+    pub fn rehash_for(&mut self, budget: std::time::Duration) -> usize {
+        let start = std::time::Instant::now();
+        let mut moved = 0;
+        while self.rehash(100) {
+            moved += 100;
+            if start.elapsed() > budget {
+                break;
+            }
+        }
+        moved
+    }
+
+    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete).
+    ///
+    /// Redis's `dictScan`: the cursor's bits are incremented from the high end (reverse
+    /// binary), so buckets are visited in an order where each bucket of a smaller table is
+    /// followed by all its expansions in a bigger one. While rehashing, the bucket of the
+    /// smaller table and all its expansions in the bigger table are visited in one call.
+    /// Guarantee: every key present from the first call to the last is returned at least
+    /// once; some may be returned more than once.
+    pub fn scan(&self, cursor: u64, f: &mut dyn FnMut(&[u8], &V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let mut v = cursor;
+        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
+            let mut cur = t.buckets[(idx & t.mask() as u64) as usize].as_deref();
+            while let Some(n) = cur {
+                f(n.key.as_bytes(), &n.value);
+                cur = n.next.as_deref();
+            }
+        };
+        if self.rehashidx.is_none() {
+            let t0 = &self.ht[0];
+            let m0 = t0.mask() as u64;
+            emit(t0, v, f);
+            // Set the unmasked bits so the reversed increment carries into the masked ones.
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (small, big) = if self.ht[0].size() <= self.ht[1].size() {
+                (&self.ht[0], &self.ht[1])
+            } else {
+                (&self.ht[1], &self.ht[0])
+            };
+            let m0 = small.mask() as u64;
+            let m1 = big.mask() as u64;
+            emit(small, v, f);
+            // All the buckets of the bigger table that expand the small table's bucket.
+            loop {
+                emit(big, v, f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// A random entry (Redis's `dictGetRandomKey`): a random non-empty bucket, then a random
+    /// element of its chain. Not perfectly uniform (keys in long chains are less likely), as
+    /// in Redis; chains are short at load factor <= 1.
+    pub fn random(&self) -> Option<(&[u8], &V)> {
+        if self.is_empty() {
+            return None;
+        }
+        let head = match self.rehashidx {
+            Some(idx) => {
+                // Buckets of ht[0] below rehashidx are empty: draw from the rest of ht[0]
+                // followed by ht[1].
+                let s0 = self.ht[0].size();
+                let span = s0 + self.ht[1].size() - idx;
+                loop {
+                    let h = idx + random_below(span);
+                    let b = if h >= s0 {
+                        &self.ht[1].buckets[h - s0]
+                    } else {
+                        &self.ht[0].buckets[h]
+                    };
+                    if let Some(n) = b.as_deref() {
+                        break n;
+                    }
+                }
+            }
+            None => {
+                let t = &self.ht[0];
+                loop {
+                    if let Some(n) = t.buckets[random_u64() as usize & t.mask()].as_deref() {
+                        break n;
+                    }
+                }
+            }
+        };
+        let mut len = 0;
+        let mut cur = Some(head);
+        while let Some(n) = cur {
+            len += 1;
+            cur = n.next.as_deref();
+        }
+        let mut n = head;
+        for _ in 0..random_below(len) {
+            n = n.next.as_deref().expect("dict: chain shorter than counted");
+        }
+        Some((n.key.as_bytes(), &n.value))
+    }
+
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            tables: [&self.ht[0].buckets, &self.ht[1].buckets],
+            table: 0,
+            bucket: 0,
+            node: None,
+            left: self.len(),
+        }
+    }
+
+    pub fn iter_keys(&self) -> impl Iterator<Item = &Key> {
+        self.iter_nodes().map(|n| &n.key)
+    }
+
+    fn iter_nodes(&self) -> impl Iterator<Item = &Node<V>> {
+        self.ht.iter().flat_map(|t| {
+            t.buckets.iter().flat_map(|head| {
+                let mut cur = head.as_deref();
+                std::iter::from_fn(move || {
+                    let n = cur?;
+                    cur = n.next.as_deref();
+                    Some(n)
+                })
+            })
+        })
+    }
+
+    /// Mutable access to every value (keys stay fixed).
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&[u8], &mut V)) {
+        for t in self.ht.iter_mut() {
+            for head in t.buckets.iter_mut() {
+                let mut cur = head.as_deref_mut();
+                while let Some(n) = cur {
+                    f(n.key.as_bytes(), &mut n.value);
+                    cur = n.next.as_deref_mut();
+                }
+            }
+        }
+    }
+}
+
+/// Iterator over all entries (both tables), in bucket order.
+pub struct Iter<'a, V> {
+    tables: [&'a [Link<V>]; 2],
+    table: usize,
+    bucket: usize,
+    node: Option<&'a Node<V>>,
+    left: usize,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a [u8], &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(n) = self.node {
+                self.node = n.next.as_deref();
+                self.left -= 1;
+                return Some((n.key.as_bytes(), &n.value));
+            }
+            if self.left == 0 {
+                return None;
+            }
+            let t = self.tables[self.table];
+            if self.bucket >= t.len() {
+                if self.table == 1 {
+                    return None;
+                }
+                self.table = 1;
+                self.bucket = 0;
+                continue;
+            }
+            self.node = t[self.bucket].as_deref();
+            self.bucket += 1;
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<V> ExactSizeIterator for Iter<'_, V> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::{HashMap, HashSet};
+
+    fn k(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn key_is_compact_and_roundtrips() {
+        assert_eq!(std::mem::size_of::<Key>(), 24);
+        for len in [0, 1, 21, 22, 23, 100] {
+            let b: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let key = Key::new(&b);
+            assert_eq!(key.as_bytes(), &b[..]);
+            assert_eq!(key.heap_size(), if len > INLINE_CAP { len } else { 0 });
+            assert_eq!(key.clone().into_vec(), b);
+            assert_eq!(Box::<[u8]>::from(key), b.clone().into_boxed_slice());
+        }
+    }
+
+    #[test]
+    fn basic_ops() {
+        let mut d = Dict::new();
+        assert!(d.get(b"a").is_none());
+        assert_eq!(d.insert(b"a", 1), None);
+        assert_eq!(d.insert(b"a", 2), Some(1));
+        assert_eq!(d.get(b"a"), Some(&2));
+        *d.get_mut(b"a").unwrap() += 1;
+        assert_eq!(d.get(b"a"), Some(&3));
+        assert_eq!(d.len(), 1);
+        let (key, v) = d.remove(b"a").unwrap();
+        assert_eq!((&*key, v), (&b"a"[..], 3));
+        assert!(d.remove(b"a").is_none());
+        assert!(d.is_empty());
+        let (v, ins) = d.get_or_insert_with(b"x", || 7);
+        assert!(ins);
+        *v += 1;
+        let (v, ins) = d.get_or_insert_with(b"x", || 0);
+        assert!(!ins);
+        assert_eq!(*v, 8);
+        d.insert_new(Key::new(b"y"), 9);
+        assert_eq!(d.get(b"y"), Some(&9));
+        d.clear();
+        assert!(d.is_empty() && d.get(b"x").is_none());
+    }
+
+    #[test]
+    fn many_keys_and_empty_key() {
+        let mut d = Dict::new();
+        d.insert(b"", 0usize);
+        for i in 0..10_000 {
+            d.insert(&k(i), i);
+        }
+        assert_eq!(d.len(), 10_001);
+        assert_eq!(d.get(b""), Some(&0));
+        for i in 0..10_000 {
+            assert_eq!(d.get(&k(i)), Some(&i));
+        }
+        assert_eq!(d.iter().count(), 10_001);
+        for i in 0..10_000 {
+            assert_eq!(d.remove(&k(i)).map(|(_, v)| v), Some(i));
+        }
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn lookup_or_evict_keeps_or_removes() {
+        let mut d = Dict::new();
+        d.insert(b"keep", 1);
+        d.insert(b"drop", 2);
+        match d.lookup_or_evict(b"keep", |v| *v == 2) {
+            Lookup::Found(v) => *v = 10,
+            _ => panic!("expected Found"),
+        }
+        match d.lookup_or_evict(b"drop", |v| *v == 2) {
+            Lookup::Evicted(key, v) => assert_eq!((&*key, v), (&b"drop"[..], 2)),
+            _ => panic!("expected Evicted"),
+        }
+        assert!(matches!(
+            d.lookup_or_evict(b"drop", |_| true),
+            Lookup::Missing
+        ));
+        assert_eq!(d.get(b"keep"), Some(&10));
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn growth_is_incremental() {
+        let mut d = Dict::new();
+        // Fill the initial table exactly (4 keys): the 5th insert triggers expansion.
+        for i in 0..4 {
+            d.insert(&k(i), i);
+        }
+        assert!(!d.is_rehashing());
+        assert_eq!(d.slots(), 4);
+        d.insert(&k(4), 4);
+        assert!(d.is_rehashing());
+        // Grow further: at 1024 keys the next insert starts a 2048-bucket rehash; the old
+        // table must still hold most entries right after it (no O(n) pause).
+        while d.is_rehashing() {
+            d.rehash(1);
+        }
+        let mut i = 5;
+        while !d.is_rehashing() {
+            d.insert(&k(i), i);
+            i += 1;
+        }
+        assert!(d.ht[0].used > d.len() / 2, "old table drained at once");
+        assert!(d.ht[1].used >= 1);
+        // Every key stays reachable mid-rehash.
+        for j in 0..i {
+            assert_eq!(d.get(&k(j)), Some(&j));
+        }
+        while d.rehash(10) {}
+        assert_eq!(d.ht[1].size(), 0);
+        assert_eq!(d.ht[0].used, i);
+        assert!(d.slots() >= i);
+    }
+
+    #[test]
+    fn rehash_bounds_empty_visits() {
+        let mut d = Dict::new();
+        for i in 0..1000 {
+            d.insert(&k(i), i);
+        }
+        while d.rehash(100) {}
+        for i in 1..1000 {
+            d.remove(&k(i));
+        }
+        assert!(d.needs_shrink());
+        assert!(d.shrink_if_needed());
+        assert!(d.is_rehashing());
+        let before = d.rehashidx.unwrap();
+        // One step visits at most 10 empty buckets before giving up for now.
+        d.rehash(1);
+        let after = d.rehashidx.unwrap_or(usize::MAX);
+        assert!(after == usize::MAX || after - before <= 11);
+        while d.rehash(1) {}
+        assert_eq!(d.slots(), 4);
+        assert_eq!(d.get(&k(0)), Some(&0));
+    }
+
+    /// Runs a full scan while `mutate` changes the dict between calls; returns the keys seen.
+    fn scan_all(
+        d: &mut Dict<usize>,
+        mut mutate: impl FnMut(&mut Dict<usize>, usize),
+    ) -> HashSet<Vec<u8>> {
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, &mut |key, _| {
+                seen.insert(key.to_vec());
+            });
+            if cursor == 0 {
+                break;
+            }
+            mutate(d, step);
+            step += 1;
+        }
+        seen
+    }
+
+    #[test]
+    fn scan_survives_growth() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            d.insert(&k(i), i);
+        }
+        while d.rehash(100) {}
+        let mut next = 100;
+        // Grow by 20 keys per call up to 2000 keys (unbounded growth would outrun the scan).
+        let seen = scan_all(&mut d, |d, _| {
+            for _ in 0..20 {
+                if next < 2000 {
+                    d.insert(&k(next), next);
+                    next += 1;
+                }
+            }
+        });
+        assert!(next > 1000, "the dict grew several times during the scan");
+        for i in 0..100 {
+            assert!(seen.contains(&k(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn scan_survives_shrink() {
+        let mut d = Dict::new();
+        for i in 0..5000 {
+            d.insert(&k(i), i);
+        }
+        while d.rehash(100) {}
+        // Keys 0..100 stay; the rest are deleted during the scan, and the table shrinks.
+        let mut gone = 100;
+        let mut shrinks = 0;
+        let seen = scan_all(&mut d, |d, _| {
+            for _ in 0..50 {
+                if gone < 5000 {
+                    d.remove(&k(gone));
+                    gone += 1;
+                }
+            }
+            if d.shrink_if_needed() {
+                shrinks += 1;
+            }
+            d.rehash(2);
+        });
+        assert!(shrinks >= 1, "the dict shrank during the scan");
+        for i in 0..100 {
+            assert!(seen.contains(&k(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn scan_while_rehashing_both_directions() {
+        for grow in [true, false] {
+            let mut d = Dict::new();
+            let n = if grow { 64 } else { 4096 };
+            for i in 0..n {
+                d.insert(&k(i), i);
+            }
+            while d.rehash(100) {}
+            if grow {
+                d.insert(&k(n), n);
+            } else {
+                for i in 64..n {
+                    d.remove(&k(i));
+                }
+                d.shrink_if_needed();
+            }
+            assert!(d.is_rehashing());
+            d.rehash(3);
+            let seen = scan_all(&mut d, |_, _| {});
+            assert_eq!(seen.len(), d.len());
+        }
+    }
+
+    #[test]
+    fn random_returns_members_and_covers() {
+        let mut d = Dict::new();
+        assert!(d.random().is_none());
+        for i in 0..50 {
+            d.insert(&k(i), i);
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..5000 {
+            let (key, v) = d.random().unwrap();
+            assert_eq!(key, &k(*v)[..]);
+            seen.insert(*v);
+        }
+        assert_eq!(seen.len(), 50);
+        // Also while rehashing.
+        for i in 50..65 {
+            d.insert(&k(i), i);
+        }
+        let mut rehashing_seen = 0;
+        while d.is_rehashing() {
+            let (key, v) = d.random().unwrap();
+            assert_eq!(key, &k(*v)[..]);
+            rehashing_seen += 1;
+            d.rehash(1);
+        }
+        assert!(rehashing_seen > 0);
+    }
+
+    #[test]
+    fn iter_sees_both_tables() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            d.insert(&k(i), i);
+        }
+        assert!(d.is_rehashing() || d.slots() >= 100);
+        let mut got: Vec<usize> = d.iter().map(|(_, v)| *v).collect();
+        got.sort();
+        assert_eq!(got, (0..100).collect::<Vec<_>>());
+        d.for_each_mut(|_, v| *v += 1);
+        assert_eq!(d.get(&k(5)), Some(&6));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u8, u32),
+        Remove(u8),
+        Get(u8),
+        Rehash(u8),
+        Shrink,
+        Evict(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (any::<u8>(), any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
+            3 => any::<u8>().prop_map(Op::Remove),
+            2 => any::<u8>().prop_map(Op::Get),
+            1 => (0u8..5).prop_map(Op::Rehash),
+            1 => Just(Op::Shrink),
+            1 => any::<u8>().prop_map(Op::Evict),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn matches_hashmap_model(ops in proptest::collection::vec(op(), 1..400)) {
+            let mut d: Dict<u32> = Dict::new();
+            let mut m: HashMap<Vec<u8>, u32> = HashMap::new();
+            // Keys of varied lengths, some beyond the inline capacity.
+            let key = |b: u8| {
+                let mut v = vec![b; (b % 40) as usize];
+                v.push(b);
+                v
+            };
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => prop_assert_eq!(d.insert(&key(k), v), m.insert(key(k), v)),
+                    Op::Remove(k) => prop_assert_eq!(d.remove(&key(k)).map(|(_, v)| v), m.remove(&key(k))),
+                    Op::Get(k) => {
+                        prop_assert_eq!(d.get(&key(k)), m.get(&key(k)));
+                        prop_assert_eq!(d.get_mut(&key(k)).map(|v| *v), m.get(&key(k)).copied());
+                    }
+                    Op::Rehash(n) => { d.rehash(n as usize); }
+                    Op::Shrink => { d.shrink_if_needed(); }
+                    Op::Evict(k) => {
+                        let odd = |v: &u32| v % 2 == 1;
+                        match d.lookup_or_evict(&key(k), odd) {
+                            Lookup::Found(v) => prop_assert!(!odd(v) && m.get(&key(k)) == Some(v)),
+                            Lookup::Evicted(_, v) => prop_assert_eq!(m.remove(&key(k)), Some(v)),
+                            Lookup::Missing => prop_assert!(!m.contains_key(&key(k))),
+                        }
+                    }
+                }
+                prop_assert_eq!(d.len(), m.len());
+            }
+            let mut all: Vec<(Vec<u8>, u32)> = d.iter().map(|(k, v)| (k.to_vec(), *v)).collect();
+            all.sort();
+            let mut want: Vec<(Vec<u8>, u32)> = m.into_iter().collect();
+            want.sort();
+            prop_assert_eq!(all, want);
+        }
     }
 }

@@ -1,7 +1,29 @@
-//! The engine: all databases, the clock, engine-level configuration and statistics.
+//! The engine: all databases, the clock, engine-level configuration and statistics, and the
+//! periodic work on the keyspace (active expiry, dict shrinking and incremental rehashing).
+//!
+//! Statistics: counters that lookups produce (expired keys, keyspace hits/misses) are kept
+//! per [`Db`], because a `Db` has no access to the engine; the engine-wide value INFO shows is
+//! the [`Stats`] field plus the sum over the dbs ([`Engine::expired_keys`],
+//! [`Engine::keyspace_hits`], [`Engine::keyspace_misses`]).
 
 use crate::clock::Clock;
 use crate::db::Db;
+use std::time::{Duration, Instant};
+
+/// Redis's `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`: volatile keys sampled per db per iteration.
+pub const ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP: usize = 20;
+/// Redis's `ACTIVE_EXPIRE_CYCLE_FAST_DURATION`, in microseconds.
+pub const ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US: u64 = 1000;
+/// Redis's `ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC`: share of each cron period the slow cycle
+/// may use.
+pub const ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC: u64 = 25;
+/// Redis's `ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE`: keep sampling a db while more than this
+/// percentage of the sampled keys were expired.
+pub const ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE: usize = 10;
+/// Redis's `CRON_DBS_PER_CALL`.
+const CRON_DBS_PER_CALL: usize = 16;
+/// Budget of incremental rehashing per cron call (Redis's `dictRehashMilliseconds(d, 1)`).
+const CRON_REHASH_BUDGET: Duration = Duration::from_millis(1);
 
 /// Configuration the engine consults (the server owns the full config and copies these in).
 #[derive(Clone, Debug)]
@@ -27,9 +49,21 @@ impl Default for EngineConfig {
 /// Counters for INFO stats.
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
+    /// Hits/misses counted outside the dbs; INFO adds the per-db counters
+    /// ([`Engine::keyspace_hits`]).
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
+    /// Expired keys counted outside the dbs (none today); INFO uses [`Engine::expired_keys`].
     pub expired_keys: u64,
+    /// Estimated fraction (0..1) of volatile keys that are logically expired but not yet
+    /// reclaimed: running average of the active cycle's samples (INFO `expired_stale_perc`
+    /// shows it times 100).
+    pub expired_stale_perc: f64,
+    /// Active expiry cycles that stopped on their time limit
+    /// (INFO `expired_time_cap_reached_count`).
+    pub expired_time_cap_reached_count: u64,
+    /// Time spent in active expiry, microseconds (INFO `expire_cycle_cpu_milliseconds` / 1000).
+    pub expire_cycle_time_used_us: u64,
 }
 
 /// The propagation point: what a write command's effect looks like to an AOF or a replica
@@ -72,6 +106,27 @@ pub struct Engine {
     /// When set, every command sees this time (EXEC and scripts run at one instant).
     pub fixed_now_ms: Option<i64>,
     pub propagation: Propagation,
+    /// Active expiry on/off (`DEBUG SET-ACTIVE-EXPIRE`; a replica turns it off and waits for
+    /// its master's DELs).
+    pub active_expire_enabled: bool,
+    /// `activerehashing`: whether the cron spends idle time rehashing dicts.
+    pub active_rehashing: bool,
+    /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
+    cron_state: CronState,
+}
+
+/// Progress of the periodic jobs carried from one call to the next.
+#[derive(Debug, Default)]
+struct CronState {
+    /// Next db the active expiry cycle visits.
+    expire_db: usize,
+    /// The last cycle stopped on its time limit: there is more to expire, so the next slow
+    /// cycle visits every db and fast cycles may run.
+    timelimit_exit: bool,
+    last_fast_cycle: Option<Instant>,
+    /// Next db to try shrinking / rehashing.
+    resize_db: usize,
+    rehash_db: usize,
 }
 
 impl Engine {
@@ -85,12 +140,268 @@ impl Engine {
             dirty: 0,
             fixed_now_ms: None,
             propagation: Propagation::default(),
+            active_expire_enabled: true,
+            active_rehashing: true,
+            cron_state: CronState::default(),
         }
+    }
+
+    /// Keys deleted because they expired, engine-wide (INFO `expired_keys`).
+    pub fn expired_keys(&self) -> u64 {
+        self.stats.expired_keys + self.dbs.iter().map(|d| d.expired_keys).sum::<u64>()
+    }
+
+    /// INFO `keyspace_hits`.
+    pub fn keyspace_hits(&self) -> u64 {
+        self.stats.keyspace_hits + self.dbs.iter().map(|d| d.hits).sum::<u64>()
+    }
+
+    /// INFO `keyspace_misses`.
+    pub fn keyspace_misses(&self) -> u64 {
+        self.stats.keyspace_misses + self.dbs.iter().map(|d| d.misses).sum::<u64>()
+    }
+
+    /// CONFIG RESETSTAT: zero the engine's and every db's counters.
+    pub fn reset_stats(&mut self) {
+        self.stats = Stats::default();
+        for db in &mut self.dbs {
+            db.reset_stats();
+        }
+    }
+
+    /// The periodic keyspace job, called `hz` times a second by the server (Redis's
+    /// `databasesCron`): refreshes the LRU clock, runs the slow active expiry cycle, starts
+    /// shrinking under-filled dicts and spends about 1 ms rehashing one db's dicts.
+    pub fn cron(&mut self) {
+        let now = self.clock.now_ms();
+        for db in &mut self.dbs {
+            db.update_clock(now);
+        }
+        if self.active_expire_enabled {
+            self.active_expire_cycle(false);
+        }
+        let n = self.dbs.len();
+        if n == 0 {
+            return;
+        }
+        let per_call = CRON_DBS_PER_CALL.min(n);
+        for _ in 0..per_call {
+            self.dbs[self.cron_state.resize_db % n].try_shrink();
+            self.cron_state.resize_db = (self.cron_state.resize_db + 1) % n;
+        }
+        if self.active_rehashing {
+            for _ in 0..per_call {
+                if self.dbs[self.cron_state.rehash_db % n].rehash_for(CRON_REHASH_BUDGET) {
+                    // Used this call's budget; continue with the same db next time.
+                    break;
+                }
+                self.cron_state.rehash_db = (self.cron_state.rehash_db + 1) % n;
+            }
+        }
+    }
+
+    /// Active expiry (Redis 7.0's `activeExpireCycle` at the default effort): for each db in
+    /// turn, sample `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP` volatile keys, delete the expired
+    /// ones, and sample again while more than 10% of a sample was expired. The slow cycle (from
+    /// [`Engine::cron`]) may use 25% of a cron period; the fast cycle (from the event loop
+    /// before it sleeps) 1 ms, and only runs when the previous cycle ran out of time, at most
+    /// once per 2 ms. The time limit is checked every 16 iterations and the next call resumes
+    /// at the next db.
+    ///
+    /// Key semantics use the engine clock (tests move it); the time budget uses
+    /// `Instant`, since it is about CPU time, not about which keys are expired.
+    pub fn active_expire_cycle(&mut self, fast: bool) {
+        let n = self.dbs.len();
+        if n == 0 {
+            return;
+        }
+        let start = Instant::now();
+        let st = &mut self.cron_state;
+        if fast {
+            // Redis compares the stale *fraction* with the stale *percentage* (10) here, so
+            // only the time-limit clause ever decides; kept as written for fidelity.
+            if !st.timelimit_exit
+                && self.stats.expired_stale_perc < ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE as f64
+            {
+                return;
+            }
+            let min_gap = Duration::from_micros(ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US * 2);
+            if st.last_fast_cycle.is_some_and(|t| start < t + min_gap) {
+                return;
+            }
+            st.last_fast_cycle = Some(start);
+        }
+        let dbs_per_call = if st.timelimit_exit {
+            n
+        } else {
+            CRON_DBS_PER_CALL.min(n)
+        };
+        let timelimit = if fast {
+            Duration::from_micros(ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US)
+        } else {
+            let us = ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC * 1_000_000
+                / u64::from(self.config.hz.max(1))
+                / 100;
+            Duration::from_micros(us.max(1))
+        };
+        st.timelimit_exit = false;
+        let now = self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms());
+        let (mut total_sampled, mut total_expired) = (0usize, 0usize);
+        let mut iteration: u64 = 0;
+        for _ in 0..dbs_per_call {
+            if st.timelimit_exit {
+                break;
+            }
+            let db = &mut self.dbs[st.expire_db % n];
+            // Advance first so that running out of time in this db resumes at the next one.
+            st.expire_db = (st.expire_db + 1) % n;
+            loop {
+                iteration += 1;
+                if db.expires_len() == 0 {
+                    db.avg_ttl = 0;
+                    break;
+                }
+                if db.expires_too_sparse() {
+                    break;
+                }
+                let (sampled, expired) =
+                    db.active_expire_step(now, ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP);
+                total_sampled += sampled;
+                total_expired += expired;
+                if iteration & 0xf == 0 && start.elapsed() > timelimit {
+                    st.timelimit_exit = true;
+                    self.stats.expired_time_cap_reached_count += 1;
+                    break;
+                }
+                if sampled != 0 && expired * 100 / sampled <= ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE {
+                    break;
+                }
+            }
+        }
+        self.stats.expire_cycle_time_used_us += start.elapsed().as_micros() as u64;
+        let current = if total_sampled > 0 {
+            total_expired as f64 / total_sampled as f64
+        } else {
+            0.0
+        };
+        self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
     }
 
     /// The time commands see.
     #[inline]
     pub fn now_ms(&self) -> i64 {
         self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::{Str, Value};
+
+    const T0: i64 = 1_767_225_600_000;
+
+    fn engine() -> (Engine, std::rc::Rc<std::cell::Cell<i64>>) {
+        let (clock, time) = Clock::manual(T0);
+        (Engine::new(EngineConfig::default(), clock), time)
+    }
+
+    fn fill(e: &mut Engine, db: usize, prefix: &str, n: usize, expire_at: Option<i64>) {
+        for i in 0..n {
+            let k = format!("{prefix}{i}");
+            e.dbs[db].set_with_expire(k.as_bytes(), Value::Str(Str::Int(i as i64)), expire_at);
+        }
+    }
+
+    #[test]
+    fn slow_cycle_reclaims_expired_keys_in_every_db() {
+        let (mut e, time) = engine();
+        fill(&mut e, 0, "a", 2000, Some(T0 + 1000));
+        fill(&mut e, 0, "live", 50, Some(T0 + 60_000));
+        fill(&mut e, 3, "b", 500, Some(T0 + 1000));
+        fill(&mut e, 15, "p", 10, None);
+        e.active_expire_cycle(false);
+        assert_eq!(e.expired_keys(), 0, "nothing is expired yet");
+        time.set(T0 + 1001);
+        for _ in 0..100 {
+            e.cron();
+            if e.dbs[0].len() == 50 && e.dbs[3].is_empty() {
+                break;
+            }
+        }
+        assert_eq!((e.dbs[0].len(), e.dbs[0].expires_len()), (50, 50));
+        assert_eq!(e.dbs[3].len(), 0);
+        assert_eq!(e.dbs[15].len(), 10);
+        assert_eq!(e.expired_keys(), 2500);
+        assert!(e.stats.expired_stale_perc > 0.0);
+        e.reset_stats();
+        assert_eq!(e.expired_keys(), 0);
+    }
+
+    #[test]
+    fn cycle_stops_sampling_a_db_with_few_stale_keys() {
+        let (mut e, time) = engine();
+        // 1000 volatile keys, 1% of them expired: one sample of 20 is enough to move on.
+        fill(&mut e, 0, "live", 990, Some(T0 + 60_000));
+        fill(&mut e, 0, "dead", 10, Some(T0 - 1));
+        time.set(T0);
+        e.active_expire_cycle(false);
+        assert!(
+            e.dbs[0].len() > 990,
+            "the cycle should not scan the whole db"
+        );
+    }
+
+    #[test]
+    fn fast_cycle_runs_only_after_a_time_limit_exit() {
+        let (mut e, _time) = engine();
+        fill(&mut e, 0, "dead", 100, Some(T0 - 1));
+        e.active_expire_cycle(true);
+        assert_eq!(
+            e.dbs[0].len(),
+            100,
+            "fast cycle without a pending time-limit exit"
+        );
+        e.cron_state.timelimit_exit = true;
+        e.active_expire_cycle(true);
+        assert_eq!(e.dbs[0].len(), 0);
+    }
+
+    #[test]
+    fn disabled_active_expiry_leaves_keys() {
+        let (mut e, _time) = engine();
+        fill(&mut e, 0, "dead", 10, Some(T0 - 1));
+        e.active_expire_enabled = false;
+        e.cron();
+        assert_eq!(e.dbs[0].len(), 10);
+    }
+
+    #[test]
+    fn cron_shrinks_and_rehashes_incrementally() {
+        let (mut e, _time) = engine();
+        fill(&mut e, 2, "k", 4000, None);
+        for i in 10..4000 {
+            e.dbs[2].delete(format!("k{i}").as_bytes(), T0);
+        }
+        assert!(e.dbs[2].dict.slots() >= 4096);
+        for _ in 0..200 {
+            e.cron();
+        }
+        assert!(!e.dbs[2].dict.is_rehashing());
+        assert_eq!(e.dbs[2].dict.slots(), 16);
+        assert_eq!(e.dbs[2].len(), 10);
+        for i in 0..10 {
+            assert!(e.dbs[2].exists(format!("k{i}").as_bytes(), T0));
+        }
+    }
+
+    #[test]
+    fn cron_refreshes_the_lru_clock_for_new_entries() {
+        let (mut e, time) = engine();
+        time.set(T0 + 50_000);
+        e.cron();
+        e.dbs[0].set(b"k", Value::Str(Str::Int(1)), false);
+        let entry = e.dbs[0].lookup_notouch(b"k", T0 + 50_000).unwrap();
+        assert_eq!(crate::db::idle_seconds(entry, T0 + 53_000), 3);
     }
 }
