@@ -68,6 +68,8 @@ pub struct Conn {
     /// Bytes of the current read batch not yet consumed when the running command started
     /// (CLIENT LIST `qbuf` for the calling client, which Redis still holds in its buffer).
     pub qbuf_current: usize,
+    /// Parser progress through the incomplete command at the start of `rbuf`.
+    pub resume: resp::Resume,
     /// Largest read buffer used (CLIENT LIST `rbp`).
     pub rbuf_peak: usize,
     peer: Option<SocketAddr>,
@@ -99,6 +101,7 @@ impl Conn {
             reply_mode: ReplyMode::On,
             no_evict: false,
             qbuf_current: 0,
+            resume: resp::Resume::START,
             rbuf_peak: 0,
             peer: None,
             local: None,

@@ -841,6 +841,10 @@ fn process_input(
 }
 
 /// Parses and runs commands from the start of `buf`; returns the bytes consumed.
+///
+/// The connection's `resume` carries the parser's progress through the incomplete command
+/// at the start of `buf` (= the start of `rbuf`), so a huge command arriving in many reads
+/// is parsed in linear time, and not at all until enough bytes are there to matter.
 fn run_batch(
     server: &mut Server,
     key: usize,
@@ -848,13 +852,17 @@ fn run_batch(
     bump: &mut Bump,
     store: &mut Vec<&'static [u8]>,
 ) -> usize {
+    let mut resume = server.clients[key].resume;
+    if buf.len() < resume.min_len() {
+        return 0;
+    }
     let limits = server.limits.clone();
     let mut args = recycle(std::mem::take(store));
     let mut pos = 0;
     let arena: &Bump = bump;
     while pos < buf.len() && server.clients[key].state == ConnState::Open {
         args.clear();
-        match resp::parse_command(&buf[pos..], &limits, arena, &mut args) {
+        match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {
                 server.clients[key].qbuf_current = buf.len() - pos;
                 pos += consumed;
@@ -880,6 +888,7 @@ fn run_batch(
     }
     *store = recycle(args);
     bump.reset();
+    server.clients[key].resume = resume;
     pos
 }
 
