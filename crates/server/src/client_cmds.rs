@@ -239,7 +239,7 @@ fn set_name(c: &mut Conn, name: &[u8]) -> CmdResult {
 /// Appends the CLIENT LIST line of client `who` (without the newline). `caller` is the
 /// client running the command; its current request counts in `qbuf`/`argv-mem` as in
 /// Redis, where the request is still in the query buffer while it executes.
-fn client_info_line(
+pub(crate) fn client_info_line(
     server: &mut Server,
     who: usize,
     caller: usize,

@@ -825,15 +825,13 @@ fn process_input(
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
     if c.state == ConnState::Open && c.rbuf.len() > limit {
-        let head: String = c.rbuf[..64.min(c.rbuf.len())]
-            .iter()
-            .flat_map(|&b| std::ascii::escape_default(b))
-            .map(char::from)
-            .collect();
+        let mut head = Vec::new();
+        crate::config::repr(&c.rbuf[..64.min(c.rbuf.len())], &mut head);
+        let mut info = String::new();
+        crate::client_cmds::client_info_line(server, key, key, &[], &mut info);
         log::warn!(
-            "Closing client that reached max query buffer length: id={} (qbuf initial bytes: \"{}\")",
-            c.id(),
-            head
+            "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+            String::from_utf8_lossy(&head)
         );
         server.stats.client_qbuf_limit_disconnections += 1;
         server.close_client(key);

@@ -591,3 +591,29 @@ fn rename_command_of_an_unknown_command_is_fatal() {
         "{err}"
     );
 }
+
+#[test]
+fn huge_multibulk_in_small_writes_is_parsed_correctly() {
+    // Exercises the parser's resume state across many reads, with writes that cut headers,
+    // lengths and payloads at arbitrary points.
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut args = vec!["MSET".to_string()];
+    for i in 0..20_000 {
+        args.push(format!("key:{i}"));
+        args.push(format!("value:{i}"));
+    }
+    let req = encode_command(&args);
+    let mut w = c.stream().try_clone().unwrap();
+    let writer = std::thread::spawn(move || {
+        for chunk in req.chunks(777) {
+            w.write_all(chunk).unwrap();
+        }
+    });
+    assert_eq!(c.read_reply().unwrap().raw, b"+OK\r\n");
+    writer.join().unwrap();
+    assert_eq!(
+        c.cmd_raw(&["MGET", "key:0", "key:19999", "key:12345"]),
+        b"*3\r\n$7\r\nvalue:0\r\n$11\r\nvalue:19999\r\n$11\r\nvalue:12345\r\n"
+    );
+}
