@@ -352,10 +352,13 @@ impl Db {
     }
 
     /// The write hook: called before any mutation of an entry (including deletion and lazy
-    /// expiry). It is empty today and must stay cheap (inlined, no lookup). What plugs in
-    /// here later: the fork-free snapshot's copy-on-write (serialize the old entry if its
-    /// `epoch` predates the running snapshot), WATCH (mark watching clients dirty, Redis's
-    /// `touchWatchedKey`) and keyspace notifications / client-side-caching invalidation.
+    /// expiry), and by [`Db::lookup_write`] before a write that may not happen (the command
+    /// can still fail, e.g. WRONGTYPE). It is empty today and must stay cheap (inlined, no
+    /// lookup). What plugs in here later: the fork-free snapshot's copy-on-write (serialize
+    /// the old entry if its `epoch` predates the running snapshot; being early is harmless),
+    /// WATCH (Redis's `touchWatchedKey`) and keyspace notifications / client-side-caching
+    /// invalidation — those two must fire only on a real modification, so they need a
+    /// "did write" signal from the command (or `Engine::dirty`), not just this call.
     #[inline]
     pub fn before_write(&mut self, key: &[u8]) {
         let _ = key;

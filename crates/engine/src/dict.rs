@@ -208,10 +208,13 @@ impl<V> Table<V> {
     }
 
     fn with_size(n: usize) -> Self {
-        Table {
-            buckets: (0..n).map(|_| None).collect(),
-            used: 0,
-        }
+        let zeroed: Box<[std::mem::MaybeUninit<Link<V>>]> = Box::new_zeroed_slice(n);
+        // SAFETY: `Option<Box<T>>` is guaranteed to be a nullable pointer with `None` as
+        // null (std::option, "Representation"), so all-zero memory is an array of `None`.
+        // Zeroed allocation (calloc) matters for big tables: the OS hands out zero pages
+        // lazily, so starting a rehash to a 2^24-bucket table does not touch 128 MB at once.
+        let buckets = unsafe { zeroed.assume_init() };
+        Table { buckets, used: 0 }
     }
 
     #[inline]
@@ -674,10 +677,97 @@ impl<V> Dict<V> {
         v
     }
 
-    /// A random entry (Redis's `dictGetRandomKey`): a random non-empty bucket, then a random
-    /// element of its chain. Not perfectly uniform (keys in long chains are less likely), as
-    /// in Redis; chains are short at load factor <= 1.
+    /// A random entry (Redis's `dictGetFairRandomKey`): samples up to 15 entries from a
+    /// random run of buckets and picks one of them, which is fairer than one random bucket
+    /// (a key sharing its bucket is not less likely to be picked); falls back to
+    /// [`Dict::random_bucket_entry`] when the sample comes back empty (a sparse table).
     pub fn random(&self) -> Option<(&[u8], &V)> {
+        const FAIR_SAMPLE: usize = 15;
+        let mut picked: [Option<&Node<V>>; FAIR_SAMPLE] = [None; FAIR_SAMPLE];
+        let mut n = 0;
+        self.some_nodes(FAIR_SAMPLE, &mut |node| {
+            picked[n] = Some(node);
+            n += 1;
+        });
+        if n == 0 {
+            return self.random_bucket_entry();
+        }
+        // Slots below `n` were all filled.
+        let node = picked[random_below(n)]?;
+        Some((node.key.as_bytes(), &node.value))
+    }
+
+    /// Up to `count` entries from a random position, for sampling (Redis's
+    /// `dictGetSomeKeys`: eviction pools, fair random). Not a uniform sample and may return
+    /// fewer than `count` (it gives up after `10 * count` bucket steps) or repeat nothing.
+    pub fn some_keys(&self, count: usize, f: &mut dyn FnMut(&[u8], &V)) -> usize {
+        let mut n = 0;
+        self.some_nodes(count, &mut |node| {
+            n += 1;
+            f(node.key.as_bytes(), &node.value)
+        });
+        n
+    }
+
+    fn some_nodes<'a>(&'a self, count: usize, f: &mut dyn FnMut(&'a Node<V>)) {
+        let count = count.min(self.len());
+        if count == 0 {
+            return;
+        }
+        let mut maxsteps = count * 10;
+        let tables = if self.rehashidx.is_some() { 2 } else { 1 };
+        let maxmask = self.ht[0]
+            .mask()
+            .max(if tables == 2 { self.ht[1].mask() } else { 0 });
+        let rehashidx = self.rehashidx.unwrap_or(0);
+        let mut i = random_u64() as usize & maxmask;
+        let mut emptylen = 0;
+        let mut stored = 0;
+        while stored < count && maxsteps > 0 {
+            maxsteps -= 1;
+            for j in 0..tables {
+                // Buckets of ht[0] below rehashidx are empty; if ht[1] has no bucket `i`
+                // either (shrinking), jump to rehashidx.
+                if tables == 2 && j == 0 && i < rehashidx {
+                    if i >= self.ht[1].size() {
+                        i = rehashidx;
+                    } else {
+                        continue;
+                    }
+                }
+                let t = &self.ht[j];
+                if i >= t.size() {
+                    continue;
+                }
+                let mut cur = t.buckets[i].as_deref();
+                if cur.is_none() {
+                    // Long runs of empty buckets: jump somewhere else.
+                    emptylen += 1;
+                    if emptylen >= 5 && emptylen > count {
+                        i = random_u64() as usize & maxmask;
+                        emptylen = 0;
+                    }
+                    continue;
+                }
+                emptylen = 0;
+                while let Some(node) = cur {
+                    f(node);
+                    stored += 1;
+                    if stored == count {
+                        return;
+                    }
+                    cur = node.next.as_deref();
+                }
+            }
+            i = (i + 1) & maxmask;
+        }
+    }
+
+    /// A random entry (Redis's `dictGetRandomKey`): a random non-empty bucket, then a random
+    /// element of its chain. Keys in longer chains are less likely; [`Dict::random`] is
+    /// fairer. Expected time is proportional to slots / len, so a dict left sparse by mass
+    /// deletion is slow here until the cron shrinks it, as in Redis.
+    pub fn random_bucket_entry(&self) -> Option<(&[u8], &V)> {
         if self.is_empty() {
             return None;
         }
@@ -826,6 +916,20 @@ mod tests {
             assert_eq!(key.clone().into_vec(), b);
             assert_eq!(Box::<[u8]>::from(key), b.clone().into_boxed_slice());
         }
+    }
+
+    #[test]
+    fn node_sizes() {
+        // A bucket head is one pointer; a node with no value is key + link.
+        assert_eq!(std::mem::size_of::<Link<()>>(), 8);
+        assert_eq!(std::mem::size_of::<Node<()>>(), 32);
+        let t: Table<u64> = Table::with_size(1 << 10);
+        assert!(t.buckets.iter().all(|b| b.is_none()));
+        eprintln!(
+            "Node<Entry> = {} bytes, Entry = {} bytes",
+            std::mem::size_of::<Node<crate::db::Entry>>(),
+            std::mem::size_of::<crate::db::Entry>()
+        );
     }
 
     #[test]
@@ -1072,6 +1176,33 @@ mod tests {
             d.rehash(1);
         }
         assert!(rehashing_seen > 0);
+    }
+
+    #[test]
+    fn some_keys_samples_distinct_members() {
+        let mut d = Dict::new();
+        assert_eq!(d.some_keys(5, &mut |_, _| panic!("empty dict")), 0);
+        for i in 0..1000 {
+            d.insert(&k(i), i);
+        }
+        for _ in 0..100 {
+            let mut got = HashSet::new();
+            let n = d.some_keys(15, &mut |key, v| {
+                assert_eq!(key, &k(*v)[..]);
+                assert!(got.insert(*v), "a sample repeats an entry");
+            });
+            assert_eq!(n, got.len());
+            assert!(n <= 15 && n > 0);
+        }
+        // Sparse: 3 keys left in a big table still come back (fallback to a random bucket).
+        for i in 3..1000 {
+            d.remove(&k(i));
+        }
+        let mut seen = HashSet::new();
+        for _ in 0..300 {
+            seen.insert(*d.random().unwrap().1);
+        }
+        assert_eq!(seen.len(), 3);
     }
 
     #[test]

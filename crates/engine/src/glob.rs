@@ -373,6 +373,43 @@ mod tests {
         go(p, 0, s, 0, nocase, &mut false)
     }
 
+    /// Compares against cases recorded from a real Redis 7.0.15 (`KEYS pattern` over random
+    /// keys): lines of `pattern-hex string-hex 0|1` (`-` = empty pattern). Run with
+    /// `GLOB_CASES=/path cargo test -p engine glob -- --ignored`.
+    #[test]
+    #[ignore]
+    fn matches_recorded_redis_cases() {
+        let Ok(path) = std::env::var("GLOB_CASES") else {
+            return;
+        };
+        let hex = |s: &str| -> Vec<u8> {
+            if s == "-" {
+                return Vec::new();
+            }
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut bad = 0;
+        for line in text.lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let (p, s, want) = (hex(f[0]), hex(f[1]), f[2] == "1");
+            if glob_match(&p, &s, false) != want {
+                bad += 1;
+                if bad < 20 {
+                    eprintln!(
+                        "mismatch: pattern {:?} string {:?} redis {want}",
+                        p.escape_ascii().to_string(),
+                        s.escape_ascii().to_string()
+                    );
+                }
+            }
+        }
+        assert_eq!(bad, 0);
+    }
+
     proptest::proptest! {
         #[test]
         fn iterative_equals_recursive(
