@@ -287,7 +287,8 @@ impl Db {
             return false;
         };
         if e.expire_at.replace(at_ms).is_none() {
-            self.expires.insert(key, ());
+            // Invariant: no TTL on the entry means no key in `expires`; skip the lookup.
+            self.expires.insert_new(Key::new(key), ());
         }
         true
     }
