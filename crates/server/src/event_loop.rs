@@ -251,6 +251,8 @@ pub struct EventLoop {
     bump: Bump,
     /// Connections that may have output to send this iteration.
     flush: Vec<usize>,
+    /// Listeners whose accept ended for lack of descriptors/memory; re-armed on the next tick.
+    deferred_accepts: Vec<usize>,
     /// Drained completions of this iteration (reused).
     cqes: Vec<(u64, i32, u32)>,
     timer: Box<types::Timespec>,
@@ -292,6 +294,7 @@ impl EventLoop {
             args_store: Vec::with_capacity(16),
             bump: Bump::new(),
             flush: Vec::new(),
+            deferred_accepts: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize * 4),
             timer: Box::new(types::Timespec::new()),
             sigfd,
@@ -309,6 +312,7 @@ impl EventLoop {
         loop {
             if self.server.listeners_changed {
                 self.server.listeners_changed = false;
+                self.deferred_accepts.clear();
                 for i in 0..self.server.listeners.len() {
                     self.arm_accept(i);
                 }
@@ -410,7 +414,17 @@ impl EventLoop {
         // served normally.
         let current = epoch == self.server.listener_epoch & 0xFF_FFFF;
         if current && !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
-            self.arm_accept(li);
+            let out_of_resources = matches!(
+                -res,
+                libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
+            );
+            if out_of_resources {
+                // Re-arming now would fail again at once and spin; retry at the next
+                // cron tick, when clients may have gone.
+                self.deferred_accepts.push(li);
+            } else {
+                self.arm_accept(li);
+            }
         }
         if res < 0 {
             if current && res != -libc::ECANCELED && res != -libc::EINVAL {
@@ -684,6 +698,9 @@ impl EventLoop {
 
     fn on_timer(&mut self) {
         if self.server.shutdown == Shutdown::Running {
+            while let Some(li) = self.deferred_accepts.pop() {
+                self.arm_accept(li);
+            }
             crate::server::cron(&mut self.server, self.now_ms);
             if self.now_ms - self.last_clients_cron_ms >= 1000 {
                 self.last_clients_cron_ms = self.now_ms;

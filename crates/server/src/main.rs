@@ -46,7 +46,7 @@ fn main() {
     let before = cli.rest.len();
     cli.rest.retain(|a| a != "--no-buf-ring");
     let use_buf_ring = cli.rest.len() == before;
-    let cfg = match config::from_args(&cli.rest) {
+    let mut cfg = match config::from_args(&cli.rest) {
         Ok(config::CliAction::Run(cfg)) => *cfg,
         Ok(config::CliAction::Version) => {
             println!(
@@ -80,11 +80,23 @@ fn main() {
             "Warning: no config file specified, using the default config. In order to specify a config file use ringkv-server /path/to/redis.conf"
         );
     }
-    if let Err(max) = adjust_open_files_limit(cfg.maxclients as u64) {
+    if let Err(limit) = adjust_open_files_limit(cfg.maxclients as u64) {
+        // As Redis: serve fewer clients rather than fail accepts with EMFILE.
+        let want = cfg.maxclients as u64 + 32;
+        if limit <= 32 {
+            log::error!(
+                "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase your open file limit to at least {want}. Exiting."
+            );
+            std::process::exit(1);
+        }
         log::warn!(
-            "You requested maxclients of {} requiring at least {} max file descriptors; the limit is {max}",
-            cfg.maxclients,
-            cfg.maxclients as u64 + 32
+            "You requested maxclients of {} requiring at least {want} max file descriptors.",
+            cfg.maxclients
+        );
+        cfg.maxclients = (limit - 32) as u32;
+        log::warn!(
+            "Current maximum open files is {limit}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+            cfg.maxclients
         );
     }
     let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
