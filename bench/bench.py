@@ -36,10 +36,30 @@ def env(name, default):
     return os.environ.get(name, default)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_port(_next=[0]):
+    """A free loopback port below the kernel's ephemeral range: ports in that range are also
+    the source ports of outgoing connections, so a readiness probe could connect to itself
+    (TCP simultaneous open) before the server binds."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            hi = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        hi = 32768
+    lo = 10000
+    hi = max(hi, lo + 1000)
+    span = hi - lo
+    start = (os.getpid() * 7919) % span
+    for _ in range(span):
+        port = lo + (start + _next[0]) % span
+        _next[0] += 1
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    sys.exit("no free loopback port")
 
 
 def cpu_ticks(pid):
@@ -87,6 +107,8 @@ class Server:
                 return False
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                    if s.getsockname() == s.getpeername():
+                        continue  # connected to itself, not to the server
                     s.sendall(b"*1\r\n$4\r\nPING\r\n")
                     if s.recv(64).startswith(b"+PONG"):
                         return proc.poll() is None

@@ -106,13 +106,34 @@ pub fn redis_or_skip(test: &str) -> bool {
     false
 }
 
-/// Asks the kernel for a currently free loopback port. The port is released before the
-/// server binds it, so another process may take it meanwhile; `Server::start` retries then.
+/// A currently free loopback port *below* the kernel's ephemeral range. Ports from that
+/// range (what `bind(0)` hands out) are also the source ports of outgoing connections: while
+/// the server is still starting, our own readiness probe to such a port can be given that
+/// very port as its source and connect to itself (TCP simultaneous open), and a client
+/// socket elsewhere can hold it. Below the range neither happens. Another process may still
+/// take the port before the server binds it; `Server::start` retries then.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("binding an ephemeral loopback port")
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let lo = 10_000usize;
+    let hi = ephemeral_low().clamp(lo + 1000, 65_536);
+    let span = hi - lo;
+    // Different processes (parallel test binaries) start at different points.
+    let start = (std::process::id() as usize).wrapping_mul(7919) % span;
+    for _ in 0..span {
+        let port = (lo + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span) as u16;
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port in {lo}..{hi}");
+}
+
+/// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+fn ephemeral_low() -> usize {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768)
 }
 
 fn unique_dir(kind: Kind) -> PathBuf {
@@ -120,6 +141,33 @@ fn unique_dir(kind: Kind) -> PathBuf {
     let n = SEQ.fetch_add(1, Ordering::Relaxed);
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     base.join(format!("{}-{}-{}", kind.name(), std::process::id(), n))
+}
+
+/// Whether process `pid` owns the socket listening on `port` (from /proc/net/tcp{,6} and
+/// /proc/PID/fd); `None` when that cannot be told.
+fn owns_listener(pid: u32, port: u16) -> Option<bool> {
+    let want = format!(":{port:04X}");
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            // local_address is f[1], state f[3] (0A = LISTEN), inode f[9].
+            if f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A" {
+                inodes.push(format!("socket:[{}]", f[9]));
+            }
+        }
+    }
+    if inodes.is_empty() {
+        return None;
+    }
+    let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    let owned = fds.flatten().any(|fd| {
+        fs::read_link(fd.path()).is_ok_and(|l| inodes.iter().any(|i| l.as_os_str() == i.as_str()))
+    });
+    Some(owned)
 }
 
 /// A running server process; killed and reaped on drop.
@@ -260,13 +308,24 @@ impl Server {
                 ));
             }
             let addr = server.addr();
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                // If our child lost the bind race, the accept came from someone else's
-                // socket; the child then exits on its own, which we catch and retry.
-                if server.exit_status().is_none() {
-                    return Ok(server);
+            let probe = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+            // A connection to itself (source port == our port) proves nothing; see free_port.
+            let self_connect = probe
+                .as_ref()
+                .is_ok_and(|p| p.local_addr().ok() == p.peer_addr().ok());
+            if probe.is_ok() && !self_connect {
+                // Someone else may hold the port (our child then fails to bind): accept only
+                // a listener that belongs to our child.
+                match owns_listener(server.pid(), port) {
+                    Some(false) => {
+                        return Err((
+                            true,
+                            format!("port {port} is held by another process; retrying"),
+                        ));
+                    }
+                    _ if server.exit_status().is_none() => return Ok(server),
+                    _ => continue,
                 }
-                continue;
             }
             if Instant::now() > deadline {
                 return Err((
