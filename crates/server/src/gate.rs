@@ -13,6 +13,7 @@ use crate::client_cmds;
 use crate::conn::ReplyMode;
 use crate::server::Server;
 use engine::commands::table::{Row, Table, meta};
+use engine::util::eq_ic;
 use engine::{CmdError, CmdFn, CmdResult, Ctx};
 use resp::Reply;
 use std::cell::Cell;
@@ -163,6 +164,20 @@ pub fn execute(server: &mut Server, key: usize, args: &[&[u8]]) {
 }
 
 fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
+    // Cross-protocol scripting: an HTTP request replayed at Redis. Drop the client without
+    // a reply (Redis's securityWarningCommand), logging at most once a minute.
+    let name = args[0];
+    if (name.len() == 4 || name.len() == 5) && (eq_ic(name, "post") || eq_ic(name, "host:")) {
+        let now = server.now_ms();
+        if now - server.last_security_warning_ms > 60_000 {
+            server.last_security_warning_ms = now;
+            log::warn!(
+                "Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted."
+            );
+        }
+        server.close_client(key);
+        return;
+    }
     let table = server.table;
     let Some(mut row) = table.lookup(args[0]) else {
         server.stats.unknown_commands += 1;

@@ -139,12 +139,14 @@ pub struct Server {
     pub table: &'static CmdTable,
     pub stats: ServerStats,
     pub limits: resp::Limits,
-    /// Next CLIENT ID (Redis starts at 1 and never reuses ids).
+    /// Next CLIENT ID (never reused).
     pub next_client_id: u64,
     /// Bumped on every accept; with the slab key it makes each connection's ring user_data
     /// unique, so completions for a closed connection never reach its slot's next owner.
     pub next_gen: u32,
     pub started: Instant,
+    /// When the cross-protocol-scripting warning was last logged (rate limit).
+    pub last_security_warning_ms: i64,
     /// Unix seconds at start (INFO `rdb_last_save_time` until persistence exists).
     pub start_unix: i64,
     /// Allocated bytes once initialised (INFO `used_memory_startup`).
@@ -188,11 +190,15 @@ impl Server {
             table: Box::leak(Box::new(table)),
             stats: ServerStats::default(),
             limits,
-            next_client_id: 1,
+            // Redis 7.0 creates two internal clients at startup (the Lua scripting and the
+            // functions engine clients), so its first connection is id 3; clients (and the
+            // differential tests) see the same numbers here.
+            next_client_id: 3,
             next_gen: 1,
             started: Instant::now(),
             start_unix,
             used_memory_startup: 0,
+            last_security_warning_ms: i64::MIN / 2,
             shutdown: Shutdown::Running,
             to_close: Vec::new(),
             listeners: Vec::new(),
