@@ -67,11 +67,9 @@ fn diff_file(path: &Path, peer: Kind) -> Result<(), String> {
         return Ok(());
     }
     let mut s = format!(
-        "{name}: {} differing line(s) out of {} run ({} vs {})\n",
+        "{name}: {} differing line(s) out of {} run (redis vs {peer_label})\n",
         report.mismatches.len(),
         report.steps_run,
-        "redis",
-        peer_label
     );
     for m in &report.mismatches {
         s.push_str(m);

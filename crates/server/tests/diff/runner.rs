@@ -269,7 +269,7 @@ impl Runner<'_> {
                 if oa.end == End::Open && oa.replies.first().is_some_and(|r| !r.is_error()) {
                     self.track_state(args);
                 }
-                (oa, ob, Some(end))
+                (oa, ob, end)
             }
             Action::Raw(bytes, RawKind::Partial) => {
                 for side in [&mut self.a, &mut self.b] {
@@ -290,7 +290,7 @@ impl Runner<'_> {
                 req.extend_from_slice(&encode_command(&["ECHO", marker.as_str()]));
                 let marker_reply = format!("${}\r\n{marker}\r\n", marker.len()).into_bytes();
                 let (oa, ob) = self.exchange(&req, |c| read_to_marker(c, &marker_reply))?;
-                (oa, ob, Some(End::Open))
+                (oa, ob, End::Open)
             }
             Action::Raw(bytes, RawKind::Close) => {
                 // No marker here: bytes arriving after the server decided to close could
@@ -302,23 +302,22 @@ impl Runner<'_> {
                         end: end_of(e),
                     }
                 })?;
-                (oa, ob, Some(End::Closed { partial: vec![] }))
+                (oa, ob, End::Closed { partial: vec![] })
             }
         };
         let agree = same_outcome(step.mode, &oa, &ob);
         // Both servers agreeing on something the script did not expect is a script bug
         // (or a Redis surprise) worth reporting; partial bytes before a close still count.
         let expected = match (&expect_end, &oa.end) {
-            (Some(End::Closed { .. }), End::Closed { .. }) => true,
-            (Some(want), got) => want == got,
-            (None, _) => true,
+            (End::Closed { .. }, End::Closed { .. }) => true,
+            (want, got) => want == got,
         };
         let summary = show_outcome(&oa);
         if !agree || !expected {
             let note = if agree {
                 format!(
                     "both servers agree, but the script expects: {}",
-                    expect_end.as_ref().map(End::describe).unwrap_or_default()
+                    expect_end.describe()
                 )
             } else {
                 String::new()
@@ -437,6 +436,9 @@ impl Runner<'_> {
         }
         let _ = writeln!(s, "    {:w$} : {}", self.a.label, show_outcome(oa));
         let _ = writeln!(s, "    {:w$} : {}", self.b.label, show_outcome(ob));
+        if let Some(d) = first_difference(oa, ob, self.a.label, self.b.label, w) {
+            s.push_str(&d);
+        }
         if !note.is_empty() {
             let _ = writeln!(s, "    note: {note}");
         }
@@ -461,6 +463,28 @@ impl Runner<'_> {
         }
         self.mismatches.push(s);
     }
+}
+
+/// For long replies that differ past what the report shows in full: where the first
+/// difference is, with a window of both replies around it.
+fn first_difference(a: &Outcome, b: &Outcome, la: &str, lb: &str, w: usize) -> Option<String> {
+    let (i, (x, y)) = a
+        .replies
+        .iter()
+        .zip(&b.replies)
+        .enumerate()
+        .find(|(_, (x, y))| x.raw != y.raw)?;
+    let at = x.raw.iter().zip(&y.raw).take_while(|(p, q)| p == q).count();
+    if at < SHOW / 2 {
+        return None; // visible in the replies shown above
+    }
+    let from = at.saturating_sub(40);
+    let window = |r: &[u8]| escape_trunc(&r[from..r.len().min(at + 80)], 200);
+    Some(format!(
+        "    first difference: reply [{i}], byte {at}:\n    {la:w$} : ...\"{}\"\n    {lb:w$} : ...\"{}\"\n",
+        window(&x.raw),
+        window(&y.raw)
+    ))
 }
 
 /// A one-line view of database `db` from a side connection: size and the first keys.

@@ -87,3 +87,22 @@ fn a_dead_peer_aborts_with_its_log() {
     let why = report.aborted.expect("run aborted");
     assert!(why.contains("exited"), "{why}");
 }
+
+#[test]
+fn a_difference_deep_in_a_long_reply_is_located() {
+    if !redis_or_skip("diff::selftest") {
+        return;
+    }
+    // The same 1991-byte value but for its last byte: the report must point at that byte
+    // (7 bytes of `$1991\r\n` + 1990), which the truncated replies would not show.
+    let mut a = Server::start(Kind::Redis, &[]);
+    let mut b = Server::start(Kind::Redis, &[]);
+    let long = "a".repeat(1990);
+    a.connect().cmd(&["SET", "k", &format!("{long}x")]);
+    b.connect().cmd(&["SET", "k", &format!("{long}y")]);
+    let steps = parse_script(b"GET k\n").unwrap();
+    let report = runner::run("selftest", &steps, ("redis", &mut a), ("other", &mut b));
+    assert_eq!(report.mismatches.len(), 1);
+    let m = &report.mismatches[0];
+    assert!(m.contains("first difference: reply [0], byte 1997"), "{m}");
+}
