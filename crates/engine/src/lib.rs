@@ -14,6 +14,7 @@ pub mod error;
 pub mod glob;
 pub mod ldouble;
 pub mod object;
+pub mod types;
 pub mod util;
 
 pub use clock::Clock;
