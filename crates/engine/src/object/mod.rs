@@ -4,10 +4,25 @@
 /// Longest string stored as `embstr` (Redis's `OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
 pub const EMBSTR_MAX: usize = 44;
 
-/// A value stored under a key. The data-type issue adds List, Hash, Set and ZSet.
-#[derive(Clone, Debug, PartialEq)]
+pub mod hash;
+pub mod list;
+pub mod set;
+pub mod zset;
+
+pub use hash::HashValue;
+pub use list::ListValue;
+pub use set::SetValue;
+pub use zset::ZSetValue;
+
+/// A value stored under a key. Each aggregate type lives in its own module with its
+/// encodings.
+#[derive(Clone, Debug)]
 pub enum Value {
     Str(Str),
+    List(ListValue),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// A string value in one of Redis's three encodings.
@@ -92,6 +107,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -99,6 +118,10 @@ impl Value {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding_name(),
+            Value::List(v) => v.encoding_name(),
+            Value::Hash(v) => v.encoding_name(),
+            Value::Set(v) => v.encoding_name(),
+            Value::ZSet(v) => v.encoding_name(),
         }
     }
 }

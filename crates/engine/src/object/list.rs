@@ -1,0 +1,14 @@
+//! List values: `listpack` while small, `quicklist` beyond `list-max-listpack-size`.
+//!
+//! Placeholder until the data-type issue fills it: an empty enum, so no value of this type
+//! exists yet and every match on it is trivially exhaustive.
+
+#[derive(Clone, Debug)]
+pub enum ListValue {}
+
+impl ListValue {
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding_name(&self) -> &'static str {
+        match *self {}
+    }
+}

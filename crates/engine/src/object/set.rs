@@ -1,0 +1,14 @@
+//! Set values: `intset` up to `set-max-intset-entries`, else `hashtable`.
+//!
+//! Placeholder until the data-type issue fills it: an empty enum, so no value of this type
+//! exists yet and every match on it is trivially exhaustive.
+
+#[derive(Clone, Debug)]
+pub enum SetValue {}
+
+impl SetValue {
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding_name(&self) -> &'static str {
+        match *self {}
+    }
+}

@@ -1,0 +1,14 @@
+//! Sorted-set values: `listpack` up to `zset-max-listpack-entries`/`-value`, then `skiplist`.
+//!
+//! Placeholder until the data-type issue fills it: an empty enum, so no value of this type
+//! exists yet and every match on it is trivially exhaustive.
+
+#[derive(Clone, Debug)]
+pub enum ZSetValue {}
+
+impl ZSetValue {
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding_name(&self) -> &'static str {
+        match *self {}
+    }
+}
