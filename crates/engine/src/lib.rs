@@ -12,6 +12,7 @@ pub mod dict;
 pub mod engine;
 pub mod error;
 pub mod glob;
+pub mod notify;
 pub mod ldouble;
 pub mod object;
 pub mod types;

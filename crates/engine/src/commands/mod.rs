@@ -50,6 +50,28 @@ impl Ctx<'_> {
     pub fn now_ms(&self) -> i64 {
         self.engine.now_ms()
     }
+
+    /// Call after a command changed `key`'s value or existence (Redis's `signalModifiedKey`):
+    /// the hook for WATCH (transactions issue).
+    #[inline]
+    pub fn signal_modified(&mut self, key: &[u8]) {
+        let _ = key;
+    }
+
+    /// A keyspace event (Redis's `notifyKeyspaceEvent`), e.g.
+    /// `ctx.notify(notify::STRING, "set", key)`. Queued only if `notify-keyspace-events`
+    /// selects the class (transactions/pub-sub issue).
+    #[inline]
+    pub fn notify(&mut self, class: crate::notify::NotifyClass, event: &'static str, key: &[u8]) {
+        let _ = (class, event, key);
+    }
+
+    /// A list or sorted set under `key` just got elements (Redis's `signalKeyAsReady`):
+    /// clients blocked on it may be served (blocking commands, data-type issue).
+    #[inline]
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        let _ = key;
+    }
 }
 
 pub type CmdFn = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
