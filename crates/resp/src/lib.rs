@@ -8,5 +8,5 @@ pub mod num;
 pub mod parse;
 pub mod reply;
 
-pub use parse::{Limits, Parsed, ProtoError, parse_command};
+pub use parse::{Limits, Parsed, ProtoError, Resume, parse_command, parse_command_resume};
 pub use reply::{Proto, Reply};

@@ -1,7 +1,7 @@
 //! Numbers printed exactly as Redis prints them.
 
 /// Formats `v` as C's `printf("%.17g")` does (Redis 7.0's reply format for doubles),
-/// with `inf`/`-inf`/`nan` spelled as glibc spells them. Returns the used prefix of `buf`.
+/// with `inf`/`-inf`/`nan`/`-nan` spelled as glibc spells them. Returns the used prefix of `buf`.
 pub fn fmt_g17(v: f64, buf: &mut [u8; 32]) -> &[u8] {
     fmt_g(v, 17, buf)
 }
@@ -11,8 +11,14 @@ pub fn fmt_g(v: f64, prec: usize, buf: &mut [u8; 32]) -> &[u8] {
     use std::io::Write;
     let prec = prec.clamp(1, 17);
     if v.is_nan() {
-        buf[..3].copy_from_slice(b"nan");
-        return &buf[..3];
+        // glibc prints the sign bit of a NaN too.
+        let s: &[u8] = if v.is_sign_negative() {
+            b"-nan"
+        } else {
+            b"nan"
+        };
+        buf[..s.len()].copy_from_slice(s);
+        return &buf[..s.len()];
     }
     if v.is_infinite() {
         let s: &[u8] = if v > 0.0 { b"inf" } else { b"-inf" };
@@ -159,6 +165,56 @@ mod tests {
         assert_eq!(g(f64::NEG_INFINITY), "-inf");
         assert_eq!(g(1e300), "1.0000000000000001e+300");
         assert_eq!(g(5e-324), "4.9406564584124654e-324");
+    }
+
+    /// Expected texts from `python3 -c 'print("%.17g" % x)'` (correctly rounded, ties to
+    /// even, as glibc's printf).
+    // The literals are the exact binary values under test (e.g. a tie at the 17th digit),
+    // not their shortest spellings.
+    #[allow(clippy::excessive_precision)]
+    #[test]
+    fn g17_tricky_cases() {
+        let cases: &[(f64, &str)] = &[
+            // An exact tie at the 17th digit rounds to even.
+            (1234567890123456.25, "1234567890123456.2"),
+            (1e16, "10000000000000000"),
+            (1e17, "1e+17"),
+            (9.9999999999999999e16, "1e+17"),
+            (0.000099999999999999995, "9.9999999999999991e-05"),
+            (1e23, "9.9999999999999992e+22"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (2.0 / 3.0, "0.66666666666666663"),
+            (-1.0 / 3.0, "-0.33333333333333331"),
+            (1.005, "1.0049999999999999"),
+            (4.35, "4.3499999999999996"),
+            (9223372036854775808.0, "9.2233720368547758e+18"),
+            (9007199254740993.0, "9007199254740992"),
+            (1e21, "1e+21"),
+            (-1e-300, "-1e-300"),
+            (123.456, "123.456"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(g(v), want, "{:e}", v);
+        }
+        assert_eq!(g(f64::NAN), "nan");
+        assert_eq!(g(-f64::NAN), "-nan");
+    }
+
+    #[allow(clippy::excessive_precision)]
+    #[test]
+    fn g_lower_precision_rounds_the_exponent() {
+        let gp = |v: f64, p: usize| {
+            let mut b = [0u8; 32];
+            String::from_utf8(fmt_g(v, p, &mut b).to_vec()).unwrap()
+        };
+        // Rounding to 6 digits carries into the next power of ten before the style is chosen.
+        assert_eq!(gp(0.000099999999999999995, 6), "0.0001");
+        assert_eq!(gp(999999.5, 6), "1e+06");
+        assert_eq!(gp(1234567890123456.25, 6), "1.23457e+15");
+        assert_eq!(gp(1234567890123456.25, 15), "1.23456789012346e+15");
+        assert_eq!(gp(2.5, 1), "2");
+        assert_eq!(gp(0.5, 1), "0.5");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! bulk string, push → array).
 
 use crate::num::{fmt_g17, fmt_i64};
+use crate::parse::ProtoError;
 
 /// The protocol a client speaks (`HELLO 2|3`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,6 +65,25 @@ impl<'a> Reply<'a> {
             msg.bytes()
                 .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
         );
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// An error reply from raw bytes (Redis error texts may quote a client's non-UTF-8
+    /// byte); CR/LF are replaced by spaces as in [`Reply::error`].
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        self.buf.push(b'-');
+        self.buf.extend(
+            msg.iter()
+                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// The reply to a protocol error, byte-exact (`-ERR Protocol error: ...`). The server
+    /// closes the connection after sending it.
+    pub fn proto_error(&mut self, e: &ProtoError) {
+        self.buf.push(b'-');
+        e.write_message(self.buf);
         self.buf.extend_from_slice(b"\r\n");
     }
 
