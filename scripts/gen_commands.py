@@ -44,6 +44,7 @@ config|get config|set config|resetstat config|help
 shutdown
 command|count command|info command|docs command|list command|getkeys
 command|getkeysandflags command|help
+hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan
 """.split()
 
 REDIS_VERSION = "7.0.15"

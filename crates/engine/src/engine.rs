@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
     pub proto_max_bulk_len: u64,
+    /// `hash-max-listpack-entries` / `hash-max-listpack-value`.
+    pub hash_limits: crate::object::hash::HashLimits,
 }
 
 impl Default for EngineConfig {
@@ -42,6 +44,7 @@ impl Default for EngineConfig {
             databases: 16,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            hash_limits: crate::object::hash::HashLimits::default(),
         }
     }
 }

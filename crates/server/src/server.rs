@@ -229,6 +229,7 @@ impl Server {
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.hz = self.settings.hz;
+        self.engine.config.hash_limits = self.config.engine_config().hash_limits;
     }
 
     /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).

@@ -7463,4 +7463,1417 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "hset",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Set the string value of a hash field",
+        complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hset"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Set the string value of a hash field"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("4.0.0"),
+                    Bulk("Accepts multiple `field` and `value` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field_value")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("field")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("value")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hsetnx",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Set the value of a hash field, only if the field does not exist",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hsetnx"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Set the value of a hash field, only if the field does not exist"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("value")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hget",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get the value of a hash field",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hget"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get the value of a hash field")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hmget",
+        arity: -3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get the values of all the given hash fields",
+        complexity: "O(N) where N is the number of fields being requested.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hmget"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get the values of all the given hash fields"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of fields being requested."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hmset",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Set multiple hash fields to multiple values",
+        complexity: "O(N) where N is the number of fields being set.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hmset"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Set multiple hash fields to multiple values"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of fields being set."),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("4.0.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`HSET` with multiple field-value pairs"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field_value")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("field")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("value")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hdel",
+        arity: -3,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Delete one or more hash fields",
+        complexity: "O(N) where N is the number of fields to be removed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hdel"),
+            Int(-3),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Delete one or more hash fields")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of fields to be removed."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `field` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hlen",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get the number of fields in a hash",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hlen"),
+            Int(2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get the number of fields in a hash")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hexists",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Determine if a hash field exists",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hexists"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Determine if a hash field exists")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hkeys",
+        arity: 2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::SLOW,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get all the fields in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hkeys"),
+            Int(2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get all the fields in a hash")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the size of the hash."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hvals",
+        arity: 2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::SLOW,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get all the values in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hvals"),
+            Int(2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get all the values in a hash")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the size of the hash."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hgetall",
+        arity: 2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::SLOW,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Get all the fields and values in a hash",
+        complexity: "O(N) where N is the size of the hash.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hgetall"),
+            Int(2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get all the fields and values in a hash"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the size of the hash."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hincrby",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.0.0",
+        summary: "Increment the integer value of a hash field by the given number",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hincrby"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Increment the integer value of a hash field by the given number"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("increment")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hincrbyfloat",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "2.6.0",
+        summary: "Increment the float value of a hash field by the given amount",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hincrbyfloat"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Increment the float value of a hash field by the given amount"),
+            ),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("increment")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hstrlen",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::FAST,
+        group: "hash",
+        since: "3.2.0",
+        summary: "Get the length of the value of a hash field",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hstrlen"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get the length of the value of a hash field"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("hash")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("field")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hrandfield",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::SLOW,
+        group: "hash",
+        since: "6.2.0",
+        summary: "Get one or multiple random fields from a hash",
+        complexity: "O(N) where N is the number of fields returned",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hrandfield"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get one or multiple random fields from a hash"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of fields returned"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("options")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("withvalues")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("WITHVALUES")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "hscan",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::HASH | acl::SLOW,
+        group: "hash",
+        since: "2.8.0",
+        summary: "Incrementally iterate hash fields and associated values",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("hscan"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hash"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Incrementally iterate hash fields and associated values"),
+            ),
+            (Bulk("since"), Bulk("2.8.0")),
+            (Bulk("group"), Bulk("hash")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("cursor")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("token"), Bulk("MATCH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
 ];

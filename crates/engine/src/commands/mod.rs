@@ -11,6 +11,7 @@ pub mod testkit;
 
 pub mod command;
 pub mod connection;
+pub mod hash;
 pub mod keys;
 pub mod server;
 pub mod strings;
@@ -85,5 +86,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(connection::COMMANDS)
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)
+        .chain(hash::COMMANDS)
         .copied()
 }
