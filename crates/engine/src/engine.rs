@@ -36,6 +36,8 @@ pub struct EngineConfig {
     pub proto_max_bulk_len: u64,
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`.
     pub hash_limits: crate::object::hash::HashLimits,
+    /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
+    pub list_max_listpack_size: i64,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +47,7 @@ impl Default for EngineConfig {
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
             hash_limits: crate::object::hash::HashLimits::default(),
+            list_max_listpack_size: -2,
         }
     }
 }
@@ -114,6 +117,11 @@ pub struct Engine {
     pub active_expire_enabled: bool,
     /// `activerehashing`: whether the cron spends idle time rehashing dicts.
     pub active_rehashing: bool,
+    /// Set by a blocking command that found nothing to serve and may block (see
+    /// [`crate::blocking`]); taken by the server right after the handler returns.
+    pub block: Option<crate::blocking::BlockRequest>,
+    /// Keys clients are blocked on, and those signalled ready.
+    pub blocking: crate::blocking::Blocking,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
     cron_state: CronState,
 }
@@ -145,6 +153,8 @@ impl Engine {
             propagation: Propagation::default(),
             active_expire_enabled: true,
             active_rehashing: true,
+            block: None,
+            blocking: Default::default(),
             cron_state: CronState::default(),
         }
     }

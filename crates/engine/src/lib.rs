@@ -5,6 +5,7 @@
 //! by hand. Every read or write of a key goes through [`db::Db`]'s lookup functions, the one
 //! place for lazy expiry and for the write hook (snapshot epoch, WATCH, notifications).
 
+pub mod blocking;
 pub mod clock;
 pub mod commands;
 pub mod db;

@@ -7464,6 +7464,6233 @@ pub static COMMANDS: &[CommandMeta] = &[
         ]),
     },
     CommandMeta {
+        name: "zadd",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Add one or more members to a sorted set, or update its score if it already exists",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zadd"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Add one or more members to a sorted set, or update its score if it already exists",
+                ),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[
+                    Array(&[Bulk("2.4.0"), Bulk("Accepts multiple elements.")]),
+                    Array(&[
+                        Bulk("3.0.2"),
+                        Bulk("Added the `XX`, `NX`, `CH` and `INCR` options."),
+                    ]),
+                    Array(&[Bulk("6.2.0"), Bulk("Added the `GT` and `LT` options.")]),
+                ]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("condition")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("since"), Bulk("3.0.2")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("nx")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("NX")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("xx")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("XX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("comparison")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("gt")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("GT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("lt")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("change")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("CH")),
+                        (Bulk("since"), Bulk("3.0.2")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("increment")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("INCR")),
+                        (Bulk("since"), Bulk("3.0.2")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("score_member")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("score")),
+                                    (Bulk("type"), Bulk("double")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("member")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zincrby",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Increment the score of a member in a sorted set",
+        complexity: "O(log(N)) where N is the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zincrby"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Increment the score of a member in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(log(N)) where N is the number of elements in the sorted set."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("increment")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrem",
+        arity: -3,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Remove one or more members from a sorted set",
+        complexity: "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrem"),
+            Int(-3),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove one or more members from a sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[Bulk("2.4.0"), Bulk("Accepts multiple elements.")])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zcard",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Get the number of members in a sorted set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zcard"),
+            Int(2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get the number of members in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zscore",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Get the score associated with the given member in a sorted set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zscore"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get the score associated with the given member in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zmscore",
+        arity: -3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Get the score associated with the given members in a sorted set",
+        complexity: "O(N) where N is the number of members being requested.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zmscore"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get the score associated with the given members in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of members being requested."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrank",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set",
+        complexity: "O(log(N))",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrank"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Determine the index of a member in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (Bulk("complexity"), Bulk("O(log(N))")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrevrank",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
+        complexity: "O(log(N))",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrevrank"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Determine the index of a member in a sorted set, with scores ordered from high to low",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (Bulk("complexity"), Bulk("O(log(N))")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zcount",
+        arity: 4,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Count the members in a sorted set with scores within the given values",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zcount"),
+            Int(4),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Count the members in a sorted set with scores within the given values"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(log(N)) with N being the number of elements in the sorted set."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("double"))]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zlexcount",
+        arity: 4,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Count the number of members in a sorted set between a given lexicographical range",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zlexcount"),
+            Int(4),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Count the number of members in a sorted set between a given lexicographical range",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(log(N)) with N being the number of elements in the sorted set."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("string"))]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrange",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrange"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Return a range of members in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.2.0"),
+                    Bulk("Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("start")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("stop")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sortby")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("byscore")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("BYSCORE")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("bylex")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("BYLEX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("rev")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("REV")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrangestore",
+        arity: -5,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Store a range of members from sorted set into another key",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrangestore"),
+            Int(-5),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Store a range of members from sorted set into another key"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("dst")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("src")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sortby")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("byscore")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("BYSCORE")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("bylex")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("BYLEX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("rev")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("REV")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrevrange",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrevrange"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+                ),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`ZRANGE` with the `REV` argument"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("start")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("stop")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrangebyscore",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "1.0.5",
+        summary: "Return a range of members in a sorted set, by score",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrangebyscore"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Return a range of members in a sorted set, by score"),
+            ),
+            (Bulk("since"), Bulk("1.0.5")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`ZRANGE` with the `BYSCORE` argument"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.0.0"),
+                    Bulk("Added the `WITHSCORES` modifier."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("since"), Bulk("2.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrevrangebyscore",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.2.0",
+        summary: "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrevrangebyscore"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Return a range of members in a sorted set, by score, with scores ordered from high to low",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`ZRANGE` with the `REV` and `BYSCORE` arguments"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.1.6"),
+                    Bulk("`min` and `max` can be exclusive."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrangebylex",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrangebylex"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Return a range of members in a sorted set, by lexicographical range"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`ZRANGE` with the `BYLEX` argument"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrevrangebylex",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrevrangebylex"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`ZRANGE` with the `REV` and `BYLEX` arguments"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zremrangebyrank",
+        arity: 4,
+        flags: flags::WRITE,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Remove all members in a sorted set within the given indexes",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zremrangebyrank"),
+            Int(4),
+            Set(&[Status("write")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove all members in a sorted set within the given indexes"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("start")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("stop")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zremrangebyscore",
+        arity: 4,
+        flags: flags::WRITE,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "1.2.0",
+        summary: "Remove all members in a sorted set within the given scores",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zremrangebyscore"),
+            Int(4),
+            Set(&[Status("write")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove all members in a sorted set within the given scores"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("double"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("double"))]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zremrangebylex",
+        arity: 4,
+        flags: flags::WRITE,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.8.9",
+        summary: "Remove all members in a sorted set between the given lexicographical range",
+        complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zremrangebylex"),
+            Int(4),
+            Set(&[Status("write")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove all members in a sorted set between the given lexicographical range"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("min")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[(Bulk("name"), Bulk("max")), (Bulk("type"), Bulk("string"))]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zpopmin",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return members with the lowest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zpopmin"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and return members with the lowest scores in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("5.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zpopmax",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST,
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return members with the highest scores in a sorted set",
+        complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zpopmax"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and return members with the highest scores in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("5.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zmpop",
+        arity: -4,
+        flags: flags::WRITE | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zmpop"),
+            Int(-4),
+            Set(&[Status("write"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and return members with scores in a sorted set"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("where")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zrandmember",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Get one or multiple random elements from a sorted set",
+        complexity: "O(N) where N is the number of elements returned",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zrandmember"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get one or multiple random elements from a sorted set"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements returned"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("options")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("withscores")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("WITHSCORES")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zunion",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Add multiple sorted sets",
+        complexity: "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zunion"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Add multiple sorted sets")),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("weight")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("WEIGHTS")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("aggregate")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("token"), Bulk("AGGREGATE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("sum")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("SUM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zinter",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Intersect multiple sorted sets",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zinter"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Intersect multiple sorted sets")),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("weight")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("WEIGHTS")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("aggregate")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("token"), Bulk("AGGREGATE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("sum")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("SUM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zdiff",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zdiff"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Subtract multiple sorted sets")),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withscores")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHSCORES")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zunionstore",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    keystep: 1,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zunionstore"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keynum")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keynumidx"), Int(0)),
+                                    (Bulk("firstkey"), Int(1)),
+                                    (Bulk("keystep"), Int(1)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Add multiple sorted sets and store the resulting sorted set in a new key"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("weight")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("WEIGHTS")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("aggregate")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("token"), Bulk("AGGREGATE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("sum")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("SUM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zinterstore",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.0.0",
+        summary: "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    keystep: 1,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zinterstore"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keynum")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keynumidx"), Int(0)),
+                                    (Bulk("firstkey"), Int(1)),
+                                    (Bulk("keystep"), Int(1)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Intersect multiple sorted sets and store the resulting sorted set in a new key",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("weight")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("WEIGHTS")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("aggregate")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("token"), Bulk("AGGREGATE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("sum")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("SUM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zdiffstore",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "6.2.0",
+        summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+        complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Keynum {
+                    keynumidx: 0,
+                    firstkey: 1,
+                    keystep: 1,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zdiffstore"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keynum")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keynumidx"), Int(0)),
+                                    (Bulk("firstkey"), Int(1)),
+                                    (Bulk("keystep"), Int(1)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Subtract multiple sorted sets and store the resulting sorted set in a new key",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zintercard",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Intersect multiple sorted sets and return the cardinality of the result",
+        complexity: "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zintercard"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Intersect multiple sorted sets and return the cardinality of the result"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("limit")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "zscan",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SORTEDSET | acl::SLOW,
+        group: "sorted-set",
+        since: "2.8.0",
+        summary: "Incrementally iterate sorted sets elements and associated scores",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("zscan"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@sortedset"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Incrementally iterate sorted sets elements and associated scores"),
+            ),
+            (Bulk("since"), Bulk("2.8.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("cursor")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("token"), Bulk("MATCH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sadd",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add one or more members to a set",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sadd"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Add one or more members to a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `member` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "srem",
+        arity: -3,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove one or more members from a set",
+        complexity: "O(N) where N is the number of members to be removed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("srem"),
+            Int(-3),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove one or more members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of members to be removed."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `member` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smembers",
+        arity: 2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get all the members in a set",
+        complexity: "O(N) where N is the set cardinality.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smembers"),
+            Int(2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get all the members in a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the set cardinality."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sismember",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Determine if a given value is a member of a set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sismember"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Determine if a given value is a member of a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smismember",
+        arity: -3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "6.2.0",
+        summary: "Returns the membership associated with the given elements for a set",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smismember"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns the membership associated with the given elements for a set"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements being checked for membership"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "scard",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get the number of members in a set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("scard"),
+            Int(2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get the number of members in a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "spop",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove and return one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("spop"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and return one or multiple random members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[Bulk("3.2.0"), Bulk("Added the `count` argument.")])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("3.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "srandmember",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("srandmember"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get one or multiple random members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.6.0"),
+                    Bulk("Added the optional `count` argument."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("2.6.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smove",
+        arity: 4,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Move a member from one set to another",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smove"),
+            Int(4),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Move a member from one set to another"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sinter",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sinter"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Intersect multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sintercard",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "7.0.0",
+        summary: "Intersect multiple sets and return the cardinality of the result",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sintercard"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Intersect multiple sets and return the cardinality of the result"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("limit")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sunion",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sunion"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Add multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sdiff",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sdiff"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Subtract multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sinterstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets and store the resulting set in a key",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sinterstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Intersect multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sunionstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sunionstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Add multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sdiffstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sdiffstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Subtract multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sscan",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "2.8.0",
+        summary: "Incrementally iterate Set elements",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sscan"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Incrementally iterate Set elements")),
+            (Bulk("since"), Bulk("2.8.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("cursor")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("token"), Bulk("MATCH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "subscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "2.0.0",
+        summary: "Listen for messages published to the given channels",
+        complexity: "O(N) where N is the number of channels to subscribe to.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("subscribe"),
+            Int(-2),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Listen for messages published to the given channels"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of channels to subscribe to."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("channel")),
+                    (Bulk("type"), Bulk("string")),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "unsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "2.0.0",
+        summary: "Stop listening for messages posted to the given channels",
+        complexity: "O(N) where N is the number of clients already subscribed to a channel.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("unsubscribe"),
+            Int(-1),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Stop listening for messages posted to the given channels"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of clients already subscribed to a channel."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("channel")),
+                    (Bulk("type"), Bulk("string")),
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("optional"), Status("multiple")]),
+                    ),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "psubscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "2.0.0",
+        summary: "Listen for messages published to channels matching the given patterns",
+        complexity: "O(N) where N is the number of patterns the client is already subscribed to.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("psubscribe"),
+            Int(-2),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Listen for messages published to channels matching the given patterns"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of patterns the client is already subscribed to."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("pattern")),
+                    (Bulk("type"), Bulk("block")),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("pattern")),
+                            (Bulk("type"), Bulk("pattern")),
+                        ])]),
+                    ),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "punsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "2.0.0",
+        summary: "Stop listening for messages posted to channels matching the given patterns",
+        complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("punsubscribe"),
+            Int(-1),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Stop listening for messages posted to channels matching the given patterns"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("pattern")),
+                    (Bulk("type"), Bulk("pattern")),
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("optional"), Status("multiple")]),
+                    ),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "ssubscribe",
+        arity: -2,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "7.0.0",
+        summary: "Listen for messages published to the given shard channels",
+        complexity: "O(N) where N is the number of shard channels to subscribe to.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["not_key"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("ssubscribe"),
+            Int(-2),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("not_key")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Listen for messages published to the given shard channels"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of shard channels to subscribe to."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("shardchannel")),
+                    (Bulk("type"), Bulk("string")),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sunsubscribe",
+        arity: -1,
+        flags: flags::PUBSUB | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::PUBSUB | acl::SLOW,
+        group: "pubsub",
+        since: "7.0.0",
+        summary: "Stop listening for messages posted to the given shard channels",
+        complexity: "O(N) where N is the number of clients already subscribed to a shard channel.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["not_key"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sunsubscribe"),
+            Int(-1),
+            Set(&[
+                Status("pubsub"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@pubsub"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("not_key")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Stop listening for messages posted to the given shard channels"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the number of clients already subscribed to a shard channel.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("shardchannel")),
+                    (Bulk("type"), Bulk("string")),
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("optional"), Status("multiple")]),
+                    ),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "publish",
+        arity: 3,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::PUBSUB | acl::FAST,
+        group: "pubsub",
+        since: "2.0.0",
+        summary: "Post a message to a channel",
+        complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("publish"),
+            Int(3),
+            Set(&[
+                Status("pubsub"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@pubsub"), Status("@fast")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Post a message to a channel")),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("channel")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("message")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "spublish",
+        arity: 3,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::PUBSUB | acl::FAST,
+        group: "pubsub",
+        since: "7.0.0",
+        summary: "Post a message to a shard channel",
+        complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["not_key"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("spublish"),
+            Int(3),
+            Set(&[
+                Status("pubsub"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+            ]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@pubsub"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("not_key")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Post a message to a shard channel")),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the number of clients subscribed to the receiving shard channel.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("shardchannel")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("message")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pubsub",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "pubsub",
+        since: "2.8.0",
+        summary: "A container for Pub/Sub commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "pubsub|channels",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::PUBSUB | acl::SLOW,
+                group: "pubsub",
+                since: "2.8.0",
+                summary: "List active channels",
+                complexity: "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|channels"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("List active channels")),
+                    (Bulk("since"), Bulk("2.8.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("pattern")),
+                            (Bulk("type"), Bulk("pattern")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "pubsub|numsub",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::PUBSUB | acl::SLOW,
+                group: "pubsub",
+                since: "2.8.0",
+                summary: "Get the count of subscribers for channels",
+                complexity: "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|numsub"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Get the count of subscribers for channels"),
+                    ),
+                    (Bulk("since"), Bulk("2.8.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("channel")),
+                            (Bulk("type"), Bulk("string")),
+                            (
+                                Bulk("flags"),
+                                Set(&[Status("optional"), Status("multiple")]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "pubsub|numpat",
+                arity: 2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::PUBSUB | acl::SLOW,
+                group: "pubsub",
+                since: "2.8.0",
+                summary: "Get the count of unique patterns pattern subscriptions",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|numpat"),
+                    Int(2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Get the count of unique patterns pattern subscriptions"),
+                    ),
+                    (Bulk("since"), Bulk("2.8.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "pubsub|shardchannels",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::PUBSUB | acl::SLOW,
+                group: "pubsub",
+                since: "7.0.0",
+                summary: "List active shard channels",
+                complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|shardchannels"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("List active shard channels")),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("pattern")),
+                            (Bulk("type"), Bulk("pattern")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "pubsub|shardnumsub",
+                arity: -2,
+                flags: flags::PUBSUB | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::PUBSUB | acl::SLOW,
+                group: "pubsub",
+                since: "7.0.0",
+                summary: "Get the count of subscribers for shard channels",
+                complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|shardnumsub"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Get the count of subscribers for shard channels"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("shardchannel")),
+                            (Bulk("type"), Bulk("string")),
+                            (
+                                Bulk("flags"),
+                                Set(&[Status("optional"), Status("multiple")]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "pubsub|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "pubsub",
+                since: "6.2.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("pubsub|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("6.2.0")),
+                    (Bulk("group"), Bulk("pubsub")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("pubsub"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("pubsub|channels"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("pubsub|numsub"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("pubsub|numpat"),
+                    Int(2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("pubsub|shardchannels"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("pubsub|shardnumsub"),
+                    Int(-2),
+                    Set(&[Status("pubsub"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@pubsub"), Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("pubsub|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("A container for Pub/Sub commands")),
+            (Bulk("since"), Bulk("2.8.0")),
+            (Bulk("group"), Bulk("pubsub")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("pubsub|channels"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("List active channels")),
+                            (Bulk("since"), Bulk("2.8.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("pattern")),
+                                    (Bulk("type"), Bulk("pattern")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("pubsub|numsub"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Get the count of subscribers for channels"),
+                            ),
+                            (Bulk("since"), Bulk("2.8.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) for the NUMSUB subcommand, where N is the number of requested channels",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("channel")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (
+                                        Bulk("flags"),
+                                        Set(&[Status("optional"), Status("multiple")]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("pubsub|numpat"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Get the count of unique patterns pattern subscriptions"),
+                            ),
+                            (Bulk("since"), Bulk("2.8.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("pubsub|shardchannels"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("List active shard channels")),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("pattern")),
+                                    (Bulk("type"), Bulk("pattern")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("pubsub|shardnumsub"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Get the count of subscribers for shard channels"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("shardchannel")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (
+                                        Bulk("flags"),
+                                        Set(&[Status("optional"), Status("multiple")]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("pubsub|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("6.2.0")),
+                            (Bulk("group"), Bulk("pubsub")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
         name: "hset",
         arity: -4,
         flags: flags::WRITE | flags::DENYOOM | flags::FAST,
@@ -8871,6 +15098,2645 @@ pub static COMMANDS: &[CommandMeta] = &[
                         (Bulk("type"), Bulk("integer")),
                         (Bulk("token"), Bulk("COUNT")),
                         (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "multi",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::FAST | acl::TRANSACTION,
+        group: "transactions",
+        since: "1.2.0",
+        summary: "Mark the start of a transaction block",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("multi"),
+            Int(1),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+                Status("allow_busy"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@fast"), Status("@transaction")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Mark the start of a transaction block"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("transactions")),
+            (Bulk("complexity"), Bulk("O(1)")),
+        ]),
+    },
+    CommandMeta {
+        name: "exec",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::SKIP_SLOWLOG,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::TRANSACTION,
+        group: "transactions",
+        since: "1.2.0",
+        summary: "Execute all commands issued after MULTI",
+        complexity: "Depends on commands in the transaction",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("exec"),
+            Int(1),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("skip_slowlog"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@transaction")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Execute all commands issued after MULTI"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("transactions")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on commands in the transaction"),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "discard",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::FAST | acl::TRANSACTION,
+        group: "transactions",
+        since: "2.0.0",
+        summary: "Discard all commands issued after MULTI",
+        complexity: "O(N), when N is the number of queued commands",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("discard"),
+            Int(1),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+                Status("allow_busy"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@fast"), Status("@transaction")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Discard all commands issued after MULTI"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("transactions")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N), when N is the number of queued commands"),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "watch",
+        arity: -2,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::FAST | acl::TRANSACTION,
+        group: "transactions",
+        since: "2.2.0",
+        summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
+        complexity: "O(1) for every key.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("watch"),
+            Int(-2),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+                Status("allow_busy"),
+            ]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@fast"), Status("@transaction")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Watch the given keys to determine execution of the MULTI/EXEC block"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("transactions")),
+            (Bulk("complexity"), Bulk("O(1) for every key.")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "unwatch",
+        arity: 1,
+        flags: flags::NOSCRIPT | flags::LOADING | flags::STALE | flags::FAST | flags::ALLOW_BUSY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::FAST | acl::TRANSACTION,
+        group: "transactions",
+        since: "2.2.0",
+        summary: "Forget about all watched keys",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("unwatch"),
+            Int(1),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+                Status("allow_busy"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@fast"), Status("@transaction")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Forget about all watched keys")),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("transactions")),
+            (Bulk("complexity"), Bulk("O(1)")),
+        ]),
+    },
+    CommandMeta {
+        name: "lpush",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "1.0.0",
+        summary: "Prepend one or multiple elements to a list",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lpush"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Prepend one or multiple elements to a list"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `element` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "rpush",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "1.0.0",
+        summary: "Append one or multiple elements to a list",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("rpush"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Append one or multiple elements to a list"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `element` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lpushx",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "2.2.0",
+        summary: "Prepend an element to a list, only if the list exists",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lpushx"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Prepend an element to a list, only if the list exists"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("4.0.0"),
+                    Bulk("Accepts multiple `element` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "rpushx",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "2.2.0",
+        summary: "Append an element to a list, only if the list exists",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("rpushx"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Append an element to a list, only if the list exists"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("4.0.0"),
+                    Bulk("Accepts multiple `element` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "linsert",
+        arity: 5,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "2.2.0",
+        summary: "Insert an element before or after another element in a list",
+        complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("linsert"),
+            Int(5),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Insert an element before or after another element in a list"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("where")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("before")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("BEFORE")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("after")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("AFTER")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pivot")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "llen",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::LIST | acl::FAST,
+        group: "list",
+        since: "1.0.0",
+        summary: "Get the length of a list",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("llen"),
+            Int(2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get the length of a list")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lindex",
+        arity: 3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.0.0",
+        summary: "Get an element from a list by its index",
+        complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lindex"),
+            Int(3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get an element from a list by its index"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lset",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.0.0",
+        summary: "Set the value of an element in a list by its index",
+        complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lset"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Set the value of an element in a list by its index"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lrange",
+        arity: 4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.0.0",
+        summary: "Get a range of elements from a list",
+        complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lrange"),
+            Int(4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get a range of elements from a list")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("start")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("stop")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "ltrim",
+        arity: 4,
+        flags: flags::WRITE,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.0.0",
+        summary: "Trim a list to the specified range",
+        complexity: "O(N) where N is the number of elements to be removed by the operation.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("ltrim"),
+            Int(4),
+            Set(&[Status("write")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Trim a list to the specified range")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements to be removed by the operation."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("start")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("stop")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lpos",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "6.0.6",
+        summary: "Return the index of matching elements on a list",
+        complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lpos"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Return the index of matching elements on a list"),
+            ),
+            (Bulk("since"), Bulk("6.0.6")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("rank")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("RANK")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("num-matches")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("len")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("MAXLEN")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lrem",
+        arity: 4,
+        flags: flags::WRITE,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove elements from a list",
+        complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lrem"),
+            Int(4),
+            Set(&[Status("write")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Remove elements from a list")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M) where N is the length of the list and M is the number of elements removed.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lpop",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove and get the first elements in a list",
+        complexity: "O(N) where N is the number of elements returned",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lpop"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and get the first elements in a list"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements returned"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[Bulk("6.2.0"), Bulk("Added the `count` argument.")])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "rpop",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::FAST,
+        group: "list",
+        since: "1.0.0",
+        summary: "Remove and get the last elements in a list",
+        complexity: "O(N) where N is the number of elements returned",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("rpop"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and get the last elements in a list"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements returned"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[Bulk("6.2.0"), Bulk("Added the `count` argument.")])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lmpop",
+        arity: -4,
+        flags: flags::WRITE | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "7.0.0",
+        summary: "Pop elements from a list",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lmpop"),
+            Int(-4),
+            Set(&[Status("write"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Pop elements from a list")),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("where")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "rpoplpush",
+        arity: 3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "1.2.0",
+        summary: "Remove the last element in a list, prepend it to another list and return it",
+        complexity: "O(1)",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("rpoplpush"),
+            Int(3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove the last element in a list, prepend it to another list and return it"),
+            ),
+            (Bulk("since"), Bulk("1.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`LMOVE` with the `RIGHT` and `LEFT` arguments"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "lmove",
+        arity: 5,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW,
+        group: "list",
+        since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lmove"),
+            Int(5),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@list"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Pop an element from a list, push it to another list and return it"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("wherefrom")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("whereto")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "blpop",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the first element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("blpop"),
+            Int(-3),
+            Set(&[Status("write"), Status("noscript"), Status("blocking")]),
+            Int(1),
+            Int(-2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-2)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and get the first element in a list, or block until one is available"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of provided keys."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "brpop",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        group: "list",
+        since: "2.0.0",
+        summary: "Remove and get the last element in a list, or block until one is available",
+        complexity: "O(N) where N is the number of provided keys.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("brpop"),
+            Int(-3),
+            Set(&[Status("write"), Status("noscript"), Status("blocking")]),
+            Int(1),
+            Int(-2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-2)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and get the last element in a list, or block until one is available"),
+            ),
+            (Bulk("since"), Bulk("2.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of provided keys."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "blmpop",
+        arity: -5,
+        flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        group: "list",
+        since: "7.0.0",
+        summary: "Pop elements from a list, or block until one is available",
+        complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("blmpop"),
+            Int(-5),
+            Set(&[Status("write"), Status("blocking"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[
+                Status("@write"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Pop elements from a list, or block until one is available"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("list")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("where")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "brpoplpush",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT | flags::BLOCKING,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        group: "list",
+        since: "2.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("brpoplpush"),
+            Int(4),
+            Set(&[
+                Status("write"),
+                Status("denyoom"),
+                Status("noscript"),
+                Status("blocking"),
+            ]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Pop an element from a list, push it to another list and return it; or block until one is available",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`BLMOVE` with the `RIGHT` and `LEFT` arguments"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "blmove",
+        arity: 6,
+        flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT | flags::BLOCKING,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING,
+        group: "list",
+        since: "6.2.0",
+        summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("blmove"),
+            Int(6),
+            Set(&[
+                Status("write"),
+                Status("denyoom"),
+                Status("noscript"),
+                Status("blocking"),
+            ]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Pop an element from a list, push it to another list and return it; or block until one is available",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("list")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("wherefrom")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("whereto")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("left")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("LEFT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("right")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("RIGHT")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
                     ]),
                 ]),
             ),

@@ -13,6 +13,7 @@ pub mod command;
 pub mod connection;
 pub mod hash;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod strings;
 
@@ -30,6 +31,9 @@ pub struct Session {
     pub proto: Proto,
     /// CLIENT ID.
     pub id: u64,
+    /// Blocking commands must answer at once instead of blocking (Redis's
+    /// `CLIENT_DENY_BLOCKING`): set while EXEC runs the queued commands.
+    pub no_block: bool,
 }
 
 /// What a handler works with.
@@ -71,7 +75,8 @@ impl Ctx<'_> {
     /// clients blocked on it may be served (blocking commands, data-type issue).
     #[inline]
     pub fn signal_ready(&mut self, key: &[u8]) {
-        let _ = key;
+        let db = self.session.db;
+        self.engine.blocking.signal_ready(db, key);
     }
 }
 
@@ -83,6 +88,7 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
     strings::COMMANDS
         .iter()
         .chain(keys::COMMANDS)
+        .chain(list::COMMANDS)
         .chain(connection::COMMANDS)
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)

@@ -1,0 +1,203 @@
+//! The engine's half of blocking commands (BLPOP, BLMOVE, BZPOPMIN, ...): how a handler asks
+//! to block, and which keys clients wait on so that writes can mark them ready.
+//!
+//! # How a blocking command uses it
+//! 1. Parse the timeout with [`parse_timeout`] (before looking at keys: Redis validates it
+//!    first) into an absolute deadline in ms (0 = forever).
+//! 2. Try to serve from the keys, in order. If one can be served, reply and return as the
+//!    non-blocking form would (and rewrite the propagated command, e.g. BLPOP → LPOP).
+//! 3. If none can: when `ctx.session.no_block` is set (inside MULTI/EXEC or a script), reply
+//!    the timeout reply at once; otherwise set `ctx.engine.block = Some(BlockRequest{..})`
+//!    and return `Ok(())` **without writing anything**. The server parks the client.
+//! 4. Writers call `ctx.signal_ready(key)` when a list/zset gets elements. If someone waits on
+//!    the key it is queued in [`Blocking::ready`]; after the writing command, the server
+//!    re-runs each waiting client's original command (same args, same handler) in FIFO order
+//!    per key, while the key still holds a value of the [`BlockKind`] the client waits for.
+//!    So the handler's serving path is the only serving code.
+//!
+//! Invariants: `waiting[db]` maps a key to the server's ids (slab keys) of the clients
+//! blocked on it, oldest first, and holds no empty queue; `total` counts queue entries, so a
+//! write with nobody blocked costs one comparison.
+
+use crate::error::CmdError;
+use std::collections::{HashMap, VecDeque};
+
+/// What a timed-out (or CLIENT UNBLOCK ... TIMEOUT) blocked client gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    NullArray,
+    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
+    NullBulk,
+}
+
+/// The value type that can serve a waiting client (a ready key holding another type, or
+/// nothing, leaves it blocked, as Redis 7.0's `handleClientsBlockedOnKeys`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    List,
+    ZSet,
+}
+
+/// Set by a handler that wants its client parked (see the module doc).
+#[derive(Clone, Debug)]
+pub struct BlockRequest {
+    /// Keys waited on, in the command's order.
+    pub keys: Vec<Vec<u8>>,
+    /// Absolute deadline in Unix ms; 0 = wait forever.
+    pub timeout_at_ms: i64,
+    pub timeout_reply: TimeoutReply,
+    pub kind: BlockKind,
+}
+
+/// Which keys clients are blocked on, and which of them became ready.
+#[derive(Debug, Default)]
+pub struct Blocking {
+    waiting: Vec<HashMap<Vec<u8>, VecDeque<usize>>>,
+    total: usize,
+    /// Keys signalled ready since the server last served them: (db, key), deduplicated.
+    pub ready: Vec<(usize, Vec<u8>)>,
+}
+
+impl Blocking {
+    /// Queues client `client` at the back of `key`'s waiters in `db`.
+    pub fn add(&mut self, db: usize, key: &[u8], client: usize) {
+        if self.waiting.len() <= db {
+            self.waiting.resize_with(db + 1, HashMap::new);
+        }
+        self.waiting[db]
+            .entry(key.to_vec())
+            .or_default()
+            .push_back(client);
+        self.total += 1;
+    }
+
+    /// Removes client `client` from `key`'s waiters in `db` (unblock, disconnect).
+    pub fn remove(&mut self, db: usize, key: &[u8], client: usize) {
+        let Some(map) = self.waiting.get_mut(db) else {
+            return;
+        };
+        let Some(q) = map.get_mut(key) else {
+            return;
+        };
+        if let Some(i) = q.iter().position(|&c| c == client) {
+            q.remove(i);
+            self.total -= 1;
+        }
+        if q.is_empty() {
+            map.remove(key);
+        }
+    }
+
+    /// The oldest client waiting on `key` in `db`.
+    pub fn first(&self, db: usize, key: &[u8]) -> Option<usize> {
+        self.waiting.get(db)?.get(key)?.front().copied()
+    }
+
+    /// Whether anyone waits on `key` in `db`.
+    #[inline]
+    pub fn is_waited(&self, db: usize, key: &[u8]) -> bool {
+        self.total > 0 && self.waiting.get(db).is_some_and(|m| m.contains_key(key))
+    }
+
+    /// Number of (client, key) waits.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Redis's `signalKeyAsReady`: remembers `key` if someone waits on it.
+    #[inline]
+    pub fn signal_ready(&mut self, db: usize, key: &[u8]) {
+        if !self.is_waited(db, key) {
+            return;
+        }
+        if !self.ready.iter().any(|(d, k)| *d == db && k == key) {
+            self.ready.push((db, key.to_vec()));
+        }
+    }
+}
+
+/// Parses a blocking command's timeout in seconds (Redis's `getTimeoutFromObjectOrReply`
+/// with `UNIT_SECONDS`) into an absolute deadline in ms, 0 meaning forever.
+///
+/// Redis multiplies the long double by 1000 and casts to `long long`: sub-millisecond parts
+/// are truncated (0.0001 blocks forever), and a value whose milliseconds do not fit
+/// (inf, 1e17) becomes `LLONG_MIN` on x86, hence "timeout is negative".
+pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
+    let secs = parse_long_double_like(arg).ok_or(CmdError::Static(
+        "ERR timeout is not a float or out of range",
+    ))?;
+    let ms = secs * 1000.0;
+    // `as` saturates; the C cast of an out-of-range value yields LLONG_MIN instead.
+    let ms = if ms.is_finite() && ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18 {
+        ms as i64
+    } else {
+        i64::MIN
+    };
+    if ms < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    Ok(if ms == 0 {
+        0
+    } else {
+        now_ms.saturating_add(ms)
+    })
+}
+
+/// `strtold` over the whole argument as `getLongDoubleFromObject`: no leading space, no
+/// trailing bytes, NaN refused, infinities accepted.
+fn parse_long_double_like(s: &[u8]) -> Option<f64> {
+    if s.is_empty() || s[0].is_ascii_whitespace() {
+        return None;
+    }
+    crate::util::parse_f64_opt(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queues_are_fifo_and_removal_is_exact() {
+        let mut b = Blocking::default();
+        b.add(0, b"k", 7);
+        b.add(0, b"k", 3);
+        b.add(2, b"k", 9);
+        assert_eq!(b.first(0, b"k"), Some(7));
+        assert!(b.is_waited(2, b"k") && !b.is_waited(1, b"k"));
+        b.remove(0, b"k", 7);
+        assert_eq!(b.first(0, b"k"), Some(3));
+        b.remove(0, b"k", 3);
+        assert_eq!(b.first(0, b"k"), None);
+        assert_eq!(b.len(), 1);
+        b.signal_ready(0, b"k");
+        assert!(b.ready.is_empty(), "nobody waits on db 0's k any more");
+        b.signal_ready(2, b"k");
+        b.signal_ready(2, b"k");
+        assert_eq!(b.ready, vec![(2, b"k".to_vec())]);
+    }
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        let now = 1_000_000;
+        assert_eq!(parse_timeout(b"0", now), Ok(0));
+        assert_eq!(parse_timeout(b"0.0001", now), Ok(0));
+        assert_eq!(parse_timeout(b"-0.0001", now), Ok(0));
+        assert_eq!(parse_timeout(b"0.1", now), Ok(now + 100));
+        assert_eq!(parse_timeout(b"1.5", now), Ok(now + 1500));
+        let neg = Err(CmdError::Static("ERR timeout is negative"));
+        for t in ["-1", "inf", "-inf", "1e17", "9223372036854775807"] {
+            assert_eq!(parse_timeout(t.as_bytes(), now), neg, "{t}");
+        }
+        let bad = Err(CmdError::Static(
+            "ERR timeout is not a float or out of range",
+        ));
+        for t in ["", " 1", "1 ", "nan", "abc"] {
+            assert_eq!(parse_timeout(t.as_bytes(), now), bad, "{t}");
+        }
+    }
+}
