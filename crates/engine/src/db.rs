@@ -195,6 +195,13 @@ impl Db {
         self.lookup(key, now_ms, true, false)
     }
 
+    /// A shared borrow of an entry with no expiry check and no stats, for commands that
+    /// already looked their keys up (lazy expiry done) and now need several values at once
+    /// (SINTER, SUNION, SDIFF).
+    pub fn get_ref(&self, key: &[u8]) -> Option<&Entry> {
+        self.dict.get(key)
+    }
+
     /// Whether the key exists and is not expired (does not touch the LRU clock, like
     /// `lookupKeyReadWithFlags(LOOKUP_NOTOUCH)`); counts a hit or miss (the EXISTS command).
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {

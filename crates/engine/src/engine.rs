@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
     pub proto_max_bulk_len: u64,
+    /// `set-max-intset-entries`: an all-integer set past this size becomes a hashtable.
+    pub set_max_intset_entries: usize,
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`.
     pub hash_limits: crate::object::hash::HashLimits,
     /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
@@ -46,6 +48,7 @@ impl Default for EngineConfig {
             databases: 16,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            set_max_intset_entries: 512,
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
         }
@@ -84,6 +87,9 @@ pub struct Propagation {
     pub rewritten: Option<Vec<Vec<u8>>>,
     /// Commands to propagate (before the current one), in order.
     pub extra: Vec<Vec<Vec<u8>>>,
+    /// The current command itself is not propagated, only `extra` (Redis's
+    /// `preventCommandPropagation`: SPOP with a count becomes batches of SREM).
+    pub suppressed: bool,
 }
 
 impl Propagation {
@@ -98,6 +104,12 @@ impl Propagation {
     pub fn clear(&mut self) {
         self.rewritten = None;
         self.extra.clear();
+        self.suppressed = false;
+    }
+
+    /// Propagate only the commands added with [`Propagation::add`], not the current one.
+    pub fn prevent(&mut self) {
+        self.suppressed = true;
     }
 }
 

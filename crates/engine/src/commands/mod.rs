@@ -15,6 +15,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
+pub mod set;
 pub mod strings;
 
 use crate::db::Db;
@@ -92,6 +93,7 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(connection::COMMANDS)
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)
+        .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
         .copied()
 }
