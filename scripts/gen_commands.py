@@ -39,12 +39,11 @@ expireat pexpireat ttl pttl expiretime pexpiretime persist
 object|encoding object|freq object|idletime object|refcount object|help
 
 ping echo select swapdb quit reset hello dbsize flushdb flushall time info
-client|setname client|getname client|id client|info client|list client|kill client|help
+client|setname client|getname client|id client|info client|list client|kill client|help client|unblock
 config|get config|set config|resetstat config|help
 shutdown
 command|count command|info command|docs command|list command|getkeys
 command|getkeysandflags command|help
-sadd srem smembers sismember smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan
 zadd zincrby zrem zcard zscore zmscore zrank zrevrank zcount zlexcount zrange zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan
 sadd srem smembers sismember smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan
 subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub|channels pubsub|numsub pubsub|numpat pubsub|shardchannels pubsub|shardnumsub pubsub|help

@@ -189,14 +189,21 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             CLIENT_HELP,
         );
     } else if eq_ic(sub, "unblock") {
-        // Validated as Redis does; with no blocking commands yet nobody is ever blocked.
-        engine::util::parse_i64(args[2])?;
-        if args.len() == 4 && !eq_ic(args[3], "timeout") && !eq_ic(args[3], "error") {
+        // Redis checks the reason before the id.
+        let error = args.len() == 4 && eq_ic(args[3], "error");
+        if args.len() == 4 && !error && !eq_ic(args[3], "timeout") {
             return Err(CmdError::Static(
                 "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
             ));
         }
-        reply(server, key).int(0);
+        let id = engine::util::parse_i64(args[2])?;
+        let target = server
+            .clients
+            .iter()
+            .find(|(_, c)| c.id() as i64 == id && !c.is_closing())
+            .map(|(k, _)| k);
+        let done = target.is_some_and(|t| crate::blocking::client_unblock(server, t, error));
+        reply(server, key).int(done as i64);
     } else if eq_ic(sub, "trackinginfo") {
         let mut r = reply(server, key);
         r.map(3);
@@ -249,6 +256,7 @@ pub(crate) fn client_info_line(
     use std::fmt::Write;
     let now = server.now_ms();
     let listener_addr = server.tcp_port;
+    let blocked = server.blocked.is_blocked(who);
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());
     let laddr = match c.local_addr() {
@@ -272,6 +280,9 @@ pub(crate) fn client_info_line(
     let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem;
     let mut flags = String::new();
+    if blocked {
+        flags.push('b');
+    }
     if c.state == ConnState::CloseAfterReply {
         flags.push('c');
     }
@@ -688,6 +699,8 @@ fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let st = &server.stats;
     i.uptime_in_seconds = server.started.elapsed().as_secs() as i64;
     i.connected_clients = server.connected_clients() as u64;
+    i.blocked_clients = server.blocked.len() as u64;
+    i.clients_in_timeout_table = server.blocked.with_timeout() as u64;
     for (_, c) in server.clients.iter() {
         i.client_recent_max_input_buffer =
             i.client_recent_max_input_buffer.max(c.rbuf.len() as u64);

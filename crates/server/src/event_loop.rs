@@ -321,9 +321,13 @@ impl EventLoop {
             // time (rate-limited inside the engine).
             self.server.engine.active_expire_cycle(true);
             self.flush_sends();
-            match self.ring.submit_and_wait(1) {
+            match self.submit_and_wait() {
                 Ok(_) => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EINTR) | Some(libc::EBUSY)) => {}
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::ETIME)
+                    ) => {}
                 Err(e) => {
                     log::error!("io_uring_enter failed: {e}");
                     return 1;
@@ -341,11 +345,68 @@ impl EventLoop {
             }
             cqes.clear();
             self.cqes = cqes;
+            self.resume_unblocked();
             self.start_closes();
             if self.server.shutdown != Shutdown::Running {
                 log::warn!("Redis is now ready to exit, bye bye...");
                 self.server.listeners.clear();
                 return 0;
+            }
+        }
+    }
+
+    /// Waits for at least one completion, but no longer than the nearest deadline of a
+    /// blocked client (so a 0.1 s BLPOP times out after 0.1 s, not at the next cron tick).
+    fn submit_and_wait(&mut self) -> io::Result<usize> {
+        let Some(deadline) = self.server.blocked.next_deadline() else {
+            return self.ring.submit_and_wait(1);
+        };
+        // A client times out once the clock is past its deadline (Redis: deadline < now).
+        let ms = (deadline + 1 - self.server.now_ms()).max(0) as u64;
+        let ts = types::Timespec::new()
+            .sec(ms / 1000)
+            .nsec((ms % 1000) as u32 * 1_000_000);
+        let args = types::SubmitArgs::new().timespec(&ts);
+        self.ring.submitter().submit_with_args(1, &args)
+    }
+
+    /// Times out blocked clients whose deadline passed, then sends the replies of clients
+    /// that left the blocked state and runs the commands they sent while blocked.
+    fn resume_unblocked(&mut self) {
+        if !self.server.blocked.is_empty() {
+            let now = self.server.now_ms();
+            crate::blocking::check_timeouts(&mut self.server, now);
+        }
+        while !self.server.blocked.resumed.is_empty() {
+            let resumed = std::mem::take(&mut self.server.blocked.resumed);
+            for key in resumed {
+                let Some(c) = self.server.clients.get(key) else {
+                    continue;
+                };
+                if c.state == ConnState::Closing || self.server.blocked.is_blocked(key) {
+                    continue;
+                }
+                self.queue_flush(key);
+                let c = &self.server.clients[key];
+                // Without provided buffers, an armed recv owns `rbuf` (none is armed while
+                // blocked, see on_recv); with them, `rbuf` is ours.
+                let can_read = self.bufs.is_some() || !c.recv_armed;
+                if c.state == ConnState::Open && !c.rbuf.is_empty() && can_read {
+                    process_input(
+                        &mut self.server,
+                        key,
+                        None,
+                        &mut self.bump,
+                        &mut self.args_store,
+                    );
+                    if !self.server.engine.blocking.ready.is_empty() {
+                        crate::blocking::handle_ready(&mut self.server);
+                    }
+                }
+                let c = &self.server.clients[key];
+                if c.state == ConnState::Open && !c.recv_armed {
+                    self.arm_recv(key);
+                }
             }
         }
     }
@@ -559,7 +620,10 @@ impl EventLoop {
             br.provide(b);
         }
         let c = &self.server.clients[key];
-        if c.state == ConnState::Open && !c.recv_armed {
+        // Without provided buffers a recv reads into `rbuf`, which a blocked client's
+        // buffered commands occupy: it is re-armed when the client resumes.
+        let parked = self.bufs.is_none() && self.server.blocked.is_blocked(key);
+        if c.state == ConnState::Open && !c.recv_armed && !parked {
             self.arm_recv(key);
         }
         self.maybe_free(key, generation);
@@ -875,7 +939,10 @@ fn run_batch(
     let mut args = recycle(std::mem::take(store));
     let mut pos = 0;
     let arena: &Bump = bump;
-    while pos < buf.len() && server.clients[key].state == ConnState::Open {
+    while pos < buf.len()
+        && server.clients[key].state == ConnState::Open
+        && !server.blocked.is_blocked(key)
+    {
         args.clear();
         match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {

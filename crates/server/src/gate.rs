@@ -157,6 +157,11 @@ pub fn execute(server: &mut Server, key: usize, args: &[&[u8]]) {
         c.reply_mode = ReplyMode::SkipThis;
     }
     admit_and_call(server, key, args);
+    // Redis's processCommand: clients blocked on keys this command filled are served now,
+    // before any other client's command runs.
+    if !server.engine.blocking.ready.is_empty() {
+        crate::blocking::handle_ready(server);
+    }
     let c = &mut server.clients[key];
     if skip_this && c.reply_mode == ReplyMode::SkipThis {
         c.reply_mode = ReplyMode::On;
@@ -226,6 +231,12 @@ fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]])
         Handler::Server(f) => f(server, key, args),
     };
     let usec = start.elapsed().as_micros() as u64;
+    // A blocking command that found nothing asked to be parked (see crate::blocking).
+    if let Some(req) = server.engine.block.take()
+        && let Handler::Engine(f) = row.handler.handler
+    {
+        crate::blocking::block(server, key, f, args, req);
+    }
     server.stats.total_commands_processed += 1;
     let failed = result.is_err();
     row.handler.bump(|s| {

@@ -6,6 +6,7 @@
 //! command table, then hand everything to the loop, which owns it until exit.
 
 mod alloc;
+mod blocking;
 mod client_cmds;
 mod config;
 mod conn;

@@ -5809,6 +5809,88 @@ pub static COMMANDS: &[CommandMeta] = &[
                     (Bulk("complexity"), Bulk("O(1)")),
                 ]),
             },
+            CommandMeta {
+                name: "client|unblock",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                group: "connection",
+                since: "5.0.0",
+                summary: "Unblock a client blocked in a blocking command from a different connection",
+                complexity: "O(log N) where N is the number of client connections",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("client|unblock"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk(
+                            "Unblock a client blocked in a blocking command from a different connection",
+                        ),
+                    ),
+                    (Bulk("since"), Bulk("5.0.0")),
+                    (Bulk("group"), Bulk("connection")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(log N) where N is the number of client connections"),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("client-id")),
+                                (Bulk("type"), Bulk("integer")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("timeout_error")),
+                                (Bulk("type"), Bulk("oneof")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                                (
+                                    Bulk("arguments"),
+                                    Array(&[
+                                        Map(&[
+                                            (Bulk("name"), Bulk("timeout")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("TIMEOUT")),
+                                        ]),
+                                        Map(&[
+                                            (Bulk("name"), Bulk("error")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("ERROR")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
         ],
         info: Array(&[
             Bulk("client"),
@@ -5921,6 +6003,28 @@ pub static COMMANDS: &[CommandMeta] = &[
                     Int(0),
                     Int(0),
                     Set(&[Status("@slow"), Status("@connection")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("client|unblock"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
                     Set(&[]),
                     Set(&[]),
                     Set(&[]),
@@ -6283,6 +6387,52 @@ pub static COMMANDS: &[CommandMeta] = &[
                             (Bulk("since"), Bulk("5.0.0")),
                             (Bulk("group"), Bulk("connection")),
                             (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("client|unblock"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Unblock a client blocked in a blocking command from a different connection",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("5.0.0")),
+                            (Bulk("group"), Bulk("connection")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(log N) where N is the number of client connections"),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("client-id")),
+                                        (Bulk("type"), Bulk("integer")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("timeout_error")),
+                                        (Bulk("type"), Bulk("oneof")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                        (
+                                            Bulk("arguments"),
+                                            Array(&[
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("timeout")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("TIMEOUT")),
+                                                ]),
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("error")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("ERROR")),
+                                                ]),
+                                            ]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
                         ]),
                     ),
                 ]),
@@ -7459,1641 +7609,6 @@ pub static COMMANDS: &[CommandMeta] = &[
                             (Bulk("complexity"), Bulk("O(1)")),
                         ]),
                     ),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sadd",
-        arity: -3,
-        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Add one or more members to a set",
-        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RW", "insert"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sadd"),
-            Int(-3),
-            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Add one or more members to a set")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-                ),
-            ),
-            (
-                Bulk("history"),
-                Set(&[Array(&[
-                    Bulk("2.4.0"),
-                    Bulk("Accepts multiple `member` arguments."),
-                ])]),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("member")),
-                        (Bulk("type"), Bulk("string")),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "srem",
-        arity: -3,
-        flags: flags::WRITE | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Remove one or more members from a set",
-        complexity: "O(N) where N is the number of members to be removed.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RW", "delete"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("srem"),
-            Int(-3),
-            Set(&[Status("write"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Remove one or more members from a set"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the number of members to be removed."),
-            ),
-            (
-                Bulk("history"),
-                Set(&[Array(&[
-                    Bulk("2.4.0"),
-                    Bulk("Accepts multiple `member` arguments."),
-                ])]),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("member")),
-                        (Bulk("type"), Bulk("string")),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "smembers",
-        arity: 2,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Get all the members in a set",
-        complexity: "O(N) where N is the set cardinality.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output_order"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("smembers"),
-            Int(2),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output_order")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Get all the members in a set")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the set cardinality."),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[Map(&[
-                    (Bulk("name"), Bulk("key")),
-                    (Bulk("type"), Bulk("key")),
-                    (Bulk("key_spec_index"), Int(0)),
-                ])]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sismember",
-        arity: 3,
-        flags: flags::READONLY | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Determine if a given value is a member of a set",
-        complexity: "O(1)",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RO"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sismember"),
-            Int(3),
-            Set(&[Status("readonly"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Determine if a given value is a member of a set"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (Bulk("complexity"), Bulk("O(1)")),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("member")),
-                        (Bulk("type"), Bulk("string")),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "smismember",
-        arity: -3,
-        flags: flags::READONLY | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::FAST,
-        group: "set",
-        since: "6.2.0",
-        summary: "Returns the membership associated with the given elements for a set",
-        complexity: "O(N) where N is the number of elements being checked for membership",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("smismember"),
-            Int(-3),
-            Set(&[Status("readonly"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Returns the membership associated with the given elements for a set"),
-            ),
-            (Bulk("since"), Bulk("6.2.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the number of elements being checked for membership"),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("member")),
-                        (Bulk("type"), Bulk("string")),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "scard",
-        arity: 2,
-        flags: flags::READONLY | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Get the number of members in a set",
-        complexity: "O(1)",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RO"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("scard"),
-            Int(2),
-            Set(&[Status("readonly"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Get the number of members in a set")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (Bulk("complexity"), Bulk("O(1)")),
-            (
-                Bulk("arguments"),
-                Array(&[Map(&[
-                    (Bulk("name"), Bulk("key")),
-                    (Bulk("type"), Bulk("key")),
-                    (Bulk("key_spec_index"), Int(0)),
-                ])]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "spop",
-        arity: -2,
-        flags: flags::WRITE | flags::FAST,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Remove and return one or multiple random members from a set",
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output"],
-        key_specs: &[KeySpec {
-            flags: &["RW", "access", "delete"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("spop"),
-            Int(-2),
-            Set(&[Status("write"), Status("fast")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
-            Set(&[Bulk("nondeterministic_output")]),
-            Set(&[Map(&[
-                (
-                    Bulk("flags"),
-                    Set(&[Status("RW"), Status("access"), Status("delete")]),
-                ),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Remove and return one or multiple random members from a set"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-                ),
-            ),
-            (
-                Bulk("history"),
-                Set(&[Array(&[Bulk("3.2.0"), Bulk("Added the `count` argument.")])]),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("count")),
-                        (Bulk("type"), Bulk("integer")),
-                        (Bulk("since"), Bulk("3.2.0")),
-                        (Bulk("flags"), Set(&[Status("optional")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "srandmember",
-        arity: -2,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Get one or multiple random members from a set",
-        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("srandmember"),
-            Int(-2),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Get one or multiple random members from a set"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-                ),
-            ),
-            (
-                Bulk("history"),
-                Set(&[Array(&[
-                    Bulk("2.6.0"),
-                    Bulk("Added the optional `count` argument."),
-                ])]),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("count")),
-                        (Bulk("type"), Bulk("integer")),
-                        (Bulk("since"), Bulk("2.6.0")),
-                        (Bulk("flags"), Set(&[Status("optional")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "smove",
-        arity: 4,
-        flags: flags::WRITE | flags::FAST,
-        first_key: 1,
-        last_key: 2,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::FAST,
-        group: "set",
-        since: "1.0.0",
-        summary: "Move a member from one set to another",
-        complexity: "O(1)",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[
-            KeySpec {
-                flags: &["RW", "access", "delete"],
-                begin: BeginSearch::Index(1),
-                find: FindKeys::Range {
-                    lastkey: 0,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-            KeySpec {
-                flags: &["RW", "insert"],
-                begin: BeginSearch::Index(2),
-                find: FindKeys::Range {
-                    lastkey: 0,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-        ],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("smove"),
-            Int(4),
-            Set(&[Status("write"), Status("fast")]),
-            Int(1),
-            Int(2),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
-            Set(&[]),
-            Set(&[
-                Map(&[
-                    (
-                        Bulk("flags"),
-                        Set(&[Status("RW"), Status("access"), Status("delete")]),
-                    ),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(0)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(0)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-            ]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Move a member from one set to another"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (Bulk("complexity"), Bulk("O(1)")),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("source")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("destination")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(1)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("member")),
-                        (Bulk("type"), Bulk("string")),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sinter",
-        arity: -2,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Intersect multiple sets",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output_order"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: -1,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sinter"),
-            Int(-2),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output_order")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(-1)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Intersect multiple sets")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-                ),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[Map(&[
-                    (Bulk("name"), Bulk("key")),
-                    (Bulk("type"), Bulk("key")),
-                    (Bulk("key_spec_index"), Int(0)),
-                    (Bulk("flags"), Set(&[Status("multiple")])),
-                ])]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sintercard",
-        arity: -3,
-        flags: flags::READONLY | flags::MOVABLE_KEYS,
-        first_key: 0,
-        last_key: 0,
-        step: 0,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "7.0.0",
-        summary: "Intersect multiple sets and return the cardinality of the result",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Keynum {
-                keynumidx: 0,
-                firstkey: 1,
-                keystep: 1,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sintercard"),
-            Int(-3),
-            Set(&[Status("readonly"), Status("movablekeys")]),
-            Int(0),
-            Int(0),
-            Int(0),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("keynum")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("keynumidx"), Int(0)),
-                                (Bulk("firstkey"), Int(1)),
-                                (Bulk("keystep"), Int(1)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Intersect multiple sets and return the cardinality of the result"),
-            ),
-            (Bulk("since"), Bulk("7.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-                ),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("numkeys")),
-                        (Bulk("type"), Bulk("integer")),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("limit")),
-                        (Bulk("type"), Bulk("integer")),
-                        (Bulk("token"), Bulk("LIMIT")),
-                        (Bulk("flags"), Set(&[Status("optional")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sunion",
-        arity: -2,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Add multiple sets",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output_order"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: -1,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sunion"),
-            Int(-2),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output_order")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(-1)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Add multiple sets")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the total number of elements in all given sets."),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[Map(&[
-                    (Bulk("name"), Bulk("key")),
-                    (Bulk("type"), Bulk("key")),
-                    (Bulk("key_spec_index"), Int(0)),
-                    (Bulk("flags"), Set(&[Status("multiple")])),
-                ])]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sdiff",
-        arity: -2,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Subtract multiple sets",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        doc_flags: &[],
-        tips: &["nondeterministic_output_order"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: -1,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sdiff"),
-            Int(-2),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output_order")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(-1)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Subtract multiple sets")),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the total number of elements in all given sets."),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[Map(&[
-                    (Bulk("name"), Bulk("key")),
-                    (Bulk("type"), Bulk("key")),
-                    (Bulk("key_spec_index"), Int(0)),
-                    (Bulk("flags"), Set(&[Status("multiple")])),
-                ])]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sinterstore",
-        arity: -3,
-        flags: flags::WRITE | flags::DENYOOM,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Intersect multiple sets and store the resulting set in a key",
-        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[
-            KeySpec {
-                flags: &["RW", "update"],
-                begin: BeginSearch::Index(1),
-                find: FindKeys::Range {
-                    lastkey: 0,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-            KeySpec {
-                flags: &["RO", "access"],
-                begin: BeginSearch::Index(2),
-                find: FindKeys::Range {
-                    lastkey: -1,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-        ],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sinterstore"),
-            Int(-3),
-            Set(&[Status("write"), Status("denyoom")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
-            Set(&[]),
-            Set(&[
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(0)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(-1)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-            ]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Intersect multiple sets and store the resulting set in a key"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-                ),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("destination")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(1)),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sunionstore",
-        arity: -3,
-        flags: flags::WRITE | flags::DENYOOM,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Add multiple sets and store the resulting set in a key",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[
-            KeySpec {
-                flags: &["OW", "update"],
-                begin: BeginSearch::Index(1),
-                find: FindKeys::Range {
-                    lastkey: 0,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-            KeySpec {
-                flags: &["RO", "access"],
-                begin: BeginSearch::Index(2),
-                find: FindKeys::Range {
-                    lastkey: -1,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-        ],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sunionstore"),
-            Int(-3),
-            Set(&[Status("write"), Status("denyoom")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
-            Set(&[]),
-            Set(&[
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(0)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(-1)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-            ]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Add multiple sets and store the resulting set in a key"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the total number of elements in all given sets."),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("destination")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(1)),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sdiffstore",
-        arity: -3,
-        flags: flags::WRITE | flags::DENYOOM,
-        first_key: 1,
-        last_key: -1,
-        step: 1,
-        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
-        group: "set",
-        since: "1.0.0",
-        summary: "Subtract multiple sets and store the resulting set in a key",
-        complexity: "O(N) where N is the total number of elements in all given sets.",
-        doc_flags: &[],
-        tips: &[],
-        key_specs: &[
-            KeySpec {
-                flags: &["OW", "update"],
-                begin: BeginSearch::Index(1),
-                find: FindKeys::Range {
-                    lastkey: 0,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-            KeySpec {
-                flags: &["RO", "access"],
-                begin: BeginSearch::Index(2),
-                find: FindKeys::Range {
-                    lastkey: -1,
-                    keystep: 1,
-                    limit: 0,
-                },
-            },
-        ],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sdiffstore"),
-            Int(-3),
-            Set(&[Status("write"), Status("denyoom")]),
-            Int(1),
-            Int(-1),
-            Int(1),
-            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
-            Set(&[]),
-            Set(&[
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(0)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-                Map(&[
-                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                    (
-                        Bulk("begin_search"),
-                        Map(&[
-                            (Bulk("type"), Bulk("index")),
-                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
-                        ]),
-                    ),
-                    (
-                        Bulk("find_keys"),
-                        Map(&[
-                            (Bulk("type"), Bulk("range")),
-                            (
-                                Bulk("spec"),
-                                Map(&[
-                                    (Bulk("lastkey"), Int(-1)),
-                                    (Bulk("keystep"), Int(1)),
-                                    (Bulk("limit"), Int(0)),
-                                ]),
-                            ),
-                        ]),
-                    ),
-                ]),
-            ]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (
-                Bulk("summary"),
-                Bulk("Subtract multiple sets and store the resulting set in a key"),
-            ),
-            (Bulk("since"), Bulk("1.0.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk("O(N) where N is the total number of elements in all given sets."),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("destination")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(1)),
-                        (Bulk("flags"), Set(&[Status("multiple")])),
-                    ]),
-                ]),
-            ),
-        ]),
-    },
-    CommandMeta {
-        name: "sscan",
-        arity: -3,
-        flags: flags::READONLY,
-        first_key: 1,
-        last_key: 1,
-        step: 1,
-        acl_categories: acl::READ | acl::SET | acl::SLOW,
-        group: "set",
-        since: "2.8.0",
-        summary: "Incrementally iterate Set elements",
-        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-        doc_flags: &[],
-        tips: &["nondeterministic_output"],
-        key_specs: &[KeySpec {
-            flags: &["RO", "access"],
-            begin: BeginSearch::Index(1),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }],
-        subcommands: &[],
-        info: Array(&[
-            Bulk("sscan"),
-            Int(-3),
-            Set(&[Status("readonly")]),
-            Int(1),
-            Int(1),
-            Int(1),
-            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
-            Set(&[Bulk("nondeterministic_output")]),
-            Set(&[Map(&[
-                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
-                (
-                    Bulk("begin_search"),
-                    Map(&[
-                        (Bulk("type"), Bulk("index")),
-                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
-                    ]),
-                ),
-                (
-                    Bulk("find_keys"),
-                    Map(&[
-                        (Bulk("type"), Bulk("range")),
-                        (
-                            Bulk("spec"),
-                            Map(&[
-                                (Bulk("lastkey"), Int(0)),
-                                (Bulk("keystep"), Int(1)),
-                                (Bulk("limit"), Int(0)),
-                            ]),
-                        ),
-                    ]),
-                ),
-            ])]),
-            Set(&[]),
-        ]),
-        docs: Map(&[
-            (Bulk("summary"), Bulk("Incrementally iterate Set elements")),
-            (Bulk("since"), Bulk("2.8.0")),
-            (Bulk("group"), Bulk("set")),
-            (
-                Bulk("complexity"),
-                Bulk(
-                    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
-                ),
-            ),
-            (
-                Bulk("arguments"),
-                Array(&[
-                    Map(&[
-                        (Bulk("name"), Bulk("key")),
-                        (Bulk("type"), Bulk("key")),
-                        (Bulk("key_spec_index"), Int(0)),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("cursor")),
-                        (Bulk("type"), Bulk("integer")),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("pattern")),
-                        (Bulk("type"), Bulk("pattern")),
-                        (Bulk("token"), Bulk("MATCH")),
-                        (Bulk("flags"), Set(&[Status("optional")])),
-                    ]),
-                    Map(&[
-                        (Bulk("name"), Bulk("count")),
-                        (Bulk("type"), Bulk("integer")),
-                        (Bulk("token"), Bulk("COUNT")),
-                        (Bulk("flags"), Set(&[Status("optional")])),
-                    ]),
                 ]),
             ),
         ]),
@@ -12585,6 +11100,1641 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
             (Bulk("since"), Bulk("2.8.0")),
             (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("cursor")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("token"), Bulk("MATCH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sadd",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add one or more members to a set",
+        complexity: "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sadd"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Add one or more members to a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `member` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "srem",
+        arity: -3,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove one or more members from a set",
+        complexity: "O(N) where N is the number of members to be removed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("srem"),
+            Int(-3),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("delete")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove one or more members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of members to be removed."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.4.0"),
+                    Bulk("Accepts multiple `member` arguments."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smembers",
+        arity: 2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get all the members in a set",
+        complexity: "O(N) where N is the set cardinality.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smembers"),
+            Int(2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get all the members in a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the set cardinality."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sismember",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Determine if a given value is a member of a set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sismember"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Determine if a given value is a member of a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smismember",
+        arity: -3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "6.2.0",
+        summary: "Returns the membership associated with the given elements for a set",
+        complexity: "O(N) where N is the number of elements being checked for membership",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smismember"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns the membership associated with the given elements for a set"),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of elements being checked for membership"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "scard",
+        arity: 2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get the number of members in a set",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("scard"),
+            Int(2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Get the number of members in a set")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "spop",
+        arity: -2,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Remove and return one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("spop"),
+            Int(-2),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Remove and return one or multiple random members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[Bulk("3.2.0"), Bulk("Added the `count` argument.")])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("3.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "srandmember",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Get one or multiple random members from a set",
+        complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("srandmember"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Get one or multiple random members from a set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("2.6.0"),
+                    Bulk("Added the optional `count` argument."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("since"), Bulk("2.6.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "smove",
+        arity: 4,
+        flags: flags::WRITE | flags::FAST,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::FAST,
+        group: "set",
+        since: "1.0.0",
+        summary: "Move a member from one set to another",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "delete"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RW", "insert"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("smove"),
+            Int(4),
+            Set(&[Status("write"), Status("fast")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@fast")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("delete")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Move a member from one set to another"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sinter",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sinter"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Intersect multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sintercard",
+        arity: -3,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "7.0.0",
+        summary: "Intersect multiple sets and return the cardinality of the result",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sintercard"),
+            Int(-3),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Intersect multiple sets and return the cardinality of the result"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("limit")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sunion",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sunion"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Add multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sdiff",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &["nondeterministic_output_order"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sdiff"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output_order")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Subtract multiple sets")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sinterstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Intersect multiple sets and store the resulting set in a key",
+        complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sinterstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Intersect multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sunionstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Add multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sunionstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Add multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sdiffstore",
+        arity: -3,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SET | acl::SLOW,
+        group: "set",
+        since: "1.0.0",
+        summary: "Subtract multiple sets and store the resulting set in a key",
+        complexity: "O(N) where N is the total number of elements in all given sets.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sdiffstore"),
+            Int(-3),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@set"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Subtract multiple sets and store the resulting set in a key"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the total number of elements in all given sets."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sscan",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::SET | acl::SLOW,
+        group: "set",
+        since: "2.8.0",
+        summary: "Incrementally iterate Set elements",
+        complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..",
+        doc_flags: &[],
+        tips: &["nondeterministic_output"],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sscan"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@set"), Status("@slow")]),
+            Set(&[Bulk("nondeterministic_output")]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Incrementally iterate Set elements")),
+            (Bulk("since"), Bulk("2.8.0")),
+            (Bulk("group"), Bulk("set")),
             (
                 Bulk("complexity"),
                 Bulk(

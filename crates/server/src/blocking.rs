@@ -1,0 +1,240 @@
+//! The server's half of blocking commands (BLPOP & co., BZPOPMIN & co.): parking a client,
+//! serving it when a key it waits on gets data, timing it out, unblocking it.
+//!
+//! How it fits (see `engine::blocking` for the handler's side):
+//! - The gate runs the handler; if the handler left `engine.block` set, [`block`] parks the
+//!   client: its command line (handler + args) is kept, it joins the FIFO of every key it
+//!   waits on (`engine.blocking`), and its deadline goes in an ordered set. The event loop
+//!   stops running the client's further commands (they stay buffered, as in Redis) while
+//!   [`Blocked::is_blocked`].
+//! - After every top-level command, if writes signalled ready keys, [`handle_ready`] serves
+//!   the waiters of each ready key oldest first, by re-running each one's own handler with
+//!   its own args (Redis 7.2's approach): the handler finds data, replies, and rewrites the
+//!   propagated command (BLPOP → LPOP). A key is served while it still holds a value of the
+//!   kind the waiter wants; a waiter that disconnected has already left the queues. Served
+//!   keys may make other keys ready (BLMOVE pushes), which are served in the same pass. So
+//!   a push and the wake-up it causes happen before any other client's command runs.
+//! - [`check_timeouts`] (each loop turn; the loop sleeps no longer than the nearest
+//!   deadline) answers timed-out clients with the command's timeout reply.
+//! - [`client_unblock`] is CLIENT UNBLOCK; [`forget`] drops a closing client.
+//! - Clients that leave the blocked state are queued in [`Blocked::resumed`]; the loop sends
+//!   their reply and runs the commands they sent meanwhile.
+//!
+//! Invariants: a client is in `clients` iff it is in the engine's queue of each of its keys
+//! and (with a deadline) in `deadlines`; all three are updated together.
+
+use crate::server::Server;
+use engine::blocking::{BlockKind, BlockRequest, TimeoutReply};
+use engine::object::Value;
+use engine::{CmdFn, Ctx};
+use resp::Reply;
+use std::collections::{BTreeSet, HashMap};
+
+/// A parked client.
+pub struct Parked {
+    pub db: usize,
+    keys: Vec<Vec<u8>>,
+    argv: Vec<Vec<u8>>,
+    handler: CmdFn,
+    deadline: i64,
+    reply: TimeoutReply,
+    kind: BlockKind,
+}
+
+/// Blocked clients by slab key.
+#[derive(Default)]
+pub struct Blocked {
+    clients: HashMap<usize, Parked>,
+    /// (deadline ms, slab key) of clients with a timeout.
+    deadlines: BTreeSet<(i64, usize)>,
+    /// Clients that left the blocked state since the loop last looked (reply to send,
+    /// buffered commands to run). May hold stale keys.
+    pub resumed: Vec<usize>,
+}
+
+impl Blocked {
+    /// Whether client `key` is blocked (one length test when nobody is).
+    #[inline]
+    pub fn is_blocked(&self, key: usize) -> bool {
+        !self.clients.is_empty() && self.clients.contains_key(&key)
+    }
+
+    /// Number of blocked clients (INFO `blocked_clients`).
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    /// Clients with a timeout (INFO `clients_in_timeout_table`).
+    pub fn with_timeout(&self) -> usize {
+        self.deadlines.len()
+    }
+
+    /// The nearest deadline (ms), if any client has one.
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.deadlines.first().map(|&(d, _)| d)
+    }
+}
+
+/// Parks client `key`, which just ran `handler` with `args` and asked to block.
+pub fn block(server: &mut Server, key: usize, handler: CmdFn, args: &[&[u8]], req: BlockRequest) {
+    let db = server.clients[key].session.db;
+    let mut keys: Vec<Vec<u8>> = Vec::with_capacity(req.keys.len());
+    for k in req.keys {
+        // A key named twice waits once (Redis's blockForKeys skips duplicates).
+        if !keys.contains(&k) {
+            server.engine.blocking.add(db, &k, key);
+            keys.push(k);
+        }
+    }
+    if req.timeout_at_ms != 0 {
+        server.blocked.deadlines.insert((req.timeout_at_ms, key));
+    }
+    let parked = Parked {
+        db,
+        keys,
+        argv: args.iter().map(|a| a.to_vec()).collect(),
+        handler,
+        deadline: req.timeout_at_ms,
+        reply: req.timeout_reply,
+        kind: req.kind,
+    };
+    server.blocked.clients.insert(key, parked);
+}
+
+/// Takes client `key` out of every structure; returns its parked state.
+fn unpark(server: &mut Server, key: usize) -> Option<Parked> {
+    let p = server.blocked.clients.remove(&key)?;
+    for k in &p.keys {
+        server.engine.blocking.remove(p.db, k, key);
+    }
+    if p.deadline != 0 {
+        server.blocked.deadlines.remove(&(p.deadline, key));
+    }
+    Some(p)
+}
+
+/// Drops a closing client from the blocked state, without a reply.
+pub fn forget(server: &mut Server, key: usize) {
+    unpark(server, key);
+}
+
+/// Whether `key` in `db` holds a value that can serve a waiter of `kind`.
+fn can_serve(server: &mut Server, db: usize, key: &[u8], kind: BlockKind) -> bool {
+    let now = server.engine.now_ms();
+    match server.engine.dbs[db].lookup_notouch(key, now).map(|e| &e.value) {
+        Some(Value::List(_)) => kind == BlockKind::List,
+        Some(Value::ZSet(_)) => kind == BlockKind::ZSet,
+        _ => false,
+    }
+}
+
+/// Serves the clients blocked on the keys signalled ready (Redis's
+/// `handleClientsBlockedOnKeys`), until no key is left ready.
+pub fn handle_ready(server: &mut Server) {
+    while !server.engine.blocking.ready.is_empty() {
+        let ready = std::mem::take(&mut server.engine.blocking.ready);
+        for (db, key) in ready {
+            // Each pass serves (and so removes) the queue's head; a client re-blocking goes
+            // to the back, so the queue's length bounds the passes.
+            let mut budget = server.blocked.len();
+            while budget > 0 {
+                budget -= 1;
+                let Some(ck) = server.engine.blocking.first(db, &key) else {
+                    break;
+                };
+                let Some(kind) = server.blocked.clients.get(&ck).map(|p| p.kind) else {
+                    break;
+                };
+                if !can_serve(server, db, &key, kind) {
+                    break;
+                }
+                serve(server, ck);
+            }
+        }
+    }
+}
+
+/// Re-runs client `ck`'s blocking command now that one of its keys has data.
+fn serve(server: &mut Server, ck: usize) {
+    let Some(p) = unpark(server, ck) else {
+        return;
+    };
+    let args: Vec<&[u8]> = p.argv.iter().map(Vec::as_slice).collect();
+    let c = &mut server.clients[ck];
+    let proto = c.session.proto;
+    let mark = c.pending.len();
+    let mut ctx = Ctx {
+        engine: &mut server.engine,
+        session: &mut c.session,
+        out: Reply::new(&mut c.pending, proto),
+    };
+    let result = (p.handler)(&mut ctx, &args);
+    if let Err(e) = result {
+        let text = e.text();
+        server.stats.count_error(&text);
+        let c = &mut server.clients[ck];
+        c.pending.truncate(mark);
+        Reply::new(&mut c.pending, c.session.proto).error(&text);
+    }
+    if !server.clients[ck].replies_enabled() {
+        server.clients[ck].pending.truncate(mark);
+    }
+    if let Some(req) = server.engine.block.take() {
+        // Nothing left for it after all (not expected: the key was checked): wait again.
+        block(server, ck, p.handler, &args, req);
+    } else {
+        server.blocked.resumed.push(ck);
+    }
+}
+
+/// Writes the timeout reply of a parked client.
+fn reply_timeout(server: &mut Server, key: usize, reply: TimeoutReply) {
+    let c = &mut server.clients[key];
+    if !c.replies_enabled() {
+        return;
+    }
+    let mut r = Reply::new(&mut c.pending, c.session.proto);
+    match reply {
+        TimeoutReply::NullArray => r.null_array(),
+        TimeoutReply::NullBulk => r.null(),
+    }
+}
+
+/// Answers every client whose deadline has passed (Redis: `deadline < now`).
+pub fn check_timeouts(server: &mut Server, now_ms: i64) {
+    while let Some(&(deadline, key)) = server.blocked.deadlines.first() {
+        if deadline >= now_ms {
+            break;
+        }
+        let Some(p) = unpark(server, key) else {
+            server.blocked.deadlines.pop_first();
+            continue;
+        };
+        reply_timeout(server, key, p.reply);
+        server.blocked.resumed.push(key);
+    }
+}
+
+/// CLIENT UNBLOCK: unblocks client `target` with its timeout reply, or with an error when
+/// `error`. False if it was not blocked.
+pub fn client_unblock(server: &mut Server, target: usize, error: bool) -> bool {
+    let Some(p) = unpark(server, target) else {
+        return false;
+    };
+    if error {
+        let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+        server.stats.count_error(text);
+        let c = &mut server.clients[target];
+        if c.replies_enabled() {
+            Reply::new(&mut c.pending, c.session.proto).error(text);
+        }
+    } else {
+        reply_timeout(server, target, p.reply);
+    }
+    server.blocked.resumed.push(target);
+    true
+}
