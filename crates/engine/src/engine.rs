@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
     pub proto_max_bulk_len: u64,
+    /// `zset-max-listpack-entries` / `zset-max-listpack-value`.
+    pub zset_limits: crate::object::zset::ZLimits,
     /// `set-max-intset-entries`: an all-integer set past this size becomes a hashtable.
     pub set_max_intset_entries: usize,
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`.
@@ -48,6 +50,7 @@ impl Default for EngineConfig {
             databases: 16,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            zset_limits: crate::object::zset::ZLimits::default(),
             set_max_intset_entries: 512,
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,

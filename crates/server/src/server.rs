@@ -229,6 +229,7 @@ impl Server {
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.hz = self.settings.hz;
+        self.engine.config.zset_limits = self.config.engine_config().zset_limits;
         self.engine.config.set_max_intset_entries =
             self.config.compat.set_max_intset_entries.max(0) as usize;
         self.engine.config.hash_limits = self.config.engine_config().hash_limits;

@@ -17,6 +17,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod strings;
+pub mod zset;
 
 use crate::db::Db;
 use crate::engine::Engine;
@@ -93,6 +94,7 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(connection::COMMANDS)
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)
+        .chain(zset::COMMANDS)
         .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
         .copied()
