@@ -596,14 +596,23 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     }
     // `*2 $len cursor *n` goes in front of the items now that both numbers are known.
-    let mut head = Vec::with_capacity(48);
-    let mut digits = [0u8; 20];
+    // Built on the stack: at most `*2\r\n$20\r\n<20 digits>\r\n*<20 digits>\r\n`.
+    let mut head = [0u8; 64];
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        head[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    let (mut digits, mut n) = ([0u8; 20], [0u8; 20]);
     let c = fmt_u64(cursor, &mut digits);
-    let mut hdr = Reply::new(&mut head, resp::Proto::Resp2);
-    hdr.array(2);
-    hdr.bulk(c);
-    hdr.array(emitted);
-    out.buf.splice(start..start, head);
+    put(b"*2\r\n$");
+    put(fmt_u64(c.len() as u64, &mut n));
+    put(b"\r\n");
+    put(c);
+    put(b"\r\n*");
+    put(fmt_u64(emitted as u64, &mut n));
+    put(b"\r\n");
+    out.buf.splice(start..start, head[..len].iter().copied());
     Ok(())
 }
 
