@@ -444,4 +444,83 @@ mod tests {
         }
         assert!(HashValue::new().random_pair().is_none());
     }
+
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+        use std::collections::HashMap;
+
+        #[derive(Clone, Debug)]
+        enum Op {
+            Set(Vec<u8>, Vec<u8>),
+            Delete(Vec<u8>),
+        }
+
+        /// Few distinct fields (so updates and deletes hit), integer-looking ones included
+        /// (stored as listpack integers), and lengths around a small value limit.
+        fn bytes() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                3 => "[a-d]{0,2}".prop_map(String::into_bytes),
+                2 => "-?[0-9]{1,3}".prop_map(String::into_bytes),
+                1 => "[a-z]{5,7}".prop_map(String::into_bytes),
+            ]
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => (bytes(), bytes()).prop_map(|(f, v)| Op::Set(f, v)),
+                1 => bytes().prop_map(Op::Delete),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn behaves_like_hashmap(
+                ops in prop::collection::vec(op(), 0..120),
+                entries in 0usize..12,
+                value in 0usize..8,
+            ) {
+                let limits = lim(entries, value);
+                let mut h = HashValue::new();
+                let mut m: HashMap<Vec<u8>, Vec<u8>> = HashMap::new();
+                let mut was_table = false;
+                for op in ops {
+                    match op {
+                        Op::Set(f, v) => {
+                            let fits = f.len() <= value && v.len() <= value;
+                            let new = h.set(&f, &v, limits);
+                            prop_assert_eq!(new, m.insert(f, v).is_none());
+                            if h.encoding_name() == "listpack" {
+                                // Still a listpack only if everything fits.
+                                prop_assert!(fits && m.len() <= entries);
+                            }
+                        }
+                        Op::Delete(f) => {
+                            prop_assert_eq!(h.delete(&f), m.remove(&f).is_some());
+                        }
+                    }
+                    if was_table {
+                        prop_assert_eq!(h.encoding_name(), "hashtable", "never converts back");
+                    }
+                    was_table = h.encoding_name() == "hashtable";
+                    prop_assert_eq!(h.len(), m.len());
+                    prop_assert_eq!(h.is_empty(), m.is_empty());
+                }
+                let mut got: Vec<(Vec<u8>, Vec<u8>)> =
+                    h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
+                got.sort();
+                let mut want: Vec<(Vec<u8>, Vec<u8>)> = m.clone().into_iter().collect();
+                want.sort();
+                prop_assert_eq!(got, want);
+                for (f, v) in &m {
+                    prop_assert_eq!(h.get(f).map(|x| x.to_vec()), Some(v.clone()));
+                    prop_assert!(h.contains(f));
+                }
+                prop_assert!(!h.contains(b"zzzzzzzzz"));
+                let c = h.clone();
+                prop_assert_eq!(c.len(), h.len());
+                prop_assert_eq!(c.encoding_name(), h.encoding_name());
+            }
+        }
+    }
 }
