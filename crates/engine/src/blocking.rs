@@ -25,9 +25,9 @@ use std::collections::{HashMap, VecDeque};
 /// What a timed-out (or CLIENT UNBLOCK ... TIMEOUT) blocked client gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimeoutReply {
-    /// `*-1` (RESP3 `_`): BLPOP, BRPOP, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
+    /// `*-1` (RESP3 `_`): every list and zset waiter in Redis 7.0 (BLMOVE included).
     NullArray,
-    /// `$-1` (RESP3 `_`): BLMOVE, BRPOPLPUSH.
+    /// `$-1` (RESP3 `_`).
     NullBulk,
 }
 

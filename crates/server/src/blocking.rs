@@ -125,7 +125,10 @@ pub fn forget(server: &mut Server, key: usize) {
 /// Whether `key` in `db` holds a value that can serve a waiter of `kind`.
 fn can_serve(server: &mut Server, db: usize, key: &[u8], kind: BlockKind) -> bool {
     let now = server.engine.now_ms();
-    match server.engine.dbs[db].lookup_notouch(key, now).map(|e| &e.value) {
+    match server.engine.dbs[db]
+        .lookup_notouch(key, now)
+        .map(|e| &e.value)
+    {
         Some(Value::List(_)) => kind == BlockKind::List,
         Some(Value::ZSet(_)) => kind == BlockKind::ZSet,
         _ => false,

@@ -436,7 +436,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         let more = j + 1 < args.len();
         if eq_ic(opt, "rank") && more {
             j += 1;
-            rank = parse_range(args[j], -i64::MAX, i64::MAX, None)?;
+            rank = parse_i64(args[j])?;
             if rank == 0 {
                 return Err(CmdError::Static(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
@@ -454,7 +454,10 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         j += 1;
     }
     let from_tail = rank < 0;
-    let rank = rank.unsigned_abs();
+    // Redis negates a negative rank in a C long: LONG_MIN stays negative, so every match
+    // qualifies and a COUNT never completes (checked against 7.0.15).
+    let unbounded = rank == i64::MIN;
+    let rank = if unbounded { 1 } else { rank.unsigned_abs() };
     let Some(l) = read_list(ctx, args[1])? else {
         if count != -1 {
             ctx.out.array(0);
@@ -487,7 +490,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             return true;
         }
         found.push(pos);
-        count != 0 && matches - rank + 1 >= count as u64
+        count != 0 && !unbounded && matches - rank + 1 >= count as u64
     };
     if from_tail {
         for (i, v) in q.iter().rev().take(limit).enumerate() {
@@ -616,6 +619,10 @@ fn rpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 /// `popGenericCommand`.
 fn pop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CmdResult {
+    if args.len() > 3 {
+        // The table's arity is -2; Redis rejects a third argument in the command.
+        return Err(CmdError::WrongArity(end.pop_event().to_string()));
+    }
     let count = match args.get(2) {
         Some(a) => Some(parse_positive(a, None)?),
         None => None,
@@ -812,11 +819,12 @@ fn blocking_pop(
     Ok(())
 }
 
-/// Nothing to serve: the timeout reply at once when blocking is not allowed, else a block
-/// request for the server.
-fn block_or_timeout(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, reply: TimeoutReply) {
+/// Nothing to serve: `now_reply` at once when blocking is not allowed, else a block request
+/// for the server. A list waiter that times out always gets a null array (Redis 7.0's
+/// `replyToBlockedClientTimedOut`), even BLMOVE, whose immediate answer is a null bulk.
+fn block_or_timeout(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, now_reply: TimeoutReply) {
     if ctx.session.no_block {
-        match reply {
+        match now_reply {
             TimeoutReply::NullArray => ctx.out.null_array(),
             TimeoutReply::NullBulk => ctx.out.null(),
         }
@@ -825,7 +833,7 @@ fn block_or_timeout(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, reply: Tim
     ctx.engine.block = Some(BlockRequest {
         keys: keys.iter().map(|k| k.to_vec()).collect(),
         timeout_at_ms: deadline,
-        timeout_reply: reply,
+        timeout_reply: TimeoutReply::NullArray,
         kind: BlockKind::List,
     });
 }
