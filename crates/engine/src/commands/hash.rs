@@ -409,8 +409,8 @@ fn hgetall_generic(ctx: &mut Ctx<'_>, key: &[u8], what: GetAll) -> CmdResult {
 // ---------------------------------------------------------------------------------------
 // HRANDFIELD
 
-/// Redis's `HRANDFIELD_SUB_STRATEGY_MUL`: below `count * 3 > size`, distinct fields are
-/// drawn at random; above, the hash is copied and trimmed down at random.
+/// Redis's `HRANDFIELD_SUB_STRATEGY_MUL`: when `count * 3 > size` the hash is copied and
+/// trimmed down at random; otherwise distinct fields are drawn at random.
 const SUB_STRATEGY_MUL: u64 = 3;
 
 /// # Format
