@@ -782,8 +782,14 @@ impl EventLoop {
         }
         let now = self.now_ms;
         let mut idle = Vec::new();
+        let blocked = &self.server.blocked;
         for (key, c) in self.server.clients.iter() {
-            if c.state == ConnState::Open && (now - c.last_interaction_ms) / 1000 > timeout as i64 {
+            // A blocked client is not idle: it waits for its own timeout (Redis's
+            // clientsCronHandleTimeout skips CLIENT_BLOCKED clients).
+            if c.state == ConnState::Open
+                && (now - c.last_interaction_ms) / 1000 > timeout as i64
+                && !blocked.is_blocked(key)
+            {
                 idle.push(key);
             }
         }
