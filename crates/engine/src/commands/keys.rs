@@ -349,6 +349,9 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Result
         return Err(CmdError::NoSuchKey);
     };
     db.set_with_expire(dst, value, expire_at);
+    // Redis's dbAdd: a list or zset arriving under a waited key serves blocked clients.
+    let cur = ctx.session.db;
+    ctx.engine.blocking.signal_ready(cur, dst);
     ctx.engine.dirty += 1;
     Ok(true)
 }
@@ -399,6 +402,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let dst_db = &mut ctx.engine.dbs[dst_id];
     // Redis's dupStringObject keeps the encoding; a clone does the same.
     dst_db.set_with_expire(dst, value, expire_at);
+    ctx.engine.blocking.signal_ready(dst_id, dst);
     ctx.engine.dirty += 1;
     ctx.out.int(1);
     Ok(())
@@ -427,6 +431,7 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     dbs[dst_id].set_with_expire(key, value, expire_at);
+    ctx.engine.blocking.signal_ready(dst_id, key);
     ctx.engine.dirty += 1;
     ctx.out.int(1);
     Ok(())
