@@ -11135,6 +11135,352 @@ pub static COMMANDS: &[CommandMeta] = &[
         ]),
     },
     CommandMeta {
+        name: "bzpopmin",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING | flags::FAST,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bzpopmin"),
+            Int(-3),
+            Set(&[
+                Status("write"),
+                Status("noscript"),
+                Status("blocking"),
+                Status("fast"),
+            ]),
+            Int(1),
+            Int(-2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@sortedset"),
+                Status("@fast"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-2)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
+                ),
+            ),
+            (Bulk("since"), Bulk("5.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(log(N)) with N being the number of elements in the sorted set."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bzpopmax",
+        arity: -3,
+        flags: flags::WRITE | flags::NOSCRIPT | flags::BLOCKING | flags::FAST,
+        first_key: 1,
+        last_key: -2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::FAST | acl::BLOCKING,
+        group: "sorted-set",
+        since: "5.0.0",
+        summary: "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+        complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -2,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bzpopmax"),
+            Int(-3),
+            Set(&[
+                Status("write"),
+                Status("noscript"),
+                Status("blocking"),
+                Status("fast"),
+            ]),
+            Int(1),
+            Int(-2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@sortedset"),
+                Status("@fast"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-2)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Remove and return the member with the highest score from one or more sorted sets, or block until one is available",
+                ),
+            ),
+            (Bulk("since"), Bulk("5.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk("O(log(N)) with N being the number of elements in the sorted set."),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("`timeout` is interpreted as a double instead of an integer."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bzmpop",
+        arity: -5,
+        flags: flags::WRITE | flags::BLOCKING | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::WRITE | acl::SORTEDSET | acl::SLOW | acl::BLOCKING,
+        group: "sorted-set",
+        since: "7.0.0",
+        summary: "Remove and return members with scores in a sorted set or block until one is available",
+        complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "delete"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bzmpop"),
+            Int(-5),
+            Set(&[Status("write"), Status("blocking"), Status("movablekeys")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[
+                Status("@write"),
+                Status("@sortedset"),
+                Status("@slow"),
+                Status("@blocking"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("delete")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Remove and return members with scores in a sorted set or block until one is available",
+                ),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("sorted-set")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("where")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("min")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MIN")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("max")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MAX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("COUNT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
         name: "sadd",
         arity: -3,
         flags: flags::WRITE | flags::DENYOOM | flags::FAST,

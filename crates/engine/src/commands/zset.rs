@@ -18,6 +18,7 @@
 //! readable from here yet, so they are WRONGTYPE for now.
 
 use super::{CmdFn, Ctx};
+use crate::blocking::{BlockKind, BlockRequest, TimeoutReply, parse_timeout};
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::notify;
@@ -51,6 +52,9 @@ pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("zpopmin", zpopmin),
     ("zpopmax", zpopmax),
     ("zmpop", zmpop),
+    ("bzpopmin", bzpopmin),
+    ("bzpopmax", bzpopmax),
+    ("bzmpop", bzmpop),
     ("zrandmember", zrandmember),
     ("zunion", zunion),
     ("zinter", zinter),
@@ -803,16 +807,29 @@ fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 // ---------------------------------------------------------------------------------------
 // ZPOPMIN ZPOPMAX ZMPOP
 
-/// `genericZpopCommand`. `count` is None for the plain single pop. `emitkey` selects
-/// ZMPOP's `[key, [[member, score] ...]]` shape; `nil_when_empty` its null reply.
+/// The reply shapes of `genericZpopCommand`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PopShape {
+    /// ZPOPMIN/ZPOPMAX: flat `[member, score, ...]` (pairs in RESP3 with a count).
+    Plain,
+    /// BZPOPMIN/BZPOPMAX: `[key, member, score]`.
+    KeyFlat,
+    /// ZMPOP/BZMPOP: `[key, [[member, score] ...]]`.
+    KeyNested,
+}
+
+/// `genericZpopCommand`. `count` is None for the plain single pop; `nil_when_empty` selects
+/// ZMPOP's null reply. The propagated form is ZPOPMIN/ZPOPMAX (with the count when given)
+/// for every form but the plain one, which propagates as sent.
 fn zpop_generic(
     ctx: &mut Ctx<'_>,
     keys: &[&[u8]],
     rev: bool,
     count: Option<i64>,
-    emitkey: bool,
+    shape: PopShape,
     nil_when_empty: bool,
 ) -> CmdResult {
+    let emitkey = shape != PopShape::Plain;
     let now = ctx.now_ms();
     let db = ctx.session.db;
     let mut found = None;
@@ -835,7 +852,7 @@ fn zpop_generic(
         ctx.out.array(0);
         return Ok(());
     }
-    let nested = emitkey || (ctx.out.resp3() && count.is_some());
+    let nested = shape == PopShape::KeyNested || (ctx.out.resp3() && count.is_some());
     let want = count.unwrap_or(1) as usize;
     let Some(Value::ZSet(z)) = ctx.engine.dbs[db]
         .lookup_notouch(key, now)
@@ -844,10 +861,13 @@ fn zpop_generic(
         unreachable!("zset found above")
     };
     let n = want.min(z.len());
-    if emitkey {
+    if shape == PopShape::KeyNested {
         ctx.out.array(2);
         ctx.out.bulk(key);
         ctx.out.array(n);
+    } else if shape == PopShape::KeyFlat {
+        ctx.out.array(2 * n + 1);
+        ctx.out.bulk(key);
     } else if nested {
         ctx.out.array(n);
     } else {
@@ -872,7 +892,11 @@ fn zpop_generic(
         let mut b = [0u8; 20];
         let c = resp::num::fmt_i64(want as i64, &mut b);
         let name: &[u8] = if rev { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.engine.propagation.rewrite(&[name, key, c]);
+        if count.is_some() {
+            ctx.engine.propagation.rewrite(&[name, key, c]);
+        } else {
+            ctx.engine.propagation.rewrite(&[name, key]);
+        }
     }
     Ok(())
 }
@@ -885,7 +909,7 @@ fn zpop_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]], rev: bool) -> CmdResult {
         Some(c) => Some(parse_positive(c)?),
         None => None,
     };
-    zpop_generic(ctx, &args[1..2], rev, count, false, false)
+    zpop_generic(ctx, &args[1..2], rev, count, PopShape::Plain, false)
 }
 
 /// # Format
@@ -912,8 +936,18 @@ fn parse_at_least_one(s: &[u8], msg: &'static str) -> Result<i64, CmdError> {
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
 fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = parse_at_least_one(args[1], "ERR numkeys should be greater than 0")?;
-    let where_idx = (numkeys as u64).saturating_add(2);
+    let (keys, rev, count) = parse_zmpop(args, 1)?;
+    zpop_generic(ctx, keys, rev, Some(count), PopShape::KeyNested, true)
+}
+
+/// `zmpopGenericCommand`'s parsing from the numkeys argument at `numkeys_idx`: the keys,
+/// MAX?, and the count (1 when absent).
+fn parse_zmpop<'a, 'b>(
+    args: &'a [&'b [u8]],
+    numkeys_idx: usize,
+) -> Result<(&'a [&'b [u8]], bool, i64), CmdError> {
+    let numkeys = parse_at_least_one(args[numkeys_idx], "ERR numkeys should be greater than 0")?;
+    let where_idx = (numkeys as u64).saturating_add(numkeys_idx as u64 + 1);
     if where_idx >= args.len() as u64 {
         return Err(CmdError::Syntax);
     }
@@ -938,14 +972,66 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    zpop_generic(
-        ctx,
-        &args[2..where_idx],
-        rev,
-        Some(count.unwrap_or(1)),
-        true,
-        true,
-    )
+    Ok((&args[numkeys_idx + 1..where_idx], rev, count.unwrap_or(1)))
+}
+
+/// `blockingGenericZpopCommand`: serve from the first non-empty key like the non-blocking
+/// form, else answer null at once (no blocking allowed) or ask the server to park the client.
+fn blocking_zpop(
+    ctx: &mut Ctx<'_>,
+    keys: &[&[u8]],
+    timeout: &[u8],
+    rev: bool,
+    count: Option<i64>,
+) -> CmdResult {
+    let deadline = parse_timeout(timeout, ctx.engine.now_ms())?;
+    let now = ctx.now_ms();
+    let db = ctx.session.db;
+    for &k in keys {
+        if let Some(e) = ctx.engine.dbs[db].lookup_write(k, now) {
+            as_zset(&e.value)?;
+            let shape = if count.is_some() {
+                PopShape::KeyNested
+            } else {
+                PopShape::KeyFlat
+            };
+            return zpop_generic(ctx, &[k], rev, count, shape, true);
+        }
+    }
+    if ctx.session.no_block {
+        ctx.out.null_array();
+        return Ok(());
+    }
+    ctx.engine.block = Some(BlockRequest {
+        keys: keys.iter().map(|k| k.to_vec()).collect(),
+        timeout_at_ms: deadline,
+        timeout_reply: TimeoutReply::NullArray,
+        kind: BlockKind::ZSet,
+    });
+    Ok(())
+}
+
+/// # Format
+/// `BZPOPMIN key [key ...] timeout`
+/// # Returns
+/// `[key, member, score]`, or a null array on timeout.
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let n = args.len();
+    blocking_zpop(ctx, &args[1..n - 1], args[n - 1], false, None)
+}
+
+/// # Format
+/// `BZPOPMAX key [key ...] timeout`
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let n = args.len();
+    blocking_zpop(ctx, &args[1..n - 1], args[n - 1], true, None)
+}
+
+/// # Format
+/// `BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]`
+fn bzmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    let (keys, rev, count) = parse_zmpop(args, 2)?;
+    blocking_zpop(ctx, keys, args[1], rev, Some(count))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1106,6 +1192,42 @@ fn aggregate(target: &mut f64, val: f64, agg: Aggregate) {
     }
 }
 
+/// An input of the set algebra: a sorted set, or a plain set whose members score 1.
+#[derive(Clone, Copy)]
+enum Src<'a> {
+    Z(&'a ZSetValue),
+    S(&'a crate::object::SetValue),
+}
+
+impl Src<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Src::Z(z) => z.len(),
+            Src::S(s) => s.len(),
+        }
+    }
+
+    fn score(&self, m: &[u8]) -> Option<f64> {
+        match self {
+            Src::Z(z) => z.score(m),
+            Src::S(s) => s.contains(m).then_some(1.0),
+        }
+    }
+
+    /// Every element; a set in its own order (as Redis's `zuiNext`).
+    fn for_each(&self, f: &mut dyn FnMut(&[u8], f64)) {
+        match self {
+            Src::Z(z) => z.for_each(f),
+            Src::S(s) => {
+                let mut scratch = [0u8; 20];
+                for m in s.iter() {
+                    f(m.as_bytes(&mut scratch), 1.0);
+                }
+            }
+        }
+    }
+}
+
 /// `zunionInterDiffGenericCommand`.
 fn setop_generic(
     ctx: &mut Ctx<'_>,
@@ -1134,7 +1256,9 @@ fn setop_generic(
     for &k in keys {
         match ctx.engine.dbs[db].lookup_read(k, now) {
             Some(e) => {
-                as_zset(&e.value)?;
+                if !matches!(e.value, Value::ZSet(_) | Value::Set(_)) {
+                    return Err(CmdError::WrongType);
+                }
                 present.push(true);
             }
             None => present.push(false),
@@ -1180,14 +1304,15 @@ fn setop_generic(
     // The inputs, in the order Redis visits them: by ascending size (a stable sort, as
     // glibc's qsort is a merge sort), except DIFF whose first set is the minuend.
     let dbr = &ctx.engine.dbs[db];
-    let mut src: Vec<(Option<&ZSetValue>, f64)> = keys
+    let mut src: Vec<(Option<Src<'_>>, f64)> = keys
         .iter()
         .zip(&present)
         .zip(&weights)
         .map(|((k, &p), &w)| {
             let z = if p {
                 dbr.dict.get(k).and_then(|e| match &e.value {
-                    Value::ZSet(z) => Some(z),
+                    Value::ZSet(z) => Some(Src::Z(z)),
+                    Value::Set(s) => Some(Src::S(s)),
                     _ => None,
                 })
             } else {
@@ -1196,7 +1321,7 @@ fn setop_generic(
             (z, w)
         })
         .collect();
-    let len_of = |s: &(Option<&ZSetValue>, f64)| s.0.map_or(0, |z| z.len());
+    let len_of = |s: &(Option<Src<'_>>, f64)| s.0.map_or(0, |z| z.len());
     if op != SetOp::Diff {
         src.sort_by_key(len_of);
     }

@@ -507,3 +507,58 @@ fn dirty_counts() {
         assert_eq!(h.engine.dirty - before, *d, "{args:?}");
     }
 }
+
+#[test]
+fn blocking_pops_serve_block_or_answer_null() {
+    use crate::blocking::BlockKind;
+    let mut h = h();
+    r(&mut h, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+    h.engine.propagation.clear();
+    assert_eq!(
+        r(&mut h, &["BZPOPMIN", "nokey", "z", "0"]),
+        "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(
+        h.engine.propagation.rewritten.take().unwrap(),
+        vec![b"ZPOPMIN".to_vec(), b"z".to_vec()]
+    );
+    assert_eq!(
+        r(&mut h, &["BZPOPMAX", "z", "0"]),
+        "*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n"
+    );
+    assert_eq!(
+        r(&mut h, &["BZMPOP", "0", "1", "z", "MIN", "COUNT", "5"]),
+        "*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(
+        h.engine.propagation.rewritten.take().unwrap(),
+        vec![b"ZPOPMIN".to_vec(), b"z".to_vec(), b"5".to_vec()]
+    );
+    // Nothing to serve: a block request, no reply.
+    assert_eq!(r(&mut h, &["BZPOPMIN", "z", "y", "1.5"]), "");
+    let req = h.engine.block.take().expect("block request");
+    assert_eq!(req.keys, vec![b"z".to_vec(), b"y".to_vec()]);
+    assert_eq!(req.kind, BlockKind::ZSet);
+    assert_eq!(req.timeout_at_ms, h.engine.now_ms() + 1500);
+    h.session.no_block = true;
+    assert_eq!(r(&mut h, &["BZMPOP", "0", "1", "z", "MAX"]), "*-1\r\n");
+    assert!(h.engine.block.is_none());
+    h.session.no_block = false;
+    assert_eq!(
+        r(&mut h, &["BZPOPMIN", "z", "x"]),
+        "-ERR timeout is not a float or out of range\r\n"
+    );
+    assert_eq!(
+        r(&mut h, &["BZMPOP", "0", "0", "z", "MAX"]),
+        "-ERR numkeys should be greater than 0\r\n"
+    );
+    r(&mut h, &["SET", "s", "v"]);
+    assert_eq!(
+        r(&mut h, &["BZPOPMIN", "s", "0"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
+    // A new zset signals waiters.
+    h.engine.blocking.add(0, b"w", 7);
+    r(&mut h, &["ZADD", "w", "1", "a"]);
+    assert_eq!(h.engine.blocking.ready, vec![(0, b"w".to_vec())]);
+}
