@@ -121,6 +121,24 @@ impl Blocking {
     }
 }
 
+/// After SWAPDB (Redis's `scanDatabaseForReadyLists`): every waited key of `db` that now
+/// holds a value is signalled ready; serving checks the value's type.
+pub fn signal_swapped(engine: &mut crate::Engine, db: usize) {
+    let Some(map) = engine.blocking.waiting.get(db) else {
+        return;
+    };
+    let now = engine.now_ms();
+    let dbs = &mut engine.dbs;
+    let present: Vec<Vec<u8>> = map
+        .keys()
+        .filter(|k| dbs[db].contains(k, now))
+        .cloned()
+        .collect();
+    for k in present {
+        engine.blocking.signal_ready(db, &k);
+    }
+}
+
 /// Parses a blocking command's timeout in seconds (Redis's `getTimeoutFromObjectOrReply`
 /// with `UNIT_SECONDS`) into an absolute deadline in ms, 0 meaning forever.
 ///

@@ -87,6 +87,8 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         dbs.swap(a, b);
         dbs[a].id = a;
         dbs[b].id = b;
+        crate::blocking::signal_swapped(ctx.engine, a);
+        crate::blocking::signal_swapped(ctx.engine, b);
     }
     // Redis counts a swap of a db with itself too.
     ctx.engine.dirty += 1;
