@@ -1680,6 +1680,7 @@ impl Config {
                 max_listpack_entries: self.compat.hash_max_listpack_entries.max(0) as usize,
                 max_listpack_value: self.compat.hash_max_listpack_value.max(0) as usize,
             },
+            list_max_listpack_size: self.compat.list_max_listpack_size,
         }
     }
 

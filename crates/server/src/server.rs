@@ -163,6 +163,8 @@ pub struct Server {
     pub listeners_changed: bool,
     /// TCP port actually listened on.
     pub tcp_port: u16,
+    /// Clients parked by blocking commands (BLPOP...).
+    pub blocked: crate::blocking::Blocked,
 }
 
 impl Server {
@@ -204,6 +206,7 @@ impl Server {
             listeners: Vec::new(),
             listener_epoch: 0,
             listeners_changed: false,
+            blocked: Default::default(),
         })
     }
 
@@ -216,6 +219,7 @@ impl Server {
     /// Marks a client for closing. Safe to call from a handler, for any client including
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
+        crate::blocking::forget(self, key);
         if let Some(c) = self.clients.get_mut(key)
             && c.begin_close()
         {
@@ -233,6 +237,8 @@ impl Server {
         self.engine.config.set_max_intset_entries =
             self.config.compat.set_max_intset_entries.max(0) as usize;
         self.engine.config.hash_limits = self.config.engine_config().hash_limits;
+        // New lists take the fill; existing ones keep their nodes (as Redis).
+        self.engine.config.list_max_listpack_size = self.config.compat.list_max_listpack_size;
     }
 
     /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).

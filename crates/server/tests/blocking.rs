@@ -1,0 +1,257 @@
+//! Real-socket tests of blocking list commands with several clients: FIFO wake-up order, a
+//! push handed to the blocked client before the pusher's next command, sub-second timeouts,
+//! the first waiter disconnecting, commands pipelined behind a blocked one, BLMOVE chains,
+//! CLIENT UNBLOCK, introspection (INFO, CLIENT LIST) and the
+//! `--no-buf-ring` read path.
+//!
+//! No sleeps to "wait until blocked": tests poll INFO `blocked_clients`.
+
+mod common;
+
+use common::{Client, Server};
+use std::time::{Duration, Instant};
+
+fn raw(c: &mut Client) -> String {
+    String::from_utf8_lossy(&c.read_reply().expect("a reply").raw).into_owned()
+}
+
+fn cmd(c: &mut Client, args: &[&str]) -> String {
+    String::from_utf8_lossy(&c.cmd(args).raw).into_owned()
+}
+
+/// Polls INFO until `n` clients are blocked.
+fn wait_blocked(ctl: &mut Client, n: usize) {
+    let want = format!("blocked_clients:{n}\r\n");
+    let start = Instant::now();
+    loop {
+        let info = ctl.cmd(&["INFO", "clients"]).text();
+        if info.contains(&want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "never reached {want:?}: {info}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+fn kv(key: &str, val: &str) -> String {
+    format!(
+        "*2\r\n${}\r\n{key}\r\n${}\r\n{val}\r\n",
+        key.len(),
+        val.len()
+    )
+}
+
+#[test]
+fn waiters_are_served_in_arrival_order() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c1 = srv.connect();
+    let mut c2 = srv.connect();
+    let mut c3 = srv.connect();
+    c1.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    c2.send(&["BRPOP", "other", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 2);
+    c3.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 3);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "a", "b"]), ":2\r\n");
+    assert_eq!(raw(&mut c1), kv("k", "a"));
+    assert_eq!(raw(&mut c2), kv("k", "b"));
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["LPUSH", "k", "c"]), ":1\r\n");
+    assert_eq!(raw(&mut c3), kv("k", "c"));
+    assert_eq!(cmd(&mut ctl, &["EXISTS", "k"]), ":0\r\n");
+}
+
+#[test]
+fn pushed_element_goes_to_the_waiter_before_the_next_command() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut waiter = srv.connect();
+    waiter.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    // One read holding both commands: LLEN runs after the handover.
+    let mut pipe = common::encode_command(&["RPUSH", "k", "x"]);
+    pipe.extend(common::encode_command(&["LLEN", "k"]));
+    ctl.send_raw(&pipe).unwrap();
+    assert_eq!(raw(&mut ctl), ":1\r\n");
+    assert_eq!(raw(&mut ctl), ":0\r\n");
+    assert_eq!(raw(&mut waiter), kv("k", "x"));
+}
+
+#[test]
+fn sub_second_timeouts_answer_null_arrays() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    for (args, want) in [
+        (&["BLPOP", "k", "0.1"][..], "*-1\r\n"),
+        (&["BLMOVE", "k", "d", "LEFT", "LEFT", "0.1"][..], "*-1\r\n"),
+        (&["BLMPOP", "0.1", "1", "k", "LEFT"][..], "*-1\r\n"),
+    ] {
+        let start = Instant::now();
+        assert_eq!(cmd(&mut c, args), want, "{args:?}");
+        let took = start.elapsed();
+        assert!(
+            took >= Duration::from_millis(100),
+            "{args:?} after {took:?}"
+        );
+        assert!(took < Duration::from_secs(3), "{args:?} after {took:?}");
+    }
+    let mut ctl = srv.connect();
+    assert!(cmd(&mut ctl, &["INFO", "clients"]).contains("blocked_clients:0\r\n"));
+}
+
+#[test]
+fn a_disconnected_waiter_leaves_the_queue() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut first = srv.connect();
+    let mut second = srv.connect();
+    first.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    second.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 2);
+    drop(first);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "x"]), ":1\r\n");
+    assert_eq!(raw(&mut second), kv("k", "x"));
+    assert_eq!(cmd(&mut ctl, &["LLEN", "k"]), ":0\r\n");
+}
+
+#[test]
+fn commands_pipelined_behind_a_blocked_one_run_after_it() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    let mut pipe = common::encode_command(&["BLPOP", "k", "0"]);
+    pipe.extend(common::encode_command(&["PING"]));
+    pipe.extend(common::encode_command(&["LLEN", "k"]));
+    c.send_raw(&pipe).unwrap();
+    wait_blocked(&mut ctl, 1);
+    c.set_timeout(Duration::from_millis(50));
+    assert!(c.read_reply().is_err(), "no reply while blocked");
+    c.set_timeout(Duration::from_secs(5));
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "a", "b"]), ":2\r\n");
+    assert_eq!(raw(&mut c), kv("k", "a"));
+    assert_eq!(raw(&mut c), "+PONG\r\n");
+    assert_eq!(raw(&mut c), ":1\r\n");
+}
+
+#[test]
+fn blmove_feeds_the_next_waiter() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut mover = srv.connect();
+    let mut popper = srv.connect();
+    mover
+        .send(&["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"])
+        .unwrap();
+    wait_blocked(&mut ctl, 1);
+    popper.send(&["BLPOP", "dst", "0"]).unwrap();
+    wait_blocked(&mut ctl, 2);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "src", "v"]), ":1\r\n");
+    assert_eq!(raw(&mut mover), "$1\r\nv\r\n");
+    assert_eq!(raw(&mut popper), kv("dst", "v"));
+    assert_eq!(cmd(&mut ctl, &["EXISTS", "src", "dst"]), ":0\r\n");
+}
+
+#[test]
+fn client_unblock_with_timeout_or_error() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    let id = c.cmd(&["CLIENT", "ID"]).as_int().unwrap().to_string();
+    assert_eq!(cmd(&mut ctl, &["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+    c.send(&["BRPOPLPUSH", "k", "d", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    let list = ctl.cmd(&["CLIENT", "LIST"]).text();
+    assert!(
+        list.lines()
+            .any(|l| l.contains(&format!("id={id} ")) && l.contains("flags=b ")),
+        "{list}"
+    );
+    assert_eq!(
+        cmd(&mut ctl, &["CLIENT", "UNBLOCK", &id, "TIMEOUT"]),
+        ":1\r\n"
+    );
+    assert_eq!(raw(&mut c), "*-1\r\n");
+    c.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(
+        cmd(&mut ctl, &["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        raw(&mut c),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    assert_eq!(cmd(&mut c, &["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn single_shot_recv_path_resumes_buffered_commands() {
+    let srv = Server::ringkv_with(&["--no-buf-ring"]);
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    let mut pipe = common::encode_command(&["BLPOP", "k", "0"]);
+    pipe.extend(common::encode_command(&["PING"]));
+    c.send_raw(&pipe).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "a"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("k", "a"));
+    assert_eq!(raw(&mut c), "+PONG\r\n");
+    assert_eq!(cmd(&mut c, &["BLPOP", "k", "0.05"]), "*-1\r\n");
+    assert_eq!(cmd(&mut c, &["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn a_blocked_client_is_not_closed_as_idle() {
+    // `timeout 1` closes clients idle for 2 s; the blocked one must get its own timeout.
+    let srv = Server::ringkv_with(&["--timeout", "1"]);
+    let mut c = srv.connect();
+    let start = Instant::now();
+    assert_eq!(cmd(&mut c, &["BLPOP", "k", "3.2"]), "*-1\r\n");
+    assert!(start.elapsed() >= Duration::from_millis(3200));
+    assert_eq!(cmd(&mut c, &["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn rename_move_and_copy_onto_a_waited_key_serve_it() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    c.send(&["BLPOP", "dst", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["SET", "str", "x"]), "+OK\r\n");
+    assert_eq!(cmd(&mut ctl, &["RENAME", "str", "dst"]), "+OK\r\n");
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["DEL", "dst"]), ":1\r\n");
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "src", "a", "b", "c"]), ":3\r\n");
+    assert_eq!(cmd(&mut ctl, &["COPY", "src", "dst"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("dst", "a"));
+    c.send(&["BLPOP", "w", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RENAME", "dst", "w"]), "+OK\r\n");
+    assert_eq!(raw(&mut c), kv("w", "b"));
+    assert_eq!(cmd(&mut c, &["SELECT", "1"]), "+OK\r\n");
+    c.send(&["BLPOP", "src", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["MOVE", "src", "1"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("src", "a"));
+}
+
+#[test]
+fn swapdb_serves_waiters_of_a_db_that_gained_the_key() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    c.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["SELECT", "3"]), "+OK\r\n");
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "v"]), ":1\r\n");
+    assert_eq!(cmd(&mut ctl, &["SWAPDB", "0", "3"]), "+OK\r\n");
+    assert_eq!(raw(&mut c), kv("k", "v"));
+}
