@@ -404,7 +404,8 @@ impl EventLoop {
                     }
                 }
                 let c = &self.server.clients[key];
-                if c.state == ConnState::Open && !c.recv_armed {
+                let parked = self.bufs.is_none() && self.server.blocked.is_blocked(key);
+                if c.state == ConnState::Open && !c.recv_armed && !parked {
                     self.arm_recv(key);
                 }
             }

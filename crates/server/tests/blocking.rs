@@ -255,3 +255,21 @@ fn swapdb_serves_waiters_of_a_db_that_gained_the_key() {
     assert_eq!(cmd(&mut ctl, &["SWAPDB", "0", "3"]), "+OK\r\n");
     assert_eq!(raw(&mut c), kv("k", "v"));
 }
+
+#[test]
+fn single_shot_recv_path_blocks_again_with_commands_buffered() {
+    let srv = Server::ringkv_with(&["--no-buf-ring"]);
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    let mut pipe = common::encode_command(&["BLPOP", "k", "0"]);
+    pipe.extend(common::encode_command(&["BLPOP", "k", "0"]));
+    pipe.extend(common::encode_command(&["PING"]));
+    c.send_raw(&pipe).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "a"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("k", "a"));
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "b"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("k", "b"));
+    assert_eq!(raw(&mut c), "+PONG\r\n");
+}
