@@ -34,6 +34,8 @@ pub struct EngineConfig {
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
     pub proto_max_bulk_len: u64,
+    /// `notify-keyspace-events` as [`crate::notify`] class bits (0 = off, the default).
+    pub notify_keyspace_events: crate::notify::NotifyClass,
     /// `zset-max-listpack-entries` / `zset-max-listpack-value`.
     pub zset_limits: crate::object::zset::ZLimits,
     /// `set-max-intset-entries`: an all-integer set past this size becomes a hashtable.
@@ -50,6 +52,7 @@ impl Default for EngineConfig {
             databases: 16,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            notify_keyspace_events: 0,
             zset_limits: crate::object::zset::ZLimits::default(),
             set_max_intset_entries: 512,
             hash_limits: crate::object::hash::HashLimits::default(),
@@ -127,6 +130,8 @@ pub struct Engine {
     /// When set, every command sees this time (EXEC and scripts run at one instant).
     pub fixed_now_ms: Option<i64>,
     pub propagation: Propagation,
+    /// Keyspace events waiting to be published by the server ([`Engine::notify`]).
+    pub notifications: crate::notify::Queue,
     /// Active expiry on/off (`DEBUG SET-ACTIVE-EXPIRE`; a replica turns it off and waits for
     /// its master's DELs).
     pub active_expire_enabled: bool,
@@ -166,6 +171,7 @@ impl Engine {
             dirty: 0,
             fixed_now_ms: None,
             propagation: Propagation::default(),
+            notifications: crate::notify::Queue::default(),
             active_expire_enabled: true,
             active_rehashing: true,
             block: None,
@@ -313,6 +319,25 @@ impl Engine {
             0.0
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+    }
+
+    /// A keyspace event in db `db` (Redis's `notifyKeyspaceEvent`): queued for the server
+    /// to publish on `__keyspace@<db>__:<key>` / `__keyevent@<db>__:<event>` if
+    /// `notify-keyspace-events` selects `class` and at least one of `K`/`E`. Commands call
+    /// it through `Ctx::notify`; expiry calls it directly.
+    #[inline]
+    pub fn notify(
+        &mut self,
+        db: usize,
+        class: crate::notify::NotifyClass,
+        event: &'static str,
+        key: &[u8],
+    ) {
+        let flags = self.config.notify_keyspace_events;
+        if flags & class == 0 || flags & crate::notify::CHANNELS == 0 {
+            return;
+        }
+        self.notifications.push(db, event, key);
     }
 
     /// The time commands see.

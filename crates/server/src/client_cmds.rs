@@ -53,9 +53,13 @@ fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
     }
 }
 
-fn client_type(_c: &Conn) -> ClientType {
-    // Pub/sub and replication are later issues: every client is normal for now.
-    ClientType::Normal
+fn client_type(c: &Conn) -> ClientType {
+    // Replication is a later issue: no replica or master clients yet.
+    if c.subs.active() {
+        ClientType::PubSub
+    } else {
+        ClientType::Normal
+    }
 }
 
 fn unknown_type(name: &[u8]) -> CmdError {
@@ -280,6 +284,9 @@ pub(crate) fn client_info_line(
     let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem;
     let mut flags = String::new();
+    if c.subs.active() {
+        flags.push('P');
+    }
     if blocked {
         flags.push('b');
     }
@@ -304,7 +311,7 @@ pub(crate) fn client_info_line(
     };
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
         c.id(),
         addr,
         laddr,
@@ -314,6 +321,9 @@ pub(crate) fn client_info_line(
         (now - c.last_interaction_ms).max(0) / 1000,
         flags,
         c.session.db,
+        c.subs.counts().0,
+        c.subs.counts().1,
+        c.subs.counts().2,
         qbuf,
         qbuf_free,
         argv_mem,
@@ -580,6 +590,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, replies on, ...).
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
+    crate::pubsub::forget_client(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;
@@ -709,6 +720,9 @@ fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         i.mem_clients_normal += c.memory() as u64;
     }
     i.used_memory_startup = server.used_memory_startup;
+    i.pubsub_channels = server.pubsub.num_channels() as u64;
+    i.pubsub_patterns = server.pubsub.num_patterns() as u64;
+    i.pubsubshard_channels = server.pubsub.num_shard_channels() as u64;
     i.rdb_last_save_time = server.start_unix;
     i.total_connections_received = st.total_connections_received;
     i.total_commands_processed = st.total_commands_processed;

@@ -72,6 +72,11 @@ pub struct Conn {
     pub resume: resp::Resume,
     /// Largest read buffer used (CLIENT LIST `rbp`).
     pub rbuf_peak: usize,
+    /// Pub/sub subscriptions (see [`crate::pubsub`]).
+    pub subs: crate::pubsub::Subs,
+    /// Unix seconds since the output has been over the soft `client-output-buffer-limit`
+    /// (0 = not over).
+    pub obuf_soft_since: i64,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -103,6 +108,8 @@ impl Conn {
             qbuf_current: 0,
             resume: resp::Resume::START,
             rbuf_peak: 0,
+            subs: Default::default(),
+            obuf_soft_since: 0,
             peer: None,
             local: None,
         }

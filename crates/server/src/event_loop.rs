@@ -320,6 +320,7 @@ impl EventLoop {
             // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
             // time (rate-limited inside the engine).
             self.server.engine.active_expire_cycle(true);
+            crate::pubsub::drain_notifications(&mut self.server, None);
             self.flush_sends();
             match self.submit_and_wait() {
                 Ok(_) => {}
@@ -692,6 +693,15 @@ impl EventLoop {
 
     /// One send per connection with output and no send in flight.
     fn flush_sends(&mut self) {
+        // Clients that received pub/sub messages from others' commands.
+        let mut wake = std::mem::take(&mut self.server.wake);
+        for &key in &wake {
+            if self.server.clients.contains(key) {
+                self.queue_flush(key);
+            }
+        }
+        wake.clear();
+        self.server.wake = wake;
         let mut list = std::mem::take(&mut self.flush);
         for &key in &list {
             let Some(c) = self.server.clients.get_mut(key) else {
@@ -767,6 +777,7 @@ impl EventLoop {
                 self.arm_accept(li);
             }
             crate::server::cron(&mut self.server, self.now_ms);
+            crate::pubsub::drain_notifications(&mut self.server, None);
             if self.now_ms - self.last_clients_cron_ms >= 1000 {
                 self.last_clients_cron_ms = self.now_ms;
                 self.clients_cron();
@@ -910,6 +921,7 @@ fn process_input(
             c.rbuf = buf;
         }
     }
+    crate::pubsub::check_caller_output(server, key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
     if c.state == ConnState::Open && c.rbuf.len() > limit {

@@ -69,6 +69,7 @@ pub fn build_table() -> CmdTable {
     let engine = engine::commands::engine_handlers().map(|(n, f)| (n, Handler::Engine(f)));
     let server = client_cmds::COMMANDS
         .iter()
+        .chain(crate::pubsub::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -208,17 +209,49 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reply_error(server, key, &text);
         return;
     }
-    // Later gates (auth, OOM, MULTI queueing, pub/sub mode) slot in here.
+    // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
+    let c = &server.clients[key];
+    if c.subs.active() && c.session.proto == resp::Proto::Resp2 {
+        let top = row.meta.name.split('|').next().unwrap_or_default();
+        if !crate::pubsub::allowed_in_resp2_subscribed(top) {
+            row.handler.bump(|s| s.rejected_calls += 1);
+            let text = crate::pubsub::not_allowed_text(row.meta.name);
+            reply_error(server, key, &text);
+            return;
+        }
+        if top == "ping" {
+            // PING answers `*2 pong <msg>` here; counted as PING.
+            return call_with(
+                server,
+                key,
+                row,
+                args,
+                Handler::Server(crate::pubsub::ping_subscribed),
+            );
+        }
+    }
+    // Later gates (auth, OOM, MULTI queueing) slot in here.
     call(server, key, row, args);
 }
 
 /// Calls the handler of an admitted command and records its statistics.
 fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]]) {
+    call_with(server, key, row, args, row.handler.handler)
+}
+
+/// [`call`] with a handler other than the row's (PING in RESP2 pub/sub mode).
+fn call_with(
+    server: &mut Server,
+    key: usize,
+    row: &'static Row<Cmd>,
+    args: &[&[u8]],
+    handler: Handler,
+) {
     let start = Instant::now();
     let c = &mut server.clients[key];
     c.last_cmd = row.meta.name;
     let mark = c.pending.len();
-    let result = match row.handler.handler {
+    let result = match handler {
         Handler::Engine(f) => {
             let proto = c.session.proto;
             let mut ctx = Ctx {
@@ -251,6 +284,11 @@ fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]])
         debug_assert_eq!(c.pending.len(), mark, "{} wrote and failed", row.meta.name);
         c.pending.truncate(mark);
         Reply::new(&mut c.pending, c.session.proto).error(&text);
+    }
+    // Keyspace events the command raised; the caller's own go before its reply, where
+    // Redis (publishing while the command runs) puts them.
+    if !server.engine.notifications.is_empty() {
+        crate::pubsub::drain_notifications(server, Some(crate::pubsub::Splice { key, mark }));
     }
     // CLIENT REPLY OFF/SKIP: drop what this command wrote. The CLIENT REPLY command
     // itself sets the mode after writing nothing, so its own reply is also dropped.

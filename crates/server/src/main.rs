@@ -13,6 +13,7 @@ mod conn;
 mod event_loop;
 mod gate;
 mod info;
+mod pubsub;
 mod server;
 
 use clap::Parser;

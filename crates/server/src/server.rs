@@ -34,6 +34,8 @@ pub struct Settings {
     pub hz: u32,
     /// `tcp-keepalive` seconds (0 = off).
     pub tcp_keepalive: u32,
+    /// `client-output-buffer-limit` by class (normal, replica, pubsub).
+    pub client_obuf_limits: [crate::config::ObufLimit; 3],
 }
 
 impl Settings {
@@ -46,6 +48,7 @@ impl Settings {
             proto_max_bulk_len: c.proto_max_bulk_len.max(0) as u64,
             hz: c.hz.max(1) as u32,
             tcp_keepalive: c.tcp_keepalive.max(0) as u32,
+            client_obuf_limits: c.client_obuf_limits,
         }
     }
 }
@@ -165,6 +168,12 @@ pub struct Server {
     pub tcp_port: u16,
     /// Clients parked by blocking commands (BLPOP...).
     pub blocked: crate::blocking::Blocked,
+    /// Pub/sub subscriptions and publishing state.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients that got output from another client's command (PUBLISH, keyspace events)
+    /// and need a send; the loop drains this before it submits sends. May hold stale or
+    /// repeated keys (the loop skips those).
+    pub wake: Vec<usize>,
 }
 
 impl Server {
@@ -207,6 +216,8 @@ impl Server {
             listener_epoch: 0,
             listeners_changed: false,
             blocked: Default::default(),
+            pubsub: Default::default(),
+            wake: Vec::new(),
         })
     }
 
@@ -220,6 +231,7 @@ impl Server {
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
         crate::blocking::forget(self, key);
+        crate::pubsub::forget_client(self, key);
         if let Some(c) = self.clients.get_mut(key)
             && c.begin_close()
         {
@@ -233,6 +245,7 @@ impl Server {
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.hz = self.settings.hz;
+        self.engine.config.notify_keyspace_events = self.config.notify_keyspace_events;
         self.engine.config.zset_limits = self.config.engine_config().zset_limits;
         self.engine.config.set_max_intset_entries =
             self.config.compat.set_max_intset_entries.max(0) as usize;

@@ -70,7 +70,7 @@ impl Ctx<'_> {
     /// selects the class (transactions/pub-sub issue).
     #[inline]
     pub fn notify(&mut self, class: crate::notify::NotifyClass, event: &'static str, key: &[u8]) {
-        let _ = (class, event, key);
+        self.engine.notify(self.session.db, class, event, key);
     }
 
     /// A list or sorted set under `key` just got elements (Redis's `signalKeyAsReady`):
