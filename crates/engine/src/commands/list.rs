@@ -209,14 +209,23 @@ fn pop_range_reply(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: usize) -> usi
     n
 }
 
-/// Pops one element from `end` of the (non-empty) list at `key`, replying it as a bulk.
-fn pop_one_reply(ctx: &mut Ctx<'_>, key: &[u8], end: End) {
+/// Pops one element from `end` of the list at `key` (one write lookup) and replies it as a
+/// bulk, after `[key,` when `with_key` (BLPOP/BRPOP). Ok(false) when the key is missing.
+fn pop_one(ctx: &mut Ctx<'_>, key: &[u8], end: End, with_key: bool) -> Result<bool, CmdError> {
     let now = ctx.engine.now_ms();
     let db = &mut ctx.engine.dbs[ctx.session.db];
-    let Some(Value::List(l)) = db.lookup_notouch(key, now).map(|e| &mut e.value) else {
-        return;
+    let l = match db.lookup_write(key, now) {
+        None => return Ok(false),
+        Some(e) => match &mut e.value {
+            Value::List(l) => l,
+            _ => return Err(CmdError::WrongType),
+        },
     };
     let out = &mut ctx.out;
+    if with_key {
+        out.array(2);
+        out.bulk(key);
+    }
     let q = l.ql_mut();
     match end {
         End::Head => q.pop_front_with(|v| bulk_lp(out, v)),
@@ -224,6 +233,17 @@ fn pop_one_reply(ctx: &mut Ctx<'_>, key: &[u8], end: End) {
     };
     let empty = l.is_empty();
     elements_removed(ctx, key, end, empty, 1);
+    Ok(true)
+}
+
+fn push_all(l: &mut ListValue, end: End, vals: &[&[u8]]) {
+    let q = l.ql_mut();
+    for v in vals {
+        match end {
+            End::Head => q.push_front(v),
+            End::Tail => q.push_back(v),
+        }
+    }
 }
 
 /// Pushes `vals` at `end` of `key`'s list, creating it (and signalling blocked clients)
@@ -242,14 +262,8 @@ fn push_values(ctx: &mut Ctx<'_>, key: &[u8], end: End, vals: &[&[u8]]) -> usize
     let Some(Value::List(l)) = db.lookup_notouch(key, now).map(|e| &mut e.value) else {
         return 0;
     };
-    let q = l.ql_mut();
-    for v in vals {
-        match end {
-            End::Head => q.push_front(v),
-            End::Tail => q.push_back(v),
-        }
-    }
-    let len = q.len();
+    push_all(l, end, vals);
+    let len = l.len();
     if created {
         ctx.signal_ready(key);
     }
@@ -288,12 +302,32 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, xx: bool) -> CmdRes
         return Err(ELEMENT_TOO_LARGE);
     }
     let key = args[1];
-    let exists = list_len_write(ctx, key)?.is_some();
-    if !exists && xx {
-        ctx.out.int(0);
-        return Ok(());
-    }
-    let len = push_values(ctx, key, end, &args[2..]);
+    let vals = &args[2..];
+    let now = ctx.engine.now_ms();
+    let fill = ctx.engine.config.list_max_listpack_size;
+    let db = &mut ctx.engine.dbs[ctx.session.db];
+    // One lookup on the hot path (existing list); a new list costs one more (the insert).
+    let len = match db.lookup_write(key, now) {
+        Some(e) => match &mut e.value {
+            Value::List(l) => {
+                push_all(l, end, vals);
+                l.len()
+            }
+            _ => return Err(CmdError::WrongType),
+        },
+        None if xx => {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        None => {
+            let mut l = ListValue::new(fill);
+            push_all(&mut l, end, vals);
+            let n = l.len();
+            db.set(key, Value::List(l), false);
+            ctx.signal_ready(key);
+            n
+        }
+    };
     ctx.engine.dirty += (args.len() - 2) as u64;
     ctx.out.int(len as i64);
     ctx.signal_modified(key);
@@ -628,20 +662,20 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CmdResult {
         None => None,
     };
     let key = args[1];
-    if list_len_write(ctx, key)?.is_none() {
-        if count.is_some() {
-            ctx.out.null_array();
-        } else {
+    let Some(count) = count else {
+        if !pop_one(ctx, key, end, false)? {
             ctx.out.null();
         }
         return Ok(());
+    };
+    if list_len_write(ctx, key)?.is_none() {
+        ctx.out.null_array();
+        return Ok(());
     }
-    match count {
-        Some(0) => ctx.out.array(0),
-        Some(n) => {
-            pop_range_reply(ctx, key, end, usize::try_from(n).unwrap_or(usize::MAX));
-        }
-        None => pop_one_reply(ctx, key, end),
+    if count == 0 {
+        ctx.out.array(0);
+    } else {
+        pop_range_reply(ctx, key, end, usize::try_from(count).unwrap_or(usize::MAX));
     }
     Ok(())
 }
@@ -803,17 +837,14 @@ fn blocking_pop(
 ) -> CmdResult {
     let deadline = parse_timeout(timeout, ctx.engine.now_ms())?;
     for &key in keys {
-        let Some(_) = list_len_write(ctx, key)? else {
-            continue;
-        };
         if let Some(count) = count {
-            return mpop_first(ctx, &[key], end, count).map(|_| ());
+            if mpop_first(ctx, &[key], end, count)? {
+                return Ok(());
+            }
+        } else if pop_one(ctx, key, end, true)? {
+            ctx.engine.propagation.rewrite(&[end.pop_cmd(), key]);
+            return Ok(());
         }
-        ctx.out.array(2);
-        ctx.out.bulk(key);
-        pop_one_reply(ctx, key, end);
-        ctx.engine.propagation.rewrite(&[end.pop_cmd(), key]);
-        return Ok(());
     }
     block_or_timeout(ctx, keys, deadline, TimeoutReply::NullArray);
     Ok(())
