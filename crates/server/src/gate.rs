@@ -285,16 +285,18 @@ fn call_with(
         c.pending.truncate(mark);
         Reply::new(&mut c.pending, c.session.proto).error(&text);
     }
-    // Keyspace events the command raised; the caller's own go before its reply, where
-    // Redis (publishing while the command runs) puts them.
-    if !server.engine.notifications.is_empty() {
-        crate::pubsub::drain_notifications(server, Some(crate::pubsub::Splice { key, mark }));
-    }
     // CLIENT REPLY OFF/SKIP: drop what this command wrote. The CLIENT REPLY command
     // itself sets the mode after writing nothing, so its own reply is also dropped.
+    // Pub/sub confirmations are pushes, which Redis 7.0 delivers regardless.
     let c = &mut server.clients[key];
-    if !c.replies_enabled() {
+    if !c.replies_enabled() && !crate::pubsub::replies_are_pushes(row.meta.name) {
         c.pending.truncate(mark);
+    }
+    // Keyspace events the command raised (pushes too, so after the truncation); the
+    // caller's own go before its reply, where Redis (publishing while the command runs)
+    // puts them.
+    if !server.engine.notifications.is_empty() {
+        crate::pubsub::drain_notifications(server, Some(crate::pubsub::Splice { key, mark }));
     }
 }
 

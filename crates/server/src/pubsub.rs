@@ -57,6 +57,15 @@ pub fn allowed_in_resp2_subscribed(name: &str) -> bool {
     )
 }
 
+/// Commands whose every reply is a pub/sub push (Redis's `CLIENT_PUSHING`): written even
+/// under CLIENT REPLY OFF/SKIP.
+pub fn replies_are_pushes(name: &str) -> bool {
+    matches!(
+        name,
+        "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe"
+    )
+}
+
 /// `ERR Can't execute '<fullname>': only ... allowed in this context`.
 pub fn not_allowed_text(fullname: &str) -> String {
     format!(
@@ -237,9 +246,7 @@ fn subscribe_generic(server: &mut Server, key: usize, args: &[&[u8]], kind: Kind
                 .push(key);
         }
         let n = kind.count(&c.subs);
-        if c.replies_enabled() {
-            confirm(c, kind.subscribe_word(), Some(name), n);
-        }
+        confirm(c, kind.subscribe_word(), Some(name), n);
     }
     Ok(())
 }
@@ -249,21 +256,17 @@ fn unsubscribe_generic(server: &mut Server, key: usize, args: &[&[u8]], kind: Ki
         clients, pubsub, ..
     } = server;
     let c = &mut clients[key];
-    let notify = c.replies_enabled();
     if args.len() > 1 {
         for &name in &args[1..] {
             if client_remove(&mut c.subs, kind, name) {
                 server_remove(pubsub, kind, name, key);
             }
-            if notify {
-                let n = kind.count(&c.subs);
-                confirm(c, kind.unsubscribe_word(), Some(name), n);
-            }
+            let n = kind.count(&c.subs);
+            confirm(c, kind.unsubscribe_word(), Some(name), n);
         }
         return Ok(());
     }
-    let removed = unsubscribe_all(pubsub, c, key, kind, notify);
-    if notify && removed == 0 {
+    if unsubscribe_all(pubsub, c, key, kind, true) == 0 {
         // Subscribed to nothing: still one reply, with a nil name.
         let n = kind.count(&c.subs);
         confirm(c, kind.unsubscribe_word(), None, n);

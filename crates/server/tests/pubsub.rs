@@ -438,3 +438,24 @@ fn keyspace_config_round_trips() {
     );
 }
 
+#[test]
+fn pushes_are_delivered_under_client_reply_off() {
+    // Redis 7.0 marks pub/sub output as pushes (CLIENT_PUSHING), which CLIENT REPLY OFF
+    // does not silence.
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut publ = srv.connect();
+    c.cmd(&["HELLO", "3"]);
+    c.send(&["CLIENT", "REPLY", "OFF"]).unwrap();
+    c.send(&["SUBSCRIBE", "a"]).unwrap();
+    c.send(&["GET", "x"]).unwrap();
+    assert_eq!(
+        s(&raw(&mut c)),
+        ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+    );
+    assert_eq!(publ.cmd_raw(&["PUBLISH", "a", "m"]), b":1\r\n");
+    assert_eq!(
+        s(&raw(&mut c)),
+        ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n"
+    );
+}
