@@ -95,6 +95,16 @@ pub struct Db {
     /// per cycle.
     expire_scratch: Vec<u8>,
     expire_scratch_lens: Vec<usize>,
+    /// Record keys deleted by expiry in `expired_log` (set by the engine while something
+    /// listens: a WATCH on this db, `expired` notifications, propagation). Off, expiry copies
+    /// nothing.
+    pub(crate) log_expired: bool,
+    /// Keys deleted by expiry (lazy or active) since the engine last drained the log
+    /// (`Engine::flush_expired`), concatenated, with their lengths: the engine turns each into
+    /// an `expired` event, a WATCH touch and a propagated DEL, as Redis's
+    /// `deleteExpiredKeyAndPropagate`. Buffers are reused, so steady state allocates nothing.
+    expired_log: Vec<u8>,
+    expired_log_lens: Vec<usize>,
 }
 
 impl Db {
@@ -111,7 +121,50 @@ impl Db {
             lru_now: 0,
             expire_scratch: Vec::new(),
             expire_scratch_lens: Vec::new(),
+            log_expired: false,
+            expired_log: Vec::new(),
+            expired_log_lens: Vec::new(),
         }
+    }
+
+    /// Notes a key deleted by expiry for the engine (see `expired_log`).
+    #[inline]
+    fn record_expired(&mut self, key: &[u8]) {
+        if self.log_expired {
+            self.expired_log.extend_from_slice(key);
+            self.expired_log_lens.push(key.len());
+        }
+    }
+
+    /// Whether keys deleted by expiry wait in the log.
+    #[inline]
+    pub(crate) fn has_expired_log(&self) -> bool {
+        !self.expired_log_lens.is_empty()
+    }
+
+    /// Takes the expired-key log (keys concatenated, lengths); hand the buffers back with
+    /// [`Db::return_expired_log`] so their capacity is reused.
+    pub(crate) fn take_expired_log(&mut self) -> (Vec<u8>, Vec<usize>) {
+        (
+            std::mem::take(&mut self.expired_log),
+            std::mem::take(&mut self.expired_log_lens),
+        )
+    }
+
+    pub(crate) fn return_expired_log(&mut self, mut keys: Vec<u8>, mut lens: Vec<usize>) {
+        keys.clear();
+        lens.clear();
+        // Keys logged while the taken buffers were out (none today) are kept.
+        if self.expired_log_lens.is_empty() {
+            self.expired_log = keys;
+            self.expired_log_lens = lens;
+        }
+    }
+
+    /// The raw entry for `key`, expired or not, without lazy expiry, LRU touch or stats
+    /// (WATCH's `keyIsExpired` / `dictFind` probes).
+    pub fn entry_raw(&self, key: &[u8]) -> Option<&Entry> {
+        self.dict.get(key)
     }
 
     /// Number of keys (including logically expired ones not yet reclaimed, as Redis's DBSIZE).
@@ -155,10 +208,13 @@ impl Db {
                 Some(e)
             }
             Lookup::Evicted(k, _) => {
-                // Lazy expiry. Later issues plug in here: propagating a DEL to AOF/replicas
-                // and the `expired` keyspace notification.
+                // Lazy expiry: the engine turns the log into the event, WATCH touch and DEL.
                 self.expires.remove(&k);
                 self.expired_keys += 1;
+                if self.log_expired {
+                    self.expired_log.extend_from_slice(&k);
+                    self.expired_log_lens.push(k.len());
+                }
                 self.misses += stats as u64;
                 None
             }
@@ -229,6 +285,7 @@ impl Db {
         if self.dict.remove(key).is_some() {
             self.expires.remove(key);
             self.expired_keys += 1;
+            self.record_expired(key);
         }
     }
 
@@ -280,6 +337,7 @@ impl Db {
             self.expires.remove(key);
             if e.is_expired(now_ms) {
                 self.expired_keys += 1;
+                self.record_expired(key);
                 return None;
             }
         }
@@ -425,7 +483,7 @@ impl Db {
             let k = &scratch[off..off + len];
             off += len;
             self.before_write(k);
-            // Later issues plug in here, as for lazy expiry: DEL propagation, notification.
+            // Logged for the engine, as lazy expiry: DEL propagation, notification, WATCH.
             self.delete_expired(k);
         }
         let expired = lens.len();

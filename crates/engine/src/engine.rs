@@ -8,6 +8,8 @@
 
 use crate::clock::Clock;
 use crate::db::Db;
+use crate::notify;
+use crate::watch::{Presence, Watches};
 use std::time::{Duration, Instant};
 
 /// Redis's `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`: volatile keys sampled per db per iteration.
@@ -34,12 +36,12 @@ pub struct EngineConfig {
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
     pub proto_max_bulk_len: u64,
+    /// `set-max-intset-entries`: an all-integer set past this size becomes a hashtable.
+    pub set_max_intset_entries: usize,
     /// `notify-keyspace-events` as [`crate::notify`] class bits (0 = off, the default).
     pub notify_keyspace_events: crate::notify::NotifyClass,
     /// `zset-max-listpack-entries` / `zset-max-listpack-value`.
     pub zset_limits: crate::object::zset::ZLimits,
-    /// `set-max-intset-entries`: an all-integer set past this size becomes a hashtable.
-    pub set_max_intset_entries: usize,
     /// `hash-max-listpack-entries` / `hash-max-listpack-value`.
     pub hash_limits: crate::object::hash::HashLimits,
     /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
@@ -52,9 +54,9 @@ impl Default for EngineConfig {
             databases: 16,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
+            set_max_intset_entries: 512,
             notify_keyspace_events: 0,
             zset_limits: crate::object::zset::ZLimits::default(),
-            set_max_intset_entries: 512,
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
         }
@@ -96,6 +98,13 @@ pub struct Propagation {
     /// The current command itself is not propagated, only `extra` (Redis's
     /// `preventCommandPropagation`: SPOP with a count becomes batches of SREM).
     pub suppressed: bool,
+    /// Set by whoever consumes propagation (AOF, replicas; a later issue): only then are keys
+    /// deleted by expiry recorded in `expired`, so nothing is copied while nobody listens.
+    pub listening: bool,
+    /// Keys deleted by expiry since the consumer last drained this, as (db, key): each is to
+    /// be propagated as `DEL key` in that db (Redis's `propagateDeletion` with
+    /// lazyfree-lazy-expire off), before the current command for lazy expiry.
+    pub expired: Vec<(usize, Box<[u8]>)>,
 }
 
 impl Propagation {
@@ -111,6 +120,7 @@ impl Propagation {
         self.rewritten = None;
         self.extra.clear();
         self.suppressed = false;
+        self.expired.clear();
     }
 
     /// Propagate only the commands added with [`Propagation::add`], not the current one.
@@ -137,6 +147,11 @@ pub struct Engine {
     pub active_expire_enabled: bool,
     /// `activerehashing`: whether the cron spends idle time rehashing dicts.
     pub active_rehashing: bool,
+    /// WATCH: who watches which key, and whose transaction is already doomed.
+    pub watches: Watches,
+    /// Whether any db logs keys deleted by expiry (see [`Engine::refresh_expire_logging`]);
+    /// lets [`Engine::flush_expired`] return at once in the common case.
+    expire_listeners: bool,
     /// Set by a blocking command that found nothing to serve and may block (see
     /// [`crate::blocking`]); taken by the server right after the handler returns.
     pub block: Option<crate::blocking::BlockRequest>,
@@ -162,8 +177,9 @@ struct CronState {
 
 impl Engine {
     pub fn new(config: EngineConfig, clock: Clock) -> Engine {
+        let databases = config.databases;
         let dbs = (0..config.databases).map(Db::new).collect();
-        Engine {
+        let mut engine = Engine {
             dbs,
             clock,
             config,
@@ -174,10 +190,124 @@ impl Engine {
             notifications: crate::notify::Queue::default(),
             active_expire_enabled: true,
             active_rehashing: true,
+            watches: Watches::new(databases),
+            expire_listeners: false,
             block: None,
             blocking: Default::default(),
             cron_state: CronState::default(),
+        };
+        // `notify-keyspace-events` from the config file may already want `expired` events.
+        engine.refresh_expire_logging();
+        engine
+    }
+
+    /// Whether an `expired` keyspace event would be queued (`notify-keyspace-events`; call
+    /// [`Engine::refresh_expire_logging`] when the setting changes).
+    fn notify_wants_expired(&self) -> bool {
+        let f = self.config.notify_keyspace_events;
+        f & notify::EXPIRED != 0 && f & notify::CHANNELS != 0
+    }
+
+    /// Re-decides which dbs log keys deleted by expiry: those someone watches, or all of them
+    /// while `expired` events or propagation are wanted. Call after WATCH, after watches were
+    /// dropped, and after those settings change. Logging a little too much is harmless
+    /// (the flush just finds nobody to tell); too little loses touches, so callers err on
+    /// calling it.
+    pub fn refresh_expire_logging(&mut self) {
+        let everywhere = self.notify_wants_expired() || self.propagation.listening;
+        let mut any = false;
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            db.log_expired = everywhere || self.watches.watching_db(i);
+            any |= db.log_expired;
         }
+        self.expire_listeners = any;
+    }
+
+    /// Turns keys deleted by expiry since the last call into their side effects, in Redis's
+    /// order (`deleteExpiredKeyAndPropagate`): the `expired` event, the WATCH touch, the DEL
+    /// to propagate. Called after each command (and by `Ctx::notify` first, so the event
+    /// precedes the command's own) and after each active expiry cycle. Costs one branch when
+    /// nothing listens.
+    pub fn flush_expired(&mut self) {
+        if !self.expire_listeners {
+            return;
+        }
+        for i in 0..self.dbs.len() {
+            if !self.dbs[i].has_expired_log() {
+                continue;
+            }
+            let (keys, lens) = self.dbs[i].take_expired_log();
+            let mut off = 0;
+            for &len in &lens {
+                let key = &keys[off..off + len];
+                off += len;
+                self.notify(i, notify::EXPIRED, "expired", key);
+                // The key is gone now (Redis's touchWatchedKey runs after the delete).
+                self.watches.touch(i, key, false);
+                if self.propagation.listening {
+                    self.propagation.expired.push((i, key.into()));
+                }
+            }
+            self.dbs[i].return_expired_log(keys, lens);
+        }
+    }
+
+    /// What WATCH's probes see of `key` in db `db` at the command's time.
+    pub fn presence(&self, db: usize, key: &[u8]) -> Presence {
+        presence_in(&self.dbs[db], key, self.now_ms())
+    }
+
+    /// WATCH `key` (in db `db`) for client `client` (Redis's `watchForKey`).
+    pub fn watch_key(&mut self, client: u64, db: usize, key: &[u8]) {
+        let expired = self.presence(db, key) == Presence::Expired;
+        self.watches.watch(client, db, key, expired);
+        if !self.dbs[db].log_expired {
+            self.refresh_expire_logging();
+        }
+    }
+
+    /// Drops `client`'s watches and dirty flag (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+    pub fn unwatch_all(&mut self, client: u64) {
+        self.watches.forget(client);
+        if self.expire_listeners {
+            self.refresh_expire_logging();
+        }
+    }
+
+    /// Redis's `touchAllWatchedKeysInDb(db, None)` before FLUSHDB/FLUSHALL empties `db`.
+    pub fn touch_watched_on_flush(&mut self, db: usize) {
+        if self.watches.watching_db(db) {
+            let dbs = &self.dbs;
+            let now = self.now_ms();
+            self.watches
+                .touch_all_in_db(db, None, |d, k| presence_in(&dbs[d], k, now));
+        }
+    }
+
+    /// SWAPDB `a` `b`, before the swap: watchers of either db are touched when their key
+    /// exists in either (Redis's two `touchAllWatchedKeysInDb` calls).
+    pub fn touch_watched_on_swap(&mut self, a: usize, b: usize) {
+        let dbs = &self.dbs;
+        let now = self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms());
+        self.watches
+            .touch_all_in_db(a, Some(b), |d, k| presence_in(&dbs[d], k, now));
+        self.watches
+            .touch_all_in_db(b, Some(a), |d, k| presence_in(&dbs[d], k, now));
+    }
+
+    /// EXEC's check (Redis 7.0.15): a watched key that was live at WATCH time and is
+    /// expired now dooms the transaction even if nobody deleted it yet. Returns whether the
+    /// client's transaction must fail (its dirty flag, after this check).
+    pub fn exec_watch_failed(&mut self, client: u64) -> bool {
+        let dbs = &self.dbs;
+        let now = self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms());
+        if self
+            .watches
+            .any_expired(client, |d, k| presence_in(&dbs[d], k, now))
+        {
+            self.watches.flag_dirty(client);
+        }
+        self.watches.is_dirty(client)
     }
 
     /// Keys deleted because they expired, engine-wide (INFO `expired_keys`).
@@ -319,6 +449,7 @@ impl Engine {
             0.0
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
+        self.flush_expired();
     }
 
     /// A keyspace event in db `db` (Redis's `notifyKeyspaceEvent`): queued for the server
@@ -344,6 +475,15 @@ impl Engine {
     #[inline]
     pub fn now_ms(&self) -> i64 {
         self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms())
+    }
+}
+
+/// [`Engine::presence`] for a db borrowed apart from the engine.
+fn presence_in(db: &Db, key: &[u8], now: i64) -> Presence {
+    match db.entry_raw(key) {
+        None => Presence::Absent,
+        Some(e) if e.is_expired(now) => Presence::Expired,
+        Some(_) => Presence::Live,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod ldouble;
 pub mod object;
 pub mod types;
 pub mod util;
+pub mod watch;
 
 pub use clock::Clock;
 pub use commands::{CmdFn, Ctx, Session};

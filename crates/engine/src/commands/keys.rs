@@ -16,6 +16,7 @@ use crate::commands::connection::parse_db_index;
 use crate::db::{Entry, idle_seconds};
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
+use crate::notify;
 use crate::object::{Str, Value};
 use crate::util::{eq_ic, parse_i64, parse_scan_cursor, reply_help};
 use resp::Reply;
@@ -79,8 +80,14 @@ fn insert_array_len(buf: &mut Vec<u8>, start: usize, n: usize) {
 /// UNLINK frees synchronously too: values are dropped on the loop thread either way.
 fn del(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms();
-    let db = ctx.db();
-    let n = args[1..].iter().filter(|k| db.delete(k, now)).count() as u64;
+    let mut n = 0u64;
+    for &k in &args[1..] {
+        if ctx.db().delete(k, now) {
+            ctx.signal_modified(k);
+            ctx.notify(notify::GENERIC, "del", k);
+            n += 1;
+        }
+    }
     ctx.engine.dirty += n;
     ctx.out.int(n as i64);
     Ok(())
@@ -352,6 +359,10 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Result
     // Redis's dbAdd: a list or zset arriving under a waited key serves blocked clients.
     let cur = ctx.session.db;
     ctx.engine.blocking.signal_ready(cur, dst);
+    ctx.signal_modified(src);
+    ctx.signal_modified(dst);
+    ctx.notify(notify::GENERIC, "rename_from", src);
+    ctx.notify(notify::GENERIC, "rename_to", dst);
     ctx.engine.dirty += 1;
     Ok(true)
 }
@@ -403,6 +414,9 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     // Redis's dupStringObject keeps the encoding; a clone does the same.
     dst_db.set_with_expire(dst, value, expire_at);
     ctx.engine.blocking.signal_ready(dst_id, dst);
+    ctx.signal_modified_in(dst_id, dst);
+    ctx.engine.flush_expired();
+    ctx.engine.notify(dst_id, notify::GENERIC, "copy_to", dst);
     ctx.engine.dirty += 1;
     ctx.out.int(1);
     Ok(())
@@ -432,6 +446,10 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
     dbs[dst_id].set_with_expire(key, value, expire_at);
     ctx.engine.blocking.signal_ready(dst_id, key);
+    ctx.signal_modified_in(src_id, key);
+    ctx.signal_modified_in(dst_id, key);
+    ctx.notify(notify::GENERIC, "move_from", key);
+    ctx.engine.notify(dst_id, notify::GENERIC, "move_to", key);
     ctx.engine.dirty += 1;
     ctx.out.int(1);
     Ok(())
@@ -558,6 +576,8 @@ fn expire_generic(
     if when <= now {
         db.delete(key, now);
         ctx.engine.propagation.rewrite(&[b"DEL", key]);
+        ctx.signal_modified(key);
+        ctx.notify(notify::GENERIC, "del", key);
     } else {
         db.set_expire(key, when);
         if kind != ExpireKind::AtMs {
@@ -568,6 +588,8 @@ fn expire_generic(
             argv.extend_from_slice(&args[3..]);
             ctx.engine.propagation.rewrite(&argv);
         }
+        ctx.signal_modified(key);
+        ctx.notify(notify::GENERIC, "expire", key);
     }
     ctx.engine.dirty += 1;
     ctx.out.int(1);
@@ -633,6 +655,10 @@ fn persist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let now = ctx.now_ms();
     let db = ctx.db();
     let removed = db.lookup_write(args[1], now).is_some() && db.persist(args[1]);
+    if removed {
+        ctx.signal_modified(args[1]);
+        ctx.notify(notify::GENERIC, "persist", args[1]);
+    }
     ctx.engine.dirty += removed as u64;
     ctx.out.int(removed as i64);
     Ok(())

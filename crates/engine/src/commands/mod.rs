@@ -62,7 +62,18 @@ impl Ctx<'_> {
     /// the hook for WATCH (transactions issue).
     #[inline]
     pub fn signal_modified(&mut self, key: &[u8]) {
-        let _ = key;
+        self.signal_modified_in(self.session.db, key);
+    }
+
+    /// [`Ctx::signal_modified`] for a key of another db (MOVE, COPY ... DB).
+    #[inline]
+    pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
+        // One length test when nobody watches this db; the key's presence is only probed for
+        // a watched key (Redis's touchWatchedKey looks the key up after the change).
+        if self.engine.watches.watching_db(db) {
+            let present = self.engine.dbs[db].entry_raw(key).is_some();
+            self.engine.watches.touch(db, key, present);
+        }
     }
 
     /// A keyspace event (Redis's `notifyKeyspaceEvent`), e.g.
@@ -70,6 +81,9 @@ impl Ctx<'_> {
     /// selects the class (transactions/pub-sub issue).
     #[inline]
     pub fn notify(&mut self, class: crate::notify::NotifyClass, event: &'static str, key: &[u8]) {
+        // Keys this command's lookups expired raise their `expired` events first, as Redis
+        // raises them inside the lookup.
+        self.engine.flush_expired();
         self.engine.notify(self.session.db, class, event, key);
     }
 

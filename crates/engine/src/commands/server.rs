@@ -42,6 +42,8 @@ fn check_flush_mode(args: &[&[u8]]) -> CmdResult {
 /// `FLUSHDB [ASYNC|SYNC]`
 fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     check_flush_mode(args)?;
+    // While the keys are still there (Redis's signalFlushedDb before emptying).
+    ctx.engine.touch_watched_on_flush(ctx.session.db);
     let db = ctx.db();
     let removed = db.len() as u64;
     db.clear();
@@ -58,6 +60,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     check_flush_mode(args)?;
     let mut removed = 0u64;
+    for i in 0..ctx.engine.dbs.len() {
+        ctx.engine.touch_watched_on_flush(i);
+    }
     for db in &mut ctx.engine.dbs {
         removed += db.len() as u64;
         db.clear();
@@ -83,6 +88,8 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::DbIndexOutOfRange);
     };
     if a != b {
+        // Watchers stay with their db number, so a swap changes what they see.
+        ctx.engine.touch_watched_on_swap(a, b);
         let dbs = &mut ctx.engine.dbs;
         dbs.swap(a, b);
         dbs[a].id = a;

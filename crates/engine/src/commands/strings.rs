@@ -19,6 +19,7 @@ use crate::db::{Db, Entry};
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
 use crate::ldouble::{self, LongDouble};
+use crate::notify;
 use crate::object::{EMBSTR_MAX, Str, Value};
 use crate::util::parse_i64;
 use resp::num::fmt_i64;
@@ -282,6 +283,12 @@ fn set_generic(
         db.set_expire(key, when);
     }
     ctx.engine.dirty += 1;
+    // setKey signals, then `set` and (with a TTL) `expire`, as setGenericCommand.
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "set", key);
+    if when.is_some() {
+        ctx.notify(notify::GENERIC, "expire", key);
+    }
 
     if let Some(when) = when {
         // A relative TTL would mean something else when replayed later: propagate the
@@ -370,7 +377,15 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], nx: bool) -> CmdResult {
         return Ok(());
     }
     for kv in args[1..].chunks_exact(2) {
-        set_key(db, kv[0], Str::from_bytes(kv[1]), false, now);
+        set_key(
+            &mut ctx.engine.dbs[ctx.session.db],
+            kv[0],
+            Str::from_bytes(kv[1]),
+            false,
+            now,
+        );
+        ctx.signal_modified(kv[0]);
+        ctx.notify(notify::STRING, "set", kv[0]);
     }
     ctx.engine.dirty += (args.len() as u64 - 1) / 2;
     if nx {
@@ -403,6 +418,8 @@ fn getset(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         false,
         now,
     );
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "set", key);
     ctx.engine.dirty += 1;
     ctx.engine.propagation.rewrite(&[b"SET", key, val]);
     Ok(())
@@ -414,8 +431,10 @@ fn getdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if reply_value(ctx, key)? {
         let now = ctx.now_ms();
         if ctx.engine.dbs[ctx.session.db].delete(key, now) {
-            ctx.engine.dirty += 1;
             ctx.engine.propagation.rewrite(&[b"DEL", key]);
+            ctx.signal_modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
+            ctx.engine.dirty += 1;
         }
     }
     Ok(())
@@ -446,20 +465,26 @@ fn getex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         // `checkAlreadyExpired`: an absolute deadline already past deletes the key.
         Some(when) if flags & (EXAT | PXAT) != 0 && when <= now => {
             db.delete(key, now);
-            ctx.engine.dirty += 1;
             ctx.engine.propagation.rewrite(&[b"DEL", key]);
+            ctx.signal_modified(key);
+            ctx.notify(notify::GENERIC, "del", key);
+            ctx.engine.dirty += 1;
         }
         Some(when) => {
             db.set_expire(key, when);
-            ctx.engine.dirty += 1;
             let mut buf = [0u8; 20];
             let when = fmt_i64(when, &mut buf);
             ctx.engine.propagation.rewrite(&[b"PEXPIREAT", key, when]);
+            ctx.signal_modified(key);
+            ctx.notify(notify::GENERIC, "expire", key);
+            ctx.engine.dirty += 1;
         }
         // Removing a TTL that was not there is no write.
         None if flags & PERSIST != 0 && db.persist(key) => {
-            ctx.engine.dirty += 1;
+            ctx.signal_modified(key);
             ctx.engine.propagation.rewrite(&[b"PERSIST", key]);
+            ctx.notify(notify::GENERIC, "persist", key);
+            ctx.engine.dirty += 1;
         }
         None => {}
     }
@@ -496,6 +521,8 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             tail.len()
         }
     };
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "append", key);
     ctx.engine.dirty += 1;
     ctx.out.int(total as i64);
     Ok(())
@@ -601,6 +628,8 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             v.len()
         }
     };
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "setrange", key);
     ctx.engine.dirty += 1;
     ctx.out.int(len as i64);
     Ok(())
@@ -632,6 +661,8 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
             by
         }
     };
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "incrby", key);
     ctx.engine.dirty += 1;
     ctx.out.int(value);
     Ok(())
@@ -690,6 +721,8 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             new
         }
     };
+    ctx.signal_modified(key);
+    ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.engine.dirty += 1;
     ctx.out.bulk(new);
     ctx.engine

@@ -63,7 +63,10 @@ impl Harness {
             session: &mut self.session,
             out: Reply::new(&mut out, proto),
         };
-        if let Err(e) = handler(&mut ctx, args) {
+        let result = handler(&mut ctx, args);
+        // As the server's gate: side effects of keys the command expired.
+        self.engine.flush_expired();
+        if let Err(e) = result {
             assert!(
                 out.is_empty(),
                 "handler wrote a reply and then failed: {name}"
