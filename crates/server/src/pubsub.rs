@@ -678,3 +678,83 @@ pub fn drain_notifications(server: &mut Server, mut caller: Option<Splice>) {
         server.engine.notifications = queue;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ObufLimit;
+
+    fn limits(hard: u64, soft: u64, secs: i64) -> [ObufLimit; 3] {
+        let l = ObufLimit {
+            hard_bytes: hard,
+            soft_bytes: soft,
+            soft_seconds: secs,
+        };
+        // Only the pubsub class is limited: a client leaves it with its last subscription.
+        [ObufLimit::default(), ObufLimit::default(), l]
+    }
+
+    fn subscriber(pending: usize) -> Conn {
+        let mut c = Conn::new(-1, 1, 3, 0);
+        c.subs.channels.insert(b"ch"[..].into());
+        c.pending.resize(pending, b'x');
+        c
+    }
+
+    #[test]
+    fn hard_limit_closes_at_once_and_only_pubsub_clients() {
+        let l = limits(1000, 0, 0);
+        assert!(!over_output_limit(&mut subscriber(999), &l, 100));
+        assert!(over_output_limit(&mut subscriber(1000), &l, 100));
+        let mut normal = subscriber(5000);
+        normal.subs = Subs::default();
+        assert!(
+            !over_output_limit(&mut normal, &l, 100),
+            "normal class is unlimited"
+        );
+        // Unsent bytes of the send in flight count too.
+        let mut c = subscriber(500);
+        c.sending.resize(700, b'y');
+        c.send_off = 100;
+        assert!(over_output_limit(&mut c, &l, 100));
+    }
+
+    #[test]
+    fn soft_limit_needs_to_last_longer_than_its_seconds() {
+        let l = limits(0, 100, 2);
+        let mut c = subscriber(150);
+        assert!(
+            !over_output_limit(&mut c, &l, 1000),
+            "first time over: start the clock"
+        );
+        assert!(
+            !over_output_limit(&mut c, &l, 1002),
+            "2 s is not more than 2 s"
+        );
+        assert!(over_output_limit(&mut c, &l, 1003));
+        // Dropping under the soft limit resets the clock.
+        let mut c = subscriber(150);
+        assert!(!over_output_limit(&mut c, &l, 1000));
+        c.pending.truncate(10);
+        assert!(!over_output_limit(&mut c, &l, 1001));
+        c.pending.resize(150, b'x');
+        assert!(!over_output_limit(&mut c, &l, 1005));
+        assert!(over_output_limit(&mut c, &l, 1008));
+    }
+
+    #[test]
+    fn counts_follow_redis() {
+        let mut s = Subs::default();
+        assert!(client_add(&mut s, Kind::Channel, b"a"));
+        assert!(!client_add(&mut s, Kind::Channel, b"a"));
+        assert!(client_add(&mut s, Kind::Pattern, b"p*"));
+        assert!(client_add(&mut s, Kind::Shard, b"s"));
+        assert_eq!(Kind::Channel.count(&s), 2, "channels + patterns");
+        assert_eq!(Kind::Pattern.count(&s), 2);
+        assert_eq!(Kind::Shard.count(&s), 1, "shard channels counted apart");
+        assert_eq!(s.counts(), (1, 1, 1));
+        assert!(client_remove(&mut s, Kind::Pattern, b"p*"));
+        assert!(!client_remove(&mut s, Kind::Pattern, b"p*"));
+        assert!(s.active());
+    }
+}
