@@ -260,6 +260,7 @@ pub(crate) fn client_info_line(
     use std::fmt::Write;
     let now = server.now_ms();
     let listener_addr = server.tcp_port;
+    let dirty_cas = server.engine.watches.is_dirty(server.clients[who].id());
     let blocked = server.blocked.is_blocked(who);
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());
@@ -282,13 +283,19 @@ pub(crate) fn client_info_line(
     // Redis: obl = bytes in the fixed reply buffer, omem = the overflow reply list. Ours:
     // replies not yet handed to the kernel, and the unsent rest of the send in flight.
     let omem = c.output_len() - c.pending.len();
-    let tot_mem = c.memory() + argv_mem;
+    let tot_mem = c.memory() + argv_mem + c.multi.memory();
     let mut flags = String::new();
     if c.subs.active() {
         flags.push('P');
     }
+    if c.multi.active {
+        flags.push('x');
+    }
     if blocked {
         flags.push('b');
+    }
+    if dirty_cas {
+        flags.push('d');
     }
     if c.state == ConnState::CloseAfterReply {
         flags.push('c');
@@ -311,7 +318,7 @@ pub(crate) fn client_info_line(
     };
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
         c.id(),
         addr,
         laddr,
@@ -324,9 +331,11 @@ pub(crate) fn client_info_line(
         c.subs.counts().0,
         c.subs.counts().1,
         c.subs.counts().2,
+        c.multi.count(),
         qbuf,
         qbuf_free,
         argv_mem,
+        c.multi.memory(),
         rbs,
         c.rbuf_peak.max(qbuf),
         obl,
@@ -591,6 +600,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, replies on, ...).
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     crate::pubsub::forget_client(server, key);
+    crate::multi::discard_transaction(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;

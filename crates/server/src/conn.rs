@@ -77,6 +77,8 @@ pub struct Conn {
     /// Unix seconds since the output has been over the soft `client-output-buffer-limit`
     /// (0 = not over).
     pub obuf_soft_since: i64,
+    /// MULTI state and queued commands (see [`crate::multi`]).
+    pub multi: crate::multi::MultiState,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -110,6 +112,7 @@ impl Conn {
             rbuf_peak: 0,
             subs: Default::default(),
             obuf_soft_since: 0,
+            multi: Default::default(),
             peer: None,
             local: None,
         }

@@ -764,6 +764,9 @@ impl EventLoop {
             return;
         }
         let fd = c.fd;
+        // Clients closed without close_client (e.g. after QUIT's reply) drop their watches.
+        let id = c.id();
+        self.server.engine.unwatch_all(id);
         self.server.clients.remove(key);
         let e = opcode::Close::new(types::Fd(fd))
             .build()
@@ -980,7 +983,9 @@ fn run_batch(
                     server.clients[key].id()
                 );
                 let c = &mut server.clients[key];
-                resp::Reply::new(&mut c.pending, c.session.proto).error(&text);
+                // Byte-exact: the text may quote a raw non-UTF-8 byte (`got '\xff'`), which
+                // the lossy `message()` used for the log and the stats would mangle.
+                resp::Reply::new(&mut c.pending, c.session.proto).proto_error(&e);
                 c.state = ConnState::CloseAfterReply;
                 server.stats.count_error(&text);
                 pos = buf.len();

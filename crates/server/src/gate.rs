@@ -70,6 +70,7 @@ pub fn build_table() -> CmdTable {
     let server = client_cmds::COMMANDS
         .iter()
         .chain(crate::pubsub::COMMANDS)
+        .chain(crate::multi::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -99,11 +100,27 @@ pub fn reply(server: &mut Server, key: usize) -> Reply<'_> {
 }
 
 /// Writes an error reply to a client and counts it (INFO errorstats). Honors CLIENT REPLY.
+/// This is the gate's rejection (Redis's `rejectCommand`): in MULTI it also dooms the
+/// transaction (EXECABORT).
 pub fn reply_error(server: &mut Server, key: usize, text: &str) {
+    crate::multi::flag_transaction(server, key);
     server.stats.count_error(text);
     let c = &mut server.clients[key];
     if c.replies_enabled() {
         Reply::new(&mut c.pending, c.session.proto).error(text);
+    }
+}
+
+/// Rejects an identified command (Redis's `rejectCommand`): EXEC rejected this way aborts
+/// the transaction with the reason (`execCommandAbort`), others get the error as is.
+fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
+    if row.meta.name == "exec" {
+        crate::multi::discard_transaction(server, key);
+        let reason = text.strip_prefix("ERR ").unwrap_or(text);
+        let text = format!("EXECABORT Transaction discarded because of: {reason}");
+        reply_error(server, key, &text);
+    } else {
+        reply_error(server, key, text);
     }
 }
 
@@ -206,7 +223,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     if !row.meta.arity_ok(args.len()) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = CmdError::WrongArity(row.meta.name.to_string()).text();
-        reply_error(server, key, &text);
+        reject(server, key, row, &text);
         return;
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
@@ -216,7 +233,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         if !crate::pubsub::allowed_in_resp2_subscribed(top) {
             row.handler.bump(|s| s.rejected_calls += 1);
             let text = crate::pubsub::not_allowed_text(row.meta.name);
-            reply_error(server, key, &text);
+            reject(server, key, row, &text);
             return;
         }
         if top == "ping" {
@@ -230,12 +247,26 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             );
         }
     }
-    // Later gates (auth, OOM, MULTI queueing) slot in here.
+    // MULTI: `no-multi` commands are refused, the rest queued, except the commands that
+    // drive the transaction itself.
+    if server.clients[key].multi.active {
+        if row.meta.flags & engine::commands::table::flags::NO_MULTI != 0 {
+            row.handler.bump(|s| s.rejected_calls += 1);
+            reply_error(server, key, "ERR Command not allowed inside a transaction");
+            return;
+        }
+        if !crate::multi::runs_in_multi(row) {
+            crate::multi::queue(server, key, row, args);
+            return;
+        }
+    }
+    // Later gates (auth, OOM) slot in here.
     call(server, key, row, args);
 }
 
-/// Calls the handler of an admitted command and records its statistics.
-fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]]) {
+/// Calls the handler of an admitted command and records its statistics (also EXEC's way
+/// of running each queued command).
+pub(crate) fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]]) {
     call_with(server, key, row, args, row.handler.handler)
 }
 
@@ -270,6 +301,8 @@ fn call_with(
     {
         crate::blocking::block(server, key, f, args, req);
     }
+    // Keys the command's lookups expired: their `expired` events, WATCH touches and DELs.
+    server.engine.flush_expired();
     server.stats.total_commands_processed += 1;
     let failed = result.is_err();
     row.handler.bump(|s| {

@@ -13,6 +13,7 @@ mod conn;
 mod event_loop;
 mod gate;
 mod info;
+mod multi;
 mod pubsub;
 mod server;
 

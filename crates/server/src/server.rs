@@ -232,6 +232,11 @@ impl Server {
     pub fn close_client(&mut self, key: usize) {
         crate::blocking::forget(self, key);
         crate::pubsub::forget_client(self, key);
+        // A closing client's watches must not outlive it (Redis's freeClient unwatches).
+        if let Some(c) = self.clients.get(key) {
+            let id = c.id();
+            self.engine.unwatch_all(id);
+        }
         if let Some(c) = self.clients.get_mut(key)
             && c.begin_close()
         {
@@ -245,10 +250,12 @@ impl Server {
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.engine.config.hz = self.settings.hz;
-        self.engine.config.notify_keyspace_events = self.config.notify_keyspace_events;
-        self.engine.config.zset_limits = self.config.engine_config().zset_limits;
         self.engine.config.set_max_intset_entries =
             self.config.compat.set_max_intset_entries.max(0) as usize;
+        self.engine.config.notify_keyspace_events = self.config.notify_keyspace_events;
+        // `expired` events need keys deleted by expiry logged (or no longer).
+        self.engine.refresh_expire_logging();
+        self.engine.config.zset_limits = self.config.engine_config().zset_limits;
         self.engine.config.hash_limits = self.config.engine_config().hash_limits;
         // New lists take the fill; existing ones keep their nodes (as Redis).
         self.engine.config.list_max_listpack_size = self.config.compat.list_max_listpack_size;

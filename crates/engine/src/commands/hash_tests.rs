@@ -682,3 +682,36 @@ fn generic_key_commands_on_hashes() {
         assert_eq!(h.run(&["HGET", "r", "b"]), "$1\r\n2\r\n");
     }
 }
+
+#[test]
+fn keyspace_events_like_redis() {
+    let mut h = Harness::new();
+    h.engine.config.notify_keyspace_events = crate::notify::parse_flags(b"KEA").unwrap();
+    // Events as Redis 7.0.15 publishes them for the same commands (none for a no-op).
+    let cases: &[(&[&str], &[&str])] = &[
+        (&["HSET", "h", "a", "1", "b", "2"], &["hset"]),
+        (&["HMSET", "h", "c", "1"], &["hset"]),
+        (&["HSETNX", "h", "a", "1"], &[]),
+        (&["HSETNX", "h", "d", "1"], &["hset"]),
+        (&["HINCRBY", "h", "n", "1"], &["hincrby"]),
+        (&["HINCRBYFLOAT", "h", "n", "1.5"], &["hincrbyfloat"]),
+        (&["HINCRBY", "h", "n", "x"], &[]),
+        (&["HDEL", "h", "zz"], &[]),
+        (&["HDEL", "h", "a", "b"], &["hdel"]),
+        (&["HGET", "h", "c"], &[]),
+        (&["HDEL", "h", "c", "d", "n"], &["hdel", "del"]),
+    ];
+    for (args, want) in cases {
+        h.engine.notifications.clear();
+        h.run(args);
+        let q = &h.engine.notifications;
+        let got: Vec<&str> = (0..q.len())
+            .map(|i| {
+                let (e, key) = q.get(i);
+                assert_eq!((e.db, key), (0, &b"h"[..]), "{args:?}");
+                e.event
+            })
+            .collect();
+        assert_eq!(got, *want, "{args:?}");
+    }
+}

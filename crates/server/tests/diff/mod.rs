@@ -116,7 +116,7 @@ macro_rules! script_tests {
     };
 }
 
-script_tests!(protocol, connection, strings, keys, expire);
+script_tests!(protocol, connection, strings, keys, expire, multi);
 
 fn run_listed(name: &str) {
     if !redis_or_skip(&format!("diff::scripts::{name}")) {
