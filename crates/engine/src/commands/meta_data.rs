@@ -12668,6 +12668,411 @@ pub static COMMANDS: &[CommandMeta] = &[
         ]),
     },
     CommandMeta {
+        name: "sort",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE
+            | acl::SET
+            | acl::SORTEDSET
+            | acl::LIST
+            | acl::SLOW
+            | acl::DANGEROUS,
+        group: "generic",
+        since: "1.0.0",
+        summary: "Sort the elements in a list, set or sorted set",
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+            },
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sort"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@set"),
+                Status("@sortedset"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (
+                        Bulk("notes"),
+                        Bulk(
+                            "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+                        ),
+                    ),
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                ]),
+                Map(&[
+                    (
+                        Bulk("notes"),
+                        Bulk(
+                            "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array",
+                        ),
+                    ),
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Sort the elements in a list, set or sorted set"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("generic")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("BY")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("GET")),
+                        (
+                            Bulk("flags"),
+                            Set(&[
+                                Status("optional"),
+                                Status("multiple"),
+                                Status("multiple_token"),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sorting")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("ALPHA")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(2)),
+                        (Bulk("token"), Bulk("STORE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "sort_ro",
+        arity: -2,
+        flags: flags::READONLY | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ
+            | acl::SET
+            | acl::SORTEDSET
+            | acl::LIST
+            | acl::SLOW
+            | acl::DANGEROUS,
+        group: "generic",
+        since: "7.0.0",
+        summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
+        complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Unknown,
+                find: FindKeys::Unknown,
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("sort_ro"),
+            Int(-2),
+            Set(&[Status("readonly"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[
+                Status("@read"),
+                Status("@set"),
+                Status("@sortedset"),
+                Status("@list"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (
+                        Bulk("notes"),
+                        Bulk(
+                            "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort",
+                        ),
+                    ),
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[(Bulk("type"), Bulk("unknown")), (Bulk("spec"), Map(&[]))]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Sort the elements in a list, set or sorted set. Read-only variant of SORT."),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("generic")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("BY")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset_count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("LIMIT")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("pattern")),
+                        (Bulk("type"), Bulk("pattern")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("GET")),
+                        (
+                            Bulk("flags"),
+                            Set(&[
+                                Status("optional"),
+                                Status("multiple"),
+                                Status("multiple_token"),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sorting")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("ALPHA")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
         name: "sadd",
         arity: -3,
         flags: flags::WRITE | flags::DENYOOM | flags::FAST,

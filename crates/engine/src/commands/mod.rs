@@ -15,6 +15,7 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
+pub mod sort;
 pub mod set;
 pub mod strings;
 pub mod zset;
@@ -109,6 +110,7 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(server::COMMANDS)
         .chain(command::COMMANDS)
         .chain(zset::COMMANDS)
+        .chain(sort::COMMANDS)
         .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
         .copied()
