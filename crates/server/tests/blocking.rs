@@ -1,7 +1,7 @@
 //! Real-socket tests of blocking list commands with several clients: FIFO wake-up order, a
 //! push handed to the blocked client before the pusher's next command, sub-second timeouts,
 //! the first waiter disconnecting, commands pipelined behind a blocked one, BLMOVE chains,
-//! CLIENT UNBLOCK, introspection (INFO, CLIENT LIST) and the
+//! CLIENT UNBLOCK, MULTI (no blocking), introspection (INFO, CLIENT LIST) and the
 //! `--no-buf-ring` read path.
 //!
 //! No sleeps to "wait until blocked": tests poll INFO `blocked_clients`.
@@ -189,6 +189,42 @@ fn client_unblock_with_timeout_or_error() {
         "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
     );
     assert_eq!(cmd(&mut c, &["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn a_waiter_is_served_only_by_a_list() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    c.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    // Created and replaced in one transaction: when the waiter is looked at, `k` is a
+    // string, so it keeps waiting (Redis 7.0 behaves the same).
+    let mut pipe = common::encode_command(&["MULTI"]);
+    for args in [&["RPUSH", "k", "x"][..], &["SET", "k", "s"], &["EXEC"]] {
+        pipe.extend(common::encode_command(args));
+    }
+    ctl.send_raw(&pipe).unwrap();
+    for _ in 0..4 {
+        ctl.read_reply().unwrap();
+    }
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["DEL", "k"]), ":1\r\n");
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "y"]), ":1\r\n");
+    assert_eq!(raw(&mut c), kv("k", "y"));
+}
+
+#[test]
+fn blocking_commands_do_not_block_inside_multi() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    assert_eq!(cmd(&mut c, &["MULTI"]), "+OK\r\n");
+    assert_eq!(cmd(&mut c, &["BLPOP", "k", "0"]), "+QUEUED\r\n");
+    assert_eq!(
+        cmd(&mut c, &["BLMOVE", "k", "d", "LEFT", "LEFT", "0"]),
+        "+QUEUED\r\n"
+    );
+    assert_eq!(cmd(&mut c, &["EXEC"]), "*2\r\n*-1\r\n$-1\r\n");
 }
 
 #[test]
