@@ -389,10 +389,18 @@ impl EventLoop {
                 }
                 self.queue_flush(key);
                 let c = &self.server.clients[key];
-                // Without provided buffers, an armed recv owns `rbuf` (none is armed while
-                // blocked, see on_recv); with them, `rbuf` is ours.
+                // Without provided buffers, an armed recv owns `rbuf`: cancel it; its
+                // completion (data or ECANCELED) runs the buffered commands (see on_recv).
+                // With them, `rbuf` is ours.
                 let can_read = self.bufs.is_some() || !c.recv_armed;
-                if c.state == ConnState::Open && !c.rbuf.is_empty() && can_read {
+                if c.state == ConnState::Open && !c.rbuf.is_empty() && !can_read {
+                    let generation = c.generation;
+                    self.server.clients[key].ops += 1;
+                    let e = opcode::AsyncCancel::new(ud(OP_RECV, key, generation))
+                        .build()
+                        .user_data(ud(OP_CANCEL, key, generation));
+                    push(&mut self.ring, e);
+                } else if c.state == ConnState::Open && !c.rbuf.is_empty() {
                     process_input(
                         &mut self.server,
                         key,
@@ -405,8 +413,7 @@ impl EventLoop {
                     }
                 }
                 let c = &self.server.clients[key];
-                let parked = self.bufs.is_none() && self.server.blocked.is_blocked(key);
-                if c.state == ConnState::Open && !c.recv_armed && !parked {
+                if c.state == ConnState::Open && !c.recv_armed {
                     self.arm_recv(key);
                 }
             }
@@ -610,7 +617,24 @@ impl EventLoop {
         } else if res == -libc::ENOBUFS {
             // Out of provided buffers: the multishot ended; re-armed below once buffers
             // come back (they are returned as each CQE is handled).
-        } else if res != -libc::ECANCELED {
+        } else if res == -libc::ECANCELED {
+            // A recv cancelled so that a client resuming from a blocking command runs the
+            // commands it sent meanwhile (single-shot recv path, see resume_unblocked).
+            let c = &self.server.clients[key];
+            if c.state == ConnState::Open
+                && !c.rbuf.is_empty()
+                && !self.server.blocked.is_blocked(key)
+            {
+                process_input(
+                    &mut self.server,
+                    key,
+                    None,
+                    &mut self.bump,
+                    &mut self.args_store,
+                );
+                self.queue_flush(key);
+            }
+        } else {
             log::debug!(
                 "Error reading from client {}: {}",
                 self.server.clients[key].id(),
@@ -622,10 +646,9 @@ impl EventLoop {
             br.provide(b);
         }
         let c = &self.server.clients[key];
-        // Without provided buffers a recv reads into `rbuf`, which a blocked client's
-        // buffered commands occupy: it is re-armed when the client resumes.
-        let parked = self.bufs.is_none() && self.server.blocked.is_blocked(key);
-        if c.state == ConnState::Open && !c.recv_armed && !parked {
+        // Armed for blocked clients too: their further commands wait in `rbuf`, and a
+        // disconnect is noticed at once.
+        if c.state == ConnState::Open && !c.recv_armed {
             self.arm_recv(key);
         }
         self.maybe_free(key, generation);

@@ -309,3 +309,19 @@ fn single_shot_recv_path_blocks_again_with_commands_buffered() {
     assert_eq!(raw(&mut c), kv("k", "b"));
     assert_eq!(raw(&mut c), "+PONG\r\n");
 }
+
+#[test]
+fn single_shot_recv_path_notices_a_blocked_client_leaving() {
+    let srv = Server::ringkv_with(&["--no-buf-ring"]);
+    let mut ctl = srv.connect();
+    let mut first = srv.connect();
+    let mut second = srv.connect();
+    first.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 1);
+    second.send(&["BLPOP", "k", "0"]).unwrap();
+    wait_blocked(&mut ctl, 2);
+    drop(first);
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "x"]), ":1\r\n");
+    assert_eq!(raw(&mut second), kv("k", "x"));
+}
