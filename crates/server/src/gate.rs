@@ -296,7 +296,9 @@ fn call_with(
     };
     let usec = start.elapsed().as_micros() as u64;
     // A blocking command that found nothing asked to be parked (see crate::blocking).
+    // (Taken whatever happened, so a failed handler's request cannot leak to the next.)
     if let Some(req) = server.engine.block.take()
+        && result.is_ok()
         && let Handler::Engine(f) = row.handler.handler
     {
         crate::blocking::block(server, key, f, args, req);
