@@ -806,6 +806,7 @@ impl EventLoop {
             crate::pubsub::drain_notifications(&mut self.server, None);
             if self.now_ms - self.last_clients_cron_ms >= 1000 {
                 self.last_clients_cron_ms = self.now_ms;
+                crate::pubsub::cron_output_limits(&mut self.server);
                 self.clients_cron();
             }
             self.arm_timer();

@@ -623,6 +623,30 @@ pub fn close_for_output_limit(server: &mut Server, key: usize) {
     server.close_client(key);
 }
 
+/// Once a second (Redis's clientsCron): a client whose output has stayed over the soft limit
+/// is closed even if nothing more is written to it.
+pub fn cron_output_limits(server: &mut Server) {
+    let limits = server.settings.client_obuf_limits;
+    if limits
+        .iter()
+        .all(|l| l.hard_bytes == 0 && l.soft_bytes == 0)
+    {
+        return;
+    }
+    let now_s = server.engine.clock.now_ms() / 1000;
+    let mut over = std::mem::take(&mut server.pubsub.overflow);
+    for (k, c) in server.clients.iter_mut() {
+        if c.state == crate::conn::ConnState::Open && over_output_limit(c, &limits, now_s) {
+            over.push(k);
+        }
+    }
+    for &k in &over {
+        close_for_output_limit(server, k);
+    }
+    over.clear();
+    server.pubsub.overflow = over;
+}
+
 /// Checks the calling client's own output against its limit after its commands ran
 /// (a normal client with `client-output-buffer-limit normal ...` set, or a RESP3
 /// subscriber running commands).

@@ -438,6 +438,109 @@ fn keyspace_config_round_trips() {
     );
 }
 
+/// Reads one message and returns (channel, payload) of a RESP2 `message`.
+fn next_message(c: &mut Client) -> (String, String) {
+    let r = c.read_reply().expect("a message");
+    let parts: Vec<String> = r
+        .items
+        .iter()
+        .map(|i| s(i.as_bytes().unwrap_or_default()))
+        .collect();
+    assert_eq!(parts.len(), 3, "{}", s(&r.raw));
+    assert_eq!(parts[0], "message", "{}", s(&r.raw));
+    (parts[1].clone(), parts[2].clone())
+}
+
+#[test]
+fn keyspace_notifications_for_string_and_key_commands() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut ks = srv.connect();
+    let mut ke = srv.connect();
+    assert_eq!(
+        c.cmd_raw(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]),
+        b"+OK\r\n"
+    );
+    ks.send(&["SUBSCRIBE", "__keyspace@0__:k", "__keyspace@0__:t"])
+        .unwrap();
+    raw(&mut ks);
+    raw(&mut ks);
+    ke.send(&["PSUBSCRIBE", "__keyevent@*__:*"]).unwrap();
+    raw(&mut ke);
+    assert_eq!(c.cmd_raw(&["SET", "k", "v"]), b"+OK\r\n");
+    assert_eq!(c.cmd_raw(&["EXPIRE", "k", "100"]), b":1\r\n");
+    assert_eq!(c.cmd_raw(&["DEL", "k"]), b":1\r\n");
+    assert_eq!(c.cmd_raw(&["DEL", "k"]), b":0\r\n"); // nothing deleted: no event
+    // Lazy expiry: a key past its time raises `expired` when touched (SET ... PX also
+    // raises `expire`, as Redis).
+    assert_eq!(c.cmd_raw(&["SET", "t", "v", "PX", "1"]), b"+OK\r\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while c.cmd_raw(&["EXISTS", "t"]) != b":0\r\n" {
+        assert!(Instant::now() < deadline, "t never expired");
+        std::thread::yield_now();
+    }
+    for (ch, ev) in [
+        ("__keyspace@0__:k", "set"),
+        ("__keyspace@0__:k", "expire"),
+        ("__keyspace@0__:k", "del"),
+        ("__keyspace@0__:t", "set"),
+        ("__keyspace@0__:t", "expire"),
+        ("__keyspace@0__:t", "expired"),
+    ] {
+        assert_eq!(next_message(&mut ks), (ch.to_string(), ev.to_string()));
+    }
+    for (ev, key) in [
+        ("set", "k"),
+        ("expire", "k"),
+        ("del", "k"),
+        ("set", "t"),
+        ("expire", "t"),
+        ("expired", "t"),
+    ] {
+        let r = ke.read_reply().expect("a pmessage").raw;
+        let ch = format!("__keyevent@0__:{ev}");
+        assert_eq!(
+            s(&r),
+            format!(
+                "*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@*__:*\r\n${}\r\n{ch}\r\n$1\r\n{key}\r\n",
+                ch.len()
+            )
+        );
+    }
+    // Only the selected classes: `$` without `g` reports SET but not DEL.
+    assert_eq!(
+        c.cmd_raw(&["CONFIG", "SET", "notify-keyspace-events", "K$"]),
+        b"+OK\r\n"
+    );
+    c.cmd(&["SET", "k", "1"]);
+    c.cmd(&["DEL", "k"]);
+    c.cmd(&["INCR", "k"]);
+    assert_eq!(
+        next_message(&mut ks),
+        ("__keyspace@0__:k".into(), "set".into())
+    );
+    assert_eq!(
+        next_message(&mut ks),
+        ("__keyspace@0__:k".into(), "incrby".into())
+    );
+}
+
+#[test]
+fn resp3_client_sees_its_own_keyspace_events_before_the_reply() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    c.cmd(&["HELLO", "3"]);
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KA"]);
+    c.send(&["SUBSCRIBE", "__keyspace@0__:k"]).unwrap();
+    raw(&mut c);
+    c.send(&["SET", "k", "v"]).unwrap();
+    assert_eq!(
+        s(&raw(&mut c)),
+        ">3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n"
+    );
+    assert_eq!(raw(&mut c), b"+OK\r\n");
+}
+
 #[test]
 fn pushes_are_delivered_under_client_reply_off() {
     // Redis 7.0 marks pub/sub output as pushes (CLIENT_PUSHING), which CLIENT REPLY OFF
@@ -458,4 +561,44 @@ fn pushes_are_delivered_under_client_reply_off() {
         s(&raw(&mut c)),
         ">3\r\n$7\r\nmessage\r\n$1\r\na\r\n$1\r\nm\r\n"
     );
+}
+
+#[test]
+fn soft_limit_closes_a_subscriber_that_stays_over_it_even_without_new_messages() {
+    let srv = Server::ringkv();
+    let mut admin = srv.connect();
+    assert_eq!(
+        admin.cmd_raw(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "pubsub 0 64kb 1"
+        ]),
+        b"+OK\r\n"
+    );
+    let mut slow = srv.connect();
+    slow.send(&["SUBSCRIBE", "burst"]).unwrap();
+    raw(&mut slow);
+    // One burst, well past what the socket buffers hold; then silence. Only the once-a-second
+    // check can notice that the soft limit has been exceeded for more than a second.
+    let payload = "x".repeat(256 * 1024);
+    let mut req = Vec::new();
+    for _ in 0..64 {
+        req.extend_from_slice(&common::encode_command(&["PUBLISH", "burst", &payload]));
+    }
+    admin.send_raw(&req).unwrap();
+    for _ in 0..64 {
+        let r = raw(&mut admin);
+        assert!(r == b":1\r\n" || r == b":0\r\n", "{}", s(&r));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while admin.cmd_raw(&["PUBSUB", "NUMSUB", "burst"]) != b"*2\r\n$5\r\nburst\r\n:0\r\n" {
+        assert!(
+            Instant::now() < deadline,
+            "never closed; log:\n{}",
+            srv.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(srv.log().contains("for overcoming of output buffer limits"));
 }
