@@ -271,7 +271,7 @@ pub(crate) fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args
 }
 
 /// [`call`] with a handler other than the row's (PING in RESP2 pub/sub mode).
-fn call_with(
+pub(crate) fn call_with(
     server: &mut Server,
     key: usize,
     row: &'static Row<Cmd>,

@@ -27,6 +27,7 @@ use crate::gate::{self, Cmd, reply};
 use crate::server::Server;
 use engine::commands::table::Row;
 use engine::{CmdError, CmdResult};
+use resp::Proto;
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
@@ -233,7 +234,15 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     let mut argv: Vec<&[u8]> = Vec::new();
     for q in &state.cmds {
         state.argv(q, &mut argv);
-        gate::call(server, key, q.row, &argv);
+        // A SUBSCRIBE earlier in this EXEC put a RESP2 client in pub/sub mode: PING then
+        // answers in the pub/sub form, as Redis's pingCommand decides for itself.
+        let c = &server.clients[key];
+        if q.row.meta.name == "ping" && c.subs.active() && c.session.proto == Proto::Resp2 {
+            let ping = gate::Handler::Server(crate::pubsub::ping_subscribed);
+            gate::call_with(server, key, q.row, &argv, ping);
+        } else {
+            gate::call(server, key, q.row, &argv);
+        }
     }
     drop(argv);
     server.engine.fixed_now_ms = saved_time;
