@@ -602,3 +602,19 @@ fn soft_limit_closes_a_subscriber_that_stays_over_it_even_without_new_messages()
     }
     assert!(srv.log().contains("for overcoming of output buffer limits"));
 }
+
+#[test]
+fn active_expiry_publishes_expired() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut sub = srv.connect();
+    c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Ex"]);
+    sub.send(&["SUBSCRIBE", "__keyevent@0__:expired"]).unwrap();
+    raw(&mut sub);
+    c.cmd(&["SELECT", "0"]);
+    assert_eq!(c.cmd_raw(&["SET", "gone", "v", "PX", "1"]), b"+OK\r\n");
+    // Nobody touches the key: only the active cycle (cron) can expire it.
+    sub.set_timeout(Duration::from_secs(10));
+    assert_eq!(s(&raw(&mut sub)), message("__keyevent@0__:expired", "gone"));
+    assert_eq!(c.cmd_raw(&["DBSIZE"]), b":0\r\n");
+}
