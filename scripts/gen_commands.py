@@ -44,9 +44,9 @@ config|get config|set config|resetstat config|help
 shutdown
 command|count command|info command|docs command|list command|getkeys
 command|getkeysandflags command|help
-subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub|channels pubsub|numsub pubsub|numpat pubsub|shardchannels pubsub|shardnumsub pubsub|help client|reply
 zadd zincrby zrem zcard zscore zmscore zrank zrevrank zcount zlexcount zrange zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop sort sort_ro
 sadd srem smembers sismember smismember scard spop srandmember smove sinter sintercard sunion sdiff sinterstore sunionstore sdiffstore sscan
+subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish spublish pubsub|channels pubsub|numsub pubsub|numpat pubsub|shardchannels pubsub|shardnumsub pubsub|help client|reply
 hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove

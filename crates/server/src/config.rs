@@ -1671,12 +1671,12 @@ impl Config {
             databases: self.databases as usize,
             hz: self.hz as u32,
             proto_max_bulk_len: self.proto_max_bulk_len as u64,
+            set_max_intset_entries: self.compat.set_max_intset_entries.max(0) as usize,
             notify_keyspace_events: self.notify_keyspace_events,
             zset_limits: engine::object::zset::ZLimits {
                 max_entries: self.compat.zset_max_listpack_entries.max(0) as usize,
                 max_value: self.compat.zset_max_listpack_value.max(0) as usize,
             },
-            set_max_intset_entries: self.compat.set_max_intset_entries.max(0) as usize,
             hash_limits: engine::object::hash::HashLimits {
                 max_listpack_entries: self.compat.hash_max_listpack_entries.max(0) as usize,
                 max_listpack_value: self.compat.hash_max_listpack_value.max(0) as usize,

@@ -299,7 +299,7 @@ pub(crate) fn call_with(
     // (Taken whatever happened, so a failed handler's request cannot leak to the next.)
     if let Some(req) = server.engine.block.take()
         && result.is_ok()
-        && let Handler::Engine(f) = row.handler.handler
+        && let Handler::Engine(f) = handler
     {
         crate::blocking::block(server, key, f, args, req);
     }

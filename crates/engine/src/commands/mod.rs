@@ -15,8 +15,8 @@ pub mod hash;
 pub mod keys;
 pub mod list;
 pub mod server;
-pub mod sort;
 pub mod set;
+pub mod sort;
 pub mod strings;
 pub mod zset;
 
