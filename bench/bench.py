@@ -10,7 +10,7 @@ giving CPU microseconds per request. The table reports medians over the rounds.
 
 Stdlib only. Configure with flags or environment variables (flags win):
   ROUNDS=3  N1=200000 (requests at -P 1)  N16=1000000 (requests at -P 16)
-  CLIENTS=50  TESTS=set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600  PIPELINES=1,16  KEYSPACE=100000  DATASIZE=3
+  CLIENTS=50  TESTS=set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100,lrange_600  PIPELINES=1,16  KEYSPACE=100000  DATASIZE=3
   RINGKV_BIN=target/release/ringkv-server  REDIS_BIN=redis-server  BENCH_BIN=redis-benchmark
   RINGKV_ARGS / REDIS_ARGS: extra server arguments (shell-split)
 """
@@ -184,7 +184,7 @@ def main():
     p.add_argument("--n1", type=int, default=int(env("N1", "200000")), help="requests per run at -P 1")
     p.add_argument("--n16", type=int, default=int(env("N16", "1000000")), help="requests per run at -P 16 (other depths scale from it)")
     p.add_argument("--clients", type=int, default=int(env("CLIENTS", "50")))
-    p.add_argument("--tests", default=env("TESTS", "set,get,incr,mset,lpush,rpush,lpop,rpop,lrange_100,lrange_600"))
+    p.add_argument("--tests", default=env("TESTS", "set,get,incr,mset,lpush,rpush,lpop,rpop,sadd,spop,hset,zadd,zpopmin,lrange_100,lrange_600"))
     p.add_argument("--pipelines", default=env("PIPELINES", "1,16"))
     p.add_argument("--keyspace", type=int, default=int(env("KEYSPACE", "100000")))
     p.add_argument("--datasize", type=int, default=int(env("DATASIZE", "3")))

@@ -529,7 +529,7 @@ fn write_section(s: &mut String, sec: Section, cfg: &Config, i: &InfoInput) {
                 "mem_clients_normal" => i.mem_clients_normal,
                 "mem_cluster_links" => 0,
                 "mem_aof_buffer" => 0,
-                "mem_allocator" => "libc",
+                "mem_allocator" => "jemalloc-5.3.0",
                 "active_defrag_running" => 0,
                 "lazyfree_pending_objects" => 0,
                 "lazyfreed_objects" => 0,
@@ -932,7 +932,7 @@ mod tests {
         assert_eq!(field(&s, "mem_fragmentation_ratio"), Some("4.00"));
         assert_eq!(field(&s, "mem_fragmentation_bytes"), Some("6291456"));
         assert_eq!(field(&s, "total_system_memory_human"), Some("16.00G"));
-        assert_eq!(field(&s, "mem_allocator"), Some("libc"));
+        assert_eq!(field(&s, "mem_allocator"), Some("jemalloc-5.3.0"));
         assert!(s.ends_with("lazyfreed_objects:0\r\n"));
         // Zero inputs never divide by zero.
         let s = info_string(&c, &InfoInput::default(), &[b"memory"]);

@@ -257,7 +257,7 @@ fn push_values(ctx: &mut Ctx<'_>, key: &[u8], end: End, vals: &[&[u8]]) -> usize
         Some(Value::List(_))
     );
     if created {
-        db.set(key, Value::List(ListValue::new(fill)), false);
+        db.set(key, Value::List(Box::new(ListValue::new(fill))), false);
     }
     let Some(Value::List(l)) = db.lookup_notouch(key, now).map(|e| &mut e.value) else {
         return 0;
@@ -323,7 +323,7 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, xx: bool) -> CmdRes
             let mut l = ListValue::new(fill);
             push_all(&mut l, end, vals);
             let n = l.len();
-            db.set(key, Value::List(l), false);
+            db.set(key, Value::List(Box::new(l)), false);
             ctx.signal_ready(key);
             n
         }

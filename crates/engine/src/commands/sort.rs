@@ -338,7 +338,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             }
             if outputlen > 0 {
                 let existed = ctx.engine.dbs[db].lookup_write(dst, now).is_some();
-                ctx.engine.dbs[db].set(dst, Value::List(list), false);
+                ctx.engine.dbs[db].set(dst, Value::List(Box::new(list)), false);
                 ctx.signal_modified(dst);
                 if !existed {
                     ctx.signal_ready(dst);

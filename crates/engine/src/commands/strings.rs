@@ -20,7 +20,7 @@ use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
 use crate::ldouble::{self, LongDouble};
 use crate::notify;
-use crate::object::{EMBSTR_MAX, Str, Value};
+use crate::object::{Str, Value};
 use crate::util::parse_i64;
 use resp::num::fmt_i64;
 
@@ -94,16 +94,6 @@ fn set_key(db: &mut Db, key: &[u8], value: Str, keep_ttl: bool, now: i64) {
     };
     if had_ttl && !keep_ttl {
         db.persist(key);
-    }
-}
-
-/// A string built by the server rather than taken from a client (`createStringObject`):
-/// `embstr` up to 44 bytes, `raw` beyond — never `int`.
-fn plain_str(b: &[u8]) -> Str {
-    if b.len() <= EMBSTR_MAX {
-        Str::Emb(b.into())
-    } else {
-        Str::Raw(b.to_vec())
     }
 }
 
@@ -609,7 +599,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 usize::try_from(needed).map_err(|_| CmdError::StringTooLong)?,
             )?;
             v[offset as usize..].copy_from_slice(patch);
-            db.set(key, Value::Str(Str::Raw(v)), false);
+            db.set(key, Value::Str(Str::raw(v)), false);
             needed as usize
         }
         Some(e) => {
@@ -706,18 +696,17 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(e) => {
             let old = match as_str(&e.value)? {
                 Str::Int(i) => LongDouble::from_i64(*i),
-                Str::Emb(b) => LongDouble::parse(b).ok_or(CmdError::NotFloat)?,
-                Str::Raw(b) => LongDouble::parse(b).ok_or(CmdError::NotFloat)?,
+                s => LongDouble::parse(s.as_bytes(&mut [0u8; 20])).ok_or(CmdError::NotFloat)?,
             };
             let sum = sum_finite(old, args[2])?;
             let new = sum.format_human(&mut text);
-            e.value = Value::Str(plain_str(new));
+            e.value = Value::Str(Str::plain(new));
             new
         }
         None => {
             let sum = sum_finite(LongDouble::from_i64(0), args[2])?;
             let new = sum.format_human(&mut text);
-            db.set(key, Value::Str(plain_str(new)), false);
+            db.set(key, Value::Str(Str::plain(new)), false);
             new
         }
     };

@@ -50,12 +50,12 @@ impl Harness {
         let Some(&handler) = self.handlers.get(name.as_str()) else {
             panic!("engine has no command {name:?}");
         };
-        if let Some(meta) = super::table::meta(&name) {
-            if !meta.arity_ok(args.len()) {
-                let mut r = Reply::new(&mut out, self.session.proto);
-                r.error(&crate::CmdError::WrongArity(name).text());
-                return out;
-            }
+        if let Some(meta) = super::table::meta(&name)
+            && !meta.arity_ok(args.len())
+        {
+            let mut r = Reply::new(&mut out, self.session.proto);
+            r.error(&crate::CmdError::WrongArity(name).text());
+            return out;
         }
         let proto = self.session.proto;
         let mut ctx = Ctx {

@@ -19,36 +19,64 @@ pub use zset::ZSetValue;
 #[derive(Clone, Debug)]
 pub enum Value {
     Str(Str),
-    List(ListValue),
+    /// Boxed: a quicklist header is 56 bytes, and every string key would pay for it.
+    List(Box<ListValue>),
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
 }
 
-/// A string value in one of Redis's three encodings.
+/// Longest `embstr` kept inline in the value itself, with no allocation of its own.
+pub const SMALL_MAX: usize = 22;
+
+/// A string value in one of Redis's three encodings (`int`, `embstr`, `raw`). `embstr`
+/// has two layouts: up to 22 bytes inline (most keys' values: no allocation beyond the
+/// keyspace entry), else one boxed slice. `Str` is 24 bytes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Str {
     /// `int`: a canonical decimal i64.
     Int(i64),
-    /// `embstr`: created by SET-like commands for strings of at most 44 bytes.
+    /// `embstr` of at most [`SMALL_MAX`] bytes, inline.
+    Small { len: u8, buf: [u8; SMALL_MAX] },
+    /// `embstr` of up to 44 bytes: created by SET-like commands.
     Emb(Box<[u8]>),
-    /// `raw`: longer strings, and any string modified in place (APPEND, SETRANGE).
-    Raw(Vec<u8>),
+    /// `raw`: longer strings, and any string modified in place (APPEND, SETRANGE). Boxed so
+    /// the enum stays 24 bytes; raw strings are long or growing, so the indirection is
+    /// small next to their size.
+    Raw(Box<Vec<u8>>),
 }
 
 impl Str {
     /// The encoding Redis's `createStringObject` + `tryObjectEncoding` chooses for a new value.
     pub fn from_bytes(b: &[u8]) -> Str {
-        if b.len() <= 20 {
-            if let Some(i) = resp::num::parse_i64(b) {
-                return Str::Int(i);
-            }
+        if b.len() <= 20
+            && let Some(i) = resp::num::parse_i64(b)
+        {
+            return Str::Int(i);
         }
-        if b.len() <= EMBSTR_MAX {
+        Str::plain(b)
+    }
+
+    /// A string as `createStringObject` makes it, never `int`: `embstr` up to 44 bytes, `raw`
+    /// beyond.
+    pub fn plain(b: &[u8]) -> Str {
+        if b.len() <= SMALL_MAX {
+            let mut buf = [0u8; SMALL_MAX];
+            buf[..b.len()].copy_from_slice(b);
+            Str::Small {
+                len: b.len() as u8,
+                buf,
+            }
+        } else if b.len() <= EMBSTR_MAX {
             Str::Emb(b.into())
         } else {
-            Str::Raw(b.to_vec())
+            Str::raw(b.to_vec())
         }
+    }
+
+    /// A `raw` string owning `v`.
+    pub fn raw(v: Vec<u8>) -> Str {
+        Str::Raw(Box::new(v))
     }
 
     /// The bytes of the value; integers are formatted into `scratch`.
@@ -56,6 +84,7 @@ impl Str {
     pub fn as_bytes<'a>(&'a self, scratch: &'a mut [u8; 20]) -> &'a [u8] {
         match self {
             Str::Int(i) => resp::num::fmt_i64(*i, scratch),
+            Str::Small { len, buf } => &buf[..*len as usize],
             Str::Emb(b) => b,
             Str::Raw(v) => v,
         }
@@ -72,6 +101,7 @@ impl Str {
                 let mut s = [0u8; 20];
                 resp::num::fmt_i64(*i, &mut s).len()
             }
+            Str::Small { len, .. } => *len as usize,
             Str::Emb(b) => b.len(),
             Str::Raw(v) => v.len(),
         }
@@ -85,7 +115,7 @@ impl Str {
     /// does.
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            *self = Str::Raw(self.to_vec());
+            *self = Str::raw(self.to_vec());
         }
         match self {
             Str::Raw(v) => v,
@@ -96,7 +126,7 @@ impl Str {
     pub fn encoding_name(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
-            Str::Emb(_) => "embstr",
+            Str::Small { .. } | Str::Emb(_) => "embstr",
             Str::Raw(_) => "raw",
         }
     }
@@ -123,5 +153,24 @@ impl Value {
             Value::Set(v) => v.encoding_name(),
             Value::ZSet(v) => v.encoding_name(),
         }
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// Every key pays for these: keep them small.
+    #[test]
+    fn value_sizes() {
+        assert_eq!(size_of::<super::Str>(), 24);
+        eprintln!(
+            "Value={} Str={} List={} Hash={} Set={} ZSet={} Entry={}",
+            size_of::<super::Value>(),
+            size_of::<super::Str>(),
+            size_of::<super::ListValue>(),
+            size_of::<super::HashValue>(),
+            size_of::<super::SetValue>(),
+            size_of::<super::ZSetValue>(),
+            size_of::<crate::db::Entry>()
+        );
     }
 }
