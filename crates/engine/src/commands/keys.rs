@@ -393,7 +393,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let now = ctx.now_ms();
     // lookupKeyRead: the source counts as a read (stats, LRU).
-    let Some(expire_at) = ctx.db().lookup_read(src, now).map(|e| e.expire_at) else {
+    let Some(expire_at) = ctx.db().lookup_read(src, now).map(|e| e.expire_at()) else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -564,7 +564,7 @@ fn expire_generic(
         ctx.out.int(0);
         return Ok(());
     };
-    let current = entry.expire_at;
+    let current = entry.expire_at();
     let refused = (flags.nx && current.is_some())
         || (flags.xx && current.is_none())
         || (flags.gt && current.is_none_or(|c| when <= c))
@@ -619,21 +619,11 @@ fn pexpiretime(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// absolute deadline (EXPIRETIME/PEXPIRETIME), never below 0. Seconds round half up.
 fn ttl_generic(ctx: &mut Ctx<'_>, key: &[u8], ms: bool, absolute: bool) -> CmdResult {
     let now = ctx.now_ms();
-    let reply = match read_notouch(ctx, key) {
+    let reply = match read_notouch(ctx, key).map(|e| e.expire_at()) {
         None => -2,
-        Some(Entry {
-            expire_at: None, ..
-        }) => -1,
-        Some(Entry {
-            expire_at: Some(at),
-            ..
-        }) => {
-            let t = if absolute {
-                *at
-            } else {
-                at.saturating_sub(now)
-            }
-            .max(0);
+        Some(None) => -1,
+        Some(Some(at)) => {
+            let t = if absolute { at } else { at.saturating_sub(now) }.max(0);
             if ms {
                 t
             } else {

@@ -85,7 +85,7 @@ fn set_key(db: &mut Db, key: &[u8], value: Str, keep_ttl: bool, now: i64) {
     let had_ttl = match db.lookup_write(key, now) {
         Some(e) => {
             e.value = Value::Str(value);
-            e.expire_at.is_some()
+            e.expire_at().is_some()
         }
         None => {
             db.set(key, Value::Str(value), false);
@@ -250,7 +250,7 @@ fn set_generic(
         None if flags & XX != 0 => None,
         Some(e) => {
             e.value = Value::Str(Str::from_bytes(val));
-            Some(e.expire_at.is_some())
+            Some(e.expire_at().is_some())
         }
         None => {
             db.set(key, Value::Str(Str::from_bytes(val)), false);
@@ -939,7 +939,7 @@ mod tests {
         h.engine.dbs[0]
             .lookup_read(key.as_bytes(), now)
             .expect("key exists")
-            .expire_at
+            .expire_at()
     }
 
     /// The propagated form of the last command, if it was rewritten (and resets it).
