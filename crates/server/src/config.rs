@@ -66,31 +66,8 @@ pub enum MaxmemoryPolicy {
     Noeviction,
 }
 
-/// Bits of `notify-keyspace-events` (Redis's `NOTIFY_*`), for the pub/sub notifier.
-#[allow(
-    dead_code,
-    reason = "all of Redis's classes, for the keyspace notifier"
-)]
-pub mod notify {
-    pub const KEYSPACE: u32 = 1 << 0;
-    pub const KEYEVENT: u32 = 1 << 1;
-    pub const GENERIC: u32 = 1 << 2;
-    pub const STRING: u32 = 1 << 3;
-    pub const LIST: u32 = 1 << 4;
-    pub const SET: u32 = 1 << 5;
-    pub const HASH: u32 = 1 << 6;
-    pub const ZSET: u32 = 1 << 7;
-    pub const EXPIRED: u32 = 1 << 8;
-    pub const EVICTED: u32 = 1 << 9;
-    pub const STREAM: u32 = 1 << 10;
-    pub const KEY_MISS: u32 = 1 << 11;
-    pub const LOADED: u32 = 1 << 12;
-    pub const MODULE: u32 = 1 << 13;
-    pub const NEW: u32 = 1 << 14;
-    /// `A`: every class except key-miss and new (as Redis defines NOTIFY_ALL).
-    pub const ALL: u32 =
-        GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
-}
+/// Bits of `notify-keyspace-events` (Redis's `NOTIFY_*`): the engine's, which raises them.
+pub use engine::notify;
 
 /// One `client-output-buffer-limit` class.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -1238,29 +1215,7 @@ fn get_oom_values(c: &Config, out: &mut Vec<u8>) {
 
 /// Parses `notify-keyspace-events` classes into [`notify`] bits.
 pub fn keyspace_events_from_str(s: &[u8]) -> Option<u32> {
-    use notify::*;
-    let mut f = 0;
-    for &c in s {
-        f |= match c {
-            b'A' => ALL,
-            b'g' => GENERIC,
-            b'$' => STRING,
-            b'l' => LIST,
-            b's' => SET,
-            b'h' => HASH,
-            b'z' => ZSET,
-            b'x' => EXPIRED,
-            b'e' => EVICTED,
-            b'K' => KEYSPACE,
-            b'E' => KEYEVENT,
-            b't' => STREAM,
-            b'm' => KEY_MISS,
-            b'd' => MODULE,
-            b'n' => NEW,
-            _ => return None,
-        };
-    }
-    Some(f)
+    notify::parse_flags(s)
 }
 
 /// Prints [`notify`] bits as Redis's `keyspaceEventsFlagsToString` (note: `A` swallows `n`).

@@ -216,18 +216,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    if emptied {
-        db.delete(key, now);
-    }
-    if deleted > 0 {
-        ctx.signal_modified(key);
-        ctx.notify(notify::HASH, "hdel", key);
-        if emptied {
-            ctx.notify(notify::GENERIC, "del", key);
-        }
-        ctx.engine.dirty += deleted;
-    }
-    ctx.out.int(deleted as i64);
+    ctx.finish_member_removal(key, deleted, emptied, notify::HASH, "hdel");
     Ok(())
 }
 

@@ -88,6 +88,32 @@ impl Ctx<'_> {
         self.engine.notify(self.session.db, class, event, key);
     }
 
+    /// The common end of HDEL / SREM: deletes the emptied key, then (when anything was
+    /// removed) touches WATCH, raises `event` and `del` as Redis does, counts `removed` writes
+    /// and replies with the count.
+    pub fn finish_member_removal(
+        &mut self,
+        key: &[u8],
+        removed: u64,
+        emptied: bool,
+        class: crate::notify::NotifyClass,
+        event: &'static str,
+    ) {
+        if emptied {
+            let now = self.now_ms();
+            self.db().delete(key, now);
+        }
+        if removed > 0 {
+            self.signal_modified(key);
+            self.notify(class, event, key);
+            if emptied {
+                self.notify(crate::notify::GENERIC, "del", key);
+            }
+            self.engine.dirty += removed;
+        }
+        self.out.int(removed as i64);
+    }
+
     /// A list or sorted set under `key` just got elements (Redis's `signalKeyAsReady`):
     /// clients blocked on it may be served (blocking commands, data-type issue).
     #[inline]
