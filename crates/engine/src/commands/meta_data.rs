@@ -7109,6 +7109,78 @@ pub static COMMANDS: &[CommandMeta] = &[
         ]),
     },
     CommandMeta {
+        name: "auth",
+        arity: -2,
+        flags: flags::NOSCRIPT
+            | flags::LOADING
+            | flags::STALE
+            | flags::FAST
+            | flags::NO_AUTH
+            | flags::ALLOW_BUSY,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::FAST | acl::CONNECTION,
+        group: "connection",
+        since: "1.0.0",
+        summary: "Authenticate to the server",
+        complexity: "O(N) where N is the number of passwords defined for the user",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("auth"),
+            Int(-2),
+            Set(&[
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+                Status("fast"),
+                Status("no_auth"),
+                Status("allow_busy"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@fast"), Status("@connection")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Authenticate to the server")),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("connection")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of passwords defined for the user"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.0.0"),
+                    Bulk("Added ACL style (username and password)."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("username")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("since"), Bulk("6.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("password")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
         name: "command",
         arity: -1,
         flags: flags::LOADING | flags::STALE,
