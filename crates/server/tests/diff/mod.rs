@@ -116,7 +116,21 @@ macro_rules! script_tests {
     };
 }
 
-script_tests!(protocol, connection, strings, keys, expire, multi);
+script_tests!(
+    protocol,
+    connection,
+    strings,
+    strings_wrongtype,
+    keys,
+    expire,
+    list,
+    hash,
+    set,
+    zset,
+    sort,
+    multi,
+    pubsub,
+);
 
 fn run_listed(name: &str) {
     if !redis_or_skip(&format!("diff::scripts::{name}")) {
