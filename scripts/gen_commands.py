@@ -39,7 +39,7 @@ expireat pexpireat ttl pttl expiretime pexpiretime persist
 object|encoding object|freq object|idletime object|refcount object|help
 
 ping echo select swapdb quit reset hello dbsize flushdb flushall time info
-client|setname client|getname client|id client|info client|list client|kill client|help client|unblock
+client|setname client|getname client|id client|info client|list client|kill client|help client|unblock client|no-evict client|getredir client|trackinginfo client|caching
 config|get config|set config|resetstat config|help
 shutdown auth
 command|count command|info command|docs command|list command|getkeys
