@@ -108,12 +108,19 @@ pub struct Propagation {
 }
 
 impl Propagation {
+    /// Replaces what the current command propagates. Copies only while someone listens:
+    /// without an AOF or replica this must cost nothing on the hot path.
     pub fn rewrite(&mut self, argv: &[&[u8]]) {
-        self.rewritten = Some(argv.iter().map(|a| a.to_vec()).collect());
+        if self.listening {
+            self.rewritten = Some(argv.iter().map(|a| a.to_vec()).collect());
+        }
     }
 
+    /// Adds a command to propagate before the current one (only while someone listens).
     pub fn add(&mut self, argv: &[&[u8]]) {
-        self.extra.push(argv.iter().map(|a| a.to_vec()).collect());
+        if self.listening {
+            self.extra.push(argv.iter().map(|a| a.to_vec()).collect());
+        }
     }
 
     pub fn clear(&mut self) {

@@ -521,6 +521,9 @@ mod engine_tests {
     #[test]
     fn expired_keys_are_propagated_as_del_only_when_someone_listens() {
         let mut h = Harness::new();
+        // The harness listens by default; a server without AOF or replicas does not.
+        h.engine.propagation.listening = false;
+        h.engine.refresh_expire_logging();
         h.run(&["SET", "k", "1", "PX", "10"]);
         h.advance_ms(11);
         h.run(&["GET", "k"]);

@@ -305,6 +305,10 @@ pub(crate) fn call_with(
     }
     // Keys the command's lookups expired: their `expired` events, WATCH touches and DELs.
     server.engine.flush_expired();
+    // No AOF or replica consumes propagation yet: nothing may accumulate there.
+    if !server.engine.propagation.listening {
+        server.engine.propagation.clear();
+    }
     server.stats.total_commands_processed += 1;
     let failed = result.is_err();
     row.handler.bump(|s| {

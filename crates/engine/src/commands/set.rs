@@ -330,14 +330,17 @@ fn spop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// Collects SPOP's propagated members into `SREM key m1 m2 ...` commands of at most
 /// [`SPOP_PROPAGATE_BATCH`] members.
 struct SremBatches<'k> {
+    /// Nothing is copied unless propagation has a listener.
+    enabled: bool,
     key: &'k [u8],
     argv: Vec<Vec<u8>>,
     done: Vec<Vec<Vec<u8>>>,
 }
 
 impl<'k> SremBatches<'k> {
-    fn new(key: &'k [u8]) -> Self {
+    fn new(key: &'k [u8], enabled: bool) -> Self {
         SremBatches {
+            enabled,
             key,
             argv: Vec::new(),
             done: Vec::new(),
@@ -345,6 +348,9 @@ impl<'k> SremBatches<'k> {
     }
 
     fn push(&mut self, member: Member<'_>) {
+        if !self.enabled {
+            return;
+        }
         if self.argv.is_empty() {
             self.argv.push(b"SREM".to_vec());
             self.argv.push(self.key.to_vec());
@@ -410,7 +416,7 @@ fn spop_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::Static("ERR internal error: set vanished"));
     };
     let out = &mut ctx.out;
-    let mut batches = SremBatches::new(key);
+    let mut batches = SremBatches::new(key, eng.propagation.listening);
     out.set(count as usize);
     let remaining = size - count;
     let mut buf = [0u8; 20];

@@ -660,3 +660,17 @@ fn copy_keeps_the_set_encoding() {
         s(&["a", "b", "c"])
     );
 }
+
+/// Without an AOF or replica listening, propagation must neither copy nor accumulate
+/// anything (it used to grow by one SREM batch per SPOP with a count).
+#[test]
+fn nothing_is_recorded_for_propagation_without_a_listener() {
+    let mut h = Harness::new();
+    h.engine.propagation.listening = false;
+    h.run(&["SADD", "s", "a", "b", "c", "d", "e", "f"]);
+    h.run(&["SPOP", "s", "2"]);
+    h.run(&["SET", "k", "v", "EX", "100"]);
+    h.run(&["INCRBYFLOAT", "f", "1.5"]);
+    assert!(h.engine.propagation.extra.is_empty());
+    assert!(h.engine.propagation.rewritten.is_none());
+}

@@ -30,8 +30,12 @@ impl Harness {
 
     pub fn with_config(config: EngineConfig) -> Harness {
         let (clock, time) = Clock::manual(1_767_225_600_000);
+        let mut engine = Engine::new(config, clock);
+        // Tests observe what commands propagate, as an AOF or a replica would.
+        engine.propagation.listening = true;
+        engine.refresh_expire_logging();
         Harness {
-            engine: Engine::new(config, clock),
+            engine,
             session: Session::default(),
             time,
             handlers: super::engine_handlers().collect(),
