@@ -38,6 +38,28 @@ pub enum ZSetValue {
     SkipList(Box<ZSet>),
 }
 
+/// `zsetAdd`'s rules for a member already present with score `cur`, shared by both
+/// encodings: `Ok(new score)` to store (it differs from `cur`), or `Err(reply)` when nothing
+/// changes (NX, an INCR giving NaN, GT/LT refusing, or the same score).
+fn update_existing(f: AddFlags, cur: f64, mut score: f64) -> Result<f64, (AddOutcome, f64)> {
+    if f.nx {
+        return Err((AddOutcome::Nop, cur));
+    }
+    if f.incr {
+        score += cur;
+        if score.is_nan() {
+            return Err((AddOutcome::Nan, cur));
+        }
+    }
+    if (f.lt && score >= cur) || (f.gt && score <= cur) {
+        return Err((AddOutcome::Nop, cur));
+    }
+    if score == cur {
+        return Err((AddOutcome::Same, score));
+    }
+    Ok(score)
+}
+
 /// ZADD's input flags (Redis's `ZADD_IN_*`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AddFlags {
@@ -248,33 +270,17 @@ impl ZSetValue {
     }
 
     /// Redis's `zsetAdd`: returns the outcome and the element's resulting score.
-    pub fn add(
-        &mut self,
-        m: &[u8],
-        mut score: f64,
-        f: AddFlags,
-        lim: ZLimits,
-    ) -> (AddOutcome, f64) {
+    pub fn add(&mut self, m: &[u8], score: f64, f: AddFlags, lim: ZLimits) -> (AddOutcome, f64) {
         if let ZSetValue::Listpack(lp) = self {
             if let Some((c, cur)) = lp_find(lp, m) {
-                if f.nx {
-                    return (AddOutcome::Nop, cur);
-                }
-                if f.incr {
-                    score += cur;
-                    if score.is_nan() {
-                        return (AddOutcome::Nan, cur);
+                return match update_existing(f, cur, score) {
+                    Ok(score) => {
+                        lp.delete_range_at(c, 2);
+                        lp_insert(lp, m, score);
+                        (AddOutcome::Updated, score)
                     }
-                }
-                if (f.lt && score >= cur) || (f.gt && score <= cur) {
-                    return (AddOutcome::Nop, cur);
-                }
-                if score != cur {
-                    lp.delete_range_at(c, 2);
-                    lp_insert(lp, m, score);
-                    return (AddOutcome::Updated, score);
-                }
-                return (AddOutcome::Same, score);
+                    Err(unchanged) => unchanged,
+                };
             }
             if f.xx {
                 return (AddOutcome::Nop, 0.0);
@@ -304,26 +310,13 @@ impl ZSetValue {
         };
         match found {
             Ok(_) => (AddOutcome::Added, score),
-            Err(id) => {
-                let cur = z.list().score(id);
-                if f.nx {
-                    return (AddOutcome::Nop, cur);
-                }
-                if f.incr {
-                    score += cur;
-                    if score.is_nan() {
-                        return (AddOutcome::Nan, cur);
-                    }
-                }
-                if (f.lt && score >= cur) || (f.gt && score <= cur) {
-                    return (AddOutcome::Nop, cur);
-                }
-                if score != cur {
+            Err(id) => match update_existing(f, z.list().score(id), score) {
+                Ok(score) => {
                     z.set_score(id, score);
-                    return (AddOutcome::Updated, score);
+                    (AddOutcome::Updated, score)
                 }
-                (AddOutcome::Same, score)
-            }
+                Err(unchanged) => unchanged,
+            },
         }
     }
 
