@@ -9,6 +9,7 @@
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::notify;
+use crate::propagate::Propagation;
 use crate::watch::{Presence, Watches};
 use std::time::{Duration, Instant};
 
@@ -83,59 +84,6 @@ pub struct Stats {
     pub expire_cycle_time_used_us: u64,
 }
 
-/// The propagation point: what a write command's effect looks like to an AOF or a replica
-/// (a later issue attaches those). By default a command that made `dirty` grow is propagated
-/// as it was sent; a command whose effect depends on time or randomness rewrites itself into
-/// a deterministic form here (SET EX → SET PXAT, INCRBYFLOAT → SET KEEPTTL, EXPIRE →
-/// PEXPIREAT), and effects that no client command caused (a lazily expired key) are added as
-/// extra commands (DEL).
-#[derive(Debug, Default)]
-pub struct Propagation {
-    /// Replaces the current command, if set.
-    pub rewritten: Option<Vec<Vec<u8>>>,
-    /// Commands to propagate (before the current one), in order.
-    pub extra: Vec<Vec<Vec<u8>>>,
-    /// The current command itself is not propagated, only `extra` (Redis's
-    /// `preventCommandPropagation`: SPOP with a count becomes batches of SREM).
-    pub suppressed: bool,
-    /// Set by whoever consumes propagation (AOF, replicas; a later issue): only then are keys
-    /// deleted by expiry recorded in `expired`, so nothing is copied while nobody listens.
-    pub listening: bool,
-    /// Keys deleted by expiry since the consumer last drained this, as (db, key): each is to
-    /// be propagated as `DEL key` in that db (Redis's `propagateDeletion` with
-    /// lazyfree-lazy-expire off), before the current command for lazy expiry.
-    pub expired: Vec<(usize, Box<[u8]>)>,
-}
-
-impl Propagation {
-    /// Replaces what the current command propagates. Copies only while someone listens:
-    /// without an AOF or replica this must cost nothing on the hot path.
-    pub fn rewrite(&mut self, argv: &[&[u8]]) {
-        if self.listening {
-            self.rewritten = Some(argv.iter().map(|a| a.to_vec()).collect());
-        }
-    }
-
-    /// Adds a command to propagate before the current one (only while someone listens).
-    pub fn add(&mut self, argv: &[&[u8]]) {
-        if self.listening {
-            self.extra.push(argv.iter().map(|a| a.to_vec()).collect());
-        }
-    }
-
-    pub fn clear(&mut self) {
-        self.rewritten = None;
-        self.extra.clear();
-        self.suppressed = false;
-        self.expired.clear();
-    }
-
-    /// Propagate only the commands added with [`Propagation::add`], not the current one.
-    pub fn prevent(&mut self) {
-        self.suppressed = true;
-    }
-}
-
 pub struct Engine {
     pub dbs: Vec<Db>,
     pub clock: Clock,
@@ -146,6 +94,7 @@ pub struct Engine {
     pub dirty: u64,
     /// When set, every command sees this time (EXEC and scripts run at one instant).
     pub fixed_now_ms: Option<i64>,
+    /// Where write effects go for an AOF or replicas (see [`crate::propagate`]).
     pub propagation: Propagation,
     /// Keyspace events waiting to be published by the server ([`Engine::notify`]).
     pub notifications: crate::notify::Queue,
@@ -251,12 +200,17 @@ impl Engine {
                 self.notify(i, notify::EXPIRED, "expired", key);
                 // The key is gone now (Redis's touchWatchedKey runs after the delete).
                 self.watches.touch(i, key, false);
-                if self.propagation.listening {
-                    self.propagation.expired.push((i, key.into()));
-                }
+                self.propagation.add(i, &[b"DEL", key]);
             }
             self.dbs[i].return_expired_log(keys, lens);
         }
+    }
+
+    /// Attaches (or with `None` detaches) the consumer of propagated writes: the AOF, the
+    /// replication backlog, or a test's recording sink.
+    pub fn set_sink(&mut self, sink: Option<Box<dyn crate::propagate::Sink>>) {
+        self.propagation.set_sink(sink);
+        self.refresh_expire_logging();
     }
 
     /// What WATCH's probes see of `key` in db `db` at the command's time.
@@ -457,6 +411,25 @@ impl Engine {
         };
         self.stats.expired_stale_perc = current * 0.05 + self.stats.expired_stale_perc * 0.95;
         self.flush_expired();
+        // Each key the cycle deleted is propagated on its own, never wrapped in MULTI.
+        self.propagation.end_unit(false);
+    }
+
+    /// The keyspace half of Redis's `call()` after a handler ran: keys the command's lookups
+    /// expired get their events, WATCH touches and DELs, then the command itself is
+    /// propagated if it wrote (`dirty` grew past `dirty_before`). `db` is the db selected
+    /// after the command. Every execution path runs this (the server's runner, EXEC, served
+    /// blocked clients, the engine's test harness).
+    pub fn after_command(&mut self, db: usize, argv: &[&[u8]], dirty_before: u64) {
+        self.flush_expired();
+        let wrote = self.dirty != dirty_before;
+        self.propagation.end_command(db, argv, wrote);
+    }
+
+    /// Ends an execution unit: what it propagated goes to the sink, wrapped in MULTI/EXEC
+    /// when it is more than one command (see [`crate::propagate`]).
+    pub fn end_unit(&mut self) {
+        self.propagation.end_unit(true);
     }
 
     /// A keyspace event in db `db` (Redis's `notifyKeyspaceEvent`): queued for the server

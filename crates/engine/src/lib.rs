@@ -16,6 +16,7 @@ pub mod glob;
 pub mod ldouble;
 pub mod notify;
 pub mod object;
+pub mod propagate;
 pub mod types;
 pub mod util;
 pub mod watch;

@@ -522,22 +522,28 @@ mod engine_tests {
     fn expired_keys_are_propagated_as_del_only_when_someone_listens() {
         let mut h = Harness::new();
         // The harness listens by default; a server without AOF or replicas does not.
-        h.engine.propagation.listening = false;
-        h.engine.refresh_expire_logging();
+        h.stop_propagation();
         h.run(&["SET", "k", "1", "PX", "10"]);
         h.advance_ms(11);
         h.run(&["GET", "k"]);
-        assert!(h.engine.propagation.expired.is_empty());
-        h.engine.propagation.listening = true;
-        h.engine.refresh_expire_logging();
+        assert!(h.engine.propagation.pending().is_empty());
+        h.engine
+            .set_sink(Some(Box::new(crate::propagate::RecordingSink::default())));
         h.run(&["SELECT", "3"]);
         h.run(&["SET", "a", "1", "PX", "10"]);
         h.run(&["SET", "b", "1", "PX", "10"]);
+        h.run(&["SET", "c", "1", "PX", "10"]);
+        h.take_propagated();
         h.advance_ms(11);
+        // Lazy expiry in a read: the DEL alone. In a write: MULTI, DEL, the write, EXEC.
         h.run(&["GET", "a"]);
-        assert_eq!(h.engine.propagation.expired, vec![(3, b"a"[..].into())]);
-        h.engine.propagation.clear();
+        h.run(&["INCR", "c"]);
+        assert_eq!(
+            h.propagated(),
+            ["DEL a", "MULTI", "DEL c", "INCR c", "EXEC"]
+        );
+        // The active cycle: each key its own unit.
         h.engine.cron();
-        assert_eq!(h.engine.propagation.expired, vec![(3, b"b"[..].into())]);
+        assert_eq!(h.propagated(), ["DEL b"]);
     }
 }

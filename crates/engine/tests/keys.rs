@@ -508,13 +508,13 @@ fn expire_in_the_past_deletes_and_propagates_del() {
         ("EXPIRE", "-9223372036854775"),
     ] {
         set(&mut h, "k", "v");
-        h.engine.propagation.clear();
+        h.take_propagated();
         let dirty = h.engine.dirty;
         assert_eq!(h.run(&[cmd, "k", t]), int(1), "{cmd} {t}");
         assert_eq!(h.run(&["EXISTS", "k"]), int(0));
         assert_eq!(h.engine.dirty, dirty + 1);
         assert_eq!(
-            h.engine.propagation.rewritten,
+            h.last_propagated(),
             Some(vec![b"DEL".to_vec(), b"k".to_vec()])
         );
     }
@@ -534,19 +534,19 @@ fn expire_propagates_as_absolute_pexpireat() {
         v.extend(flags.iter().map(|f| f.as_bytes().to_vec()));
         Some(v)
     };
-    h.engine.propagation.clear();
+    h.take_propagated();
     assert_eq!(h.run(&["EXPIRE", "k", "10"]), int(1));
-    assert_eq!(h.engine.propagation.rewritten, want(now + 10_000, &[]));
-    h.engine.propagation.clear();
+    assert_eq!(h.last_propagated(), want(now + 10_000, &[]));
+    h.take_propagated();
     assert_eq!(h.run(&["PEXPIRE", "k", "20000", "gt"]), int(1));
-    assert_eq!(h.engine.propagation.rewritten, want(now + 20_000, &["gt"]));
-    h.engine.propagation.clear();
+    assert_eq!(h.last_propagated(), want(now + 20_000, &["gt"]));
+    h.take_propagated();
     assert_eq!(h.run(&["EXPIREAT", "k", "4000000000"]), int(1));
-    assert_eq!(h.engine.propagation.rewritten, want(4_000_000_000_000, &[]));
+    assert_eq!(h.last_propagated(), want(4_000_000_000_000, &[]));
     // PEXPIREAT is already absolute: propagated as sent.
-    h.engine.propagation.clear();
+    h.take_propagated();
     assert_eq!(h.run(&["PEXPIREAT", "k", "4000000000001"]), int(1));
-    assert_eq!(h.engine.propagation.rewritten, None);
+    assert_eq!(h.last_propagated(), want(4_000_000_000_001, &[]));
     assert_eq!(h.run(&["PEXPIRETIME", "k"]), int(4_000_000_000_001));
     // A refused flag writes nothing.
     let dirty = h.engine.dirty;

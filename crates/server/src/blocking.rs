@@ -23,10 +23,12 @@
 //! Invariants: a client is in `clients` iff it is in the engine's queue of each of its keys
 //! and (with a deadline) in `deadlines`; all three are updated together.
 
+use crate::call::{Origin, call};
+use crate::gate::{Cmd, Handler};
 use crate::server::Server;
 use engine::blocking::{BlockKind, BlockRequest, TimeoutReply};
+use engine::commands::table::Row;
 use engine::object::Value;
-use engine::{CmdFn, Ctx};
 use resp::Reply;
 use std::collections::{BTreeSet, HashMap};
 
@@ -35,7 +37,8 @@ pub struct Parked {
     pub db: usize,
     keys: Vec<Vec<u8>>,
     argv: Vec<Vec<u8>>,
-    handler: CmdFn,
+    row: &'static Row<Cmd>,
+    handler: Handler,
     deadline: i64,
     reply: TimeoutReply,
     kind: BlockKind,
@@ -79,8 +82,15 @@ impl Blocked {
     }
 }
 
-/// Parks client `key`, which just ran `handler` with `args` and asked to block.
-pub fn block(server: &mut Server, key: usize, handler: CmdFn, args: &[&[u8]], req: BlockRequest) {
+/// Parks client `key`, which just ran `handler` (of `row`) with `args` and asked to block.
+pub fn block(
+    server: &mut Server,
+    key: usize,
+    row: &'static Row<Cmd>,
+    handler: Handler,
+    args: &[&[u8]],
+    req: BlockRequest,
+) {
     let db = server.clients[key].session.db;
     let mut keys: Vec<Vec<u8>> = Vec::with_capacity(req.keys.len());
     for k in req.keys {
@@ -97,6 +107,7 @@ pub fn block(server: &mut Server, key: usize, handler: CmdFn, args: &[&[u8]], re
         db,
         keys,
         argv: args.iter().map(|a| a.to_vec()).collect(),
+        row,
         handler,
         deadline: req.timeout_at_ms,
         reply: req.timeout_reply,
@@ -155,41 +166,52 @@ pub fn handle_ready(server: &mut Server) {
                 if !can_serve(server, db, &key, kind) {
                     break;
                 }
-                serve(server, ck);
+                serve(server, ck, &key);
             }
         }
     }
 }
 
-/// Re-runs client `ck`'s blocking command now that one of its keys has data.
-fn serve(server: &mut Server, ck: usize) {
+/// The arguments that re-run a parked command on `ready` alone, so it is served from the key
+/// that got data, whatever its other keys hold (Redis 7.0 serves the ready key; another
+/// key of the wrong type must not turn the wake-up into WRONGTYPE).
+fn args_for_key<'a>(name: &str, argv: &'a [Vec<u8>], ready: &'a [u8]) -> Vec<&'a [u8]> {
+    let all = || argv.iter().map(Vec::as_slice).collect();
+    match name {
+        // CMD key [key ...] timeout
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" if argv.len() >= 3 => {
+            vec![&argv[0][..], ready, &argv[argv.len() - 1][..]]
+        }
+        // CMD timeout numkeys key [key ...] <where> [COUNT n]
+        "blmpop" | "bzmpop" if argv.len() >= 4 => {
+            let numkeys = std::str::from_utf8(&argv[2])
+                .ok()
+                .and_then(|n| n.parse::<usize>().ok());
+            match numkeys {
+                Some(n) if argv.len() > 3 + n => {
+                    let mut v: Vec<&[u8]> = vec![&argv[0], &argv[1], b"1", ready];
+                    v.extend(argv[3 + n..].iter().map(Vec::as_slice));
+                    v
+                }
+                _ => all(),
+            }
+        }
+        // One source key (BLMOVE, BRPOPLPUSH): as parked.
+        _ => all(),
+    }
+}
+
+/// Re-runs client `ck`'s blocking command on `ready`, one of its keys that has data, through
+/// the runner (its own execution unit).
+fn serve(server: &mut Server, ck: usize, ready: &[u8]) {
     let Some(p) = unpark(server, ck) else {
         return;
     };
-    let args: Vec<&[u8]> = p.argv.iter().map(Vec::as_slice).collect();
-    let c = &mut server.clients[ck];
-    let proto = c.session.proto;
-    let mark = c.pending.len();
-    let mut ctx = Ctx {
-        engine: &mut server.engine,
-        session: &mut c.session,
-        out: Reply::new(&mut c.pending, proto),
-    };
-    let result = (p.handler)(&mut ctx, &args);
-    if let Err(e) = result {
-        let text = e.text();
-        server.stats.count_error(&text);
-        let c = &mut server.clients[ck];
-        c.pending.truncate(mark);
-        Reply::new(&mut c.pending, c.session.proto).error(&text);
-    }
-    if !server.clients[ck].replies_enabled() {
-        server.clients[ck].pending.truncate(mark);
-    }
-    if let Some(req) = server.engine.block.take() {
-        // Nothing left for it after all (not expected: the key was checked): wait again.
-        block(server, ck, p.handler, &args, req);
-    } else {
+    let args = args_for_key(p.row.meta.name, &p.argv, ready);
+    call(server, ck, p.row, &args, p.handler, Origin::Unblocked);
+    // Re-blocked by the runner when nothing was left after all (not expected: the key was
+    // checked); otherwise the client resumes.
+    if !server.blocked.is_blocked(ck) {
         server.blocked.resumed.push(ck);
     }
 }

@@ -9,15 +9,15 @@
 //! the handler wrote nothing; per-command statistics live in the row (`Cell`s), so the
 //! table can stay shared while the handler gets `&mut Server`.
 
+use crate::call::Origin;
 use crate::client_cmds;
 use crate::conn::ReplyMode;
 use crate::server::Server;
 use engine::commands::table::{Row, Table, meta};
 use engine::util::eq_ic;
-use engine::{CmdError, CmdFn, CmdResult, Ctx};
+use engine::{CmdError, CmdFn, CmdResult};
 use resp::Reply;
 use std::cell::Cell;
-use std::time::Instant;
 
 /// A server-side handler: gets the whole server and the calling client's slab key. It
 /// writes its reply into `server.clients[key].pending` (see [`reply`]).
@@ -41,20 +41,72 @@ pub struct CmdStats {
 pub struct Cmd {
     pub handler: Handler,
     pub stats: Cell<CmdStats>,
+    /// ringkv's behaviour bits ([`behaviour`]) beside Redis's flags in the metadata.
+    pub behaviour: u8,
 }
+
+/// What a few commands do differently in the gate and the runner. Redis decides these by
+/// comparing `cmd->proc` against lists in `processCommand`; here each is a bit on the row,
+/// set in one place ([`BEHAVIOUR`]), and nothing else names commands.
+pub mod behaviour {
+    /// Runs even inside MULTI instead of being queued: it drives the transaction or the
+    /// connection (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET).
+    pub const DRIVES_MULTI: u8 = 1 << 0;
+    /// Allowed in RESP2 pub/sub mode ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
+    pub const IN_SUBSCRIBED: u8 = 1 << 1;
+    /// Replies are pushes, which CLIENT REPLY OFF/SKIP does not silence (Redis 7.0's
+    /// `CLIENT_PUSHING`): the subscription confirmations.
+    pub const PUSH_REPLY: u8 = 1 << 2;
+}
+
+/// The rows with behaviour bits. Matches Redis 7.0.15's `processCommand` lists.
+const BEHAVIOUR: &[(&str, u8)] = {
+    use behaviour::*;
+    &[
+        ("exec", DRIVES_MULTI),
+        ("discard", DRIVES_MULTI),
+        ("multi", DRIVES_MULTI),
+        ("watch", DRIVES_MULTI),
+        ("quit", DRIVES_MULTI | IN_SUBSCRIBED),
+        ("reset", DRIVES_MULTI | IN_SUBSCRIBED),
+        ("ping", IN_SUBSCRIBED),
+        ("subscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("ssubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("psubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("unsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("sunsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("punsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+    ]
+};
 
 pub type CmdTable = Table<Cmd>;
 
 impl Cmd {
-    fn new(handler: Handler) -> Cmd {
+    fn new(name: &str, handler: Handler) -> Cmd {
+        let top = name.split('|').next().unwrap_or_default();
+        let behaviour = BEHAVIOUR
+            .iter()
+            .find(|(n, _)| *n == top)
+            .map_or(0, |&(_, b)| b);
         Cmd {
             handler,
             stats: Cell::new(CmdStats::default()),
+            behaviour,
         }
     }
 
     #[inline]
-    fn bump(&self, f: impl FnOnce(&mut CmdStats)) {
+    pub fn has(&self, bit: u8) -> bool {
+        self.behaviour & bit != 0
+    }
+
+    #[inline]
+    pub fn replies_are_pushes(&self) -> bool {
+        self.has(behaviour::PUSH_REPLY)
+    }
+
+    #[inline]
+    pub(crate) fn bump(&self, f: impl FnOnce(&mut CmdStats)) {
         let mut s = self.stats.get();
         f(&mut s);
         self.stats.set(s);
@@ -84,9 +136,9 @@ pub fn build_table() -> CmdTable {
             log::warn!("no command metadata for {name}: command disabled");
             continue;
         };
-        t.insert(m, Cmd::new(handler));
+        t.insert(m, Cmd::new(m.name, handler));
         for sub in m.subcommands {
-            t.insert(sub, Cmd::new(handler));
+            t.insert(sub, Cmd::new(sub.name, handler));
         }
     }
     t
@@ -228,24 +280,12 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
-    if c.subs.active() && c.session.proto == resp::Proto::Resp2 {
-        let top = row.meta.name.split('|').next().unwrap_or_default();
-        if !crate::pubsub::allowed_in_resp2_subscribed(top) {
-            row.handler.bump(|s| s.rejected_calls += 1);
-            let text = crate::pubsub::not_allowed_text(row.meta.name);
-            reject(server, key, row, &text);
-            return;
-        }
-        if top == "ping" {
-            // PING answers `*2 pong <msg>` here; counted as PING.
-            return call_with(
-                server,
-                key,
-                row,
-                args,
-                Handler::Server(crate::pubsub::ping_subscribed),
-            );
-        }
+    let subscribed = c.subs.active() && c.session.proto == resp::Proto::Resp2;
+    if subscribed && !row.handler.has(behaviour::IN_SUBSCRIBED) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        let text = crate::pubsub::not_allowed_text(row.meta.name);
+        reject(server, key, row, &text);
+        return;
     }
     // MULTI: `no-multi` commands are refused, the rest queued, except the commands that
     // drive the transaction itself.
@@ -255,88 +295,13 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             reply_error(server, key, "ERR Command not allowed inside a transaction");
             return;
         }
-        if !crate::multi::runs_in_multi(row) {
+        if !row.handler.has(behaviour::DRIVES_MULTI) {
             crate::multi::queue(server, key, row, args);
             return;
         }
     }
     // Later gates (auth, OOM) slot in here.
-    call(server, key, row, args);
-}
-
-/// Calls the handler of an admitted command and records its statistics (also EXEC's way
-/// of running each queued command).
-pub(crate) fn call(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[u8]]) {
-    call_with(server, key, row, args, row.handler.handler)
-}
-
-/// [`call`] with a handler other than the row's (PING in RESP2 pub/sub mode).
-pub(crate) fn call_with(
-    server: &mut Server,
-    key: usize,
-    row: &'static Row<Cmd>,
-    args: &[&[u8]],
-    handler: Handler,
-) {
-    let start = Instant::now();
-    let c = &mut server.clients[key];
-    c.last_cmd = row.meta.name;
-    let mark = c.pending.len();
-    let result = match handler {
-        Handler::Engine(f) => {
-            let proto = c.session.proto;
-            let mut ctx = Ctx {
-                engine: &mut server.engine,
-                session: &mut c.session,
-                out: Reply::new(&mut c.pending, proto),
-            };
-            f(&mut ctx, args)
-        }
-        Handler::Server(f) => f(server, key, args),
-    };
-    let usec = start.elapsed().as_micros() as u64;
-    // A blocking command that found nothing asked to be parked (see crate::blocking).
-    // (Taken whatever happened, so a failed handler's request cannot leak to the next.)
-    if let Some(req) = server.engine.block.take()
-        && result.is_ok()
-        && let Handler::Engine(f) = handler
-    {
-        crate::blocking::block(server, key, f, args, req);
-    }
-    // Keys the command's lookups expired: their `expired` events, WATCH touches and DELs.
-    server.engine.flush_expired();
-    // No AOF or replica consumes propagation yet: nothing may accumulate there.
-    if !server.engine.propagation.listening {
-        server.engine.propagation.clear();
-    }
-    server.stats.total_commands_processed += 1;
-    let failed = result.is_err();
-    row.handler.bump(|s| {
-        s.calls += 1;
-        s.usec += usec;
-        s.failed_calls += failed as u64;
-    });
-    if let Err(e) = result {
-        let text = e.text();
-        server.stats.count_error(&text);
-        let c = &mut server.clients[key];
-        debug_assert_eq!(c.pending.len(), mark, "{} wrote and failed", row.meta.name);
-        c.pending.truncate(mark);
-        Reply::new(&mut c.pending, c.session.proto).error(&text);
-    }
-    // CLIENT REPLY OFF/SKIP: drop what this command wrote. The CLIENT REPLY command
-    // itself sets the mode after writing nothing, so its own reply is also dropped.
-    // Pub/sub confirmations are pushes, which Redis 7.0 delivers regardless.
-    let c = &mut server.clients[key];
-    if !c.replies_enabled() && !crate::pubsub::replies_are_pushes(row.meta.name) {
-        c.pending.truncate(mark);
-    }
-    // Keyspace events the command raised (pushes too, so after the truncation); the
-    // caller's own go before its reply, where Redis (publishing while the command runs)
-    // puts them.
-    if !server.engine.notifications.is_empty() {
-        crate::pubsub::drain_notifications(server, Some(crate::pubsub::Splice { key, mark }));
-    }
+    crate::call::call(server, key, row, args, row.handler.handler, Origin::Client);
 }
 
 #[cfg(test)]

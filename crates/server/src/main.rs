@@ -7,6 +7,7 @@
 
 mod alloc;
 mod blocking;
+mod call;
 mod client_cmds;
 mod config;
 mod conn;
@@ -14,6 +15,8 @@ mod event_loop;
 mod gate;
 mod info;
 mod multi;
+#[cfg(test)]
+mod propagation_tests;
 mod pubsub;
 mod server;
 

@@ -2,7 +2,8 @@
 //! half; the WATCH registry itself is the engine's, `engine::watch`).
 //!
 //! While a client is in MULTI, the gate queues every admitted command here instead of
-//! running it (all but EXEC, DISCARD, MULTI, WATCH, QUIT, RESET) and answers `+QUEUED`; a
+//! running it (all but those whose row has `behaviour::DRIVES_MULTI`: EXEC, DISCARD, MULTI,
+//! WATCH, QUIT, RESET) and answers `+QUEUED`; a
 //! command the gate rejects (unknown, wrong arity, `no-multi`) marks the transaction
 //! aborted (`CLIENT_DIRTY_EXEC`), so EXEC answers EXECABORT.
 //!
@@ -10,24 +11,22 @@
 //! - Queued arguments are owned copies in one arena per client (`args`, with `ends`), so
 //!   queueing costs no allocation per argument and the buffers are reused by the next
 //!   transaction. Once the transaction is doomed nothing more is stored (Redis skips it too).
-//! - EXEC runs the queued commands back to back through the gate's `call`, with no other
+//! - EXEC runs the queued commands back to back through the runner (`crate::call`), with no other
 //!   client's command in between (one thread), at one frozen time (`engine.fixed_now_ms`,
 //!   Redis's `fixed_time_expire`) and with blocking denied (`Session::no_block`).
 //! - Watches and the dirty-CAS flag live in the engine, keyed by CLIENT ID; EXEC, DISCARD,
 //!   UNWATCH, RESET and disconnect drop them.
 //!
-//! Propagation (for the AOF/replication issue): each queued command passes through the
-//! normal per-command propagation point. Redis 7.0 wraps what a whole EXEC propagated in
-//! MULTI … EXEC when it is more than one command (`propagatePendingCommands`), emits a single
-//! command unwrapped, and nothing when no queued command wrote; lazily expired keys' DELs
-//! inside EXEC belong to the same wrapped block. The consumer must buffer the EXEC's
-//! commands to decide; EXEC itself is never propagated.
+//! Propagation: each queued command runs with `Origin::Exec`, so what it propagates joins
+//! EXEC's execution unit; the runner ends the unit after EXEC, wrapping it in MULTI … EXEC
+//! when it is more than one command (lazily expired keys' DELs included) and emitting a
+//! single command unwrapped, as Redis 7.0. EXEC itself is never propagated.
 
+use crate::call::{Origin, call};
 use crate::gate::{self, Cmd, reply};
 use crate::server::Server;
 use engine::commands::table::Row;
 use engine::{CmdError, CmdResult};
-use resp::Proto;
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
@@ -100,14 +99,6 @@ impl MultiState {
             out.push(&self.args[start..self.ends[i]]);
         }
     }
-}
-
-/// Whether the gate runs this command even inside MULTI (Redis's processCommand list).
-pub fn runs_in_multi(row: &Row<Cmd>) -> bool {
-    matches!(
-        row.meta.name,
-        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
-    )
 }
 
 /// Redis's `flagTransaction`: a command was rejected while queueing.
@@ -234,17 +225,19 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     let mut argv: Vec<&[u8]> = Vec::new();
     for q in &state.cmds {
         state.argv(q, &mut argv);
-        // A SUBSCRIBE earlier in this EXEC put a RESP2 client in pub/sub mode: PING then
-        // answers in the pub/sub form, as Redis's pingCommand decides for itself.
-        let c = &server.clients[key];
-        if q.row.meta.name == "ping" && c.subs.active() && c.session.proto == Proto::Resp2 {
-            let ping = gate::Handler::Server(crate::pubsub::ping_subscribed);
-            gate::call_with(server, key, q.row, &argv, ping);
-        } else {
-            gate::call(server, key, q.row, &argv);
-        }
+        call(
+            server,
+            key,
+            q.row,
+            &argv,
+            q.row.handler.handler,
+            Origin::Exec,
+        );
     }
     drop(argv);
+    // EXEC itself is never propagated: its commands' effects are, as one unit that the
+    // runner wraps in MULTI/EXEC when it is more than one command.
+    server.engine.propagation.prevent();
     server.engine.fixed_now_ms = saved_time;
     let c = &mut server.clients[key];
     c.session.no_block = saved_no_block;

@@ -41,31 +41,6 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("pubsub", pubsub_cmd),
 ];
 
-/// Commands a RESP2 client in pub/sub mode may run (Redis's processCommand check).
-pub fn allowed_in_resp2_subscribed(name: &str) -> bool {
-    matches!(
-        name,
-        "ping"
-            | "subscribe"
-            | "ssubscribe"
-            | "unsubscribe"
-            | "sunsubscribe"
-            | "psubscribe"
-            | "punsubscribe"
-            | "quit"
-            | "reset"
-    )
-}
-
-/// Commands whose every reply is a pub/sub push (Redis's `CLIENT_PUSHING`): written even
-/// under CLIENT REPLY OFF/SKIP.
-pub fn replies_are_pushes(name: &str) -> bool {
-    matches!(
-        name,
-        "subscribe" | "ssubscribe" | "unsubscribe" | "sunsubscribe" | "psubscribe" | "punsubscribe"
-    )
-}
-
 /// `ERR Can't execute '<fullname>': only ... allowed in this context`.
 pub fn not_allowed_text(fullname: &str) -> String {
     format!(
@@ -435,18 +410,6 @@ fn pubsub_cmd(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         // The gate resolved the subcommand; nothing else reaches here.
         return Err(CmdError::unknown_subcommand("pubsub", sub));
     }
-    Ok(())
-}
-
-/// PING in RESP2 pub/sub mode: `*2 $4 pong $<message or empty>`.
-pub fn ping_subscribed(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    if args.len() > 2 {
-        return Err(CmdError::WrongArity("ping".into()));
-    }
-    let mut r = reply(server, key);
-    r.array(2);
-    r.bulk(b"pong");
-    r.bulk(args.get(1).copied().unwrap_or(b""));
     Ok(())
 }
 

@@ -27,6 +27,18 @@ pub fn parse_db_index(ctx: &Ctx<'_>, arg: &[u8]) -> Result<usize, CmdError> {
 /// # Returns
 /// `+PONG`, or the message as a bulk string.
 fn ping(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+    if args.len() > 2 {
+        // Redis checks this in the handler (arity is -1).
+        return Err(CmdError::WrongArity("ping".into()));
+    }
+    // In RESP2 pub/sub mode PING answers `*2 pong <message or empty>`, as Redis's
+    // pingCommand decides for itself (so also inside EXEC after a SUBSCRIBE).
+    if ctx.session.pubsub_resp2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).copied().unwrap_or(b""));
+        return Ok(());
+    }
     match args {
         [_] => ctx.out.simple(b"PONG"),
         [_, msg] => ctx.out.bulk(msg),

@@ -296,9 +296,9 @@ fn hincrbyfloat_long_double_and_propagation() {
             ),
         ],
     );
-    h.engine.propagation.clear();
+    h.take_propagated();
     h.run(&["HINCRBYFLOAT", "h", "i", "1"]);
-    let argv = h.engine.propagation.rewritten.take().expect("rewritten");
+    let argv = h.last_propagated().expect("rewritten");
     assert_eq!(
         argv,
         vec![

@@ -134,7 +134,7 @@ fn move_and_mpop() {
         "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
     );
     assert_eq!(
-        h.engine.propagation.rewritten,
+        h.last_propagated(),
         Some(vec![b"RPOP".to_vec(), b"b".to_vec(), b"2".to_vec()])
     );
     assert_eq!(h.run(&["LMPOP", "1", "b", "LEFT"]), "*-1\r\n");
@@ -158,7 +158,7 @@ fn blocking_forms_serve_block_or_time_out() {
         "*2\r\n$1\r\nb\r\n$1\r\nx\r\n"
     );
     assert_eq!(
-        h.engine.propagation.rewritten,
+        h.last_propagated(),
         Some(vec![b"LPOP".to_vec(), b"b".to_vec()])
     );
     assert_eq!(h.run(&["BLPOP", "a", "-1"]), "-ERR timeout is negative\r\n");

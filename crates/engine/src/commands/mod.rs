@@ -37,6 +37,9 @@ pub struct Session {
     /// Blocking commands must answer at once instead of blocking (Redis's
     /// `CLIENT_DENY_BLOCKING`): set while EXEC runs the queued commands.
     pub no_block: bool,
+    /// The client is in RESP2 pub/sub mode (Redis's `CLIENT_PUBSUB` with `resp == 2`):
+    /// PING answers in the pub/sub form. Kept current by the server's runner.
+    pub pubsub_resp2: bool,
 }
 
 /// What a handler works with.

@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(h.run(&["DBSIZE"]), ":2\r\n");
         assert_eq!(h.run(&["FLUSHDB", "aSync"]), "+OK\r\n");
         assert_eq!(h.run(&["FLUSHDB", "SYNC"]), "+OK\r\n");
-        assert!(h.engine.propagation.rewritten.is_some());
+        assert!(h.last_propagated().is_some());
         assert_eq!(h.run(&["FLUSHDB", "now"]), "-ERR syntax error\r\n");
         assert_eq!(
             h.run(&["FLUSHDB", "sync", "async"]),
@@ -160,7 +160,7 @@ mod tests {
         let dirty = h.engine.dirty;
         assert_eq!(h.run(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
         assert_eq!(h.engine.dirty, dirty + 3);
-        assert!(h.engine.propagation.rewritten.is_some());
+        assert!(h.last_propagated().is_some());
         assert!(h.engine.dbs.iter().all(|d| d.is_empty()));
         assert_eq!(h.run(&["FLUSHALL", "lazy"]), "-ERR syntax error\r\n");
     }

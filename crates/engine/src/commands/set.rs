@@ -13,7 +13,7 @@
 //! - Keyspace events, WATCH signals and `dirty` follow t_set.c call for call; an empty set is
 //!   never left under a key (the key is deleted with a `del` event).
 //! - Random commands propagate deterministically: SPOP → `SREM key member`, SPOP with a count
-//!   → batches of up to 1024 members per SREM (or `DEL key` when the whole set goes).
+//!   → one SREM per member, as Redis 7.0.15 (or `DEL key` when the whole set goes).
 
 use super::keys::parse_scan_opts;
 use super::{CmdFn, Ctx};
@@ -52,8 +52,9 @@ pub const COMMANDS: &[(&str, CmdFn)] = &[
 const SPOP_MOVE_STRATEGY_MUL: u64 = 5;
 /// Redis's `SRANDMEMBER_SUB_STRATEGY_MUL`.
 const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
-/// Members per propagated SREM when SPOP pops many (Redis batches 1024).
-const SPOP_PROPAGATE_BATCH: usize = 1024;
+/// Members per propagated SREM when SPOP pops many. Redis 7.0.15 propagates one SREM per
+/// member (its AOF shows them so; batching came in 7.2).
+const SPOP_PROPAGATE_BATCH: usize = 1;
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -452,7 +453,11 @@ fn spop_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             db.set(key, Value::Set(new), true);
         }
     }
-    ctx.engine.propagation.extra.extend(batches.finish());
+    let db = ctx.session.db;
+    for argv in batches.finish() {
+        let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+        ctx.engine.propagation.add(db, &argv);
+    }
     ctx.engine.propagation.prevent();
     ctx.signal_modified(key);
     Ok(())

@@ -189,7 +189,7 @@ fn spop_single_removes_and_propagates_srem() {
     let m = if r == "$1\r\na\r\n" { "a" } else { "b" };
     assert_eq!(r, format!("$1\r\n{m}\r\n"));
     assert_eq!(h.run(&["SISMEMBER", "k", m]), ":0\r\n");
-    let rw = h.engine.propagation.rewritten.clone().unwrap();
+    let rw = h.last_propagated().unwrap();
     assert_eq!(
         rw,
         vec![b"SREM".to_vec(), b"k".to_vec(), m.as_bytes().to_vec()]
@@ -230,7 +230,7 @@ fn spop_count_whole_set_is_a_del() {
     assert_eq!(h.engine.dirty - d0, 3, "dirty += min(count, size)");
     assert_eq!(h.run(&["EXISTS", "k"]), ":0\r\n");
     assert_eq!(
-        h.engine.propagation.rewritten.clone().unwrap(),
+        h.last_propagated().unwrap(),
         vec![b"DEL".to_vec(), b"k".to_vec()]
     );
     // An all-integer hashtable comes out sorted, as the union copy is an intset.
@@ -244,13 +244,13 @@ fn spop_count_whole_set_is_a_del() {
 }
 
 /// SPOP with a count in both strategies: the popped members leave the set, are distinct,
-/// and are propagated as SREM batches; the command itself is not propagated.
+/// and are propagated as one SREM each; the command itself is not propagated.
 #[test]
 fn spop_count_partial_pops_distinct_members() {
     for (size, count) in [(100usize, 10usize), (100, 95), (3000, 2500), (20, 19)] {
         for ints in [true, false] {
             let mut h = h();
-            h.engine.propagation.clear();
+            h.take_propagated();
             let members: Vec<String> = (0..size)
                 .map(|i| if ints { i.to_string() } else { format!("m{i}") })
                 .collect();
@@ -258,7 +258,7 @@ fn spop_count_partial_pops_distinct_members() {
             args.extend(members.iter().map(String::as_str));
             h.run(&args);
             h.run(&["EXPIRE", "k", "100"]);
-            h.engine.propagation.clear();
+            h.take_propagated();
             let d0 = h.engine.dirty;
             let r = h.run(&["SPOP", "k", &count.to_string()]);
             assert!(r.starts_with(&format!("*{count}\r\n")));
@@ -273,18 +273,20 @@ fn spop_count_partial_pops_distinct_members() {
             }
             // The TTL survives the rebuild strategy (dbOverwrite).
             assert_eq!(h.run(&["TTL", "k"]), ":100\r\n");
-            let p = &h.engine.propagation;
-            assert!(p.suppressed);
+            // One SREM per member (Redis 7.0.15), wrapped as one unit; SPOP itself is not
+            // propagated.
+            let all = h.take_propagated();
+            let mut units = all.iter().filter(|a| a[0] != b"SELECT");
+            assert_eq!(units.next().unwrap(), &vec![b"MULTI".to_vec()]);
             let mut propagated: Vec<String> = Vec::new();
-            for argv in &p.extra {
+            for argv in units {
+                if argv[0] == b"EXEC" {
+                    continue;
+                }
+                assert_eq!(argv.len(), 3, "one member per SREM");
                 assert_eq!(argv[0], b"SREM");
                 assert_eq!(argv[1], b"k");
-                assert!(argv.len() <= 2 + 1024);
-                propagated.extend(
-                    argv[2..]
-                        .iter()
-                        .map(|m| String::from_utf8(m.clone()).unwrap()),
-                );
+                propagated.push(String::from_utf8(argv[2].clone()).unwrap());
             }
             propagated.sort();
             assert_eq!(propagated, popped);
@@ -666,11 +668,11 @@ fn copy_keeps_the_set_encoding() {
 #[test]
 fn nothing_is_recorded_for_propagation_without_a_listener() {
     let mut h = Harness::new();
-    h.engine.propagation.listening = false;
+    h.stop_propagation();
     h.run(&["SADD", "s", "a", "b", "c", "d", "e", "f"]);
     h.run(&["SPOP", "s", "2"]);
     h.run(&["SET", "k", "v", "EX", "100"]);
     h.run(&["INCRBYFLOAT", "f", "1.5"]);
-    assert!(h.engine.propagation.extra.is_empty());
-    assert!(h.engine.propagation.rewritten.is_none());
+    assert!(h.engine.propagation.pending().is_empty());
+    assert!(h.take_propagated().is_empty());
 }

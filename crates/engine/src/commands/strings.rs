@@ -942,14 +942,14 @@ mod tests {
             .expire_at()
     }
 
-    /// The propagated form of the last command, if it was rewritten (and resets it).
+    /// The propagated form of the last command, if it propagated (and resets it).
     fn rewritten(h: &mut Harness) -> Option<Vec<String>> {
-        let r = h.engine.propagation.rewritten.take().map(|argv| {
+        let r = h.last_propagated().map(|argv| {
             argv.iter()
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .collect()
         });
-        h.engine.propagation.clear();
+        h.take_propagated();
         r
     }
 
@@ -1147,7 +1147,7 @@ mod tests {
         let mut h = Harness::new();
         let t = now(&h);
         h.run(&["SET", "k", "v"]);
-        assert_eq!(rewritten(&mut h), None);
+        assert_eq!(rewritten(&mut h), strs(&["SET", "k", "v"]));
         h.run(&["set", "k", "v", "ex", "10", "get"]);
         let pxat = (t + 10_000).to_string();
         assert_eq!(rewritten(&mut h), strs(&["SET", "k", "v", "PXAT", &pxat]));
@@ -1284,7 +1284,7 @@ mod tests {
             ],
         );
         h.run(&["SET", "a", "10"]);
-        h.engine.propagation.clear();
+        h.take_propagated();
         h.run(&["GETDEL", "a"]);
         assert_eq!(rewritten(&mut h), strs(&["DEL", "a"]));
     }
@@ -1325,7 +1325,7 @@ mod tests {
         let mut h = Harness::new();
         let t = now(&h);
         h.run(&["SET", "k", "v"]);
-        h.engine.propagation.clear();
+        h.take_propagated();
         assert_eq!(h.run(&["GETEX", "k", "EX", "100"]), "$1\r\nv\r\n");
         assert_eq!(expire_at(&mut h, "k"), Some(t + 100_000));
         let at = (t + 100_000).to_string();

@@ -4,6 +4,7 @@
 use super::{CmdFn, Ctx, Session};
 use crate::clock::Clock;
 use crate::engine::{Engine, EngineConfig};
+use crate::propagate::RecordingSink;
 use resp::Reply;
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -32,8 +33,7 @@ impl Harness {
         let (clock, time) = Clock::manual(1_767_225_600_000);
         let mut engine = Engine::new(config, clock);
         // Tests observe what commands propagate, as an AOF or a replica would.
-        engine.propagation.listening = true;
-        engine.refresh_expire_logging();
+        engine.set_sink(Some(Box::new(RecordingSink::default())));
         Harness {
             engine,
             session: Session::default(),
@@ -62,14 +62,16 @@ impl Harness {
             return out;
         }
         let proto = self.session.proto;
+        let dirty = self.engine.dirty;
         let mut ctx = Ctx {
             engine: &mut self.engine,
             session: &mut self.session,
             out: Reply::new(&mut out, proto),
         };
         let result = handler(&mut ctx, args);
-        // As the server's gate: side effects of keys the command expired.
-        self.engine.flush_expired();
+        // As the server's runner: side effects of keys the command expired, propagation.
+        self.engine.after_command(self.session.db, args, dirty);
+        self.engine.end_unit();
         if let Err(e) = result {
             assert!(
                 out.is_empty(),
@@ -78,6 +80,35 @@ impl Harness {
             Reply::new(&mut out, proto).error(&e.text());
         }
         out
+    }
+
+    /// Everything propagated since the last call, as an AOF would hold it (`SELECT`, `MULTI`
+    /// and `EXEC` included), one command per element.
+    pub fn take_propagated(&mut self) -> Vec<Vec<Vec<u8>>> {
+        match self.engine.propagation.sink_mut::<RecordingSink>() {
+            Some(s) => std::mem::take(&mut s.commands),
+            None => Vec::new(),
+        }
+    }
+
+    /// [`Harness::take_propagated`] as lines of space-separated arguments.
+    pub fn propagated(&mut self) -> Vec<String> {
+        match self.engine.propagation.sink_mut::<RecordingSink>() {
+            Some(s) => s.take_lines(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The last command propagated since the last take (`SELECT`s skipped), and clears.
+    pub fn last_propagated(&mut self) -> Option<Vec<Vec<u8>>> {
+        self.take_propagated()
+            .into_iter()
+            .rfind(|argv| argv[0] != b"SELECT")
+    }
+
+    /// Detaches the recording sink (propagation then records nothing).
+    pub fn stop_propagation(&mut self) {
+        self.engine.set_sink(None);
     }
 
     /// Runs one command given as strings; returns the raw reply as a (lossy) string.

@@ -890,7 +890,7 @@ fn zpop_generic(
     }
     if emitkey {
         let mut b = [0u8; 20];
-        let c = resp::num::fmt_i64(want as i64, &mut b);
+        let c = resp::num::fmt_i64(n as i64, &mut b);
         let name: &[u8] = if rev { b"ZPOPMAX" } else { b"ZPOPMIN" };
         if count.is_some() {
             ctx.engine.propagation.rewrite(&[name, key, c]);

@@ -130,6 +130,7 @@ script_tests!(
     sort,
     multi,
     pubsub,
+    blocking,
 );
 
 fn run_listed(name: &str) {

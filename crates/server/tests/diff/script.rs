@@ -29,6 +29,9 @@
 //! - `@sleep MS`            wait MS milliseconds of real time (expiry against real Redis,
 //!   whose clock we cannot move)
 //! - `@client N`            later lines use connection N (opened on first use; 0 at start)
+//! - `@wait-blocked N`      poll `INFO clients` on the current connection of each server
+//!   until `blocked_clients` is N (a blocking command sent with `@replies 0` on another
+//!   connection has been parked before the next line runs)
 //!
 //! Raw bytes are one or more double-quoted strings (same escapes as above), each optionally
 //! repeated with `*COUNT` right after its closing quote: `@raw-close "*1\r\n$" "9"*70000`.
@@ -63,6 +66,7 @@ pub enum Action {
     Reset,
     Sleep(u64),
     Client(usize),
+    WaitBlocked(usize),
 }
 
 /// One parsed line.
@@ -193,7 +197,7 @@ fn parse_line(line_no: usize, line: &[u8]) -> Result<Step, String> {
                 step.action = Action::Raw(parse_raw(rest)?, kind);
                 return Ok(step);
             }
-            b"@reset" | b"@sleep" | b"@client" => {
+            b"@reset" | b"@sleep" | b"@client" | b"@wait-blocked" => {
                 if modified {
                     return Err(format!(
                         "{} takes no modifiers",
@@ -204,6 +208,7 @@ fn parse_line(line_no: usize, line: &[u8]) -> Result<Step, String> {
                 step.action = match name {
                     b"@reset" => Action::Reset,
                     b"@sleep" => Action::Sleep(number::<u64>(arg, "@sleep")?),
+                    b"@wait-blocked" => Action::WaitBlocked(number::<usize>(arg, "@wait-blocked")?),
                     _ => Action::Client(number::<usize>(arg, "@client")?),
                 };
                 let extra = if name == b"@reset" { rest } else { after };
