@@ -8,9 +8,9 @@
 
 use crate::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
-use crate::event_loop;
-use crate::gate::{SrvFn, reply};
+use crate::dispatch::gate::{SrvFn, reply};
 use crate::info::{CommandStat, InfoInput};
+use crate::net;
 use crate::server::{Server, Shutdown};
 use engine::util::eq_ic;
 use engine::{CmdError, CmdResult};
@@ -206,7 +206,8 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             .iter()
             .find(|(_, c)| c.id() as i64 == id && !c.is_closing())
             .map(|(k, _)| k);
-        let done = target.is_some_and(|t| crate::blocking::client_unblock(server, t, error));
+        let done =
+            target.is_some_and(|t| crate::dispatch::blocking::client_unblock(server, t, error));
         reply(server, key).int(done as i64);
     } else if eq_ic(sub, "trackinginfo") {
         let mut r = reply(server, key);
@@ -600,7 +601,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, replies on, ...).
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     crate::pubsub::forget_client(server, key);
-    crate::multi::discard_transaction(server, key);
+    crate::dispatch::multi::discard_transaction(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;
@@ -673,7 +674,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut apply = |cfg: &Config, a: Apply| -> Result<(), SetErr> {
         match a {
             Apply::Port | Apply::Bind => {
-                event_loop::rebind(listeners, &cfg.bind, cfg.port, cfg.tcp_backlog).map_err(
+                net::rebind(listeners, &cfg.bind, cfg.port, cfg.tcp_backlog).map_err(
                     |_| -> SetErr {
                         if a == Apply::Port {
                             "Unable to listen on this port".into()
@@ -686,7 +687,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 *listeners_changed = true;
                 Ok(())
             }
-            Apply::Maxclients => crate::adjust_open_files_limit(cfg.maxclients as u64)
+            Apply::Maxclients => crate::sys::adjust_open_files_limit(cfg.maxclients as u64)
                 .map_err(|max| -> SetErr {
                     format!(
                         "The operating system is not able to handle the specified number of clients, try with {}",
@@ -697,7 +698,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             Apply::Dir => std::env::set_current_dir(&cfg.dir)
                 .map_err(|e| -> SetErr { config::strerror(&e).into() }),
             Apply::Loglevel => {
-                log::set_max_level(crate::log_filter(cfg.loglevel));
+                log::set_max_level(crate::sys::log_filter(cfg.loglevel));
                 Ok(())
             }
             _ => Ok(()),

@@ -77,8 +77,8 @@ pub struct Conn {
     /// Unix seconds since the output has been over the soft `client-output-buffer-limit`
     /// (0 = not over).
     pub obuf_soft_since: i64,
-    /// MULTI state and queued commands (see [`crate::multi`]).
-    pub multi: crate::multi::MultiState,
+    /// MULTI state and queued commands (see [`crate::dispatch::multi`]).
+    pub multi: crate::dispatch::multi::MultiState,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }

@@ -19,7 +19,7 @@
 //!   soft limit longer than allowed) is closed after the publish loop, never during it.
 
 use crate::conn::Conn;
-use crate::gate::{SrvFn, reply};
+use crate::dispatch::gate::{SrvFn, reply};
 use crate::server::Server;
 use engine::glob::glob_match;
 use engine::util::eq_ic;

@@ -9,8 +9,8 @@
 
 use crate::config::Config;
 use crate::conn::Conn;
-use crate::event_loop::Listener;
-use crate::gate::{self, CmdTable};
+use crate::dispatch::gate::{self, CmdTable};
+use crate::net::Listener;
 use engine::Engine;
 use slab::Slab;
 use std::time::Instant;
@@ -167,7 +167,7 @@ pub struct Server {
     /// TCP port actually listened on.
     pub tcp_port: u16,
     /// Clients parked by blocking commands (BLPOP...).
-    pub blocked: crate::blocking::Blocked,
+    pub blocked: crate::dispatch::blocking::Blocked,
     /// Pub/sub subscriptions and publishing state.
     pub pubsub: crate::pubsub::PubSub,
     /// Clients that got output from another client's command (PUBLISH, keyspace events)
@@ -230,7 +230,7 @@ impl Server {
     /// Marks a client for closing. Safe to call from a handler, for any client including
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
-        crate::blocking::forget(self, key);
+        crate::dispatch::blocking::forget(self, key);
         crate::pubsub::forget_client(self, key);
         // A closing client's watches must not outlive it (Redis's freeClient unwatches).
         if let Some(c) = self.clients.get(key) {

@@ -9,9 +9,9 @@
 //! the handler wrote nothing; per-command statistics live in the row (`Cell`s), so the
 //! table can stay shared while the handler gets `&mut Server`.
 
-use crate::call::Origin;
 use crate::client_cmds;
 use crate::conn::ReplyMode;
+use crate::dispatch::call::Origin;
 use crate::server::Server;
 use engine::commands::table::{Row, Table, meta};
 use engine::util::eq_ic;
@@ -122,7 +122,7 @@ pub fn build_table() -> CmdTable {
     let server = client_cmds::COMMANDS
         .iter()
         .chain(crate::pubsub::COMMANDS)
-        .chain(crate::multi::COMMANDS)
+        .chain(crate::dispatch::multi::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -155,7 +155,7 @@ pub fn reply(server: &mut Server, key: usize) -> Reply<'_> {
 /// This is the gate's rejection (Redis's `rejectCommand`): in MULTI it also dooms the
 /// transaction (EXECABORT).
 pub fn reply_error(server: &mut Server, key: usize, text: &str) {
-    crate::multi::flag_transaction(server, key);
+    crate::dispatch::multi::flag_transaction(server, key);
     server.stats.count_error(text);
     let c = &mut server.clients[key];
     if c.replies_enabled() {
@@ -167,7 +167,7 @@ pub fn reply_error(server: &mut Server, key: usize, text: &str) {
 /// the transaction with the reason (`execCommandAbort`), others get the error as is.
 fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
     if row.meta.name == "exec" {
-        crate::multi::discard_transaction(server, key);
+        crate::dispatch::multi::discard_transaction(server, key);
         let reason = text.strip_prefix("ERR ").unwrap_or(text);
         let text = format!("EXECABORT Transaction discarded because of: {reason}");
         reply_error(server, key, &text);
@@ -230,7 +230,7 @@ pub fn execute(server: &mut Server, key: usize, args: &[&[u8]]) {
     // Redis's processCommand: clients blocked on keys this command filled are served now,
     // before any other client's command runs.
     if !server.engine.blocking.ready.is_empty() {
-        crate::blocking::handle_ready(server);
+        crate::dispatch::blocking::handle_ready(server);
     }
     let c = &mut server.clients[key];
     if skip_this && c.reply_mode == ReplyMode::SkipThis {
@@ -296,12 +296,12 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             return;
         }
         if !row.handler.has(behaviour::DRIVES_MULTI) {
-            crate::multi::queue(server, key, row, args);
+            crate::dispatch::multi::queue(server, key, row, args);
             return;
         }
     }
     // Later gates (auth, OOM) slot in here.
-    crate::call::call(server, key, row, args, row.handler.handler, Origin::Client);
+    crate::dispatch::call::call(server, key, row, args, row.handler.handler, Origin::Client);
 }
 
 #[cfg(test)]

@@ -17,9 +17,15 @@
 //! - A connection's slab slot is freed only when no operation references it (`ops == 0`).
 //! - Provided buffers are given back to the kernel as soon as their bytes were consumed.
 
+mod bufring;
+mod listener;
+
+pub use listener::{Listener, listen_all, rebind};
+
 use crate::conn::{Conn, ConnState};
-use crate::gate;
+use crate::dispatch::gate;
 use crate::server::{Server, Shutdown};
+use bufring::{BUF_GROUP, BUF_SIZE, BufRing};
 use bumpalo::Bump;
 use io_uring::{IoUring, cqueue, opcode, squeue, types};
 use resp::Parsed;
@@ -34,12 +40,6 @@ const OP_CLOSE: u64 = 5;
 const OP_TIMER: u64 = 6;
 const OP_SIGNAL: u64 = 7;
 
-/// Bytes per provided buffer: Redis's PROTO_IOBUF_LEN, the most one read takes.
-const BUF_SIZE: usize = 16 * 1024;
-/// Provided buffers. Each is handed back right after its CQE is handled, so this bounds
-/// the recv completions of one iteration, not the number of clients.
-const BUF_COUNT: u16 = 512;
-const BUF_GROUP: u16 = 0;
 /// SQ entries; the CQ is 4x (multishot recvs post many CQEs per SQE).
 const RING_ENTRIES: u32 = 1024;
 /// Largest single send; bigger outputs continue as partial sends.
@@ -75,117 +75,6 @@ fn push(ring: &mut IoUring, e: squeue::Entry) {
             log::warn!("io_uring submit while SQ full failed: {err}");
         }
     }
-}
-
-/// A ring of provided buffers (IORING_REGISTER_PBUF_RING) the kernel picks from for
-/// multishot recv.
-struct BufRing {
-    ring: *mut types::BufRingEntry,
-    ring_bytes: usize,
-    data: *mut u8,
-    data_bytes: usize,
-    tail: u16,
-}
-
-impl BufRing {
-    fn new(ring: &IoUring) -> io::Result<BufRing> {
-        let ring_bytes = BUF_COUNT as usize * std::mem::size_of::<types::BufRingEntry>();
-        let data_bytes = BUF_COUNT as usize * BUF_SIZE;
-        let entries = mmap(ring_bytes)? as *mut types::BufRingEntry;
-        let data = match mmap(data_bytes) {
-            Ok(p) => p,
-            Err(e) => {
-                munmap(entries as *mut u8, ring_bytes);
-                return Err(e);
-            }
-        };
-        let mut br = BufRing {
-            ring: entries,
-            ring_bytes,
-            data,
-            data_bytes,
-            tail: 0,
-        };
-        // SAFETY: `entries` is page-aligned, BUF_COUNT entries long, and lives until this
-        // BufRing drops, which happens after the ring (field order in EventLoop).
-        unsafe {
-            ring.submitter().register_buf_ring_with_flags(
-                entries as u64,
-                BUF_COUNT,
-                BUF_GROUP,
-                0,
-            )?;
-        }
-        for bid in 0..BUF_COUNT {
-            br.provide(bid);
-        }
-        Ok(br)
-    }
-
-    /// Gives buffer `bid` (back) to the kernel.
-    #[inline]
-    fn provide(&mut self, bid: u16) {
-        let mask = BUF_COUNT - 1;
-        // SAFETY: the index is masked into the ring; bid < BUF_COUNT so the address is in
-        // `data`. The tail is published with Release after the entry is written.
-        unsafe {
-            let e = &mut *self.ring.add((self.tail & mask) as usize);
-            e.set_addr(self.data.add(bid as usize * BUF_SIZE) as u64);
-            e.set_len(BUF_SIZE as u32);
-            e.set_bid(bid);
-            self.tail = self.tail.wrapping_add(1);
-            let tail = types::BufRingEntry::tail(self.ring) as *const std::sync::atomic::AtomicU16;
-            (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
-        }
-    }
-
-    /// The bytes the kernel wrote into buffer `bid`.
-    #[inline]
-    fn get(&self, bid: u16, len: usize) -> &[u8] {
-        let bid = bid.min(BUF_COUNT - 1) as usize;
-        // SAFETY: in bounds (clamped); the kernel is done writing this buffer (its CQE
-        // arrived) and it is not re-provided until the caller is done with the slice.
-        unsafe { std::slice::from_raw_parts(self.data.add(bid * BUF_SIZE), len.min(BUF_SIZE)) }
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        munmap(self.ring as *mut u8, self.ring_bytes);
-        munmap(self.data, self.data_bytes);
-    }
-}
-
-fn mmap(len: usize) -> io::Result<*mut u8> {
-    // SAFETY: anonymous private mapping, no file.
-    let p = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if p == libc::MAP_FAILED {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(p as *mut u8)
-    }
-}
-
-fn munmap(p: *mut u8, len: usize) {
-    // SAFETY: `p`/`len` came from `mmap` above.
-    unsafe {
-        libc::munmap(p as *mut libc::c_void, len);
-    }
-}
-
-/// A listening socket.
-pub struct Listener {
-    pub fd: OwnedFd,
-    pub addr: String,
 }
 
 /// Why the loop could not start.
@@ -376,7 +265,7 @@ impl EventLoop {
     fn resume_unblocked(&mut self) {
         if !self.server.blocked.is_empty() {
             let now = self.server.now_ms();
-            crate::blocking::check_timeouts(&mut self.server, now);
+            crate::dispatch::blocking::check_timeouts(&mut self.server, now);
         }
         while !self.server.blocked.resumed.is_empty() {
             let resumed = std::mem::take(&mut self.server.blocked.resumed);
@@ -409,7 +298,7 @@ impl EventLoop {
                         &mut self.args_store,
                     );
                     if !self.server.engine.blocking.ready.is_empty() {
-                        crate::blocking::handle_ready(&mut self.server);
+                        crate::dispatch::blocking::handle_ready(&mut self.server);
                     }
                 }
                 let c = &self.server.clients[key];
@@ -1020,143 +909,6 @@ fn run_batch(
     bump.reset();
     server.clients[key].resume = resume;
     pos
-}
-
-/// Creates the listening sockets for `bind` × `port`. A `-` prefix makes an address
-/// optional (skipped if it cannot be bound, e.g. no IPv6).
-pub fn listen_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listener>, String> {
-    let mut out = Vec::new();
-    if port == 0 {
-        // Redis: port 0 means no TCP listener.
-        return Ok(out);
-    }
-    for spec in bind {
-        let (optional, host) = match spec.strip_prefix('-') {
-            Some(h) => (true, h),
-            None => (false, spec.as_str()),
-        };
-        let ip: std::net::IpAddr = match host {
-            "*" => std::net::Ipv4Addr::UNSPECIFIED.into(),
-            "::*" => std::net::Ipv6Addr::UNSPECIFIED.into(),
-            h => match h.parse() {
-                Ok(ip) => ip,
-                Err(_) => {
-                    return Err(format!(
-                        "Could not create server TCP listening socket {host}:{port}: invalid address"
-                    ));
-                }
-            },
-        };
-        match listen_one(std::net::SocketAddr::new(ip, port), backlog) {
-            Ok(fd) => out.push(Listener {
-                fd,
-                addr: format!("{host}:{port}"),
-            }),
-            Err(e) if optional => {
-                log::debug!("Skipping optional bind {host}:{port}: {e}");
-            }
-            Err(e) => {
-                return Err(format!(
-                    "Could not create server TCP listening socket {host}:{port}: {e}"
-                ));
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(format!("Failed listening on port {port} (tcp), aborting."));
-    }
-    Ok(out)
-}
-
-/// Replaces `listeners` for a new `bind`/`port` (CONFIG SET). As Redis, the old sockets
-/// stop listening before the new ones bind (the addresses may overlap); they are only
-/// shut down, not closed, so that if binding fails they listen again and nothing changed.
-/// Their multishot accepts end on the shutdown; the loop re-arms them (same epoch) on
-/// failure, or arms the new listeners (new epoch) on success.
-pub fn rebind(
-    listeners: &mut Vec<Listener>,
-    bind: &[String],
-    port: u16,
-    backlog: i32,
-) -> Result<(), String> {
-    for l in listeners.iter() {
-        // SAFETY: shutdown on a socket we own.
-        unsafe { libc::shutdown(l.fd.as_raw_fd(), libc::SHUT_RD) };
-    }
-    match listen_all(bind, port, backlog) {
-        Ok(new) => {
-            *listeners = new;
-            Ok(())
-        }
-        Err(msg) => {
-            log::warn!("{msg}");
-            for l in listeners.iter() {
-                // SAFETY: listen on a bound socket we own.
-                unsafe { libc::listen(l.fd.as_raw_fd(), backlog) };
-            }
-            Err(msg)
-        }
-    }
-}
-
-fn listen_one(addr: std::net::SocketAddr, backlog: i32) -> io::Result<OwnedFd> {
-    let family = if addr.is_ipv4() {
-        libc::AF_INET
-    } else {
-        libc::AF_INET6
-    };
-    // SAFETY: plain socket syscalls; the fd is owned by the OwnedFd from creation on.
-    unsafe {
-        let fd = libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let owned = OwnedFd::from_raw_fd(fd);
-        let one: i32 = 1;
-        let p = &one as *const i32 as *const libc::c_void;
-        let l = std::mem::size_of::<i32>() as libc::socklen_t;
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_REUSEADDR, p, l);
-        if family == libc::AF_INET6 {
-            libc::setsockopt(fd, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, p, l);
-        }
-        let (sa, len) = to_sockaddr(addr);
-        if libc::bind(fd, &sa as *const _ as *const libc::sockaddr, len) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        if libc::listen(fd, backlog) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(owned)
-    }
-}
-
-fn to_sockaddr(addr: std::net::SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
-    // SAFETY: zeroed sockaddr_storage is valid; we fill the variant matching the family.
-    unsafe {
-        let mut ss: libc::sockaddr_storage = std::mem::zeroed();
-        match addr {
-            std::net::SocketAddr::V4(a) => {
-                let sin = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in);
-                sin.sin_family = libc::AF_INET as libc::sa_family_t;
-                sin.sin_port = a.port().to_be();
-                sin.sin_addr.s_addr = u32::from(*a.ip()).to_be();
-                (
-                    ss,
-                    std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-                )
-            }
-            std::net::SocketAddr::V6(a) => {
-                let sin6 = &mut *(&mut ss as *mut _ as *mut libc::sockaddr_in6);
-                sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
-                sin6.sin6_port = a.port().to_be();
-                sin6.sin6_addr.s6_addr = a.ip().octets();
-                (
-                    ss,
-                    std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-                )
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 //! - Queued arguments are owned copies in one arena per client (`args`, with `ends`), so
 //!   queueing costs no allocation per argument and the buffers are reused by the next
 //!   transaction. Once the transaction is doomed nothing more is stored (Redis skips it too).
-//! - EXEC runs the queued commands back to back through the runner (`crate::call`), with no other
+//! - EXEC runs the queued commands back to back through the runner (`crate::dispatch::call`), with no other
 //!   client's command in between (one thread), at one frozen time (`engine.fixed_now_ms`,
 //!   Redis's `fixed_time_expire`) and with blocking denied (`Session::no_block`).
 //! - Watches and the dirty-CAS flag live in the engine, keyed by CLIENT ID; EXEC, DISCARD,
@@ -22,8 +22,8 @@
 //! when it is more than one command (lazily expired keys' DELs included) and emitting a
 //! single command unwrapped, as Redis 7.0. EXEC itself is never propagated.
 
-use crate::call::{Origin, call};
-use crate::gate::{self, Cmd, reply};
+use crate::dispatch::call::{Origin, call};
+use crate::dispatch::gate::{self, Cmd, reply};
 use crate::server::Server;
 use engine::commands::table::Row;
 use engine::{CmdError, CmdResult};

@@ -14,7 +14,7 @@
 //! Invariant: a handler either wrote exactly one reply or returned an error having written
 //! nothing; the runner writes that error.
 
-use crate::gate::{Cmd, Handler};
+use crate::dispatch::gate::{Cmd, Handler};
 use crate::server::Server;
 use engine::Ctx;
 use engine::commands::table::Row;
@@ -62,12 +62,12 @@ pub fn call(
         Handler::Server(f) => f(server, key, args),
     };
     let usec = start.elapsed().as_micros() as u64;
-    // A blocking command that found nothing asked to be parked (see crate::blocking).
+    // A blocking command that found nothing asked to be parked (see crate::dispatch::blocking).
     // (Taken whatever happened, so a failed handler's request cannot leak to the next.)
     if let Some(req) = server.engine.block.take()
         && result.is_ok()
     {
-        crate::blocking::block(server, key, row, handler, args, req);
+        crate::dispatch::blocking::block(server, key, row, handler, args, req);
     }
     // Keys the command's lookups expired (events, WATCH touches, DELs), then the command
     // itself into the unit's propagation if it wrote.

@@ -40,7 +40,7 @@ impl TestServer {
     /// Runs one command for client `key` and returns (and clears) its output.
     fn run(&mut self, key: usize, args: &[&str]) -> String {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        crate::gate::execute(&mut self.server, key, &a);
+        crate::dispatch::gate::execute(&mut self.server, key, &a);
         let out = std::mem::take(&mut self.server.clients[key].pending);
         String::from_utf8_lossy(&out).into_owned()
     }

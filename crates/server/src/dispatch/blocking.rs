@@ -23,8 +23,8 @@
 //! Invariants: a client is in `clients` iff it is in the engine's queue of each of its keys
 //! and (with a deadline) in `deadlines`; all three are updated together.
 
-use crate::call::{Origin, call};
-use crate::gate::{Cmd, Handler};
+use crate::dispatch::call::{Origin, call};
+use crate::dispatch::gate::{Cmd, Handler};
 use crate::server::Server;
 use engine::blocking::{BlockKind, BlockRequest, TimeoutReply};
 use engine::commands::table::Row;

@@ -1,0 +1,111 @@
+//! Start-up, as redis-server's `main`: parse the configuration, set up logging, raise the
+//! open-files limit for `maxclients`, build the engine and the server state, bind the
+//! listeners, then hand everything to the event loop, which owns it until exit.
+
+use crate::{config, net, server, sys};
+use std::ffi::OsString;
+
+/// Starts the server from its command line (after the binary took out its own flags) and
+/// runs it until shutdown; returns the process exit code. `help` prints the usage.
+pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
+    let mut cfg = match config::from_args(rest) {
+        Ok(config::CliAction::Run(cfg)) => *cfg,
+        Ok(config::CliAction::Version) => {
+            println!(
+                "ringkv-server v={} (Redis {} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                config::REDIS_VERSION
+            );
+            return 0;
+        }
+        Ok(config::CliAction::Help) => {
+            help();
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
+    sys::init_logging(&cfg);
+    log::warn!(
+        "ringkv {} (Redis {} compatible), pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        config::REDIS_VERSION,
+        std::process::id()
+    );
+    if let Some(f) = &cfg.config_file {
+        log::warn!("Configuration loaded from {}", f.display());
+    } else {
+        log::warn!(
+            "Warning: no config file specified, using the default config. In order to specify a config file use ringkv-server /path/to/redis.conf"
+        );
+    }
+    if let Err(limit) = sys::adjust_open_files_limit(cfg.maxclients as u64) {
+        // As Redis: serve fewer clients rather than fail accepts with EMFILE.
+        let want = cfg.maxclients as u64 + 32;
+        if limit <= 32 {
+            log::error!(
+                "Your current 'ulimit -n' of {limit} is not enough for the server to start. Please increase your open file limit to at least {want}. Exiting."
+            );
+            return 1;
+        }
+        log::warn!(
+            "You requested maxclients of {} requiring at least {want} max file descriptors.",
+            cfg.maxclients
+        );
+        cfg.maxclients = (limit - 32) as u32;
+        log::warn!(
+            "Current maximum open files is {limit}. maxclients has been reduced to {} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.",
+            cfg.maxclients
+        );
+    }
+    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    let mut server = match server::Server::new(cfg, engine) {
+        Ok(s) => s,
+        Err(msg) => {
+            eprintln!("{}", config::ConfigError::General(msg));
+            return 1;
+        }
+    };
+    let cfg = &server.config;
+    let listeners = match net::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
+        Ok(l) => l,
+        Err(msg) => {
+            log::warn!("Warning: {msg}");
+            log::error!("Failed listening on port {} (tcp), aborting.", cfg.port);
+            return 1;
+        }
+    };
+    if listeners.is_empty() {
+        // Redis: port 0 and no unix socket.
+        log::warn!("Configured to not listen anywhere, exiting.");
+        return 1;
+    }
+    let addrs: Vec<String> = listeners.iter().map(|l| l.addr.clone()).collect();
+    let addrs = addrs.join(" ");
+    server.listeners = listeners;
+    let pidfile = sys::PidFile::create(&server.config.pidfile);
+    let mut ev = match net::EventLoop::new(server, use_buf_ring) {
+        Ok(ev) => ev,
+        Err(net::StartError::NoUring(e)) => {
+            eprintln!(
+                "ringkv-server: io_uring is unavailable: {e} (errno {}). ringkv needs io_uring \
+                 (Linux 5.19+). Check `sysctl kernel.io_uring_disabled` (must be 0, or 1 with \
+                 this user in kernel.io_uring_group) and any seccomp profile (containers often \
+                 block io_uring_setup).",
+                e.raw_os_error().unwrap_or(0)
+            );
+            return 1;
+        }
+        Err(net::StartError::Io(msg)) => {
+            eprintln!("ringkv-server: {msg}");
+            return 1;
+        }
+    };
+    log::warn!("Server initialized, listening on {addrs}");
+    log::warn!("Ready to accept connections tcp");
+    let code = ev.run();
+    drop(pidfile);
+    code
+}
