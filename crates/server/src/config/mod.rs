@@ -328,7 +328,9 @@ impl Config {
         lookup(name.as_bytes()).map(|f| f.row.get(self))
     }
 
-    /// The fields the engine consults.
+    /// The engine's settings: the only place that maps directives to
+    /// [`engine::EngineConfig`], used at start ([`engine::Engine::new`]) and after every
+    /// CONFIG SET ([`Config::apply_to_engine`]).
     pub fn engine_config(&self) -> engine::EngineConfig {
         engine::EngineConfig {
             databases: self.databases as usize,
@@ -344,8 +346,17 @@ impl Config {
                 max_listpack_entries: self.compat.hash_max_listpack_entries.max(0) as usize,
                 max_listpack_value: self.compat.hash_max_listpack_value.max(0) as usize,
             },
+            // New lists take the fill; existing ones keep their nodes (as Redis).
             list_max_listpack_size: self.compat.list_max_listpack_size,
         }
+    }
+
+    /// Hands a running engine the changed settings (after CONFIG SET). `databases` is
+    /// immutable, so the engine's count of databases stays what it was built with.
+    pub fn apply_to_engine(&self, engine: &mut engine::Engine) {
+        engine.config = self.engine_config();
+        // `expired` events need keys deleted by expiry logged (or no longer).
+        engine.refresh_expire_logging();
     }
 
     /// Whether runtime changes to protected configs (`dir`, `dbfilename`) are allowed for a
@@ -416,5 +427,38 @@ mod tests {
             (e.databases, e.hz, e.proto_max_bulk_len),
             (16, 10, 512 << 20)
         );
+    }
+
+    #[test]
+    fn engine_follows_config_set() {
+        let mut c = Config::new();
+        let mut e = engine::Engine::new(c.engine_config(), engine::Clock::System);
+        for (k, v) in [
+            ("hz", "50"),
+            ("proto-max-bulk-len", "2mb"),
+            ("set-max-intset-entries", "3"),
+            ("zset-max-listpack-entries", "4"),
+            ("hash-max-listpack-value", "5"),
+            ("list-max-listpack-size", "7"),
+            ("notify-keyspace-events", "Ex"),
+        ] {
+            c.set(k, v).unwrap();
+        }
+        c.apply_to_engine(&mut e);
+        let e = &e.config;
+        assert_eq!(
+            (
+                e.hz,
+                e.proto_max_bulk_len,
+                e.set_max_intset_entries,
+                e.zset_limits.max_entries,
+                e.hash_limits.max_listpack_value,
+                e.list_max_listpack_size,
+                e.databases,
+            ),
+            (50, 2 << 20, 3, 4, 5, 7, 16)
+        );
+        assert_eq!(e.notify_keyspace_events, c.notify_keyspace_events);
+        assert_ne!(e.notify_keyspace_events, 0);
     }
 }
