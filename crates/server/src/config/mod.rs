@@ -140,11 +140,12 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i32,
 
-    // --- stored for later issues (persistence, auth)
+    // --- stored, not acted on yet (no persistence; AUTH ignores `requirepass`)
     /// `save`: (seconds, changes) pairs.
     pub save: Vec<(i64, i64)>,
     pub appendonly: bool,
-    /// `requirepass` (binary-safe; empty = no password). AUTH is a later issue.
+    /// `requirepass` (binary-safe; empty = no password). Stored only: AUTH does not consult
+    /// it yet.
     pub requirepass: Vec<u8>,
 
     /// `rename-command old new` lines, in order, for the command table to apply.
