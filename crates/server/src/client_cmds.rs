@@ -1,6 +1,6 @@
 //! Server-side commands: those that need the client list, the connection or the process
-//! rather than only the keyspace — CLIENT, HELLO, AUTH, QUIT, RESET, SHUTDOWN (INFO and
-//! CONFIG join once the config module lands).
+//! rather than only the keyspace — CLIENT, HELLO, AUTH, QUIT, RESET, SHUTDOWN, CONFIG and
+//! INFO (whose texts the config and info modules write).
 //!
 //! Each handler writes its reply into the calling client's output (through
 //! [`gate::reply`]) or returns a `CmdError`, writing nothing, as every handler does. Texts
@@ -9,7 +9,6 @@
 use crate::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
-use crate::info::{CommandStat, InfoInput};
 use crate::net;
 use crate::server::{Server, Shutdown};
 use engine::util::eq_ic;
@@ -715,64 +714,13 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// INFO [section ...]: fills the info module's input from the server's counters.
+/// INFO [section ...]: the info module writes the sections asked for.
 fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    let mut i = InfoInput::default();
-    let st = &server.stats;
-    i.uptime_in_seconds = server.started.elapsed().as_secs() as i64;
-    i.connected_clients = server.connected_clients() as u64;
-    i.blocked_clients = server.blocked.len() as u64;
-    i.clients_in_timeout_table = server.blocked.with_timeout() as u64;
-    for (_, c) in server.clients.iter() {
-        i.client_recent_max_input_buffer =
-            i.client_recent_max_input_buffer.max(c.rbuf.len() as u64);
-        i.client_recent_max_output_buffer =
-            i.client_recent_max_output_buffer.max(c.output_len() as u64);
-        i.mem_clients_normal += c.memory() as u64;
-    }
-    i.used_memory_startup = server.used_memory_startup;
-    i.pubsub_channels = server.pubsub.num_channels() as u64;
-    i.pubsub_patterns = server.pubsub.num_patterns() as u64;
-    i.pubsubshard_channels = server.pubsub.num_shard_channels() as u64;
-    i.rdb_last_save_time = server.start_unix;
-    i.total_connections_received = st.total_connections_received;
-    i.total_commands_processed = st.total_commands_processed;
-    i.instantaneous_ops_per_sec = st.ops_metric.get() as u64;
-    i.total_net_input_bytes = st.net_input_bytes;
-    i.total_net_output_bytes = st.net_output_bytes;
-    i.instantaneous_input_kbps = st.input_metric.get() / 1024.0;
-    i.instantaneous_output_kbps = st.output_metric.get() / 1024.0;
-    i.rejected_connections = st.rejected_connections;
-    i.total_error_replies = st.total_error_replies;
-    i.total_reads_processed = st.reads_processed;
-    i.total_writes_processed = st.writes_processed;
-    i.errorstats = st
-        .errorstats
-        .iter()
-        .map(|(k, v)| (k.to_string(), *v))
-        .collect();
-    i.commandstats = server
-        .table
-        .rows()
-        .iter()
-        .filter_map(|r| {
-            let s = r.handler.stats.get();
-            (s.calls + s.rejected_calls + s.failed_calls > 0).then(|| CommandStat {
-                name: r.meta.name.to_string(),
-                calls: s.calls,
-                usec: s.usec,
-                rejected_calls: s.rejected_calls,
-                failed_calls: s.failed_calls,
-            })
-        })
-        .collect();
-    i.probe_process();
-    i.fill_from_engine(&server.engine);
-    let Server {
-        config, clients, ..
-    } = server;
-    let c = &mut clients[key];
-    let mut out = resp::Reply::new(&mut c.pending, c.session.proto);
-    crate::info::info_command(config, &i, &args[1..], &mut out);
+    let text = crate::info::info_string(server, &args[1..]);
+    let c = &mut server.clients[key];
+    crate::info::reply(
+        &text,
+        &mut resp::Reply::new(&mut c.pending, c.session.proto),
+    );
     Ok(())
 }

@@ -1,5 +1,9 @@
-//! INFO: the text of Redis 7.0.15's `genRedisInfoString`, section by section, from a plain
-//! struct of values ([`InfoInput`]) the event loop fills.
+//! INFO: the text of Redis 7.0.15's `genRedisInfoString`, section by section.
+//!
+//! Each field is defined once, in [`SECTIONS`]: a name and a function that writes its value
+//! from a [`View`] (the server state, plus the process figures sampled once per call in
+//! [`Process`]). The three sections whose lines vary (Commandstats, Errorstats, Keyspace)
+//! are a function each. `client_cmds::info` only passes the requested section names.
 //!
 //! Invariants:
 //! - Layout is Redis's byte for byte: `# Section\r\n` then `field:value\r\n` lines; sections
@@ -8,37 +12,18 @@
 //!   them (`%.2f`, `%ld.%06ld`, `bytesToHuman`).
 //! - `redis_version:7.0.15` (clients gate features on it); `ringkv_version` is added at the
 //!   end of the Server section.
-//! - Generation is a pure function of the config, the input and the requested sections, so
-//!   tests pin the exact text; [`InfoInput::probe_process`] and
-//!   [`InfoInput::fill_from_engine`] gather the live values.
+//! - Generation is a pure function of the server state, the [`Process`] sample and the
+//!   requested sections, so tests pin the exact text with a hand-made sample.
 //! - Fields ringkv cannot measure honestly (jemalloc's allocator stats, Lua memory, fork
 //!   and replication figures…) are printed as 0 (`0.00` for ratios) rather than invented;
 //!   docs/CONFIG.md lists them.
 
 use std::fmt::Write as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::config::{Config, REDIS_VERSION};
+use crate::config::REDIS_VERSION;
+use crate::server::Server;
 use resp::Reply;
-
-/// One database line of the Keyspace section.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DbInfo {
-    pub db: usize,
-    pub keys: u64,
-    pub expires: u64,
-    pub avg_ttl: i64,
-}
-
-/// One line of Commandstats (`name` is Redis's full name: `get`, `config|set`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CommandStat {
-    pub name: String,
-    pub calls: u64,
-    pub usec: u64,
-    pub rejected_calls: u64,
-    pub failed_calls: u64,
-}
 
 /// Process CPU time (Redis's `getrusage` figures).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -51,142 +36,508 @@ pub struct CpuUsage {
     pub user_main_thread: Duration,
 }
 
-/// Everything INFO prints that is not in the [`Config`]. Zero/empty by default; the loop
-/// fills what it tracks, then calls [`InfoInput::probe_process`] and
-/// [`InfoInput::fill_from_engine`].
+/// What INFO reads from the process and the OS rather than from the server state, sampled
+/// once per call so related fields (`used_memory`, its human form, the dataset share…)
+/// agree.
 #[derive(Clone, Debug, Default)]
-pub struct InfoInput {
-    // --- Server
+pub struct Process {
     /// 40 hex characters, random per process start (Redis's `run_id`).
     pub run_id: String,
-    pub process_id: u32,
+    /// 40 hex characters, random per process start.
+    pub master_replid: String,
+    pub pid: u32,
     /// `uname -srm` as Redis prints it: "Linux 6.1.0 x86_64".
     pub os: String,
     /// Absolute path of the running binary.
     pub executable: String,
     pub server_time_usec: i64,
     pub uptime_in_seconds: i64,
-
-    // --- Clients
-    pub connected_clients: u64,
-    pub blocked_clients: u64,
-    pub tracking_clients: u64,
-    pub clients_in_timeout_table: u64,
-    pub client_recent_max_input_buffer: u64,
-    pub client_recent_max_output_buffer: u64,
-
-    // --- Memory
     pub used_memory: u64,
+    /// At least `used_memory`.
     pub used_memory_peak: u64,
-    /// `used_memory` right after startup (Redis's `used_memory_startup`).
-    pub used_memory_startup: u64,
     pub used_memory_rss: u64,
     pub total_system_memory: u64,
-    /// Memory of normal clients' buffers, if the loop tracks it.
-    pub mem_clients_normal: u64,
-
-    // --- Persistence
-    /// Writes since the last save (`Engine::dirty`).
-    pub rdb_changes_since_last_save: u64,
-    /// Unix time of the last save (the start time until persistence exists).
-    pub rdb_last_save_time: i64,
-
-    // --- Stats
-    pub total_connections_received: u64,
-    pub total_commands_processed: u64,
-    pub instantaneous_ops_per_sec: u64,
-    pub total_net_input_bytes: u64,
-    pub total_net_output_bytes: u64,
-    pub instantaneous_input_kbps: f64,
-    pub instantaneous_output_kbps: f64,
-    pub rejected_connections: u64,
-    pub expired_keys: u64,
-    /// Percentage (0..100).
-    pub expired_stale_perc: f64,
-    pub expired_time_cap_reached_count: u64,
-    pub expire_cycle_cpu_milliseconds: u64,
-    pub evicted_keys: u64,
-    pub evicted_clients: u64,
-    pub keyspace_hits: u64,
-    pub keyspace_misses: u64,
-    pub pubsub_channels: u64,
-    pub pubsub_patterns: u64,
-    pub pubsubshard_channels: u64,
-    pub unexpected_error_replies: u64,
-    pub total_error_replies: u64,
-    pub total_reads_processed: u64,
-    pub total_writes_processed: u64,
-
-    // --- Replication
-    /// 40 hex characters, random per process start.
-    pub master_replid: String,
-
-    // --- CPU
     pub cpu: CpuUsage,
-
-    // --- Commandstats / Errorstats / Keyspace
-    pub commandstats: Vec<CommandStat>,
-    /// (error prefix such as `ERR` or `WRONGTYPE`, count).
-    pub errorstats: Vec<(String, u64)>,
-    /// Only databases with keys are printed.
-    pub keyspace: Vec<DbInfo>,
 }
 
-impl InfoInput {
-    /// Reads the process-level figures: pid, OS, executable, allocator counters, RSS, total
-    /// system memory, CPU times, server time. Cheap enough per INFO call (a few syscalls and
-    /// two small /proc reads).
-    pub fn probe_process(&mut self) {
-        self.process_id = std::process::id();
-        if self.run_id.is_empty() {
-            self.run_id = process_run_id().to_string();
-        }
-        if self.master_replid.is_empty() {
-            self.master_replid = process_replid().to_string();
-        }
-        if self.os.is_empty() {
-            self.os = os_name();
-        }
-        if self.executable.is_empty() {
-            self.executable = std::env::current_exe()
+impl Process {
+    /// Reads pid, OS, executable, allocator counters, RSS, total system memory, CPU times,
+    /// the time and the uptime since `started`. Cheap enough per INFO call (a few syscalls
+    /// and two small /proc reads).
+    pub fn sample(started: Instant) -> Process {
+        let used_memory = crate::alloc::used_memory() as u64;
+        Process {
+            run_id: process_run_id().to_string(),
+            master_replid: process_replid().to_string(),
+            pid: std::process::id(),
+            os: os_name(),
+            executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
-                .unwrap_or_default();
+                .unwrap_or_default(),
+            server_time_usec: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as i64),
+            uptime_in_seconds: started.elapsed().as_secs() as i64,
+            used_memory,
+            used_memory_peak: (crate::alloc::peak_memory() as u64).max(used_memory),
+            used_memory_rss: crate::alloc::rss_bytes() as u64,
+            total_system_memory: total_system_memory(),
+            cpu: cpu_usage(),
         }
-        self.used_memory = crate::alloc::used_memory() as u64;
-        self.used_memory_peak = (crate::alloc::peak_memory() as u64).max(self.used_memory);
-        self.used_memory_rss = crate::alloc::rss_bytes() as u64;
-        if self.total_system_memory == 0 {
-            self.total_system_memory = total_system_memory();
-        }
-        self.cpu = cpu_usage();
-        self.server_time_usec = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as i64);
+    }
+}
+
+/// What a field's value is computed from.
+pub struct View<'a> {
+    pub server: &'a Server,
+    pub process: &'a Process,
+}
+
+impl View<'_> {
+    fn used_memory_peak(&self) -> u64 {
+        self.process.used_memory_peak.max(self.process.used_memory)
     }
 
-    /// Copies the keyspace and the engine's counters (hits, misses, expiry, dirty).
-    pub fn fill_from_engine(&mut self, engine: &engine::Engine) {
-        self.keyspace = engine
-            .dbs
+    /// Memory of the clients' buffers (Redis's `mem_clients_normal`).
+    fn mem_clients_normal(&self) -> u64 {
+        self.server
+            .clients
+            .iter()
+            .map(|(_, c)| c.memory() as u64)
+            .sum()
+    }
+
+    fn used_memory_overhead(&self) -> u64 {
+        self.server.used_memory_startup + self.mem_clients_normal()
+    }
+
+    fn used_memory_dataset(&self) -> u64 {
+        self.process
+            .used_memory
+            .saturating_sub(self.used_memory_overhead())
+    }
+
+    fn client_recent_max(&self, f: impl Fn(&crate::conn::Conn) -> usize) -> u64 {
+        self.server
+            .clients
+            .iter()
+            .map(|(_, c)| f(c) as u64)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// One `name:value` line: the value is written by `value`.
+pub struct Field {
+    pub name: &'static str,
+    pub value: fn(&View<'_>, &mut String),
+}
+
+/// What follows a section's title.
+pub enum Body {
+    /// Fixed lines, in order.
+    Fields(&'static [Field]),
+    /// Lines that depend on the state (one per command, error code, database).
+    Lines(fn(&View<'_>, &mut String)),
+}
+
+/// An INFO section.
+pub struct Section {
+    /// As printed after `# `.
+    pub title: &'static str,
+    /// The names that select it, lowercase.
+    pub names: &'static [&'static str],
+    /// Printed by `INFO` and `INFO default`.
+    pub default: bool,
+    pub body: Body,
+}
+
+/// A field whose value is `$e` (a `Display`), computed from the view bound to `$v`.
+macro_rules! f {
+    ($name:literal, $v:pat_param => $e:expr) => {
+        Field {
+            name: $name,
+            value: |$v, s| {
+                let _ = write!(s, "{}", $e);
+            },
+        }
+    };
+}
+
+/// Every section, in output order, with its fields.
+#[rustfmt::skip]
+pub static SECTIONS: &[Section] = &[
+    Section { title: "Server", names: &["server"], default: true, body: Body::Fields(&[
+        f!("redis_version", _ => REDIS_VERSION),
+        f!("redis_git_sha1", _ => "00000000"),
+        f!("redis_git_dirty", _ => 0),
+        f!("redis_build_id", _ => 0),
+        f!("redis_mode", _ => "standalone"),
+        f!("os", v => v.process.os),
+        f!("arch_bits", _ => usize::BITS),
+        f!("monotonic_clock", _ => "POSIX clock_gettime"),
+        f!("multiplexing_api", _ => "io_uring"),
+        f!("atomicvar_api", _ => "c11-builtin"),
+        f!("gcc_version", _ => "0.0.0"),
+        f!("process_id", v => v.process.pid),
+        f!("process_supervised", _ => "no"),
+        f!("run_id", v => v.process.run_id),
+        f!("tcp_port", v => v.server.config.port),
+        f!("server_time_usec", v => v.process.server_time_usec),
+        f!("uptime_in_seconds", v => v.process.uptime_in_seconds),
+        f!("uptime_in_days", v => v.process.uptime_in_seconds / (3600 * 24)),
+        f!("hz", v => v.server.config.hz),
+        f!("configured_hz", v => v.server.config.hz),
+        f!("lru_clock", v => engine::db::lru_clock(v.process.server_time_usec / 1000)),
+        f!("executable", v => v.process.executable),
+        f!("config_file", v => v.server.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default()),
+        f!("io_threads_active", _ => 0),
+        f!("ringkv_version", _ => env!("CARGO_PKG_VERSION")),
+    ])},
+    Section { title: "Clients", names: &["clients"], default: true, body: Body::Fields(&[
+        f!("connected_clients", v => v.server.connected_clients()),
+        f!("cluster_connections", _ => 0),
+        f!("maxclients", v => v.server.config.maxclients),
+        f!("client_recent_max_input_buffer", v => v.client_recent_max(|c| c.rbuf.len())),
+        f!("client_recent_max_output_buffer", v => v.client_recent_max(|c| c.output_len())),
+        f!("blocked_clients", v => v.server.blocked.len()),
+        f!("tracking_clients", _ => 0),
+        f!("clients_in_timeout_table", v => v.server.blocked.with_timeout()),
+    ])},
+    Section { title: "Memory", names: &["memory"], default: true, body: Body::Fields(&[
+        f!("used_memory", v => v.process.used_memory),
+        f!("used_memory_human", v => bytes_to_human(v.process.used_memory)),
+        f!("used_memory_rss", v => v.process.used_memory_rss),
+        f!("used_memory_rss_human", v => bytes_to_human(v.process.used_memory_rss)),
+        f!("used_memory_peak", v => v.used_memory_peak()),
+        f!("used_memory_peak_human", v => bytes_to_human(v.used_memory_peak())),
+        f!("used_memory_peak_perc", v => format_args!("{:.2}%", percent(v.process.used_memory, v.used_memory_peak()))),
+        f!("used_memory_overhead", v => v.used_memory_overhead()),
+        f!("used_memory_startup", v => v.server.used_memory_startup),
+        f!("used_memory_dataset", v => v.used_memory_dataset()),
+        // Redis: the dataset as a share of what was allocated after startup.
+        f!("used_memory_dataset_perc", v => format_args!("{:.2}%", v.used_memory_dataset() as f64 * 100.0
+            / v.process.used_memory.saturating_sub(v.server.used_memory_startup).max(1) as f64)),
+        f!("allocator_allocated", _ => 0),
+        f!("allocator_active", _ => 0),
+        f!("allocator_resident", _ => 0),
+        f!("total_system_memory", v => v.process.total_system_memory),
+        f!("total_system_memory_human", v => bytes_to_human(v.process.total_system_memory)),
+        f!("used_memory_lua", _ => 0),
+        f!("used_memory_vm_eval", _ => 0),
+        f!("used_memory_lua_human", _ => "0B"),
+        f!("used_memory_scripts_eval", _ => 0),
+        f!("number_of_cached_scripts", _ => 0),
+        f!("number_of_functions", _ => 0),
+        f!("number_of_libraries", _ => 0),
+        f!("used_memory_vm_functions", _ => 0),
+        f!("used_memory_vm_total", _ => 0),
+        f!("used_memory_vm_total_human", _ => "0B"),
+        f!("used_memory_functions", _ => 0),
+        f!("used_memory_scripts", _ => 0),
+        f!("used_memory_scripts_human", _ => "0B"),
+        f!("maxmemory", v => v.server.config.maxmemory),
+        f!("maxmemory_human", v => bytes_to_human(v.server.config.maxmemory)),
+        f!("maxmemory_policy", v => String::from_utf8_lossy(&v.server.config.get("maxmemory-policy").unwrap_or_default())),
+        f!("allocator_frag_ratio", _ => "0.00"),
+        f!("allocator_frag_bytes", _ => 0),
+        f!("allocator_rss_ratio", _ => "0.00"),
+        f!("allocator_rss_bytes", _ => 0),
+        f!("rss_overhead_ratio", _ => "0.00"),
+        f!("rss_overhead_bytes", _ => 0),
+        f!("mem_fragmentation_ratio", v => format_args!("{:.2}", ratio(v.process.used_memory_rss, v.process.used_memory))),
+        f!("mem_fragmentation_bytes", v => v.process.used_memory_rss as i64 - v.process.used_memory as i64),
+        f!("mem_not_counted_for_evict", _ => 0),
+        f!("mem_replication_backlog", _ => 0),
+        f!("mem_total_replication_buffers", _ => 0),
+        f!("mem_clients_slaves", _ => 0),
+        f!("mem_clients_normal", v => v.mem_clients_normal()),
+        f!("mem_cluster_links", _ => 0),
+        f!("mem_aof_buffer", _ => 0),
+        f!("mem_allocator", _ => "jemalloc-5.3.0"),
+        f!("active_defrag_running", _ => 0),
+        f!("lazyfree_pending_objects", _ => 0),
+        f!("lazyfreed_objects", _ => 0),
+    ])},
+    Section { title: "Persistence", names: &["persistence"], default: true, body: Body::Fields(&[
+        f!("loading", _ => 0),
+        f!("async_loading", _ => 0),
+        f!("current_cow_peak", _ => 0),
+        f!("current_cow_size", _ => 0),
+        f!("current_cow_size_age", _ => 0),
+        f!("current_fork_perc", _ => "0.00"),
+        f!("current_save_keys_processed", _ => 0),
+        f!("current_save_keys_total", _ => 0),
+        f!("rdb_changes_since_last_save", v => v.server.engine.dirty),
+        f!("rdb_bgsave_in_progress", _ => 0),
+        // Nothing is saved yet: the start time stands for the last save.
+        f!("rdb_last_save_time", v => v.server.start_unix),
+        f!("rdb_last_bgsave_status", _ => "ok"),
+        f!("rdb_last_bgsave_time_sec", _ => -1),
+        f!("rdb_current_bgsave_time_sec", _ => -1),
+        f!("rdb_saves", _ => 0),
+        f!("rdb_last_cow_size", _ => 0),
+        f!("rdb_last_load_keys_expired", _ => 0),
+        f!("rdb_last_load_keys_loaded", _ => 0),
+        f!("aof_enabled", _ => 0),
+        f!("aof_rewrite_in_progress", _ => 0),
+        f!("aof_rewrite_scheduled", _ => 0),
+        f!("aof_last_rewrite_time_sec", _ => -1),
+        f!("aof_current_rewrite_time_sec", _ => -1),
+        f!("aof_last_bgrewrite_status", _ => "ok"),
+        f!("aof_rewrites", _ => 0),
+        f!("aof_rewrites_consecutive_failures", _ => 0),
+        f!("aof_last_write_status", _ => "ok"),
+        f!("aof_last_cow_size", _ => 0),
+        f!("module_fork_in_progress", _ => 0),
+        f!("module_fork_last_cow_size", _ => 0),
+    ])},
+    Section { title: "Stats", names: &["stats"], default: true, body: Body::Fields(&[
+        f!("total_connections_received", v => v.server.stats.total_connections_received),
+        f!("total_commands_processed", v => v.server.stats.total_commands_processed),
+        f!("instantaneous_ops_per_sec", v => v.server.stats.ops_metric.get() as u64),
+        f!("total_net_input_bytes", v => v.server.stats.net_input_bytes),
+        f!("total_net_output_bytes", v => v.server.stats.net_output_bytes),
+        f!("total_net_repl_input_bytes", _ => 0),
+        f!("total_net_repl_output_bytes", _ => 0),
+        f!("instantaneous_input_kbps", v => format_args!("{:.2}", v.server.stats.input_metric.get() / 1024.0)),
+        f!("instantaneous_output_kbps", v => format_args!("{:.2}", v.server.stats.output_metric.get() / 1024.0)),
+        f!("instantaneous_input_repl_kbps", _ => "0.00"),
+        f!("instantaneous_output_repl_kbps", _ => "0.00"),
+        f!("rejected_connections", v => v.server.stats.rejected_connections),
+        f!("sync_full", _ => 0),
+        f!("sync_partial_ok", _ => 0),
+        f!("sync_partial_err", _ => 0),
+        f!("expired_keys", v => v.server.engine.expired_keys()),
+        f!("expired_stale_perc", v => format_args!("{:.2}", v.server.engine.stats.expired_stale_perc * 100.0)),
+        f!("expired_time_cap_reached_count", v => v.server.engine.stats.expired_time_cap_reached_count),
+        f!("expire_cycle_cpu_milliseconds", v => v.server.engine.stats.expire_cycle_time_used_us / 1000),
+        f!("evicted_keys", _ => 0),
+        f!("evicted_clients", _ => 0),
+        f!("total_eviction_exceeded_time", _ => 0),
+        f!("current_eviction_exceeded_time", _ => 0),
+        f!("keyspace_hits", v => v.server.engine.keyspace_hits()),
+        f!("keyspace_misses", v => v.server.engine.keyspace_misses()),
+        f!("pubsub_channels", v => v.server.pubsub.num_channels()),
+        f!("pubsub_patterns", v => v.server.pubsub.num_patterns()),
+        f!("pubsubshard_channels", v => v.server.pubsub.num_shard_channels()),
+        f!("latest_fork_usec", _ => 0),
+        f!("total_forks", _ => 0),
+        f!("migrate_cached_sockets", _ => 0),
+        f!("slave_expires_tracked_keys", _ => 0),
+        f!("active_defrag_hits", _ => 0),
+        f!("active_defrag_misses", _ => 0),
+        f!("active_defrag_key_hits", _ => 0),
+        f!("active_defrag_key_misses", _ => 0),
+        f!("total_active_defrag_time", _ => 0),
+        f!("current_active_defrag_time", _ => 0),
+        f!("tracking_total_keys", _ => 0),
+        f!("tracking_total_items", _ => 0),
+        f!("tracking_total_prefixes", _ => 0),
+        f!("unexpected_error_replies", _ => 0),
+        f!("total_error_replies", v => v.server.stats.total_error_replies),
+        f!("dump_payload_sanitizations", _ => 0),
+        f!("total_reads_processed", v => v.server.stats.reads_processed),
+        f!("total_writes_processed", v => v.server.stats.writes_processed),
+        f!("io_threaded_reads_processed", _ => 0),
+        f!("io_threaded_writes_processed", _ => 0),
+        f!("reply_buffer_shrinks", _ => 0),
+        f!("reply_buffer_expands", _ => 0),
+    ])},
+    Section { title: "Replication", names: &["replication"], default: true, body: Body::Fields(&[
+        f!("role", _ => "master"),
+        f!("connected_slaves", _ => 0),
+        f!("master_failover_state", _ => "no-failover"),
+        f!("master_replid", v => v.process.master_replid),
+        f!("master_replid2", _ => "0000000000000000000000000000000000000000"),
+        f!("master_repl_offset", _ => 0),
+        f!("second_repl_offset", _ => -1),
+        f!("repl_backlog_active", _ => 0),
+        f!("repl_backlog_size", v => v.server.config.compat.repl_backlog_size),
+        f!("repl_backlog_first_byte_offset", _ => 0),
+        f!("repl_backlog_histlen", _ => 0),
+    ])},
+    Section { title: "CPU", names: &["cpu"], default: true, body: Body::Fields(&[
+        f!("used_cpu_sys", v => secs(v.process.cpu.sys)),
+        f!("used_cpu_user", v => secs(v.process.cpu.user)),
+        f!("used_cpu_sys_children", v => secs(v.process.cpu.sys_children)),
+        f!("used_cpu_user_children", v => secs(v.process.cpu.user_children)),
+        f!("used_cpu_sys_main_thread", v => secs(v.process.cpu.sys_main_thread)),
+        f!("used_cpu_user_main_thread", v => secs(v.process.cpu.user_main_thread)),
+    ])},
+    Section { title: "Modules", names: &["modules", "module_list"], default: true, body: Body::Fields(&[]) },
+    Section { title: "Commandstats", names: &["commandstats"], default: false, body: Body::Lines(commandstats) },
+    Section { title: "Errorstats", names: &["errorstats"], default: true, body: Body::Lines(errorstats) },
+    // Per-command latency histograms are not tracked: the section is empty.
+    Section { title: "Latencystats", names: &["latencystats"], default: false, body: Body::Fields(&[]) },
+    Section { title: "Cluster", names: &["cluster"], default: true, body: Body::Fields(&[
+        f!("cluster_enabled", _ => 0),
+    ])},
+    Section { title: "Keyspace", names: &["keyspace"], default: true, body: Body::Lines(keyspace) },
+];
+
+/// One line per command called (or refused) since the last CONFIG RESETSTAT, under Redis's
+/// full name (`get`, `config|set`).
+fn commandstats(v: &View<'_>, s: &mut String) {
+    for row in v.server.table.rows() {
+        let c = row.handler.stats.get();
+        if c.calls + c.rejected_calls + c.failed_calls == 0 {
+            continue;
+        }
+        let per_call = if c.calls == 0 {
+            0.0
+        } else {
+            c.usec as f64 / c.calls as f64
+        };
+        let _ = write!(
+            s,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            row.meta.name, c.calls, c.usec, per_call, c.rejected_calls, c.failed_calls
+        );
+    }
+}
+
+/// One line per error code replied.
+fn errorstats(v: &View<'_>, s: &mut String) {
+    // Redis keeps these in a radix tree: sorted by code.
+    let mut errs: Vec<&(Box<str>, u64)> = v.server.stats.errorstats.iter().collect();
+    errs.sort_by(|a, b| a.0.cmp(&b.0));
+    for (code, count) in errs {
+        let _ = write!(s, "errorstat_{code}:count={count}\r\n");
+    }
+}
+
+/// One line per database holding keys.
+fn keyspace(v: &View<'_>, s: &mut String) {
+    for (i, d) in v.server.engine.dbs.iter().enumerate() {
+        if d.is_empty() && d.expires_len() == 0 {
+            continue;
+        }
+        let _ = write!(
+            s,
+            "db{}:keys={},expires={},avg_ttl={}\r\n",
+            i,
+            d.len(),
+            d.expires_len(),
+            d.avg_ttl()
+        );
+    }
+}
+
+/// The sections the arguments ask for, as bits of [`SECTIONS`] indices (Redis's
+/// `genInfoSectionDict`): none means default; `all` / `everything` mean every section;
+/// `default` adds the default ones; other names add their section, case-insensitively;
+/// unknown names add nothing.
+fn select(args: &[&[u8]]) -> u32 {
+    let default = || {
+        SECTIONS
             .iter()
             .enumerate()
-            .filter(|(_, d)| !d.is_empty() || d.expires_len() > 0)
-            .map(|(i, d)| DbInfo {
-                db: i,
-                keys: d.len() as u64,
-                expires: d.expires_len() as u64,
-                avg_ttl: d.avg_ttl(),
-            })
-            .collect();
-        self.keyspace_hits = engine.keyspace_hits();
-        self.keyspace_misses = engine.keyspace_misses();
-        self.expired_keys = engine.expired_keys();
-        self.expired_stale_perc = engine.stats.expired_stale_perc * 100.0;
-        self.expired_time_cap_reached_count = engine.stats.expired_time_cap_reached_count;
-        self.expire_cycle_cpu_milliseconds = engine.stats.expire_cycle_time_used_us / 1000;
-        self.rdb_changes_since_last_save = engine.dirty;
+            .filter(|(_, s)| s.default)
+            .fold(0, |set, (i, _)| set | 1 << i)
+    };
+    if args.is_empty() {
+        return default();
+    }
+    let mut set = 0u32;
+    for a in args {
+        let a = a.to_ascii_lowercase();
+        set |= match a.as_slice() {
+            b"all" | b"everything" => u32::MAX,
+            b"default" => default(),
+            name => SECTIONS
+                .iter()
+                .position(|s| s.names.iter().any(|n| n.as_bytes() == name))
+                .map_or(0, |i| 1 << i),
+        };
+    }
+    set
+}
+
+/// The INFO text for `args` (the arguments after INFO), sampling the process now.
+pub fn info_string(server: &Server, args: &[&[u8]]) -> String {
+    let process = Process::sample(server.started);
+    render(
+        &View {
+            server,
+            process: &process,
+        },
+        args,
+    )
+}
+
+/// The INFO text for `args` from a given view.
+pub fn render(v: &View<'_>, args: &[&[u8]]) -> String {
+    let set = select(args);
+    let mut s = String::with_capacity(4096);
+    let mut first = true;
+    for (i, sec) in SECTIONS.iter().enumerate() {
+        if set & (1 << i) == 0 {
+            continue;
+        }
+        if !first {
+            s.push_str("\r\n");
+        }
+        first = false;
+        let _ = write!(s, "# {}\r\n", sec.title);
+        match sec.body {
+            Body::Fields(fields) => {
+                for f in fields {
+                    s.push_str(f.name);
+                    s.push(':');
+                    (f.value)(v, &mut s);
+                    s.push_str("\r\n");
+                }
+            }
+            Body::Lines(lines) => lines(v, &mut s),
+        }
+    }
+    s
+}
+
+/// Replies INFO's text: a bulk string in RESP2, a verbatim `txt` string in RESP3 (also for
+/// an empty result, as Redis).
+pub fn reply(text: &str, out: &mut Reply<'_>) {
+    out.verbatim(b"txt", text.as_bytes());
+}
+
+/// `a` as a percentage of `b`, 0 when `b` is 0.
+fn percent(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 * 100.0 / b as f64
     }
 }
+
+/// `a / b`, 0 when `b` is 0.
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Redis's `bytesToHuman`.
+pub fn bytes_to_human(n: u64) -> String {
+    const K: u64 = 1024;
+    let (div, unit) = match n {
+        _ if n < K => return format!("{n}B"),
+        _ if n < K * K => (K, 'K'),
+        _ if n < K * K * K => (K * K, 'M'),
+        _ if n < K * K * K * K => (K * K * K, 'G'),
+        _ if n < K * K * K * K * K => (K * K * K * K, 'T'),
+        _ if n < K * K * K * K * K * K => (K * K * K * K * K, 'P'),
+        _ => return format!("{n}B"),
+    };
+    format!("{:.2}{unit}", n as f64 / div as f64)
+}
+
+/// `%ld.%06ld` of a CPU time.
+fn secs(d: Duration) -> String {
+    format!("{}.{:06}", d.as_secs(), d.subsec_micros())
+}
+
+// ---------------------------------------------------------------------------------------
+// The process
+// ---------------------------------------------------------------------------------------
 
 /// This process's `run_id`: random, fixed for the life of the process.
 pub fn process_run_id() -> &'static str {
@@ -194,7 +545,7 @@ pub fn process_run_id() -> &'static str {
     ID.get_or_init(random_hex_id)
 }
 
-/// This process's `master_replid` (a later replication issue may regenerate it).
+/// This process's `master_replid`.
 pub fn process_replid() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(random_hex_id)
@@ -279,486 +630,82 @@ fn cpu_usage() -> CpuUsage {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// Sections
-// ---------------------------------------------------------------------------------------
-
-/// INFO sections in output order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Section {
-    Server,
-    Clients,
-    Memory,
-    Persistence,
-    Stats,
-    Replication,
-    Cpu,
-    Modules,
-    Commandstats,
-    Errorstats,
-    Latencystats,
-    Cluster,
-    Keyspace,
-}
-
-const ORDER: [Section; 13] = [
-    Section::Server,
-    Section::Clients,
-    Section::Memory,
-    Section::Persistence,
-    Section::Stats,
-    Section::Replication,
-    Section::Cpu,
-    Section::Modules,
-    Section::Commandstats,
-    Section::Errorstats,
-    Section::Latencystats,
-    Section::Cluster,
-    Section::Keyspace,
-];
-
-/// The sections `INFO` / `INFO default` prints.
-const DEFAULT: u16 = bit(Section::Server)
-    | bit(Section::Clients)
-    | bit(Section::Memory)
-    | bit(Section::Persistence)
-    | bit(Section::Stats)
-    | bit(Section::Replication)
-    | bit(Section::Cpu)
-    | bit(Section::Modules)
-    | bit(Section::Errorstats)
-    | bit(Section::Cluster)
-    | bit(Section::Keyspace);
-
-const fn bit(s: Section) -> u16 {
-    1 << s as u16
-}
-
-/// The set of sections the arguments ask for (Redis's `genInfoSectionDict`): none means
-/// default; `all` / `everything` mean every section; `default` adds the default ones; other
-/// names add themselves, case-insensitively; unknown names add nothing.
-fn select(args: &[&[u8]]) -> u16 {
-    if args.is_empty() {
-        return DEFAULT;
-    }
-    let mut set = 0u16;
-    for a in args {
-        let a = a.to_ascii_lowercase();
-        set |= match a.as_slice() {
-            b"all" | b"everything" => u16::MAX,
-            b"default" => DEFAULT,
-            b"server" => bit(Section::Server),
-            b"clients" => bit(Section::Clients),
-            b"memory" => bit(Section::Memory),
-            b"persistence" => bit(Section::Persistence),
-            b"stats" => bit(Section::Stats),
-            b"replication" => bit(Section::Replication),
-            b"cpu" => bit(Section::Cpu),
-            b"modules" | b"module_list" => bit(Section::Modules),
-            b"commandstats" => bit(Section::Commandstats),
-            b"errorstats" => bit(Section::Errorstats),
-            b"latencystats" => bit(Section::Latencystats),
-            b"cluster" => bit(Section::Cluster),
-            b"keyspace" => bit(Section::Keyspace),
-            _ => 0,
-        };
-    }
-    set
-}
-
-/// Redis's `bytesToHuman`.
-pub fn bytes_to_human(n: u64) -> String {
-    const K: u64 = 1024;
-    let (div, unit) = match n {
-        _ if n < K => return format!("{n}B"),
-        _ if n < K * K => (K, 'K'),
-        _ if n < K * K * K => (K * K, 'M'),
-        _ if n < K * K * K * K => (K * K * K, 'G'),
-        _ if n < K * K * K * K * K => (K * K * K * K, 'T'),
-        _ if n < K * K * K * K * K * K => (K * K * K * K * K, 'P'),
-        _ => return format!("{n}B"),
-    };
-    format!("{:.2}{unit}", n as f64 / div as f64)
-}
-
-/// `%ld.%06ld` of a CPU time.
-fn secs(d: Duration) -> String {
-    format!("{}.{:06}", d.as_secs(), d.subsec_micros())
-}
-
-/// The INFO text for `args` (the arguments after INFO).
-pub fn info_string(cfg: &Config, input: &InfoInput, args: &[&[u8]]) -> String {
-    let set = select(args);
-    let mut s = String::with_capacity(4096);
-    let mut first = true;
-    for sec in ORDER {
-        if set & bit(sec) == 0 {
-            continue;
-        }
-        if !first {
-            s.push_str("\r\n");
-        }
-        first = false;
-        write_section(&mut s, sec, cfg, input);
-    }
-    s
-}
-
-/// `INFO [section ...]`: a bulk string in RESP2, a verbatim `txt` string in RESP3 (also for
-/// an empty result, as Redis).
-pub fn info_command(cfg: &Config, input: &InfoInput, args: &[&[u8]], out: &mut Reply<'_>) {
-    let text = info_string(cfg, input, args);
-    out.verbatim(b"txt", text.as_bytes());
-}
-
-macro_rules! lines {
-    ($s:expr, $($name:literal => $val:expr),+ $(,)?) => {
-        $( let _ = write!($s, concat!($name, ":{}\r\n"), $val); )+
-    };
-}
-
-fn write_section(s: &mut String, sec: Section, cfg: &Config, i: &InfoInput) {
-    match sec {
-        Section::Server => {
-            s.push_str("# Server\r\n");
-            lines!(s,
-                "redis_version" => REDIS_VERSION,
-                "redis_git_sha1" => "00000000",
-                "redis_git_dirty" => 0,
-                "redis_build_id" => 0,
-                "redis_mode" => "standalone",
-                "os" => i.os,
-                "arch_bits" => usize::BITS,
-                "monotonic_clock" => "POSIX clock_gettime",
-                "multiplexing_api" => "io_uring",
-                "atomicvar_api" => "c11-builtin",
-                "gcc_version" => "0.0.0",
-                "process_id" => i.process_id,
-                "process_supervised" => "no",
-                "run_id" => i.run_id,
-                "tcp_port" => cfg.port,
-                "server_time_usec" => i.server_time_usec,
-                "uptime_in_seconds" => i.uptime_in_seconds,
-                "uptime_in_days" => i.uptime_in_seconds / (3600 * 24),
-                "hz" => cfg.hz,
-                "configured_hz" => cfg.hz,
-                "lru_clock" => engine::db::lru_clock(i.server_time_usec / 1000),
-                "executable" => i.executable,
-                "config_file" => cfg.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-                "io_threads_active" => 0,
-                "ringkv_version" => env!("CARGO_PKG_VERSION"),
-            );
-        }
-        Section::Clients => {
-            s.push_str("# Clients\r\n");
-            lines!(s,
-                "connected_clients" => i.connected_clients,
-                "cluster_connections" => 0,
-                "maxclients" => cfg.maxclients,
-                "client_recent_max_input_buffer" => i.client_recent_max_input_buffer,
-                "client_recent_max_output_buffer" => i.client_recent_max_output_buffer,
-                "blocked_clients" => i.blocked_clients,
-                "tracking_clients" => i.tracking_clients,
-                "clients_in_timeout_table" => i.clients_in_timeout_table,
-            );
-        }
-        Section::Memory => {
-            let used = i.used_memory;
-            let peak = i.used_memory_peak.max(used);
-            let overhead = i.used_memory_startup + i.mem_clients_normal;
-            let dataset = used.saturating_sub(overhead);
-            // Redis: dataset as a share of what was allocated after startup.
-            let net = used.saturating_sub(i.used_memory_startup).max(1);
-            let peak_perc = if peak == 0 {
-                0.0
-            } else {
-                used as f64 * 100.0 / peak as f64
-            };
-            let frag = if used == 0 {
-                0.0
-            } else {
-                i.used_memory_rss as f64 / used as f64
-            };
-            let policy = cfg.get("maxmemory-policy").unwrap_or_default();
-            s.push_str("# Memory\r\n");
-            lines!(s,
-                "used_memory" => used,
-                "used_memory_human" => bytes_to_human(used),
-                "used_memory_rss" => i.used_memory_rss,
-                "used_memory_rss_human" => bytes_to_human(i.used_memory_rss),
-                "used_memory_peak" => peak,
-                "used_memory_peak_human" => bytes_to_human(peak),
-                "used_memory_peak_perc" => format_args!("{peak_perc:.2}%"),
-                "used_memory_overhead" => overhead,
-                "used_memory_startup" => i.used_memory_startup,
-                "used_memory_dataset" => dataset,
-                "used_memory_dataset_perc" => format_args!("{:.2}%", dataset as f64 * 100.0 / net as f64),
-                "allocator_allocated" => 0,
-                "allocator_active" => 0,
-                "allocator_resident" => 0,
-                "total_system_memory" => i.total_system_memory,
-                "total_system_memory_human" => bytes_to_human(i.total_system_memory),
-                "used_memory_lua" => 0,
-                "used_memory_vm_eval" => 0,
-                "used_memory_lua_human" => "0B",
-                "used_memory_scripts_eval" => 0,
-                "number_of_cached_scripts" => 0,
-                "number_of_functions" => 0,
-                "number_of_libraries" => 0,
-                "used_memory_vm_functions" => 0,
-                "used_memory_vm_total" => 0,
-                "used_memory_vm_total_human" => "0B",
-                "used_memory_functions" => 0,
-                "used_memory_scripts" => 0,
-                "used_memory_scripts_human" => "0B",
-                "maxmemory" => cfg.maxmemory,
-                "maxmemory_human" => bytes_to_human(cfg.maxmemory),
-                "maxmemory_policy" => String::from_utf8_lossy(&policy),
-                "allocator_frag_ratio" => "0.00",
-                "allocator_frag_bytes" => 0,
-                "allocator_rss_ratio" => "0.00",
-                "allocator_rss_bytes" => 0,
-                "rss_overhead_ratio" => "0.00",
-                "rss_overhead_bytes" => 0,
-                "mem_fragmentation_ratio" => format_args!("{frag:.2}"),
-                "mem_fragmentation_bytes" => i.used_memory_rss as i64 - used as i64,
-                "mem_not_counted_for_evict" => 0,
-                "mem_replication_backlog" => 0,
-                "mem_total_replication_buffers" => 0,
-                "mem_clients_slaves" => 0,
-                "mem_clients_normal" => i.mem_clients_normal,
-                "mem_cluster_links" => 0,
-                "mem_aof_buffer" => 0,
-                "mem_allocator" => "jemalloc-5.3.0",
-                "active_defrag_running" => 0,
-                "lazyfree_pending_objects" => 0,
-                "lazyfreed_objects" => 0,
-            );
-        }
-        Section::Persistence => {
-            s.push_str("# Persistence\r\n");
-            lines!(s,
-                "loading" => 0,
-                "async_loading" => 0,
-                "current_cow_peak" => 0,
-                "current_cow_size" => 0,
-                "current_cow_size_age" => 0,
-                "current_fork_perc" => "0.00",
-                "current_save_keys_processed" => 0,
-                "current_save_keys_total" => 0,
-                "rdb_changes_since_last_save" => i.rdb_changes_since_last_save,
-                "rdb_bgsave_in_progress" => 0,
-                "rdb_last_save_time" => i.rdb_last_save_time,
-                "rdb_last_bgsave_status" => "ok",
-                "rdb_last_bgsave_time_sec" => -1,
-                "rdb_current_bgsave_time_sec" => -1,
-                "rdb_saves" => 0,
-                "rdb_last_cow_size" => 0,
-                "rdb_last_load_keys_expired" => 0,
-                "rdb_last_load_keys_loaded" => 0,
-                "aof_enabled" => 0,
-                "aof_rewrite_in_progress" => 0,
-                "aof_rewrite_scheduled" => 0,
-                "aof_last_rewrite_time_sec" => -1,
-                "aof_current_rewrite_time_sec" => -1,
-                "aof_last_bgrewrite_status" => "ok",
-                "aof_rewrites" => 0,
-                "aof_rewrites_consecutive_failures" => 0,
-                "aof_last_write_status" => "ok",
-                "aof_last_cow_size" => 0,
-                "module_fork_in_progress" => 0,
-                "module_fork_last_cow_size" => 0,
-            );
-        }
-        Section::Stats => {
-            s.push_str("# Stats\r\n");
-            lines!(s,
-                "total_connections_received" => i.total_connections_received,
-                "total_commands_processed" => i.total_commands_processed,
-                "instantaneous_ops_per_sec" => i.instantaneous_ops_per_sec,
-                "total_net_input_bytes" => i.total_net_input_bytes,
-                "total_net_output_bytes" => i.total_net_output_bytes,
-                "total_net_repl_input_bytes" => 0,
-                "total_net_repl_output_bytes" => 0,
-                "instantaneous_input_kbps" => format_args!("{:.2}", i.instantaneous_input_kbps),
-                "instantaneous_output_kbps" => format_args!("{:.2}", i.instantaneous_output_kbps),
-                "instantaneous_input_repl_kbps" => "0.00",
-                "instantaneous_output_repl_kbps" => "0.00",
-                "rejected_connections" => i.rejected_connections,
-                "sync_full" => 0,
-                "sync_partial_ok" => 0,
-                "sync_partial_err" => 0,
-                "expired_keys" => i.expired_keys,
-                "expired_stale_perc" => format_args!("{:.2}", i.expired_stale_perc),
-                "expired_time_cap_reached_count" => i.expired_time_cap_reached_count,
-                "expire_cycle_cpu_milliseconds" => i.expire_cycle_cpu_milliseconds,
-                "evicted_keys" => i.evicted_keys,
-                "evicted_clients" => i.evicted_clients,
-                "total_eviction_exceeded_time" => 0,
-                "current_eviction_exceeded_time" => 0,
-                "keyspace_hits" => i.keyspace_hits,
-                "keyspace_misses" => i.keyspace_misses,
-                "pubsub_channels" => i.pubsub_channels,
-                "pubsub_patterns" => i.pubsub_patterns,
-                "pubsubshard_channels" => i.pubsubshard_channels,
-                "latest_fork_usec" => 0,
-                "total_forks" => 0,
-                "migrate_cached_sockets" => 0,
-                "slave_expires_tracked_keys" => 0,
-                "active_defrag_hits" => 0,
-                "active_defrag_misses" => 0,
-                "active_defrag_key_hits" => 0,
-                "active_defrag_key_misses" => 0,
-                "total_active_defrag_time" => 0,
-                "current_active_defrag_time" => 0,
-                "tracking_total_keys" => 0,
-                "tracking_total_items" => 0,
-                "tracking_total_prefixes" => 0,
-                "unexpected_error_replies" => i.unexpected_error_replies,
-                "total_error_replies" => i.total_error_replies,
-                "dump_payload_sanitizations" => 0,
-                "total_reads_processed" => i.total_reads_processed,
-                "total_writes_processed" => i.total_writes_processed,
-                "io_threaded_reads_processed" => 0,
-                "io_threaded_writes_processed" => 0,
-                "reply_buffer_shrinks" => 0,
-                "reply_buffer_expands" => 0,
-            );
-        }
-        Section::Replication => {
-            s.push_str("# Replication\r\n");
-            lines!(s,
-                "role" => "master",
-                "connected_slaves" => 0,
-                "master_failover_state" => "no-failover",
-                "master_replid" => i.master_replid,
-                "master_replid2" => "0000000000000000000000000000000000000000",
-                "master_repl_offset" => 0,
-                "second_repl_offset" => -1,
-                "repl_backlog_active" => 0,
-                "repl_backlog_size" => cfg.compat.repl_backlog_size,
-                "repl_backlog_first_byte_offset" => 0,
-                "repl_backlog_histlen" => 0,
-            );
-        }
-        Section::Cpu => {
-            let c = &i.cpu;
-            s.push_str("# CPU\r\n");
-            lines!(s,
-                "used_cpu_sys" => secs(c.sys),
-                "used_cpu_user" => secs(c.user),
-                "used_cpu_sys_children" => secs(c.sys_children),
-                "used_cpu_user_children" => secs(c.user_children),
-                "used_cpu_sys_main_thread" => secs(c.sys_main_thread),
-                "used_cpu_user_main_thread" => secs(c.user_main_thread),
-            );
-        }
-        Section::Modules => s.push_str("# Modules\r\n"),
-        Section::Commandstats => {
-            s.push_str("# Commandstats\r\n");
-            for c in &i.commandstats {
-                let per_call = if c.calls == 0 {
-                    0.0
-                } else {
-                    c.usec as f64 / c.calls as f64
-                };
-                let _ = write!(
-                    s,
-                    "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
-                    c.name, c.calls, c.usec, per_call, c.rejected_calls, c.failed_calls
-                );
-            }
-        }
-        Section::Errorstats => {
-            s.push_str("# Errorstats\r\n");
-            // Redis keeps these in a radix tree: sorted by prefix.
-            let mut errs: Vec<&(String, u64)> = i.errorstats.iter().collect();
-            errs.sort_by(|a, b| a.0.cmp(&b.0));
-            for (prefix, count) in errs {
-                let _ = write!(s, "errorstat_{prefix}:count={count}\r\n");
-            }
-        }
-        // Per-command latency histograms are not tracked (yet): the section is empty.
-        Section::Latencystats => s.push_str("# Latencystats\r\n"),
-        Section::Cluster => {
-            s.push_str("# Cluster\r\n");
-            lines!(s, "cluster_enabled" => 0);
-        }
-        Section::Keyspace => {
-            s.push_str("# Keyspace\r\n");
-            for d in &i.keyspace {
-                if d.keys == 0 && d.expires == 0 {
-                    continue;
-                }
-                let _ = write!(
-                    s,
-                    "db{}:keys={},expires={},avg_ttl={}\r\n",
-                    d.db, d.keys, d.expires, d.avg_ttl
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::conn::Conn;
+    use engine::object::{Str, Value};
     use resp::Proto;
 
-    fn input() -> InfoInput {
-        InfoInput {
+    fn server(cfg: Config) -> Server {
+        let (clock, _) = engine::Clock::manual(1_767_225_600_000);
+        let engine = engine::Engine::new(cfg.engine_config(), clock);
+        Server::new(cfg, engine).unwrap()
+    }
+
+    fn process() -> Process {
+        Process {
             run_id: "a".repeat(40),
-            process_id: 42,
+            master_replid: "b".repeat(40),
+            pid: 42,
             os: "Linux 6.1.0 x86_64".into(),
             executable: "/usr/bin/ringkv-server".into(),
             server_time_usec: 1_700_000_000_123_456,
             uptime_in_seconds: 3 * 86400 + 5,
-            connected_clients: 3,
-            blocked_clients: 1,
             used_memory: 2 * 1024 * 1024,
             used_memory_peak: 4 * 1024 * 1024,
-            used_memory_startup: 1024 * 1024,
             used_memory_rss: 8 * 1024 * 1024,
             total_system_memory: 16 << 30,
-            total_commands_processed: 1000,
-            keyspace_hits: 7,
-            keyspace_misses: 2,
-            master_replid: "b".repeat(40),
             cpu: CpuUsage {
                 sys: Duration::from_micros(1_500_000),
                 user: Duration::from_micros(20),
                 ..Default::default()
             },
-            commandstats: vec![CommandStat {
-                name: "config|get".into(),
-                calls: 3,
-                usec: 10,
-                rejected_calls: 1,
-                failed_calls: 0,
-            }],
-            errorstats: vec![("WRONGTYPE".into(), 1), ("ERR".into(), 2)],
-            keyspace: vec![
-                DbInfo {
-                    db: 0,
-                    keys: 2,
-                    expires: 1,
-                    avg_ttl: 90646,
-                },
-                DbInfo {
-                    db: 3,
-                    keys: 0,
-                    expires: 0,
-                    avg_ttl: 0,
-                },
-                DbInfo {
-                    db: 5,
-                    keys: 1,
-                    expires: 0,
-                    avg_ttl: 0,
-                },
-            ],
-            ..Default::default()
         }
+    }
+
+    /// INFO's text for `args` from `server` and the hand-made [`process`] sample.
+    fn info(server: &Server, args: &[&[u8]]) -> String {
+        render(
+            &View {
+                server,
+                process: &process(),
+            },
+            args,
+        )
+    }
+
+    /// A server with some state behind every section.
+    fn busy() -> Server {
+        let mut s = server(Config::new());
+        for id in 3..6 {
+            s.clients.insert(Conn::new(-1, 1, id, 0));
+        }
+        s.used_memory_startup = 1024 * 1024;
+        s.stats.total_commands_processed = 1000;
+        s.stats.count_error("WRONGTYPE Operation against a key");
+        s.stats.count_error("ERR one");
+        s.stats.count_error("ERR two");
+        let row = s
+            .table
+            .rows()
+            .iter()
+            .find(|r| r.meta.name == "config|get")
+            .unwrap();
+        row.handler.stats.set(crate::dispatch::gate::CmdStats {
+            calls: 3,
+            usec: 10,
+            rejected_calls: 1,
+            failed_calls: 0,
+        });
+        let v = |b: &[u8]| Value::Str(Str::from_bytes(b));
+        let now = s.now_ms();
+        s.engine.dbs[0].set(b"a", v(b"1"), false);
+        s.engine.dbs[0].set_with_expire(b"b", v(b"2"), Some(now + 100_000));
+        s.engine.dbs[5].set(b"c", v(b"3"), false);
+        s.engine.dirty = 9;
+        s
     }
 
     fn headers(text: &str) -> Vec<&str> {
@@ -772,8 +719,7 @@ mod tests {
 
     #[test]
     fn section_selection() {
-        let c = Config::new();
-        let i = input();
+        let s = busy();
         let default = [
             "# Server",
             "# Clients",
@@ -787,8 +733,8 @@ mod tests {
             "# Cluster",
             "# Keyspace",
         ];
-        assert_eq!(headers(&info_string(&c, &i, &[])), default);
-        assert_eq!(headers(&info_string(&c, &i, &[b"DEFAULT"])), default);
+        assert_eq!(headers(&info(&s, &[])), default);
+        assert_eq!(headers(&info(&s, &[b"DEFAULT"])), default);
         let all = [
             "# Server",
             "# Clients",
@@ -804,10 +750,10 @@ mod tests {
             "# Cluster",
             "# Keyspace",
         ];
-        assert_eq!(headers(&info_string(&c, &i, &[b"all"])), all);
-        assert_eq!(headers(&info_string(&c, &i, &[b"everything", b"foo"])), all);
+        assert_eq!(headers(&info(&s, &[b"all"])), all);
+        assert_eq!(headers(&info(&s, &[b"everything", b"foo"])), all);
         assert_eq!(
-            headers(&info_string(&c, &i, &[b"default", b"commandstats"])),
+            headers(&info(&s, &[b"default", b"commandstats"])),
             [
                 "# Server",
                 "# Clients",
@@ -825,35 +771,35 @@ mod tests {
         );
         // Output order is Redis's, whatever the argument order.
         assert_eq!(
-            headers(&info_string(&c, &i, &[b"cluster", b"CLIENTS"])),
+            headers(&info(&s, &[b"cluster", b"CLIENTS"])),
             ["# Clients", "# Cluster"]
         );
-        assert_eq!(info_string(&c, &i, &[b"foo"]), "");
+        assert_eq!(headers(&info(&s, &[b"module_list"])), ["# Modules"]);
+        assert_eq!(info(&s, &[b"foo"]), "");
     }
 
     #[test]
     fn layout_is_byte_exact() {
-        let c = Config::new();
-        let i = input();
+        let s = busy();
         assert_eq!(
-            info_string(&c, &i, &[b"clients", b"cluster"]),
+            info(&s, &[b"clients", b"cluster"]),
             "# Clients\r\nconnected_clients:3\r\ncluster_connections:0\r\nmaxclients:10000\r\n\
              client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\n\
-             blocked_clients:1\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\
+             blocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n\
              \r\n# Cluster\r\ncluster_enabled:0\r\n"
         );
         assert_eq!(
-            info_string(&c, &i, &[b"keyspace"]),
-            "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=90646\r\ndb5:keys=1,expires=0,avg_ttl=0\r\n"
+            info(&s, &[b"keyspace"]),
+            "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb5:keys=1,expires=0,avg_ttl=0\r\n"
         );
         assert_eq!(
-            info_string(&c, &i, &[b"errorstats", b"modules", b"commandstats"]),
+            info(&s, &[b"errorstats", b"modules", b"commandstats"]),
             "# Modules\r\n\r\n# Commandstats\r\n\
              cmdstat_config|get:calls=3,usec=10,usec_per_call=3.33,rejected_calls=1,failed_calls=0\r\n\
              \r\n# Errorstats\r\nerrorstat_ERR:count=2\r\nerrorstat_WRONGTYPE:count=1\r\n"
         );
         assert_eq!(
-            info_string(&c, &i, &[b"cpu"]),
+            info(&s, &[b"cpu"]),
             "# CPU\r\nused_cpu_sys:1.500000\r\nused_cpu_user:0.000020\r\n\
              used_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n\
              used_cpu_sys_main_thread:0.000000\r\nused_cpu_user_main_thread:0.000000\r\n"
@@ -865,7 +811,7 @@ mod tests {
         let mut c = Config::new();
         c.port = 7000;
         c.config_file = Some("/etc/redis.conf".into());
-        let s = info_string(&c, &input(), &[b"server"]);
+        let s = info(&server(c), &[b"server"]);
         let names: Vec<&str> = s
             .split("\r\n")
             .skip(1)
@@ -920,7 +866,9 @@ mod tests {
         let mut c = Config::new();
         c.set("maxmemory", "100mb").unwrap();
         c.set("maxmemory-policy", "allkeys-lru").unwrap();
-        let s = info_string(&c, &input(), &[b"memory"]);
+        let mut srv = server(c);
+        srv.used_memory_startup = 1024 * 1024;
+        let s = info(&srv, &[b"memory"]);
         assert_eq!(field(&s, "used_memory"), Some("2097152"));
         assert_eq!(field(&s, "used_memory_human"), Some("2.00M"));
         assert_eq!(field(&s, "used_memory_peak_perc"), Some("50.00%"));
@@ -935,25 +883,54 @@ mod tests {
         assert_eq!(field(&s, "mem_allocator"), Some("jemalloc-5.3.0"));
         assert!(s.ends_with("lazyfreed_objects:0\r\n"));
         // Zero inputs never divide by zero.
-        let s = info_string(&c, &InfoInput::default(), &[b"memory"]);
+        let zero = View {
+            server: &srv,
+            process: &Process::default(),
+        };
+        let s = render(&zero, &[b"memory"]);
         assert_eq!(field(&s, "used_memory_peak_perc"), Some("0.00%"));
         assert_eq!(field(&s, "mem_fragmentation_ratio"), Some("0.00"));
+        // Clients' buffers count as overhead, not dataset.
+        srv.clients.insert(Conn::new(-1, 1, 3, 0));
+        let s = info(&srv, &[b"memory"]);
+        let clients: u64 = field(&s, "mem_clients_normal").unwrap().parse().unwrap();
+        assert!(clients > 0);
+        assert_eq!(
+            field(&s, "used_memory_overhead"),
+            Some(&*(1024 * 1024 + clients).to_string())
+        );
     }
 
     #[test]
     fn stats_and_replication_fields() {
-        let c = Config::new();
-        let s = info_string(&c, &input(), &[b"stats", b"replication", b"persistence"]);
+        let s = info(&busy(), &[b"stats", b"replication", b"persistence"]);
         assert_eq!(field(&s, "total_commands_processed"), Some("1000"));
-        assert_eq!(field(&s, "keyspace_hits"), Some("7"));
-        assert_eq!(field(&s, "keyspace_misses"), Some("2"));
+        assert_eq!(field(&s, "total_error_replies"), Some("3"));
+        assert_eq!(field(&s, "keyspace_hits"), Some("0"));
         assert_eq!(field(&s, "instantaneous_input_kbps"), Some("0.00"));
         assert_eq!(field(&s, "role"), Some("master"));
         assert_eq!(field(&s, "master_replid"), Some(&*"b".repeat(40)));
         assert_eq!(field(&s, "repl_backlog_size"), Some("1048576"));
         assert_eq!(field(&s, "loading"), Some("0"));
+        assert_eq!(field(&s, "rdb_changes_since_last_save"), Some("9"));
         assert_eq!(field(&s, "aof_enabled"), Some("0"));
         assert!(s.contains("reply_buffer_expands:0\r\n\r\n# Replication\r\n"));
+    }
+
+    #[test]
+    fn field_names_are_unique() {
+        let mut names: Vec<&str> = SECTIONS
+            .iter()
+            .flat_map(|s| match s.body {
+                Body::Fields(f) => f.iter().map(|f| f.name).collect(),
+                Body::Lines(_) => Vec::new(),
+            })
+            .collect();
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert!(SECTIONS.len() <= 32, "select() keeps sections in a u32");
     }
 
     #[test]
@@ -971,27 +948,26 @@ mod tests {
 
     #[test]
     fn reply_is_bulk_or_verbatim() {
-        let c = Config::new();
-        let i = input();
+        let text = info(&busy(), &[b"cluster"]);
         let mut b = Vec::new();
-        info_command(&c, &i, &[b"cluster"], &mut Reply::new(&mut b, Proto::Resp2));
+        reply(&text, &mut Reply::new(&mut b, Proto::Resp2));
         assert_eq!(b, b"$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n");
         let mut b = Vec::new();
-        info_command(&c, &i, &[b"cluster"], &mut Reply::new(&mut b, Proto::Resp3));
+        reply(&text, &mut Reply::new(&mut b, Proto::Resp3));
         assert_eq!(b, b"=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
         let mut b = Vec::new();
-        info_command(&c, &i, &[b"nosuch"], &mut Reply::new(&mut b, Proto::Resp3));
+        reply("", &mut Reply::new(&mut b, Proto::Resp3));
         assert_eq!(b, b"=4\r\ntxt:\r\n");
     }
 
     #[test]
-    fn probe_reads_the_process() {
-        let mut i = InfoInput::default();
-        i.probe_process();
-        assert_eq!(i.process_id, std::process::id());
+    fn sample_reads_the_process() {
+        let i = Process::sample(Instant::now());
+        assert_eq!(i.pid, std::process::id());
         assert!(i.os.starts_with("Linux "), "{}", i.os);
         assert!(i.used_memory_rss > 0);
         assert!(i.total_system_memory > 0);
+        assert!(i.used_memory_peak >= i.used_memory);
         assert!(i.server_time_usec > 1_600_000_000_000_000);
         let id = random_hex_id();
         assert_eq!(id.len(), 40);
@@ -1000,18 +976,18 @@ mod tests {
         assert_eq!(i.run_id, process_run_id());
         assert_eq!(i.run_id.len(), 40);
         assert_ne!(i.run_id, i.master_replid);
-        let mut j = InfoInput::default();
-        j.probe_process();
+        let j = Process::sample(Instant::now());
         assert_eq!(j.run_id, i.run_id, "run_id is fixed per process");
     }
 
     #[test]
-    fn engine_values_are_copied() {
-        let mut e = engine::Engine::new(engine::EngineConfig::default(), engine::Clock::System);
-        e.dirty = 9;
-        let mut i = InfoInput::default();
-        i.fill_from_engine(&e);
-        assert!(i.keyspace.is_empty());
-        assert_eq!(i.rdb_changes_since_last_save, 9);
+    fn live_text_has_every_default_section() {
+        let s = busy();
+        let text = info_string(&s, &[]);
+        assert_eq!(headers(&text).len(), 11);
+        assert_eq!(
+            field(&text, "process_id"),
+            Some(&*std::process::id().to_string())
+        );
     }
 }

@@ -244,21 +244,11 @@ impl Server {
         }
     }
 
-    /// Re-derives hot-path values after the settings changed (CONFIG SET).
+    /// Re-derives what is copied out of `config` after it changed (CONFIG SET).
     pub fn apply_settings(&mut self) {
         self.settings = Settings::from_config(&self.config);
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
-        self.engine.config.proto_max_bulk_len = self.settings.proto_max_bulk_len;
-        self.engine.config.hz = self.settings.hz;
-        self.engine.config.set_max_intset_entries =
-            self.config.compat.set_max_intset_entries.max(0) as usize;
-        self.engine.config.notify_keyspace_events = self.config.notify_keyspace_events;
-        // `expired` events need keys deleted by expiry logged (or no longer).
-        self.engine.refresh_expire_logging();
-        self.engine.config.zset_limits = self.config.engine_config().zset_limits;
-        self.engine.config.hash_limits = self.config.engine_config().hash_limits;
-        // New lists take the fill; existing ones keep their nodes (as Redis).
-        self.engine.config.list_max_listpack_size = self.config.compat.list_max_listpack_size;
+        self.config.apply_to_engine(&mut self.engine);
     }
 
     /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).
