@@ -72,8 +72,8 @@ pub struct Conn {
     pub resume: resp::Resume,
     /// Largest read buffer used (CLIENT LIST `rbp`).
     pub rbuf_peak: usize,
-    /// Pub/sub subscriptions (see [`crate::pubsub`]).
-    pub subs: crate::pubsub::Subs,
+    /// Pub/sub subscriptions (see [`crate::features::pubsub`]).
+    pub subs: crate::features::pubsub::Subs,
     /// Unix seconds since the output has been over the soft `client-output-buffer-limit`
     /// (0 = not over).
     pub obuf_soft_since: i64,

@@ -4,20 +4,17 @@
 //! - `net` — the io_uring event loop, listeners, the provided-buffer ring;
 //! - `client` — a connection and its buffers (`conn`);
 //! - `dispatch` — the one gate, the command runner, MULTI, blocking;
-//! - features — pub/sub, CLIENT/HELLO/INFO/CONFIG (`client_cmds`, `info`, `config`);
+//! - `features` — pub/sub, CLIENT/HELLO/INFO/CONFIG (`client_cmds`, `info`, `config`);
 //! - `server` — the state the loop owns; `start` — start-up; `sys` — process helpers.
 //!
 //! Dependencies point down: features and dispatch never call the loop; the loop calls
 //! dispatch for each parsed request.
 
 pub mod alloc;
-pub mod client_cmds;
-pub mod config;
 pub mod conn;
 pub mod dispatch;
-pub mod info;
+pub mod features;
 pub mod net;
-pub mod pubsub;
 pub mod server;
 pub mod start;
 pub mod sys;

@@ -7,9 +7,9 @@
 //! had in flight on the ring has completed. So a handler may kill any client, itself
 //! included, without invalidating the key it was given.
 
-use crate::config::Config;
 use crate::conn::Conn;
 use crate::dispatch::gate::{self, CmdTable};
+use crate::features::config::Config;
 use crate::net::Listener;
 use engine::Engine;
 use slab::Slab;
@@ -35,7 +35,7 @@ pub struct Settings {
     /// `tcp-keepalive` seconds (0 = off).
     pub tcp_keepalive: u32,
     /// `client-output-buffer-limit` by class (normal, replica, pubsub).
-    pub client_obuf_limits: [crate::config::ObufLimit; 3],
+    pub client_obuf_limits: [crate::features::config::ObufLimit; 3],
 }
 
 impl Settings {
@@ -169,7 +169,7 @@ pub struct Server {
     /// Clients parked by blocking commands (BLPOP...).
     pub blocked: crate::dispatch::blocking::Blocked,
     /// Pub/sub subscriptions and publishing state.
-    pub pubsub: crate::pubsub::PubSub,
+    pub pubsub: crate::features::pubsub::PubSub,
     /// Clients that got output from another client's command (PUBLISH, keyspace events)
     /// and need a send; the loop drains this before it submits sends. May hold stale or
     /// repeated keys (the loop skips those).
@@ -231,7 +231,7 @@ impl Server {
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
         crate::dispatch::blocking::forget(self, key);
-        crate::pubsub::forget_client(self, key);
+        crate::features::pubsub::forget_client(self, key);
         // A closing client's watches must not outlive it (Redis's freeClient unwatches).
         if let Some(c) = self.clients.get(key) {
             let id = c.id();

@@ -2,7 +2,8 @@
 //! open-files limit for `maxclients`, build the engine and the server state, bind the
 //! listeners, then hand everything to the event loop, which owns it until exit.
 
-use crate::{config, net, server, sys};
+use crate::features::config;
+use crate::{net, server, sys};
 use std::ffi::OsString;
 
 /// Starts the server from its command line (after the binary took out its own flags) and

@@ -14,7 +14,10 @@ impl PidFile {
         match std::fs::write(&p, format!("{}\n", std::process::id())) {
             Ok(()) => PidFile(Some(p)),
             Err(e) => {
-                log::warn!("Failed to write PID file: {}", crate::config::strerror(&e));
+                log::warn!(
+                    "Failed to write PID file: {}",
+                    crate::features::config::strerror(&e)
+                );
                 PidFile(None)
             }
         }
@@ -31,8 +34,8 @@ impl Drop for PidFile {
 
 /// The `log` filter for a Redis `loglevel`. Redis's `notice` (the default) shows the
 /// startup lines and warnings; `verbose` adds per-client events (logged at debug here).
-pub fn log_filter(level: crate::config::LogLevel) -> log::LevelFilter {
-    use crate::config::LogLevel;
+pub fn log_filter(level: crate::features::config::LogLevel) -> log::LevelFilter {
+    use crate::features::config::LogLevel;
     match level {
         LogLevel::Debug | LogLevel::Verbose => log::LevelFilter::Debug,
         LogLevel::Notice => log::LevelFilter::Info,
@@ -41,7 +44,7 @@ pub fn log_filter(level: crate::config::LogLevel) -> log::LevelFilter {
 }
 
 /// env_logger at the configured `loglevel` unless RUST_LOG overrides it.
-pub fn init_logging(cfg: &crate::config::Config) {
+pub fn init_logging(cfg: &crate::features::config::Config) {
     let level = log_filter(cfg.loglevel).as_str().to_ascii_lowercase();
     let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
     b.format_timestamp_millis();
@@ -56,7 +59,10 @@ pub fn init_logging(cfg: &crate::config::Config) {
                 b.target(env_logger::Target::Pipe(Box::new(f)));
             }
             Err(e) => {
-                eprintln!("Can't open the log file: {}", crate::config::strerror(&e));
+                eprintln!(
+                    "Can't open the log file: {}",
+                    crate::features::config::strerror(&e)
+                );
                 std::process::exit(1);
             }
         }

@@ -101,7 +101,10 @@ pub fn call(
     // caller's own go before its reply, where Redis (publishing while the command runs)
     // puts them.
     if !server.engine.notifications.is_empty() {
-        crate::pubsub::drain_notifications(server, Some(crate::pubsub::Splice { key, mark }));
+        crate::features::pubsub::drain_notifications(
+            server,
+            Some(crate::features::pubsub::Splice { key, mark }),
+        );
     }
     if origin != Origin::Exec {
         server.engine.end_unit();

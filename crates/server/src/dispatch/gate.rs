@@ -9,9 +9,9 @@
 //! the handler wrote nothing; per-command statistics live in the row (`Cell`s), so the
 //! table can stay shared while the handler gets `&mut Server`.
 
-use crate::client_cmds;
 use crate::conn::ReplyMode;
 use crate::dispatch::call::Origin;
+use crate::features::client_cmds;
 use crate::server::Server;
 use engine::commands::table::{Row, Table, meta};
 use engine::util::eq_ic;
@@ -121,7 +121,7 @@ pub fn build_table() -> CmdTable {
     let engine = engine::commands::engine_handlers().map(|(n, f)| (n, Handler::Engine(f)));
     let server = client_cmds::COMMANDS
         .iter()
-        .chain(crate::pubsub::COMMANDS)
+        .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
@@ -283,7 +283,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     let subscribed = c.subs.active() && c.session.proto == resp::Proto::Resp2;
     if subscribed && !row.handler.has(behaviour::IN_SUBSCRIBED) {
         row.handler.bump(|s| s.rejected_calls += 1);
-        let text = crate::pubsub::not_allowed_text(row.meta.name);
+        let text = crate::features::pubsub::not_allowed_text(row.meta.name);
         reject(server, key, row, &text);
         return;
     }

@@ -4,8 +4,8 @@
 //! captured from Redis 7.0.15's AOF (`appendonly yes`) for the same commands; only the
 //! absolute times differ, as ours come from the test's clock.
 
-use crate::config::Config;
 use crate::conn::Conn;
+use crate::features::config::Config;
 use crate::server::Server;
 use engine::propagate::RecordingSink;
 use engine::{Clock, Engine};

@@ -209,7 +209,7 @@ impl EventLoop {
             // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
             // time (rate-limited inside the engine).
             self.server.engine.active_expire_cycle(true);
-            crate::pubsub::drain_notifications(&mut self.server, None);
+            crate::features::pubsub::drain_notifications(&mut self.server, None);
             self.flush_sends();
             match self.submit_and_wait() {
                 Ok(_) => {}
@@ -692,10 +692,10 @@ impl EventLoop {
                 self.arm_accept(li);
             }
             crate::server::cron(&mut self.server, self.now_ms);
-            crate::pubsub::drain_notifications(&mut self.server, None);
+            crate::features::pubsub::drain_notifications(&mut self.server, None);
             if self.now_ms - self.last_clients_cron_ms >= 1000 {
                 self.last_clients_cron_ms = self.now_ms;
-                crate::pubsub::cron_output_limits(&mut self.server);
+                crate::features::pubsub::cron_output_limits(&mut self.server);
                 self.clients_cron();
             }
             self.arm_timer();
@@ -837,14 +837,14 @@ fn process_input(
             c.rbuf = buf;
         }
     }
-    crate::pubsub::check_caller_output(server, key);
+    crate::features::pubsub::check_caller_output(server, key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
     if c.state == ConnState::Open && c.rbuf.len() > limit {
         let mut head = Vec::new();
-        crate::config::repr(&c.rbuf[..64.min(c.rbuf.len())], &mut head);
+        crate::features::config::repr(&c.rbuf[..64.min(c.rbuf.len())], &mut head);
         let mut info = String::new();
-        crate::client_cmds::client_info_line(server, key, key, &[], &mut info);
+        crate::features::client_cmds::client_info_line(server, key, key, &[], &mut info);
         log::warn!(
             "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
             String::from_utf8_lossy(&head)

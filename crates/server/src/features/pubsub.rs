@@ -512,7 +512,7 @@ fn deliver(
     enc: &[u8],
     splice: &mut Option<&mut Splice>,
     wake: &mut Vec<usize>,
-    limits: &[crate::config::ObufLimit; 3],
+    limits: &[crate::features::config::ObufLimit; 3],
     now_s: i64,
     overflow: &mut Vec<usize>,
 ) {
@@ -552,7 +552,11 @@ fn deliver(
 /// Redis's `checkClientOutputBufferLimits`: the hard limit closes at once; the soft limit
 /// only once it has been exceeded continuously for more than its seconds. Counts the output
 /// queued and not yet sent.
-pub fn over_output_limit(c: &mut Conn, limits: &[crate::config::ObufLimit; 3], now_s: i64) -> bool {
+pub fn over_output_limit(
+    c: &mut Conn,
+    limits: &[crate::features::config::ObufLimit; 3],
+    now_s: i64,
+) -> bool {
     // Classes: normal 0, replica 1 (no replicas yet), pubsub 2.
     let l = &limits[if c.subs.active() { 2 } else { 0 }];
     if l.hard_bytes == 0 && l.soft_bytes == 0 {
@@ -581,7 +585,7 @@ pub fn close_for_output_limit(server: &mut Server, key: usize) {
         _ => return,
     }
     let mut info = String::new();
-    crate::client_cmds::client_info_line(server, key, usize::MAX, &[], &mut info);
+    crate::features::client_cmds::client_info_line(server, key, usize::MAX, &[], &mut info);
     log::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
     server.close_client(key);
 }
@@ -669,7 +673,7 @@ pub fn drain_notifications(server: &mut Server, mut caller: Option<Splice>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ObufLimit;
+    use crate::features::config::ObufLimit;
 
     fn limits(hard: u64, soft: u64, secs: i64) -> [ObufLimit; 3] {
         let l = ObufLimit {

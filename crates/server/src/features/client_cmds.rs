@@ -6,9 +6,9 @@
 //! [`gate::reply`]) or returns a `CmdError`, writing nothing, as every handler does. Texts
 //! are Redis 7.0.15's (`networking.c`, `server.c`, `acl.c`).
 
-use crate::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
+use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::net;
 use crate::server::{Server, Shutdown};
 use engine::util::eq_ic;
@@ -599,7 +599,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 
 /// RESET: back to a fresh connection's state (db 0, RESP2, no name, replies on, ...).
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
-    crate::pubsub::forget_client(server, key);
+    crate::features::pubsub::forget_client(server, key);
     crate::dispatch::multi::discard_transaction(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
@@ -716,9 +716,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
 
 /// INFO [section ...]: the info module writes the sections asked for.
 fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    let text = crate::info::info_string(server, &args[1..]);
+    let text = crate::features::info::info_string(server, &args[1..]);
     let c = &mut server.clients[key];
-    crate::info::reply(
+    crate::features::info::reply(
         &text,
         &mut resp::Reply::new(&mut c.pending, c.session.proto),
     );

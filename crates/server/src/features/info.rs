@@ -21,7 +21,7 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::config::REDIS_VERSION;
+use crate::features::config::REDIS_VERSION;
 use crate::server::Server;
 use resp::Reply;
 
@@ -633,8 +633,8 @@ fn cpu_usage() -> CpuUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
     use crate::conn::Conn;
+    use crate::features::config::Config;
     use engine::object::{Str, Value};
     use resp::Proto;
 

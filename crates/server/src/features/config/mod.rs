@@ -38,7 +38,7 @@ mod directive;
 mod loader;
 mod table;
 
-// The parts are re-exported so callers keep naming `crate::config::X`.
+// The parts are re-exported so callers keep naming `crate::features::config::X`.
 pub use command::*;
 pub use directive::*;
 pub use loader::*;

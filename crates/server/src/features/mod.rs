@@ -1,0 +1,13 @@
+//! Features: what the server offers beyond the keyspace, each as commands registered in
+//! the table plus the state it keeps — pub/sub and keyspace-notification delivery
+//! ([`pubsub`]), CLIENT/HELLO/AUTH/QUIT/RESET/SHUTDOWN/CONFIG/INFO ([`client_cmds`]), the
+//! configuration ([`config`]) and INFO's text ([`info`]). Later: persistence, replication.
+//!
+//! Handlers here change the server's state and write replies; they never call the event
+//! loop (listener changes go through `net::listener`, plain socket calls, and the loop
+//! re-arms accepts when it sees `Server::listeners_changed`).
+
+pub mod client_cmds;
+pub mod config;
+pub mod info;
+pub mod pubsub;
