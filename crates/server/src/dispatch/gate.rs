@@ -117,6 +117,18 @@ impl Cmd {
 /// container command's subcommands get rows of their own (sharing the container's handler)
 /// so arity and statistics are per subcommand, as in Redis.
 pub fn build_table() -> CmdTable {
+    let (t, problems) = build_table_checked();
+    for p in problems {
+        log::warn!("{p}");
+    }
+    t
+}
+
+/// [`build_table`], also returning what is wrong with the registrations: a handler
+/// registered twice, a handler without metadata (unreachable), a behaviour bit naming no
+/// command. A test requires none.
+pub fn build_table_checked() -> (CmdTable, Vec<String>) {
+    let mut problems = Vec::new();
     let mut t = Table::default();
     let engine = engine::commands::engine_handlers().map(|(n, f)| (n, Handler::Engine(f)));
     let server = client_cmds::COMMANDS
@@ -126,14 +138,16 @@ pub fn build_table() -> CmdTable {
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
-            log::warn!("command {name} registered twice; keeping the first");
+            problems.push(format!(
+                "command {name} registered twice; keeping the first"
+            ));
             continue;
         }
         let Some(m) = meta(name) else {
             // Metadata is generated from Redis's command descriptions; a handler without
             // it is a gap in that list, to be fixed there. Without arity the handler could
             // index past its arguments, so it stays unreachable.
-            log::warn!("no command metadata for {name}: command disabled");
+            problems.push(format!("no command metadata for {name}: command disabled"));
             continue;
         };
         t.insert(m, Cmd::new(m.name, handler));
@@ -141,7 +155,12 @@ pub fn build_table() -> CmdTable {
             t.insert(sub, Cmd::new(sub.name, handler));
         }
     }
-    t
+    for (name, _) in BEHAVIOUR {
+        if t.lookup(name.as_bytes()).is_none() {
+            problems.push(format!("behaviour bits for {name}, which has no handler"));
+        }
+    }
+    (t, problems)
 }
 
 /// A reply writer over a client's output buffer.
@@ -347,6 +366,14 @@ mod tests {
             unknown_command_text(&[b"fo\0o", b"a\0b", b"c"]),
             "ERR unknown command 'fo', with args beginning with: 'a' 'c' "
         );
+    }
+
+    /// Every handler has its metadata row, none is registered twice, and every behaviour
+    /// bit names a command: a gap fails here, not as a warning at start-up.
+    #[test]
+    fn every_handler_has_exactly_one_row() {
+        let (_, problems) = build_table_checked();
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 
     #[test]
