@@ -594,7 +594,10 @@ fn zrange_generic(
     if rtype == RangeType::Auto {
         rtype = RangeType::Rank;
     }
-    if limit.is_some() && rtype == RangeType::Rank {
+    // Redis refuses LIMIT on a rank range only when its count is not -1 (the default it
+    // compares against); LIMIT off -1 is accepted there and its offset ignored, so the key
+    // lookup (and its WRONGTYPE) comes first.
+    if matches!(limit, Some((_, cnt)) if cnt != -1) && rtype == RangeType::Rank {
         return Err(CmdError::Static(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
