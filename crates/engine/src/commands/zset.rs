@@ -253,27 +253,26 @@ fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFlags) -> CmdResult {
     let key = args[1];
     let mut ch = false;
-    // ZINCRBY has no options: its increment sits where ZADD's options would.
-    if !f.incr {
-        while idx < args.len() {
-            let a = args[idx];
-            if opt_is(a, "nx") {
-                f.nx = true;
-            } else if opt_is(a, "xx") {
-                f.xx = true;
-            } else if opt_is(a, "ch") {
-                ch = true;
-            } else if opt_is(a, "incr") {
-                f.incr = true;
-            } else if opt_is(a, "gt") {
-                f.gt = true;
-            } else if opt_is(a, "lt") {
-                f.lt = true;
-            } else {
-                break;
-            }
-            idx += 1;
+    // ZINCRBY parses ZADD's options too (Redis runs both through zaddGenericCommand):
+    // `ZINCRBY k NX m` leaves one argument after the options, a syntax error, not a bad float.
+    while idx < args.len() {
+        let a = args[idx];
+        if opt_is(a, "nx") {
+            f.nx = true;
+        } else if opt_is(a, "xx") {
+            f.xx = true;
+        } else if opt_is(a, "ch") {
+            ch = true;
+        } else if opt_is(a, "incr") {
+            f.incr = true;
+        } else if opt_is(a, "gt") {
+            f.gt = true;
+        } else if opt_is(a, "lt") {
+            f.lt = true;
+        } else {
+            break;
         }
+        idx += 1;
     }
     let rest = &args[idx..];
     if rest.is_empty() || !rest.len().is_multiple_of(2) {
