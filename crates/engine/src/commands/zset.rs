@@ -657,7 +657,15 @@ fn zrange_generic(
         Some(dst) => {
             let sel = sel.unwrap_or_default();
             let lim = limits(ctx);
-            let mut result = ZSetValue::new_for(sel.n, 0, lim);
+            // Redis announces the length only for a rank range; a score or lex range starts
+            // with "unknown" (-1), i.e. a listpack that converts as it fills. Observable: a
+            // listpack stores -0 as the integer 0, which survives the conversion.
+            let hint = if matches!(parsed, Parsed::Rank(..)) {
+                sel.n
+            } else {
+                0
+            };
+            let mut result = ZSetValue::new_for(hint, 0, lim);
             if sel.n > 0 {
                 let now = ctx.now_ms();
                 if let Some(Value::ZSet(z)) = ctx.engine.dbs[ctx.session.db]
