@@ -135,6 +135,36 @@ pub fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
+/// C's `atoi` (glibc: `(int) strtol(s, NULL, 10)`), which some Redis paths use on client
+/// input: leading whitespace and a sign, then digits up to the first other byte (0 when
+/// there are none); the `long` saturates on overflow and is then truncated to `int`.
+pub fn atoi(s: &[u8]) -> i32 {
+    let s = &s[s.iter().take_while(|&&b| is_c_space(b)).count()..];
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        let d = i64::from(b - b'0');
+        v = v
+            .checked_mul(10)
+            .and_then(|v| {
+                if neg {
+                    v.checked_sub(d)
+                } else {
+                    v.checked_add(d)
+                }
+            })
+            .unwrap_or(if neg { i64::MIN } else { i64::MAX });
+        if v == i64::MIN || v == i64::MAX {
+            break;
+        }
+    }
+    v as i32
+}
+
 /// Lossy UTF-8 of at most `max` bytes, for error texts that echo client input.
 pub fn lossy_trunc(s: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
@@ -200,6 +230,18 @@ mod tests {
         assert!(st("2.2250738585072012e-308").2);
         let long = format!("{}1", "0".repeat(300));
         assert_eq!(st(&long), (1.0, 301, false));
+    }
+
+    #[test]
+    fn atoi_reads_what_glibc_reads() {
+        assert_eq!(atoi(b" 2"), 2);
+        assert_eq!(atoi(b"2abc"), 2);
+        assert_eq!(atoi(b"-3"), -3);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(atoi(b""), 0);
+        assert_eq!(atoi(b"4294967298"), 2);
+        assert_eq!(atoi(b"99999999999999999999"), -1);
+        assert_eq!(atoi(b"-99999999999999999999"), 0);
     }
 
     #[test]
