@@ -1,6 +1,7 @@
-//! Compiles the small C shim for `long double` arithmetic (csrc/ld.c, used by
-//! `engine::ldouble`): Redis's INCRBYFLOAT works in x87 extended precision, which Rust cannot
-//! express, and its results are observable byte for byte.
+//! Compiles the small C shim (csrc/ld.c) for `long double` arithmetic (`engine::ldouble`:
+//! Redis's INCRBYFLOAT and blocking timeouts work in x87 extended precision, which Rust
+//! cannot express) and for C's `strtod` (`engine::util::strtod`), whose exact rules Redis's
+//! number parsing exposes byte for byte.
 
 fn main() {
     println!("cargo:rerun-if-changed=csrc/ld.c");

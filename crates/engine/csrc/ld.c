@@ -87,3 +87,25 @@ size_t rkv_ld_format_human(const long double *vp, char *buf, size_t len) {
     }
     return l;
 }
+
+/* Seconds to milliseconds as Redis's getTimeoutFromObjectOrReply: the long double times
+ * 1000.0, cast to long long. On x86_64 the cast of a value out of range (or infinite) yields
+ * LLONG_MIN, which Redis then reports as "timeout is negative". */
+long long rkv_ld_seconds_to_ms(const long double *v) { return (long long)(*v * 1000.0); }
+
+/* C's strtod over a NUL-terminated buffer: the value, how many bytes it consumed and whether
+ * it set ERANGE. Redis calls strtod directly in several places (string2d, SORT's weights,
+ * zslParseRange) and what they accept depends on glibc's exact rules: hex floats,
+ * inf/infinity/nan(...), and ERANGE for overflow and for an inexact result that is tiny after
+ * rounding (an exact subnormal such as 0x1p-1074 does not set it). Delegating keeps those
+ * rules exact instead of re-deriving them. */
+double rkv_strtod(const char *buf, size_t *consumed, int *erange) {
+    char *eptr;
+    double v;
+
+    errno = 0;
+    v = strtod(buf, &eptr);
+    *consumed = (size_t)(eptr - buf);
+    *erange = errno == ERANGE;
+    return v;
+}

@@ -142,37 +142,25 @@ pub fn signal_swapped(engine: &mut crate::Engine, db: usize) {
 /// Parses a blocking command's timeout in seconds (Redis's `getTimeoutFromObjectOrReply`
 /// with `UNIT_SECONDS`) into an absolute deadline in ms, 0 meaning forever.
 ///
-/// Redis multiplies the long double by 1000 and casts to `long long`: sub-millisecond parts
-/// are truncated (0.0001 blocks forever), and a value whose milliseconds do not fit
-/// (inf, 1e17) becomes `LLONG_MIN` on x86, hence "timeout is negative".
+/// Redis reads the seconds with `strtold` (`getLongDoubleFromObject`: hex floats such as
+/// `0X1P-2` pass, no leading space, no NaN), multiplies the long double by 1000 and casts
+/// to `long long`: sub-millisecond parts are truncated (0.0001 blocks forever), and a value
+/// whose milliseconds do not fit (inf, 1e17) becomes `LLONG_MIN` on x86, hence "timeout is
+/// negative".
 pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
-    let secs = parse_long_double_like(arg).ok_or(CmdError::Static(
+    let secs = crate::ldouble::LongDouble::parse(arg).ok_or(CmdError::Static(
         "ERR timeout is not a float or out of range",
     ))?;
-    let ms = secs * 1000.0;
-    // `as` saturates; the C cast of an out-of-range value yields LLONG_MIN instead.
-    let ms = if ms.is_finite() && ms > -9.223_372_036_854_776e18 && ms < 9.223_372_036_854_776e18 {
-        ms as i64
-    } else {
-        i64::MIN
-    };
+    let ms = secs.seconds_to_ms();
     if ms < 0 {
         return Err(CmdError::Static("ERR timeout is negative"));
     }
-    Ok(if ms == 0 {
-        0
-    } else {
-        now_ms.saturating_add(ms)
-    })
-}
-
-/// `strtold` over the whole argument as `getLongDoubleFromObject`: no leading space, no
-/// trailing bytes, NaN refused, infinities accepted.
-fn parse_long_double_like(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s[0].is_ascii_whitespace() {
-        return None;
+    if ms == 0 {
+        return Ok(0);
     }
-    crate::util::parse_f64_opt(s)
+    // Redis 7.0 adds without a check; the wrapped deadline, read unsigned by its timeout
+    // table, is never reached: the client waits forever, as a saturated deadline does.
+    Ok(now_ms.saturating_add(ms))
 }
 
 #[cfg(test)]
@@ -207,6 +195,11 @@ mod tests {
         assert_eq!(parse_timeout(b"-0.0001", now), Ok(0));
         assert_eq!(parse_timeout(b"0.1", now), Ok(now + 100));
         assert_eq!(parse_timeout(b"1.5", now), Ok(now + 1500));
+        // strtold: hex floats; the product is truncated in long double.
+        assert_eq!(parse_timeout(b"0x1", now), Ok(now + 1000));
+        assert_eq!(parse_timeout(b"0X1P-2", now), Ok(now + 250));
+        assert_eq!(parse_timeout(b"0.0019999999999999999", now), Ok(now + 1));
+        assert_eq!(parse_timeout(b"9223372036854775", now), Ok(i64::MAX));
         let neg = Err(CmdError::Static("ERR timeout is negative"));
         for t in ["-1", "inf", "-inf", "1e17", "9223372036854775807"] {
             assert_eq!(parse_timeout(t.as_bytes(), now), neg, "{t}");
@@ -214,7 +207,7 @@ mod tests {
         let bad = Err(CmdError::Static(
             "ERR timeout is not a float or out of range",
         ));
-        for t in ["", " 1", "1 ", "nan", "abc"] {
+        for t in ["", " 1", "1 ", "nan", "abc", "0x", "1e-5000", "1\x00"] {
             assert_eq!(parse_timeout(t.as_bytes(), now), bad, "{t}");
         }
     }

@@ -29,6 +29,7 @@ unsafe extern "C" {
     fn rkv_ld_add(a: *const LongDouble, b: *const LongDouble, out: *mut LongDouble);
     fn rkv_ld_is_finite(v: *const LongDouble) -> i32;
     fn rkv_ld_format_human(v: *const LongDouble, buf: *mut u8, len: usize) -> usize;
+    fn rkv_ld_seconds_to_ms(v: *const LongDouble) -> i64;
 }
 
 impl LongDouble {
@@ -65,6 +66,14 @@ impl LongDouble {
         // SAFETY: all three point to live, aligned blobs holding shim-produced values.
         unsafe { rkv_ld_add(&self, &other, &mut out) };
         out
+    }
+
+    /// Seconds to milliseconds as Redis's `getTimeoutFromObjectOrReply`: `self * 1000.0` in
+    /// `long double`, truncated by the C cast to `long long`, which on x86_64 makes any value
+    /// out of range (infinities included) `i64::MIN`.
+    pub fn seconds_to_ms(self) -> i64 {
+        // SAFETY: `self` is a live, aligned blob holding a shim-produced value.
+        unsafe { rkv_ld_seconds_to_ms(&self) }
     }
 
     /// False for NaN and infinities.

@@ -49,32 +49,120 @@ pub fn parse_scan_cursor(s: &[u8]) -> Result<u64, CmdError> {
     Ok(if neg { v.wrapping_neg() } else { v })
 }
 
-/// Parses a double as Redis's `getDoubleFromObject` (`strtod` over the whole string, no
-/// leading space, NaN rejected, "inf"/"-inf"/"+inf" accepted).
+/// Parses a double as Redis's `getDoubleFromObject` / `string2d`: `strtod` must consume the
+/// whole string (so an embedded NUL fails), no leading space, NaN refused, and an `ERANGE`
+/// refused only when the result overflowed to ±inf or underflowed to zero (a subnormal
+/// passes). Hex floats and `inf`/`infinity` are accepted, as `strtod` reads them.
 pub fn parse_f64(s: &[u8]) -> Result<f64, CmdError> {
     parse_f64_opt(s).ok_or(CmdError::NotFloat)
 }
 
 /// Like [`parse_f64`] but without choosing the error.
 pub fn parse_f64_opt(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s.len() > 5 * 1024 || s[0].is_ascii_whitespace() {
+    if s.first().is_none_or(|&b| is_c_space(b)) {
         return None;
     }
-    let st = std::str::from_utf8(s).ok()?;
-    let lower = st.to_ascii_lowercase();
-    let v = match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => {
-            // strtod accepts hex floats and more; Rust's parser covers the decimal forms
-            // clients send. Reject anything Rust does not parse.
-            if lower.contains("nan") || lower.contains("inf") {
-                return None;
-            }
-            st.parse::<f64>().ok()?
-        }
+    let r = strtod(s);
+    let v = r.value;
+    let refused_range = r.erange && (v.is_infinite() || v == 0.0);
+    (r.consumed == s.len() && !refused_range && !v.is_nan()).then_some(v)
+}
+
+/// What C's `strtod` returned for a string.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Strtod {
+    pub value: f64,
+    /// Bytes consumed (`endptr - nptr`); 0 when nothing converted.
+    pub consumed: usize,
+    /// `errno == ERANGE`: overflow, or an inexact result that is tiny after rounding.
+    pub erange: bool,
+}
+
+impl Strtod {
+    /// Redis's usual `strtod(s, &eptr); if (eptr[0] != '\0' ...)` test: the conversion
+    /// stopped at the end of the C string `s` denotes (its first NUL).
+    pub fn reached_c_end(&self, s: &[u8]) -> bool {
+        self.consumed == c_str(s).len()
+    }
+}
+
+/// C's `strtod` over `s` read as a C string, i.e. only up to its first NUL byte, as Redis
+/// passes an sds to it: leading whitespace skipped, optional sign, decimal or hex (`0x1p-2`)
+/// digits, `inf`/`infinity`/`nan`/`nan(...)`, glibc's correct rounding and `ERANGE` rules.
+/// Every Redis call site of `strtod` goes through this one function; each applies its own
+/// acceptance test to the result ([`parse_f64_opt`], SORT's weights, score ranges).
+pub fn strtod(s: &[u8]) -> Strtod {
+    let c = c_str(s);
+    // The C function needs a terminating NUL; short inputs stay on the stack.
+    let mut small = [0u8; 128];
+    let heap: Vec<u8>;
+    let buf: &[u8] = if c.len() < small.len() {
+        small[..c.len()].copy_from_slice(c);
+        &small[..=c.len()]
+    } else {
+        let mut v = Vec::with_capacity(c.len() + 1);
+        v.extend_from_slice(c);
+        v.push(0);
+        heap = v;
+        &heap
     };
-    if v.is_nan() { None } else { Some(v) }
+    let mut consumed = 0usize;
+    let mut erange = 0i32;
+    // SAFETY: `buf` is NUL-terminated and has no NUL before its end, so strtod reads only
+    // within it; the out-pointers are live locals.
+    let value = unsafe { rkv_strtod(buf.as_ptr(), &mut consumed, &mut erange) };
+    Strtod {
+        value,
+        consumed,
+        erange: erange != 0,
+    }
+}
+
+unsafe extern "C" {
+    /// csrc/ld.c: glibc's `strtod` with its consumed length and `ERANGE` flag.
+    fn rkv_strtod(buf: *const u8, consumed: *mut usize, erange: *mut i32) -> f64;
+}
+
+/// The C string `s` denotes: its bytes before the first NUL.
+#[inline]
+pub fn c_str(s: &[u8]) -> &[u8] {
+    &s[..memchr::memchr(0, s).unwrap_or(s.len())]
+}
+
+/// C's `isspace` in the "C" locale.
+#[inline]
+pub fn is_c_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// C's `atoi` (glibc: `(int) strtol(s, NULL, 10)`), which some Redis paths use on client
+/// input: leading whitespace and a sign, then digits up to the first other byte (0 when
+/// there are none); the `long` saturates on overflow and is then truncated to `int`.
+pub fn atoi(s: &[u8]) -> i32 {
+    let s = &s[s.iter().take_while(|&&b| is_c_space(b)).count()..];
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut v: i64 = 0;
+    for &b in digits.iter().take_while(|b| b.is_ascii_digit()) {
+        let d = i64::from(b - b'0');
+        v = v
+            .checked_mul(10)
+            .and_then(|v| {
+                if neg {
+                    v.checked_sub(d)
+                } else {
+                    v.checked_add(d)
+                }
+            })
+            .unwrap_or(if neg { i64::MIN } else { i64::MAX });
+        if v == i64::MIN || v == i64::MAX {
+            break;
+        }
+    }
+    v as i32
 }
 
 /// Lossy UTF-8 of at most `max` bytes, for error texts that echo client input.
@@ -107,4 +195,65 @@ pub fn reply_help(out: &mut resp::Reply<'_>, cmd: &[u8], lines: &[&str]) {
     }
     out.simple(b"HELP");
     out.simple(b"    Prints this help.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(s: &str) -> (f64, usize, bool) {
+        let r = strtod(s.as_bytes());
+        (r.value, r.consumed, r.erange)
+    }
+
+    #[test]
+    fn strtod_reads_what_glibc_reads() {
+        assert_eq!(st("0x10"), (16.0, 4, false));
+        assert_eq!(st(" +1"), (1.0, 3, false));
+        assert_eq!(st("0X1P-2"), (0.25, 6, false));
+        assert_eq!(st("0x"), (0.0, 1, false));
+        assert_eq!(st("1e+"), (1.0, 1, false));
+        assert_eq!(st("."), (0.0, 0, false));
+        assert_eq!(st("infinit"), (f64::INFINITY, 3, false));
+        assert_eq!(st("-Infinity"), (f64::NEG_INFINITY, 9, false));
+        assert!(st("nan(abc)").0.is_nan() && st("nan(abc)").1 == 8);
+        // The C string ends at the first NUL.
+        assert_eq!(st("\0\u{7f}"), (0.0, 0, false));
+        assert_eq!(st("12\0x"), (12.0, 2, false));
+        // ERANGE: overflow, and an inexact result tiny after rounding; not an exact
+        // subnormal, not a value that rounds up to the smallest normal.
+        assert_eq!(st("1e400"), (f64::INFINITY, 5, true));
+        assert_eq!(st("1e-400"), (0.0, 6, true));
+        assert!(st("1e-310").2);
+        assert_eq!(st("0x1p-1074"), (f64::from_bits(1), 9, false));
+        assert!(!st("0x1.fffffffffffff8p-1023").2);
+        assert!(st("2.2250738585072012e-308").2);
+        let long = format!("{}1", "0".repeat(300));
+        assert_eq!(st(&long), (1.0, 301, false));
+    }
+
+    #[test]
+    fn atoi_reads_what_glibc_reads() {
+        assert_eq!(atoi(b" 2"), 2);
+        assert_eq!(atoi(b"2abc"), 2);
+        assert_eq!(atoi(b"-3"), -3);
+        assert_eq!(atoi(b"abc"), 0);
+        assert_eq!(atoi(b""), 0);
+        assert_eq!(atoi(b"4294967298"), 2);
+        assert_eq!(atoi(b"99999999999999999999"), -1);
+        assert_eq!(atoi(b"-99999999999999999999"), 0);
+    }
+
+    #[test]
+    fn doubles_parse_as_string2d() {
+        assert_eq!(parse_f64_opt(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64_opt(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64_opt(b"-infinity"), Some(f64::NEG_INFINITY));
+        assert!(parse_f64_opt(b"1e-310").is_some_and(f64::is_subnormal));
+        for bad in [
+            "", " 1", "1 ", "nan", "1e400", "-1e400", "1e-400", "1\x002", "0x", "abc",
+        ] {
+            assert_eq!(parse_f64_opt(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
 }

@@ -68,29 +68,12 @@ fn lookup_by_pattern(db: &mut Db, now: i64, pattern: &[u8], subst: &[u8]) -> Opt
     }
 }
 
-/// A sort weight as `strtod` with sort.c's checks (whole string, no NaN, no ERANGE); the
-/// empty string reads 0 as `strtod` leaves it untouched.
+/// A sort weight as sort.c reads it: a bare `strtod` whose end must be the end of the C
+/// string (so `" 1"` and `"0x10"` pass, a NUL ends the value: `"\0\xff"` is 0), refused on
+/// NaN or on any `ERANGE`, an inexact subnormal included.
 fn parse_weight(s: &[u8]) -> Option<f64> {
-    if s.is_empty() {
-        return Some(0.0);
-    }
-    let i = s.iter().position(|b| !b" \t\n\x0b\x0c\r".contains(b))?;
-    let t = &s[i..];
-    let v = crate::util::parse_f64_opt(t)?;
-    let has_inf = t.iter().any(|b| b.eq_ignore_ascii_case(&b'i'));
-    if v.is_infinite() && !has_inf {
-        return None;
-    }
-    // Underflow (zero or subnormal from non-zero digits) is ERANGE too.
-    let mant_end = t
-        .iter()
-        .position(|b| b.eq_ignore_ascii_case(&b'e'))
-        .unwrap_or(t.len());
-    let nonzero = t[..mant_end].iter().any(|b| (b'1'..=b'9').contains(b));
-    if nonzero && (v == 0.0 || v.is_subnormal()) {
-        return None;
-    }
-    Some(v)
+    let r = crate::util::strtod(s);
+    (r.reached_c_end(s) && !r.erange && !r.value.is_nan()).then_some(r.value)
 }
 
 struct Item {

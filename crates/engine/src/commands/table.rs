@@ -418,7 +418,94 @@ impl CommandMeta {
 /// specs marked `incomplete` or `variable_flags`. Appends to `out`, returns the count.
 pub type KeysFn = fn(&[&[u8]], &mut Vec<KeyRef>) -> usize;
 
-pub const KEY_PROCS: &[(&str, KeysFn)] = &[("set", set_keys)];
+///
+/// Redis consults a command's procedure whenever its specs fail (an `unknown` or
+/// `incomplete` spec, or a keynum spec whose count does not parse or fit), so the numkeys
+/// commands have one too: it reads the count with C's `atoi` and lists the destination
+/// last, which `COMMAND GETKEYS` shows (`ZUNIONSTORE d " 2" a b` answers `a b d`).
+pub const KEY_PROCS: &[(&str, KeysFn)] = &[
+    ("set", set_keys),
+    ("sort", sort_keys),
+    ("sort_ro", sort_ro_keys),
+    // `CMD numkeys key ...` (Redis's zunionInterDiffGetKeys, sintercardGetKeys,
+    // lmpopGetKeys, zmpopGetKeys).
+    ("zunion", |a, o| numkeys_keys(a, o, None, 1)),
+    ("zinter", |a, o| numkeys_keys(a, o, None, 1)),
+    ("zdiff", |a, o| numkeys_keys(a, o, None, 1)),
+    ("zintercard", |a, o| numkeys_keys(a, o, None, 1)),
+    ("sintercard", |a, o| numkeys_keys(a, o, None, 1)),
+    ("lmpop", |a, o| numkeys_keys(a, o, None, 1)),
+    ("zmpop", |a, o| numkeys_keys(a, o, None, 1)),
+    // `CMD timeout numkeys key ...` (blmpopGetKeys, bzmpopGetKeys).
+    ("blmpop", |a, o| numkeys_keys(a, o, None, 2)),
+    ("bzmpop", |a, o| numkeys_keys(a, o, None, 2)),
+    // `CMD destination numkeys key ...` (zunionInterDiffStoreGetKeys).
+    ("zunionstore", |a, o| numkeys_keys(a, o, Some(1), 2)),
+    ("zinterstore", |a, o| numkeys_keys(a, o, Some(1), 2)),
+    ("zdiffstore", |a, o| numkeys_keys(a, o, Some(1), 2)),
+];
+
+/// Redis's `genericGetKeys`: `atoi(args[count_at])` keys right after the count, none when
+/// that is below 1 or more than the arguments left; the destination (if any) comes last.
+/// These procedures give no key flags.
+fn numkeys_keys(
+    args: &[&[u8]],
+    out: &mut Vec<KeyRef>,
+    store_at: Option<usize>,
+    count_at: usize,
+) -> usize {
+    let Some(count) = args.get(count_at) else {
+        return 0;
+    };
+    let first = count_at + 1;
+    let num = crate::util::atoi(count);
+    if num < 1 || num as i64 > args.len() as i64 - first as i64 {
+        return 0;
+    }
+    let start = out.len();
+    out.extend((first..first + num as usize).map(|pos| KeyRef { pos, flags: &[] }));
+    out.extend(store_at.map(|pos| KeyRef { pos, flags: &[] }));
+    out.len() - start
+}
+
+/// Redis's `sortROGetKeys`: the sorted key only (BY and GET patterns are not listed).
+fn sort_ro_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+    if args.len() < 2 {
+        return 0;
+    }
+    out.push(KeyRef {
+        pos: 1,
+        flags: &["RO", "access"],
+    });
+    1
+}
+
+/// Redis's `sortGetKeys`: the sorted key, then the argument after the last `STORE`. Only
+/// LIMIT (two arguments), GET and BY (one) are skipped over; any other word is looked at
+/// as an option, the STORE key included.
+fn sort_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+    if sort_ro_keys(args, out) == 0 {
+        return 0;
+    }
+    let mut store = None;
+    let mut i = 2;
+    while i < args.len() {
+        let a = crate::util::c_str(args[i]);
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+            store = Some(i + 1);
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        }
+        i += 1;
+    }
+    out.extend(store.map(|pos| KeyRef {
+        pos,
+        flags: &["OW", "update"],
+    }));
+    1 + usize::from(store.is_some())
+}
 
 /// SET's key is always argument 1; GET among the options makes it a read too.
 fn set_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
@@ -664,12 +751,16 @@ mod tests {
             .iter()
             .flat_map(|m| std::iter::once(m).chain(m.subcommands))
         {
-            let needs = m.has_spec_flag("incomplete") || m.has_spec_flag("variable_flags");
+            let unknown = m.key_specs.iter().any(|s| {
+                matches!(s.begin, BeginSearch::Unknown) || matches!(s.find, FindKeys::Unknown)
+            });
+            let needs =
+                unknown || m.has_spec_flag("incomplete") || m.has_spec_flag("variable_flags");
             let has = KEY_PROCS.iter().any(|(n, _)| *n == m.name);
-            assert_eq!(
-                needs, has,
-                "{}: key specs marked incomplete/variable_flags need an entry in KEY_PROCS \
-                 (Redis's getkeys_proc for it), and only those",
+            assert!(
+                !needs || has,
+                "{}: key specs marked incomplete/variable_flags or unknown need an entry in \
+                 KEY_PROCS (Redis's getkeys_proc for it)",
                 m.name
             );
         }

@@ -25,7 +25,7 @@ use crate::notify;
 use crate::object::Value;
 use crate::object::zset::{AddFlags, AddOutcome, ZLimits, ZSetValue};
 use crate::types::skiplist::{LexRange, ScoreRange};
-use crate::util::{parse_f64, parse_f64_opt, parse_i64, parse_scan_cursor};
+use crate::util::{parse_f64, parse_i64, parse_scan_cursor, strtod};
 use std::collections::HashMap;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -125,40 +125,12 @@ fn opt_is(arg: &[u8], kw: &str) -> bool {
     arg[..end].eq_ignore_ascii_case(kw.as_bytes())
 }
 
-/// A score as `getDoubleFromObject`: whole string, no leading space, no NaN, and — as
-/// `strtod`'s ERANGE check — no overflow to infinity nor underflow to zero.
-fn parse_score(s: &[u8]) -> Result<f64, CmdError> {
-    let v = parse_f64(s)?;
-    if v.is_infinite() && !s.iter().any(|b| b.eq_ignore_ascii_case(&b'i')) {
-        return Err(CmdError::NotFloat);
-    }
-    if v == 0.0 && s.iter().any(|b| (b'1'..=b'9').contains(b)) && !has_zero_mantissa(s) {
-        return Err(CmdError::NotFloat);
-    }
-    Ok(v)
-}
-
-/// Whether the digits before any exponent are all zero (`0e5` is a genuine zero, `1e-400`
-/// an underflow).
-fn has_zero_mantissa(s: &[u8]) -> bool {
-    let end = s
-        .iter()
-        .position(|b| b.eq_ignore_ascii_case(&b'e'))
-        .unwrap_or(s.len());
-    s[..end].iter().all(|b| !(b'1'..=b'9').contains(b))
-}
-
-/// One end of a score range as `zslParseRange`'s `strtod`: leading space allowed, the empty
-/// string reads 0, NaN refused.
+/// One end of a score range as `zslParseRange`'s bare `strtod`: leading space allowed, the
+/// C string (up to a NUL) must be consumed whole, the empty string reads 0, NaN refused,
+/// ERANGE ignored.
 fn parse_bound(s: &[u8]) -> Option<f64> {
-    if s.is_empty() {
-        return Some(0.0);
-    }
-    let t = match s.iter().position(|b| !b" \t\n\x0b\x0c\r".contains(b)) {
-        Some(i) => &s[i..],
-        None => return None,
-    };
-    parse_f64_opt(t)
+    let r = strtod(s);
+    (r.reached_c_end(s) && !r.value.is_nan()).then_some(r.value)
 }
 
 /// `zslParseRange`.
@@ -253,27 +225,26 @@ fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFlags) -> CmdResult {
     let key = args[1];
     let mut ch = false;
-    // ZINCRBY has no options: its increment sits where ZADD's options would.
-    if !f.incr {
-        while idx < args.len() {
-            let a = args[idx];
-            if opt_is(a, "nx") {
-                f.nx = true;
-            } else if opt_is(a, "xx") {
-                f.xx = true;
-            } else if opt_is(a, "ch") {
-                ch = true;
-            } else if opt_is(a, "incr") {
-                f.incr = true;
-            } else if opt_is(a, "gt") {
-                f.gt = true;
-            } else if opt_is(a, "lt") {
-                f.lt = true;
-            } else {
-                break;
-            }
-            idx += 1;
+    // ZINCRBY parses ZADD's options too (Redis runs both through zaddGenericCommand):
+    // `ZINCRBY k NX m` leaves one argument after the options, a syntax error, not a bad float.
+    while idx < args.len() {
+        let a = args[idx];
+        if opt_is(a, "nx") {
+            f.nx = true;
+        } else if opt_is(a, "xx") {
+            f.xx = true;
+        } else if opt_is(a, "ch") {
+            ch = true;
+        } else if opt_is(a, "incr") {
+            f.incr = true;
+        } else if opt_is(a, "gt") {
+            f.gt = true;
+        } else if opt_is(a, "lt") {
+            f.lt = true;
+        } else {
+            break;
         }
+        idx += 1;
     }
     let rest = &args[idx..];
     if rest.is_empty() || !rest.len().is_multiple_of(2) {
@@ -297,7 +268,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFla
     }
     // Every score is checked before anything changes.
     for pair in rest.chunks_exact(2) {
-        parse_score(pair[0])?;
+        parse_f64(pair[0])?;
     }
     let lim = limits(ctx);
     let now = ctx.now_ms();
@@ -338,7 +309,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFla
     let mut score = 0.0;
     let mut nan = false;
     for pair in rest.chunks_exact(2) {
-        let s = parse_score(pair[0])?;
+        let s = parse_f64(pair[0])?;
         let (out, new) = z.add(pair[1], s, f, lim);
         match out {
             AddOutcome::Nan => {
@@ -594,7 +565,10 @@ fn zrange_generic(
     if rtype == RangeType::Auto {
         rtype = RangeType::Rank;
     }
-    if limit.is_some() && rtype == RangeType::Rank {
+    // Redis refuses LIMIT on a rank range only when its count is not -1 (the default it
+    // compares against); LIMIT off -1 is accepted there and its offset ignored, so the key
+    // lookup (and its WRONGTYPE) comes first.
+    if matches!(limit, Some((_, cnt)) if cnt != -1) && rtype == RangeType::Rank {
         return Err(CmdError::Static(
             "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
         ));
@@ -655,7 +629,15 @@ fn zrange_generic(
         Some(dst) => {
             let sel = sel.unwrap_or_default();
             let lim = limits(ctx);
-            let mut result = ZSetValue::new_for(sel.n, 0, lim);
+            // Redis announces the length only for a rank range; a score or lex range starts
+            // with "unknown" (-1), i.e. a listpack that converts as it fills. Observable: a
+            // listpack stores -0 as the integer 0, which survives the conversion.
+            let hint = if matches!(parsed, Parsed::Rank(..)) {
+                sel.n
+            } else {
+                0
+            };
+            let mut result = ZSetValue::new_for(hint, 0, lim);
             if sel.n > 0 {
                 let now = ctx.now_ms();
                 if let Some(Value::ZSet(z)) = ctx.engine.dbs[ctx.session.db]

@@ -160,8 +160,8 @@ impl HashValue {
 
     /// `hashTypeSet`: sets `field` to `value`; true if the field is new. Converts to a table
     /// first if either is too long for a listpack (HINCRBY* reach here without
-    /// [`HashValue::try_conversion`]), and after the insert if the listpack has more than
-    /// `max_listpack_entries` pairs.
+    /// [`HashValue::try_conversion`]), and after the write (insert or update) if the listpack
+    /// has more than `max_listpack_entries` pairs.
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: HashLimits) -> bool {
         if matches!(self, HashValue::Listpack(_))
             && (field.len() > limits.max_listpack_value || value.len() > limits.max_listpack_value)
@@ -170,19 +170,21 @@ impl HashValue {
         }
         match self {
             HashValue::Listpack(lp) => {
-                if let Some(f) = Self::lp_find(lp, field) {
-                    // A listpack of pairs always has a value after a field.
-                    if let Some(v) = lp.next(f) {
-                        lp.replace(v, value);
-                        return false;
-                    }
+                let mut created = true;
+                // A listpack of pairs always has a value after a field.
+                if let Some(v) = Self::lp_find(lp, field).and_then(|f| lp.next(f)) {
+                    lp.replace(v, value);
+                    created = false;
+                } else {
+                    lp.push_back(field);
+                    lp.push_back(value);
                 }
-                lp.push_back(field);
-                lp.push_back(value);
+                // Checked after an update too, as Redis does: a hash left over the limit by
+                // a lowered `hash-max-listpack-entries` converts on its next write.
                 if lp.len() / 2 > limits.max_listpack_entries {
                     self.convert();
                 }
-                true
+                created
             }
             HashValue::Table(d) => match d.get_mut(field) {
                 Some(v) => {
@@ -355,6 +357,18 @@ mod tests {
         assert_eq!(h.len(), 1);
         assert!(h.delete(b"a"));
         assert!(h.is_empty());
+    }
+
+    #[test]
+    fn update_converts_a_listpack_left_over_a_lowered_limit() {
+        let mut h = HashValue::new();
+        h.set(b"a", b"1", lim(4, 64));
+        h.set(b"b", b"2", lim(4, 64));
+        assert!(!h.set(b"a", b"3", lim(2, 64)));
+        assert_eq!(h.encoding_name(), "listpack");
+        assert!(!h.set(b"a", b"4", lim(1, 64)));
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(get(&h, "a").as_deref(), Some(&b"4"[..]));
     }
 
     #[test]
