@@ -14,6 +14,7 @@ pub mod alloc;
 pub mod conn;
 pub mod dispatch;
 pub mod features;
+pub mod inproc;
 pub mod net;
 pub mod server;
 pub mod start;

@@ -4,56 +4,9 @@
 //! captured from Redis 7.0.15's AOF (`appendonly yes`) for the same commands; only the
 //! absolute times differ, as ours come from the test's clock.
 
-use crate::conn::Conn;
-use crate::features::config::Config;
-use crate::server::Server;
-use engine::propagate::RecordingSink;
-use engine::{Clock, Engine};
-use std::cell::Cell;
-use std::rc::Rc;
+use crate::inproc::InProcess;
 
 const T0: i64 = 1_767_225_600_000;
-
-struct TestServer {
-    server: Server,
-    time: Rc<Cell<i64>>,
-}
-
-impl TestServer {
-    fn new() -> TestServer {
-        let config = Config::new();
-        let (clock, time) = Clock::manual(T0);
-        let mut engine = Engine::new(config.engine_config(), clock);
-        engine.set_sink(Some(Box::new(RecordingSink::default())));
-        let server = Server::new(config, engine).expect("server");
-        TestServer { server, time }
-    }
-
-    /// A client without a socket: replies accumulate in its `pending`.
-    fn client(&mut self) -> usize {
-        let id = self.server.next_client_id;
-        self.server.next_client_id += 1;
-        let now = self.server.now_ms();
-        self.server.clients.insert(Conn::new(-1, 1, id, now))
-    }
-
-    /// Runs one command for client `key` and returns (and clears) its output.
-    fn run(&mut self, key: usize, args: &[&str]) -> String {
-        let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
-        crate::dispatch::gate::execute(&mut self.server, key, &a);
-        let out = std::mem::take(&mut self.server.clients[key].pending);
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn propagated(&mut self) -> Vec<String> {
-        let sink = self.server.engine.propagation.sink_mut::<RecordingSink>();
-        sink.expect("recording sink").take_lines()
-    }
-
-    fn advance_ms(&self, ms: i64) {
-        self.time.set(self.time.get() + ms);
-    }
-}
 
 fn at(ms: i64) -> String {
     (T0 + ms).to_string()
@@ -61,7 +14,7 @@ fn at(ms: i64) -> String {
 
 #[test]
 fn strings_and_keys_propagate_in_deterministic_form() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     for cmd in [
         &["set", "s", "1", "EX", "100"][..],
@@ -118,7 +71,7 @@ fn strings_and_keys_propagate_in_deterministic_form() {
 
 #[test]
 fn collections_propagate_rewrites_and_nothing_for_no_ops() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     for cmd in [
         &["rpush", "l", "a", "b", "c", "d"][..],
@@ -197,7 +150,7 @@ fn collections_propagate_rewrites_and_nothing_for_no_ops() {
 
 #[test]
 fn select_is_written_when_the_db_changes() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     t.run(c, &["set", "a", "1"]);
     t.run(c, &["select", "3"]);
@@ -215,7 +168,7 @@ fn select_is_written_when_the_db_changes() {
 
 #[test]
 fn exec_wraps_more_than_one_write_and_never_propagates_itself() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     // Captured from Redis 7.0.15: SELECT before MULTI, SELECTs inside as the db changes.
     for cmd in [
@@ -256,7 +209,7 @@ fn exec_wraps_more_than_one_write_and_never_propagates_itself() {
 
 #[test]
 fn lazily_expired_keys_become_dels_inside_the_unit() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     for k in ["e", "t", "x4", "x5", "l7", "m1", "m2"] {
         t.run(c, &["set", k, "v", "PX", "1"]);
@@ -291,14 +244,14 @@ fn lazily_expired_keys_become_dels_inside_the_unit() {
 
 #[test]
 fn the_active_expiry_cycle_propagates_each_key_alone() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let c = t.client();
     for k in ["ax1", "ax2", "ax3"] {
         t.run(c, &["set", k, "v", "PX", "20"]);
     }
     t.propagated();
     t.advance_ms(50);
-    t.server.engine.cron();
+    t.cron();
     let mut lines = t.propagated();
     lines.sort();
     assert_eq!(lines, ["DEL ax1", "DEL ax2", "DEL ax3"]);
@@ -306,7 +259,7 @@ fn the_active_expiry_cycle_propagates_each_key_alone() {
 
 #[test]
 fn served_blocked_clients_propagate_the_non_blocking_form() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     let (a, b, w) = (t.client(), t.client(), t.client());
     assert_eq!(t.run(a, &["blpop", "bl1", "0"]), "");
     assert_eq!(t.run(b, &["blpop", "bl1", "0"]), "");
@@ -344,7 +297,7 @@ fn served_blocked_clients_propagate_the_non_blocking_form() {
 
 #[test]
 fn nothing_is_recorded_without_a_sink() {
-    let mut t = TestServer::new();
+    let mut t = InProcess::new(T0);
     t.server.engine.set_sink(None);
     let c = t.client();
     t.run(c, &["set", "k", "v", "EX", "10"]);

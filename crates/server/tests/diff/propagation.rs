@@ -1,0 +1,185 @@
+//! Differential propagation: each script in `tests/propagation/*.txt` (the harness's script
+//! format; `@replies 0` sends a blocking command without reading, `@wait-blocked`, `@sleep`,
+//! `@client` as usual) runs against a real Redis 7.0.15 with `appendonly yes` and against
+//! an in-process ringkv (`server::inproc`) whose engine records what it propagates. The
+//! stream ringkv's sink receives must equal what Redis wrote to its AOF, command for
+//! command: rewrites, lazily expired keys' DELs, MULTI/EXEC around units, SELECTs, served
+//! blocked clients. Absolute times (integers of 13 digits or more) are compared as `<ms>`:
+//! the two clocks differ. Redis's active expiry is switched off (`DEBUG SET-ACTIVE-EXPIRE
+//! 0`), so only the commands decide; the active cycle has its own in-process tests.
+
+use super::script::{Action, Step, parse_script};
+use crate::common::resp::{Client, Reply};
+use crate::common::server::{Server, redis_or_skip};
+use server::inproc::InProcess;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+fn scripts() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/propagation");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Integers of 13+ digits are absolute times in ms.
+fn normalize(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| {
+            let s = String::from_utf8_lossy(a);
+            if s.len() >= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
+                "<ms>".to_string()
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The commands of an AOF: RESP arrays of bulk strings, back to back.
+fn parse_aof(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut buf = bytes;
+    while !buf.is_empty() {
+        let (argv, used) = parse_array(buf).expect("well-formed AOF");
+        out.push(argv);
+        buf = &buf[used..];
+    }
+    out
+}
+
+fn parse_array(buf: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
+    let line_end = |from: usize| memchr::memmem::find(&buf[from..], b"\r\n").map(|i| from + i);
+    let e = line_end(0)?;
+    let n: usize = std::str::from_utf8(&buf[1..e]).ok()?.parse().ok()?;
+    let mut pos = e + 2;
+    let mut argv = Vec::with_capacity(n);
+    for _ in 0..n {
+        let e = line_end(pos)?;
+        let len: usize = std::str::from_utf8(&buf[pos + 1..e]).ok()?.parse().ok()?;
+        let start = e + 2;
+        argv.push(buf[start..start + len].to_vec());
+        pos = start + len + 2;
+    }
+    Some((argv, pos))
+}
+
+fn aof_incr(dir: &Path) -> Vec<u8> {
+    let d = dir.join("appendonlydir");
+    for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+        let p = e.unwrap().path();
+        if p.to_string_lossy().ends_with(".incr.aof") {
+            return std::fs::read(&p).unwrap();
+        }
+    }
+    panic!("no incr AOF in {}", d.display());
+}
+
+fn blocked_clients(c: &mut Client) -> usize {
+    let r: Reply = c.cmd(&["INFO", "clients"]);
+    let text = String::from_utf8_lossy(&r.data).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("blocked_clients:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `steps` on Redis (AOF on) and on an in-process ringkv; returns both streams.
+fn run_both(steps: &[Step]) -> (Vec<String>, Vec<String>) {
+    let redis = Server::redis_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--enable-debug-command",
+        "yes",
+    ]);
+    let mut clients: Vec<Client> = vec![redis.connect()];
+    let r = clients[0].cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    assert!(!r.is_error(), "DEBUG SET-ACTIVE-EXPIRE: {}", r.text());
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+    let mut ours = InProcess::new(now.as_millis() as i64);
+    let mut our_clients = vec![ours.client()];
+    let mut slot = 0usize;
+    for step in steps {
+        match &step.action {
+            Action::Client(n) => {
+                slot = *n;
+                while clients.len() <= slot {
+                    clients.push(redis.connect());
+                    our_clients.push(ours.client());
+                }
+            }
+            Action::Sleep(ms) => {
+                std::thread::sleep(Duration::from_millis(*ms));
+                ours.advance_ms(*ms as i64);
+            }
+            Action::WaitBlocked(n) => {
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                while blocked_clients(&mut clients[slot]) != *n {
+                    assert!(std::time::Instant::now() < deadline, "line {}", step.line);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                assert_eq!(ours.server.blocked.len(), *n, "ringkv, line {}", step.line);
+            }
+            Action::Cmd(args) => {
+                let c = &mut clients[slot];
+                c.send(args).unwrap();
+                for _ in 0..step.replies {
+                    c.read_reply().unwrap();
+                }
+                let a: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+                ours.run_bytes(our_clients[slot], &a);
+            }
+            Action::Reset | Action::Raw(..) => {
+                panic!("line {}: not supported in propagation scripts", step.line)
+            }
+        }
+    }
+    // Let every connection's last command reach the AOF (appendfsync always writes before
+    // replying; a PING on each connection orders after its earlier commands).
+    for c in &mut clients {
+        c.cmd(&["PING"]);
+    }
+    let theirs: Vec<String> = parse_aof(&aof_incr(redis.dir()))
+        .iter()
+        .map(|a| normalize(a))
+        .collect();
+    let mine: Vec<String> = ours
+        .take_propagated()
+        .iter()
+        .map(|a| normalize(a))
+        .collect();
+    (theirs, mine)
+}
+
+#[test]
+fn propagation_matches_redis_aof() {
+    if !redis_or_skip("diff::propagation::propagation_matches_redis_aof") {
+        return;
+    }
+    let mut failures = Vec::new();
+    for path in scripts() {
+        let src = std::fs::read_to_string(&path).unwrap();
+        let steps =
+            parse_script(src.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let (theirs, mine) = run_both(&steps);
+        if theirs != mine {
+            let width = theirs.len().max(mine.len());
+            let mut report = format!("{}: streams differ (Redis AOF | ringkv)\n", path.display());
+            for i in 0..width {
+                let a = theirs.get(i).map_or("", String::as_str);
+                let b = mine.get(i).map_or("", String::as_str);
+                let mark = if a == b { "  " } else { "!!" };
+                report.push_str(&format!("{mark} {a:<40} | {b}\n"));
+            }
+            failures.push(report);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
