@@ -1,13 +1,15 @@
 //! The one gate: every parsed request passes here before any handler runs.
 //!
 //! Order, as Redis's `processCommand`: lookup (case-insensitive) → unknown command /
-//! unknown subcommand → arity → (later: auth, OOM for `denyoom`, MULTI queueing, pub/sub
-//! mode) → the handler. Handlers never re-check what the gate decided.
+//! unknown subcommand → arity → RESP2 pub/sub mode → MULTI (`no-multi` refused, the rest
+//! queued) → the runner ([`crate::dispatch::call`]). Authentication and the `denyoom` check
+//! for `maxmemory` belong between MULTI and the runner once they exist. Handlers never
+//! re-check what the gate decided.
 //!
 //! Invariants: no heap allocation on the success path (lookup lowercases into a stack
-//! buffer; the row is `&'static`); an error a handler returns is written by the gate after
-//! the handler wrote nothing; per-command statistics live in the row (`Cell`s), so the
-//! table can stay shared while the handler gets `&mut Server`.
+//! buffer; the row is `&'static`); per-command statistics live in the row (`Cell`s), so the
+//! table can stay shared while the handler gets `&mut Server`; which commands behave
+//! specially is a bit on the row ([`behaviour`]), not a list of names at the point of use.
 
 use crate::conn::ReplyMode;
 use crate::dispatch::call::Origin;
