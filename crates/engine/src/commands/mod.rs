@@ -5,6 +5,7 @@
 //! a [`CmdError`] which the gate turns into Redis's text. A handler that returns an error must
 //! not have written anything.
 
+pub mod args;
 pub mod meta_data;
 pub mod table;
 pub mod testkit;

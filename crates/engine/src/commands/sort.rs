@@ -13,12 +13,12 @@
 //! - Equal numeric scores tie-break by the element bytes; the sort is stable like glibc's
 //!   merge-sort `qsort`. ALPHA compares bytes (Redis's `strcoll` in the C locale).
 
+use super::args::Args;
 use super::{CmdFn, Ctx};
 use crate::db::Db;
 use crate::error::{CmdError, CmdResult};
 use crate::notify;
 use crate::object::{ListValue, Value};
-use crate::util::parse_i64;
 use std::cmp::Ordering;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[("sort", sort), ("sort_ro", sort_ro)];
@@ -34,13 +34,6 @@ fn sort(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// `SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]`
 fn sort_ro(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     sort_generic(ctx, args, true)
-}
-
-/// Compares an option as Redis's `strcasecmp`: the C string stops at a NUL byte.
-#[inline]
-fn opt_is(arg: &[u8], kw: &str) -> bool {
-    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(kw.as_bytes())
 }
 
 /// Redis's `lookupKeyByPattern`: `#` is the element itself; otherwise the first `*` is
@@ -90,37 +83,31 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
     let mut store: Option<&[u8]> = None;
     let mut sortby: Option<&[u8]> = None;
     let mut gets: Vec<&[u8]> = Vec::new();
-    let mut j = 2;
-    while j < args.len() {
-        let a = args[j];
-        let left = args.len() - j - 1;
-        if opt_is(a, "asc") {
+    let mut a = Args::new(args, 2);
+    while !a.is_empty() {
+        if a.eat("asc") {
             desc = false;
-        } else if opt_is(a, "desc") {
+        } else if a.eat("desc") {
             desc = true;
-        } else if opt_is(a, "alpha") {
+        } else if a.eat("alpha") {
             alpha = true;
-        } else if opt_is(a, "limit") && left >= 2 {
-            limit_start = parse_i64(args[j + 1])?;
-            limit_count = parse_i64(args[j + 2])?;
-            j += 2;
-        } else if !readonly && opt_is(a, "store") && left >= 1 {
-            store = Some(args[j + 1]);
-            j += 1;
-        } else if opt_is(a, "by") && left >= 1 {
-            sortby = Some(args[j + 1]);
+        } else if a.eat_with("limit", 2) {
+            limit_start = a.int()?;
+            limit_count = a.int()?;
+        } else if !readonly && a.eat_with("store", 1) {
+            store = Some(a.value()?);
+        } else if a.eat_with("by", 1) {
+            let pattern = a.value()?;
+            sortby = Some(pattern);
             // A pattern without `*` names one key for every element: nothing to sort by.
-            if memchr::memchr(b'*', args[j + 1]).is_none() {
+            if memchr::memchr(b'*', pattern).is_none() {
                 dontsort = true;
             }
-            j += 1;
-        } else if opt_is(a, "get") && left >= 1 {
-            gets.push(args[j + 1]);
-            j += 1;
+        } else if a.eat_with("get", 1) {
+            gets.push(a.value()?);
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     let now = ctx.now_ms();
     let db = ctx.session.db;

@@ -14,6 +14,7 @@
 //! - Reads use `Db::lookup_read` (`lookupKeyRead`: counts keyspace hits/misses), writes
 //!   `Db::lookup_write`, exactly where Redis uses each.
 
+use super::args::{Args, is_kw};
 use super::{CmdFn, Ctx};
 use crate::db::{Db, Entry};
 use crate::engine::Engine;
@@ -114,14 +115,6 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<bool, CmdError> {
     }
 }
 
-/// Compares an option as Redis does: its C code stops at the first NUL byte of the
-/// argument, so `"NX\0junk"` reads as `NX`.
-#[inline]
-fn opt_is(arg: &[u8], kw: &str) -> bool {
-    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(kw.as_bytes())
-}
-
 // Flags of SET/GETEX's extended arguments (Redis's OBJ_* bits).
 const NX: u16 = 1 << 0;
 const XX: u16 = 1 << 1;
@@ -152,36 +145,31 @@ fn parse_extended<'a>(
     let set = kind == ExtFor::Set;
     let mut flags = 0u16;
     let mut expire = None;
-    let mut j = start;
-    while j < args.len() {
-        let opt = args[j];
-        let next = args.get(j + 1).copied();
-        let expire_opt = |kw: &str, flag: u16| {
-            opt_is(opt, kw) && flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & !flag)) == 0
-        };
-        if set && opt_is(opt, "NX") && flags & XX == 0 {
+    let mut a = Args::new(args, start);
+    while !a.is_empty() {
+        // An expiry option is refused next to another kind of expiry (repeating the same
+        // one is fine) and needs its value.
+        let allows = |flag: u16| flags & (KEEPTTL | PERSIST | (ANY_EXPIRE & !flag)) == 0;
+        if set && flags & XX == 0 && a.eat("NX") {
             flags |= NX;
-        } else if set && opt_is(opt, "XX") && flags & NX == 0 {
+        } else if set && flags & NX == 0 && a.eat("XX") {
             flags |= XX;
-        } else if set && opt_is(opt, "GET") {
+        } else if set && a.eat("GET") {
             flags |= GET;
-        } else if set && opt_is(opt, "KEEPTTL") && flags & (PERSIST | ANY_EXPIRE) == 0 {
+        } else if set && flags & (PERSIST | ANY_EXPIRE) == 0 && a.eat("KEEPTTL") {
             flags |= KEEPTTL;
-        } else if !set && opt_is(opt, "PERSIST") && flags & (KEEPTTL | ANY_EXPIRE) == 0 {
+        } else if !set && flags & (KEEPTTL | ANY_EXPIRE) == 0 && a.eat("PERSIST") {
             flags |= PERSIST;
         } else if let Some(flag) = [("EX", EX), ("PX", PX), ("EXAT", EXAT), ("PXAT", PXAT)]
             .into_iter()
-            .find(|&(kw, flag)| expire_opt(kw, flag))
+            .find(|&(kw, flag)| allows(flag) && a.eat_with(kw, 1))
             .map(|(_, flag)| flag)
-            .filter(|_| next.is_some())
         {
             flags |= flag;
-            expire = next;
-            j += 1;
+            expire = Some(a.value()?);
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     Ok((flags, expire))
 }
@@ -293,7 +281,7 @@ fn set_generic(
         let kept: Vec<&[u8]> = args
             .iter()
             .enumerate()
-            .filter(|&(j, a)| j < 3 || !opt_is(a, "GET"))
+            .filter(|&(j, a)| j < 3 || !is_kw(a, "GET"))
             .map(|(_, a)| *a)
             .collect();
         ctx.engine.propagation.rewrite(&kept);
@@ -760,22 +748,19 @@ fn lcs(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     };
 
     let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0);
-    let mut j = 3;
-    while j < args.len() {
-        let opt = args[j];
-        if opt_is(opt, "IDX") {
+    let mut opts = Args::new(args, 3);
+    while !opts.is_empty() {
+        if opts.eat("IDX") {
             getidx = true;
-        } else if opt_is(opt, "LEN") {
+        } else if opts.eat("LEN") {
             getlen = true;
-        } else if opt_is(opt, "WITHMATCHLEN") {
+        } else if opts.eat("WITHMATCHLEN") {
             withmatchlen = true;
-        } else if opt_is(opt, "MINMATCHLEN") && j + 1 < args.len() {
-            minmatchlen = parse_i64(args[j + 1])?.max(0);
-            j += 1;
+        } else if opts.eat_with("MINMATCHLEN", 1) {
+            minmatchlen = opts.int()?.max(0);
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     if getlen && getidx {
         return Err(CmdError::Static(
