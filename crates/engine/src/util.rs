@@ -170,10 +170,12 @@ pub fn lossy_trunc(s: &[u8], max: usize) -> String {
     String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
 }
 
-/// Case-insensitive ASCII keyword comparison.
+/// Case-insensitive ASCII keyword comparison as Redis's `strcasecmp` on an argument: a C
+/// string, so it ends at its first NUL byte (`LPOS l a "RANK\0x" 2` is RANK on Redis).
 #[inline]
 pub fn eq_ic(a: &[u8], kw: &str) -> bool {
-    a.eq_ignore_ascii_case(kw.as_bytes())
+    let end = memchr::memchr(0, a).unwrap_or(a.len());
+    a[..end].eq_ignore_ascii_case(kw.as_bytes())
 }
 
 /// A HELP reply as Redis's `addReplyHelp`: the usage line for `cmd` (uppercased), the

@@ -11,11 +11,7 @@ use crate::error::CmdError;
 use crate::util::{parse_f64, parse_i64};
 
 /// Whether `arg` is the keyword `kw` (see the module doc).
-#[inline]
-pub fn is_kw(arg: &[u8], kw: &str) -> bool {
-    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(kw.as_bytes())
-}
+pub use crate::util::eq_ic as is_kw;
 
 /// Arguments from a position on; [`Args::eat`] and friends consume them.
 #[derive(Clone, Copy, Debug)]
