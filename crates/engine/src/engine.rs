@@ -542,7 +542,9 @@ mod tests {
         h.engine.refresh_expire_logging();
         h.run(&["SET", "e", "v", "PX", "10"]);
         h.advance_ms(20);
-        let cases: &[(&[&str], &[(&str, &str)])] = &[
+        // (command, the events it raises as (event, key)).
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
             (
                 &["MGET", "a", "e", "b"],
                 &[

@@ -89,8 +89,9 @@ impl Strtod {
 /// C's `strtod` over `s` read as a C string, i.e. only up to its first NUL byte, as Redis
 /// passes an sds to it: leading whitespace skipped, optional sign, decimal or hex (`0x1p-2`)
 /// digits, `inf`/`infinity`/`nan`/`nan(...)`, glibc's correct rounding and `ERANGE` rules.
-/// Every Redis call site of `strtod` goes through this one function; each applies its own
-/// acceptance test to the result ([`parse_f64_opt`], SORT's weights, score ranges).
+/// Every parse of client input that Redis does with `strtod` goes through this one
+/// function; each applies its own acceptance test to the result ([`parse_f64_opt`], SORT's
+/// weights, score ranges).
 pub fn strtod(s: &[u8]) -> Strtod {
     let c = c_str(s);
     // The C function needs a terminating NUL; short inputs stay on the stack.
