@@ -251,6 +251,9 @@ mod tests {
         assert_eq!(parse_f64_opt(b"inf"), Some(f64::INFINITY));
         assert_eq!(parse_f64_opt(b"-infinity"), Some(f64::NEG_INFINITY));
         assert!(parse_f64_opt(b"1e-310").is_some_and(f64::is_subnormal));
+        // No length limit (string2d has none): the heap path of strtod.
+        let long = format!("1.{}", "0".repeat(6000));
+        assert_eq!(parse_f64_opt(long.as_bytes()), Some(1.0));
         for bad in [
             "", " 1", "1 ", "nan", "1e400", "-1e400", "1e-400", "1\x002", "0x", "abc",
         ] {
