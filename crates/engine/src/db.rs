@@ -102,6 +102,24 @@ impl Entry {
     }
 }
 
+/// What the db log (`Db::take_expired_log`) says happened to a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum KeyEvent {
+    /// Deleted because it expired.
+    Expired,
+    /// A read lookup (one that counts hits and misses) did not find it.
+    Miss,
+    /// Added to the keyspace.
+    New,
+}
+
+/// Appends one entry to a db's event log (see `Db::expired_log`).
+#[inline]
+fn push_event(keys: &mut Vec<u8>, lens: &mut Vec<(KeyEvent, usize)>, kind: KeyEvent, key: &[u8]) {
+    keys.extend_from_slice(key);
+    lens.push((kind, key.len()));
+}
+
 /// One database.
 pub struct Db {
     pub id: usize,
@@ -130,12 +148,18 @@ pub struct Db {
     /// listens: a WATCH on this db, `expired` notifications, propagation). Off, expiry copies
     /// nothing.
     pub(crate) log_expired: bool,
-    /// Keys deleted by expiry (lazy or active) since the engine last drained the log
-    /// (`Engine::flush_expired`), concatenated, with their lengths: the engine turns each into
-    /// an `expired` event, a WATCH touch and a propagated DEL, as Redis's
-    /// `deleteExpiredKeyAndPropagate`. Buffers are reused, so steady state allocates nothing.
+    /// Record read lookups that missed (`keymiss` events wanted) and keys added to the
+    /// keyspace (`new` events wanted) in the same log.
+    pub(crate) log_keymiss: bool,
+    pub(crate) log_new: bool,
+    /// What lookups and inserts did since the engine last drained the log
+    /// (`Engine::flush_expired`), in order, keys concatenated with their kind and length: a
+    /// key deleted by expiry becomes an `expired` event, a WATCH touch and a propagated DEL
+    /// (Redis's `deleteExpiredKeyAndPropagate`); a miss a `keymiss` event (`lookupKey`); an
+    /// insert a `new` event (`dbAdd`). One log keeps their relative order, as Redis raises
+    /// them in place. Buffers are reused, so steady state allocates nothing.
     expired_log: Vec<u8>,
-    expired_log_lens: Vec<usize>,
+    expired_log_lens: Vec<(KeyEvent, usize)>,
 }
 
 impl Db {
@@ -153,6 +177,8 @@ impl Db {
             expire_scratch: Vec::new(),
             expire_scratch_lens: Vec::new(),
             log_expired: false,
+            log_keymiss: false,
+            log_new: false,
             expired_log: Vec::new(),
             expired_log_lens: Vec::new(),
         }
@@ -162,9 +188,20 @@ impl Db {
     #[inline]
     fn record_expired(&mut self, key: &[u8]) {
         if self.log_expired {
-            self.expired_log.extend_from_slice(key);
-            self.expired_log_lens.push(key.len());
+            self.record(KeyEvent::Expired, key);
         }
+    }
+
+    /// Notes a key added to the keyspace (Redis's `new`, raised by `dbAdd`).
+    #[inline]
+    fn record_new(&mut self, key: &[u8]) {
+        if self.log_new {
+            self.record(KeyEvent::New, key);
+        }
+    }
+
+    fn record(&mut self, kind: KeyEvent, key: &[u8]) {
+        push_event(&mut self.expired_log, &mut self.expired_log_lens, kind, key);
     }
 
     /// Whether keys deleted by expiry wait in the log.
@@ -175,14 +212,18 @@ impl Db {
 
     /// Takes the expired-key log (keys concatenated, lengths); hand the buffers back with
     /// [`Db::return_expired_log`] so their capacity is reused.
-    pub(crate) fn take_expired_log(&mut self) -> (Vec<u8>, Vec<usize>) {
+    pub(crate) fn take_expired_log(&mut self) -> (Vec<u8>, Vec<(KeyEvent, usize)>) {
         (
             std::mem::take(&mut self.expired_log),
             std::mem::take(&mut self.expired_log_lens),
         )
     }
 
-    pub(crate) fn return_expired_log(&mut self, mut keys: Vec<u8>, mut lens: Vec<usize>) {
+    pub(crate) fn return_expired_log(
+        &mut self,
+        mut keys: Vec<u8>,
+        mut lens: Vec<(KeyEvent, usize)>,
+    ) {
         keys.clear();
         lens.clear();
         // Keys logged while the taken buffers were out (none today) are kept.
@@ -227,7 +268,14 @@ impl Db {
     /// The lookup shared by every flavour: lazy expiry in the same dict walk, then LRU touch
     /// and hit/miss counting as asked.
     #[inline]
-    fn lookup(&mut self, key: &[u8], now_ms: i64, touch: bool, stats: bool) -> Option<&mut Entry> {
+    fn lookup(
+        &mut self,
+        key: &[u8],
+        now_ms: i64,
+        touch: bool,
+        stats: bool,
+        keymiss: bool,
+    ) -> Option<&mut Entry> {
         let lru = lru_clock(now_ms);
         self.lru_now = lru;
         match self.dict.lookup_or_evict(key, |e| e.is_expired(now_ms)) {
@@ -242,15 +290,40 @@ impl Db {
                 // Lazy expiry: the engine turns the log into the event, WATCH touch and DEL.
                 self.expires.remove(&k);
                 self.expired_keys += 1;
+                // Field by field: the Found arm's borrow of the dict rules out `&mut self`.
                 if self.log_expired {
-                    self.expired_log.extend_from_slice(&k);
-                    self.expired_log_lens.push(k.len());
+                    push_event(
+                        &mut self.expired_log,
+                        &mut self.expired_log_lens,
+                        KeyEvent::Expired,
+                        &k,
+                    );
                 }
-                self.misses += stats as u64;
+                if stats {
+                    self.misses += 1;
+                    if keymiss && self.log_keymiss {
+                        push_event(
+                            &mut self.expired_log,
+                            &mut self.expired_log_lens,
+                            KeyEvent::Miss,
+                            &k,
+                        );
+                    }
+                }
                 None
             }
             Lookup::Missing => {
-                self.misses += stats as u64;
+                if stats {
+                    self.misses += 1;
+                    if keymiss && self.log_keymiss {
+                        push_event(
+                            &mut self.expired_log,
+                            &mut self.expired_log_lens,
+                            KeyEvent::Miss,
+                            key,
+                        );
+                    }
+                }
                 None
             }
         }
@@ -259,18 +332,24 @@ impl Db {
     /// Looks a key up for reading: deletes it if expired (lazy expiry), touches the LRU clock,
     /// counts a keyspace hit or miss.
     pub fn lookup_read(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.lookup(key, now_ms, true, true)
+        self.lookup(key, now_ms, true, true, true)
     }
 
     /// Looks a key up without touching its LRU clock (TYPE, TTL, OBJECT, EXISTS), with lazy
     /// expiry and hit/miss counting (Redis's `LOOKUP_NOTOUCH`).
     pub fn peek(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.lookup(key, now_ms, false, true)
+        self.lookup(key, now_ms, false, true, true)
+    }
+
+    /// [`Db::peek`] that raises no `keymiss` event on a miss (Redis's OBJECT:
+    /// `LOOKUP_NOTOUCH|LOOKUP_NONOTIFY`; the miss is still counted).
+    pub fn peek_nonotify(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.lookup(key, now_ms, false, true, false)
     }
 
     /// Looks a key up with lazy expiry only: no LRU touch, no hit/miss counting.
     pub fn lookup_notouch(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.lookup(key, now_ms, false, false)
+        self.lookup(key, now_ms, false, false, false)
     }
 
     /// Looks a key up for writing: the write hook, lazy expiry, then the entry (LRU touched,
@@ -279,7 +358,7 @@ impl Db {
         // The hook runs before the lookup so that it also covers the lazy deletion of an
         // expired key, which is a write too.
         self.before_write(key);
-        self.lookup(key, now_ms, true, false)
+        self.lookup(key, now_ms, true, false, false)
     }
 
     /// A shared borrow of an entry with no expiry check and no stats, for commands that
@@ -324,6 +403,13 @@ impl Db {
     /// `keep_ttl`. A new entry is stamped with the LRU clock of the last time this db saw
     /// (`update_clock` or any lookup); callers normally looked the key up first.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        if self.set_value(key, value, keep_ttl) {
+            self.record_new(key);
+        }
+    }
+
+    /// [`Db::set`] without the `new` event; true if the key was inserted.
+    fn set_value(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> bool {
         self.before_write(key);
         let lru = self.lru_now;
         if let Some(e) = self.dict.get_mut(key) {
@@ -332,15 +418,18 @@ impl Db {
             if !keep_ttl && e.replace_expire(None).is_some() {
                 self.expires.remove(key);
             }
-            return;
+            return false;
         }
         self.dict.insert_new(Key::new(key), Entry::new(value, lru));
+        true
     }
 
     /// Sets `key` to `value` with the given absolute expiry (or none), replacing whatever was
-    /// there: RENAME, MOVE, COPY, RESTORE.
+    /// there: RENAME, MOVE, COPY, RESTORE. Always a `new` event: Redis deletes an existing
+    /// destination and `dbAdd`s the key.
     pub fn set_with_expire(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
-        self.set(key, value, false);
+        self.set_value(key, value, false);
+        self.record_new(key);
         if let Some(at) = expire_at {
             self.set_expire(key, at);
         }

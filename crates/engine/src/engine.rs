@@ -7,7 +7,7 @@
 //! [`Engine::keyspace_hits`], [`Engine::keyspace_misses`]).
 
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, KeyEvent};
 use crate::notify;
 use crate::propagate::Propagation;
 use crate::watch::{Presence, Watches};
@@ -165,25 +165,35 @@ impl Engine {
     }
 
     /// Re-decides which dbs log keys deleted by expiry: those someone watches, or all of them
-    /// while `expired` events or propagation are wanted. Call after WATCH, after watches were
+    /// while `expired` events or propagation are wanted; and whether they log read misses and
+    /// added keys (`keymiss` / `new` events wanted). Call after WATCH, after watches were
     /// dropped, and after those settings change. Logging a little too much is harmless
     /// (the flush just finds nobody to tell); too little loses touches, so callers err on
     /// calling it.
     pub fn refresh_expire_logging(&mut self) {
         let everywhere = self.notify_wants_expired() || self.propagation.listening;
+        let wants = |class| {
+            let f = self.config.notify_keyspace_events;
+            f & class != 0 && f & notify::CHANNELS != 0
+        };
+        let (keymiss, new) = (wants(notify::KEY_MISS), wants(notify::NEW));
         let mut any = false;
         for (i, db) in self.dbs.iter_mut().enumerate() {
             db.log_expired = everywhere || self.watches.watching_db(i);
-            any |= db.log_expired;
+            db.log_keymiss = keymiss;
+            db.log_new = new;
+            any |= db.log_expired || keymiss || new;
         }
         self.expire_listeners = any;
     }
 
-    /// Turns keys deleted by expiry since the last call into their side effects, in Redis's
-    /// order (`deleteExpiredKeyAndPropagate`): the `expired` event, the WATCH touch, the DEL
-    /// to propagate. Called after each command (and by `Ctx::notify` first, so the event
-    /// precedes the command's own) and after each active expiry cycle. Costs one branch when
-    /// nothing listens.
+    /// Turns what the dbs logged since the last call into side effects, in the order it
+    /// happened: a key deleted by expiry into Redis's `deleteExpiredKeyAndPropagate` (the
+    /// `expired` event, the WATCH touch, the DEL to propagate), a read miss into `keymiss`, an
+    /// added key into `new`. Called after each command (and by `Ctx::notify` and
+    /// `Ctx::signal_modified` first, so these precede the command's own effects, as Redis
+    /// raises them inside the lookup or `dbAdd`) and after each active expiry cycle. Costs one
+    /// branch when nothing listens.
     pub fn flush_expired(&mut self) {
         if !self.expire_listeners {
             return;
@@ -194,9 +204,20 @@ impl Engine {
             }
             let (keys, lens) = self.dbs[i].take_expired_log();
             let mut off = 0;
-            for &len in &lens {
+            for &(kind, len) in &lens {
                 let key = &keys[off..off + len];
                 off += len;
+                match kind {
+                    KeyEvent::Expired => {}
+                    KeyEvent::Miss => {
+                        self.notify(i, notify::KEY_MISS, "keymiss", key);
+                        continue;
+                    }
+                    KeyEvent::New => {
+                        self.notify(i, notify::NEW, "new", key);
+                        continue;
+                    }
+                }
                 self.notify(i, notify::EXPIRED, "expired", key);
                 // The key is gone now (Redis's touchWatchedKey runs after the delete).
                 self.watches.touch(i, key, false);
@@ -483,6 +504,54 @@ mod tests {
         for i in 0..n {
             let k = format!("{prefix}{i}");
             e.dbs[db].set_with_expire(k.as_bytes(), Value::Str(Str::Int(i as i64)), expire_at);
+        }
+    }
+
+    #[test]
+    fn keymiss_and_new_events_keep_lookup_order() {
+        use crate::commands::testkit::Harness;
+        let mut h = Harness::new();
+        h.engine.config.notify_keyspace_events = notify::parse_flags(b"EAnm").unwrap();
+        h.engine.refresh_expire_logging();
+        h.run(&["SET", "e", "v", "PX", "10"]);
+        h.advance_ms(20);
+        // (command, the events it raises as (event, key)).
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
+            (
+                &["MGET", "a", "e", "b"],
+                &[
+                    ("keymiss", "a"),
+                    ("expired", "e"),
+                    ("keymiss", "e"),
+                    ("keymiss", "b"),
+                ],
+            ),
+            (&["SET", "k", "v"], &[("new", "k"), ("set", "k")]),
+            (&["SET", "k", "w"], &[("set", "k")]),
+            // OBJECT counts the miss but raises no event (Redis's LOOKUP_NONOTIFY).
+            (&["OBJECT", "ENCODING", "x"], &[]),
+            // Writes look keys up without stats: no keymiss.
+            (&["DEL", "x"], &[]),
+            // RENAME deletes and re-adds its destination.
+            (&["SET", "j", "1"], &[("new", "j"), ("set", "j")]),
+            (
+                &["RENAME", "k", "j"],
+                &[("new", "j"), ("rename_from", "k"), ("rename_to", "j")],
+            ),
+        ];
+        for (args, want) in cases {
+            h.engine.notifications.clear();
+            h.run(args);
+            let q = &h.engine.notifications;
+            let got: Vec<(&str, String)> = (0..q.len())
+                .map(|i| {
+                    let (e, key) = q.get(i);
+                    (e.event, String::from_utf8_lossy(key).into_owned())
+                })
+                .collect();
+            let want: Vec<(&str, String)> = want.iter().map(|(e, k)| (*e, k.to_string())).collect();
+            assert_eq!(got, want, "{args:?}");
         }
     }
 

@@ -89,8 +89,9 @@ impl Strtod {
 /// C's `strtod` over `s` read as a C string, i.e. only up to its first NUL byte, as Redis
 /// passes an sds to it: leading whitespace skipped, optional sign, decimal or hex (`0x1p-2`)
 /// digits, `inf`/`infinity`/`nan`/`nan(...)`, glibc's correct rounding and `ERANGE` rules.
-/// Every Redis call site of `strtod` goes through this one function; each applies its own
-/// acceptance test to the result ([`parse_f64_opt`], SORT's weights, score ranges).
+/// Every parse of client input that Redis does with `strtod` goes through this one
+/// function; each applies its own acceptance test to the result ([`parse_f64_opt`], SORT's
+/// weights, score ranges).
 pub fn strtod(s: &[u8]) -> Strtod {
     let c = c_str(s);
     // The C function needs a terminating NUL; short inputs stay on the stack.
@@ -252,6 +253,9 @@ mod tests {
         assert_eq!(parse_f64_opt(b"inf"), Some(f64::INFINITY));
         assert_eq!(parse_f64_opt(b"-infinity"), Some(f64::NEG_INFINITY));
         assert!(parse_f64_opt(b"1e-310").is_some_and(f64::is_subnormal));
+        // No length limit (string2d has none): the heap path of strtod.
+        let long = format!("1.{}", "0".repeat(6000));
+        assert_eq!(parse_f64_opt(long.as_bytes()), Some(1.0));
         for bad in [
             "", " 1", "1 ", "nan", "1e400", "-1e400", "1e-400", "1\x002", "0x", "abc",
         ] {

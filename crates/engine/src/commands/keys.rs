@@ -717,7 +717,7 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::WrongArity(full_name.into()));
     }
     let now = ctx.now_ms();
-    let Some(e) = read_notouch(ctx, args[2]) else {
+    let Some(e) = ctx.db().peek_nonotify(args[2], now) else {
         ctx.out.null();
         return Ok(());
     };

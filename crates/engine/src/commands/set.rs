@@ -236,10 +236,12 @@ fn smove(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     };
     ctx.signal_modified(src);
-    ctx.signal_modified(dst);
     ctx.engine.dirty += 1;
+    // The destination counts as modified only when the member was new to it: a WATCH on a
+    // destination that already had it survives, as in Redis.
     if added {
         ctx.engine.dirty += 1;
+        ctx.signal_modified(dst);
         ctx.notify(notify::SET, "sadd", dst);
     }
     ctx.out.int(1);

@@ -399,7 +399,8 @@ fn pubsub_cmd(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         } else {
             &pubsub.shard
         };
-        r.map(args.len() - 2);
+        // Redis 7.0 replies a flat channel/count array in RESP3 too (a map only from 7.2).
+        r.array((args.len() - 2) * 2);
         for &ch in &args[2..] {
             r.bulk(ch);
             r.int(map.get(ch).map_or(0, |l| l.len()) as i64);
