@@ -1831,5 +1831,4 @@ impl ZSet {
 }
 
 #[cfg(test)]
-#[path = "skiplist_tests.rs"]
 mod tests;
