@@ -25,6 +25,80 @@ const INITIAL_SIZE: usize = 4;
 /// (Redis's `HASHTABLE_MIN_FILL`).
 const MIN_FILL_PERCENT: usize = 10;
 
+// ---- Redis's dict policy, apart from what a bucket holds ------------------------------------
+//
+// Shared by [`Dict`] (boxed chains) and the sorted set's intrusive member index
+// (`types::skiplist::index`, chains of node ids), so both grow, shrink and scan exactly
+// as Redis's dict does.
+
+/// The table size for `n` keys: a power of two, at least `DICT_HT_INITIAL_SIZE`
+/// (`_dictNextPower`); `None` past `usize`.
+#[inline]
+pub(crate) fn table_size_for(n: usize) -> Option<usize> {
+    n.max(INITIAL_SIZE).checked_next_power_of_two()
+}
+
+/// Redis's `_dictExpandIfNeeded` for a table of `size` buckets holding `used` keys (not
+/// rehashing): the size to expand to, if any. Load factor 1; the first table is
+/// `DICT_HT_INITIAL_SIZE`.
+#[inline]
+pub(crate) fn grow_target(size: usize, used: usize) -> Option<usize> {
+    if size == 0 {
+        Some(INITIAL_SIZE)
+    } else if used >= size {
+        Some(used + 1)
+    } else {
+        None
+    }
+}
+
+/// Redis's `htNeedsResize`: more than the initial size and under 10% full.
+#[inline]
+pub(crate) fn under_filled(size: usize, used: usize) -> bool {
+    size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
+}
+
+/// One call of Redis's `dictScan` as a walk over bucket numbers: visits the bucket(s) the
+/// cursor names and returns the next cursor (0 = complete). `sizes` are the two tables'
+/// bucket counts (powers of two); with `rehashing` false only table 0 is used. `visit(t, b)`
+/// is called for bucket `b` of table `t`.
+///
+/// The cursor's bits are incremented from the high end (reverse binary), so each bucket of
+/// a smaller table is followed by all its expansions in a bigger one; while rehashing, the
+/// small table's bucket and all its expansions in the big table are visited in one call.
+/// Guarantee: every key present from the first call to the last is returned at least once;
+/// some may be returned more than once.
+pub(crate) fn scan_buckets(
+    cursor: u64,
+    sizes: [usize; 2],
+    rehashing: bool,
+    mut visit: impl FnMut(usize, usize),
+) -> u64 {
+    let mut v = cursor;
+    if !rehashing {
+        let m0 = (sizes[0] - 1) as u64;
+        visit(0, (v & m0) as usize);
+        // Set the unmasked bits so the reversed increment carries into the masked ones.
+        v |= !m0;
+        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+    } else {
+        let (small, big) = if sizes[0] <= sizes[1] { (0, 1) } else { (1, 0) };
+        let m0 = (sizes[small] - 1) as u64;
+        let m1 = (sizes[big] - 1) as u64;
+        visit(small, (v & m0) as usize);
+        // Then every bucket of the big table that expands the small table's bucket.
+        loop {
+            visit(big, (v & m1) as usize);
+            v |= !m1;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
+    }
+    v
+}
+
 /// Longest key stored inside the node rather than in its own allocation. 22 keeps [`Key`] at
 /// 24 bytes (a tag byte, a length byte and the bytes), only 8 more than a `Box<[u8]>`, while
 /// saving a separate heap allocation (>= 16-32 bytes with malloc's overhead) for typical keys
@@ -526,11 +600,8 @@ impl<V> Dict<V> {
         if self.rehashidx.is_some() {
             return;
         }
-        let size = self.ht[0].size();
-        if size == 0 {
-            self.expand(INITIAL_SIZE);
-        } else if self.ht[0].used >= size {
-            self.expand(self.ht[0].used + 1);
+        if let Some(n) = grow_target(self.ht[0].size(), self.ht[0].used) {
+            self.expand(n);
         }
     }
 
@@ -541,7 +612,7 @@ impl<V> Dict<V> {
         if self.rehashidx.is_some() || self.ht[0].used > size {
             return false;
         }
-        let Some(real) = size.max(INITIAL_SIZE).checked_next_power_of_two() else {
+        let Some(real) = table_size_for(size) else {
             return false;
         };
         if real == self.ht[0].size() {
@@ -560,9 +631,7 @@ impl<V> Dict<V> {
 
     /// Redis's `htNeedsResize`: more than the initial size and under 10% full.
     pub fn needs_shrink(&self) -> bool {
-        let size = self.slots();
-        let used = self.len();
-        size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
+        under_filled(self.slots(), self.len())
     }
 
     /// Redis's `tryResizeHashTables` step for one dict: shrink to the smallest power of two
@@ -628,53 +697,20 @@ impl<V> Dict<V> {
         moved
     }
 
-    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete).
-    ///
-    /// Redis's `dictScan`: the cursor's bits are incremented from the high end (reverse
-    /// binary), so buckets are visited in an order where each bucket of a smaller table is
-    /// followed by all its expansions in a bigger one. While rehashing, the bucket of the
-    /// smaller table and all its expansions in the bigger table are visited in one call.
-    /// Guarantee: every key present from the first call to the last is returned at least
-    /// once; some may be returned more than once.
+    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete): Redis's
+    /// `dictScan`, see [`scan_buckets`] for the cursor order and the guarantee.
     pub fn scan(&self, cursor: u64, f: &mut dyn FnMut(&[u8], &V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        let mut v = cursor;
-        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
-            let mut cur = t.buckets[(idx & t.mask() as u64) as usize].as_deref();
+        let sizes = [self.ht[0].size(), self.ht[1].size()];
+        scan_buckets(cursor, sizes, self.rehashidx.is_some(), |t, b| {
+            let mut cur = self.ht[t].buckets[b].as_deref();
             while let Some(n) = cur {
                 f(n.key.as_bytes(), &n.value);
                 cur = n.next.as_deref();
             }
-        };
-        if self.rehashidx.is_none() {
-            let t0 = &self.ht[0];
-            let m0 = t0.mask() as u64;
-            emit(t0, v, f);
-            // Set the unmasked bits so the reversed increment carries into the masked ones.
-            v |= !m0;
-            v = v.reverse_bits().wrapping_add(1).reverse_bits();
-        } else {
-            let (small, big) = if self.ht[0].size() <= self.ht[1].size() {
-                (&self.ht[0], &self.ht[1])
-            } else {
-                (&self.ht[1], &self.ht[0])
-            };
-            let m0 = small.mask() as u64;
-            let m1 = big.mask() as u64;
-            emit(small, v, f);
-            // All the buckets of the bigger table that expand the small table's bucket.
-            loop {
-                emit(big, v, f);
-                v |= !m1;
-                v = v.reverse_bits().wrapping_add(1).reverse_bits();
-                if v & (m0 ^ m1) == 0 {
-                    break;
-                }
-            }
-        }
-        v
+        })
     }
 
     /// A random entry (Redis's `dictGetFairRandomKey`): samples up to 15 entries from a
