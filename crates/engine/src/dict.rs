@@ -58,6 +58,41 @@ pub(crate) fn under_filled(size: usize, used: usize) -> bool {
     size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
 }
 
+/// The two tables of an incremental rehash as [`rehash_buckets`] drives them: the old table
+/// (`ht[0]`) drains bucket by bucket into the new one.
+pub(crate) trait RehashTables {
+    /// Keys left in the old table.
+    fn old_used(&self) -> usize;
+    /// Whether bucket `b` of the old table is empty.
+    fn old_bucket_is_empty(&self, b: usize) -> bool;
+    /// Moves every key of bucket `b` of the old table into the new table.
+    fn migrate(&mut self, b: usize);
+}
+
+/// Redis's `dictRehash` loop: from bucket `*idx` of the old table, migrates up to `n`
+/// non-empty buckets, giving up for now after visiting `10 n` empty ones. Returns whether
+/// the old table still holds keys (if not, the caller swaps the tables and ends the
+/// rehash).
+pub(crate) fn rehash_buckets(t: &mut impl RehashTables, idx: &mut usize, n: usize) -> bool {
+    let mut empty_visits = n.saturating_mul(10);
+    for _ in 0..n {
+        if t.old_used() == 0 {
+            break;
+        }
+        // used > 0 guarantees a non-empty bucket at or after idx.
+        while t.old_bucket_is_empty(*idx) {
+            *idx += 1;
+            empty_visits -= 1;
+            if empty_visits == 0 {
+                return true;
+            }
+        }
+        t.migrate(*idx);
+        *idx += 1;
+    }
+    t.old_used() != 0
+}
+
 /// One call of Redis's `dictScan` as a walk over bucket numbers: visits the bucket(s) the
 /// cursor names and returns the next cursor (0 = complete). `sizes` are the two tables'
 /// bucket counts (powers of two); with `rehashing` false only table 0 is used. `visit(t, b)`
@@ -382,6 +417,29 @@ impl<V> Drop for Table<V> {
     }
 }
 
+impl<V> RehashTables for [Table<V>; 2] {
+    #[inline]
+    fn old_used(&self) -> usize {
+        self[0].used
+    }
+
+    #[inline]
+    fn old_bucket_is_empty(&self, b: usize) -> bool {
+        self[0].buckets[b].is_none()
+    }
+
+    fn migrate(&mut self, b: usize) {
+        let [t0, t1] = self;
+        let mut cur = t0.buckets[b].take();
+        while let Some(mut node) = cur {
+            cur = node.next.take();
+            t0.used -= 1;
+            let h = hash_bytes(&node.key);
+            t1.push(node, h);
+        }
+    }
+}
+
 /// The result of [`Dict::lookup_or_evict`].
 pub enum Lookup<'a, V> {
     /// The key exists and was kept.
@@ -650,37 +708,13 @@ impl<V> Dict<V> {
         let Some(mut idx) = self.rehashidx else {
             return false;
         };
-        let mut empty_visits = n.saturating_mul(10);
-        let [t0, t1] = &mut self.ht;
-        for _ in 0..n {
-            if t0.used == 0 {
-                break;
-            }
-            // used > 0 guarantees a non-empty bucket at or after idx.
-            while t0.buckets[idx].is_none() {
-                idx += 1;
-                empty_visits -= 1;
-                if empty_visits == 0 {
-                    self.rehashidx = Some(idx);
-                    return true;
-                }
-            }
-            let mut cur = t0.buckets[idx].take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
-                t0.used -= 1;
-                let h = hash_bytes(&node.key);
-                t1.push(node, h);
-            }
-            idx += 1;
+        if rehash_buckets(&mut self.ht, &mut idx, n) {
+            self.rehashidx = Some(idx);
+            return true;
         }
-        if t0.used == 0 {
-            self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
-            self.rehashidx = None;
-            return false;
-        }
-        self.rehashidx = Some(idx);
-        true
+        self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
+        self.rehashidx = None;
+        false
     }
 
     /// Rehashes in batches of 100 buckets for about `budget` of CPU time (Redis's

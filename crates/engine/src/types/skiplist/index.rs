@@ -11,8 +11,10 @@
 //! The policy is the dict's own, shared with [`Dict`](crate::dict::Dict) rather than
 //! copied: the sizes ([`table_size_for`]), growth at load factor 1 ([`grow_target`]),
 //! shrinking below 10 % fill ([`under_filled`], checked after removals as `zsetDel` and
-//! `zremrangeGeneric` do) and the ZSCAN cursor ([`scan_buckets`]). What is particular to
-//! the index is only how a chain is walked: through the arena.
+//! `zremrangeGeneric` do), the incremental rehash loop ([`rehash_buckets`]: a bucket per
+//! insert/remove, or more from cron via [`ZSet::rehash`](super::ZSet::rehash)) and the ZSCAN
+//! cursor ([`scan_buckets`]). What is particular to the index is only how a chain is
+//! walked: through the arena.
 //!
 //! Invariants (checked by [`ZSet::check`](super::ZSet::check)): `ht[1]` is non-empty only
 //! while rehashing, and then the buckets of `ht[0]` below `rehashidx` are empty; each node
@@ -20,7 +22,10 @@
 
 use super::arena::{Arena, NIL};
 use super::list::Hooks;
-use crate::dict::{grow_target, hash_bytes, scan_buckets, table_size_for, under_filled};
+use crate::dict::{
+    RehashTables, grow_target, hash_bytes, rehash_buckets, scan_buckets, table_size_for,
+    under_filled,
+};
 
 const NOT_REHASHING: usize = usize::MAX;
 
@@ -152,43 +157,24 @@ impl Index {
         }
     }
 
-    /// Migrates up to `n` buckets (visiting at most `10 n` empty ones, as Redis's
-    /// `dictRehash`); returns whether migration remains.
+    /// Migrates up to `n` buckets (visiting at most `10 n` empty ones: the dict's
+    /// [`rehash_buckets`]); returns whether migration remains.
     pub(super) fn rehash_step(&mut self, nodes: &mut Arena, n: usize) -> bool {
         if !self.rehashing() {
             return false;
         }
-        let mut empty_visits = n * 10;
-        let mut n = n;
-        while n > 0 && self.used[0] != 0 {
-            n -= 1;
-            while self.ht[0][self.rehashidx] == NIL {
-                self.rehashidx += 1;
-                empty_visits -= 1;
-                if empty_visits == 0 {
-                    return true;
-                }
-            }
-            let mut x = self.ht[0][self.rehashidx];
-            while x != NIL {
-                let next = nodes.get(x).hnext;
-                let b = Self::bucket(&self.ht[1], hash_bytes(nodes.get(x).member.as_bytes()));
-                nodes.get_mut(x).hnext = self.ht[1][b];
-                self.ht[1][b] = x;
-                self.used[0] -= 1;
-                self.used[1] += 1;
-                x = next;
-            }
-            self.ht[0][self.rehashidx] = NIL;
-            self.rehashidx += 1;
+        let mut tables = Migration {
+            ht: &mut self.ht,
+            used: &mut self.used,
+            nodes,
+        };
+        if rehash_buckets(&mut tables, &mut self.rehashidx, n) {
+            return true;
         }
-        if self.used[0] == 0 {
-            self.ht[0] = std::mem::take(&mut self.ht[1]);
-            self.used = [self.used[1], 0];
-            self.rehashidx = NOT_REHASHING;
-            return false;
-        }
-        true
+        self.ht[0] = std::mem::take(&mut self.ht[1]);
+        self.used = [self.used[1], 0];
+        self.rehashidx = NOT_REHASHING;
+        false
     }
 
     /// Redis's `dictScan` over the index: calls `f` for each node in the buckets the cursor
@@ -209,6 +195,40 @@ impl Index {
 
     pub(super) fn heap_bytes(&self) -> usize {
         (self.ht[0].capacity() + self.ht[1].capacity()) * 4
+    }
+}
+
+/// An index's two tables and the arena their chains run through, for [`rehash_buckets`].
+struct Migration<'a> {
+    ht: &'a mut [Vec<u32>; 2],
+    used: &'a mut [usize; 2],
+    nodes: &'a mut Arena,
+}
+
+impl RehashTables for Migration<'_> {
+    #[inline]
+    fn old_used(&self) -> usize {
+        self.used[0]
+    }
+
+    #[inline]
+    fn old_bucket_is_empty(&self, b: usize) -> bool {
+        self.ht[0][b] == NIL
+    }
+
+    fn migrate(&mut self, b: usize) {
+        let [t0, t1] = &mut *self.ht;
+        let mut x = t0[b];
+        while x != NIL {
+            let next = self.nodes.get(x).hnext;
+            let nb = Index::bucket(t1, hash_bytes(self.nodes.get(x).member.as_bytes()));
+            self.nodes.get_mut(x).hnext = t1[nb];
+            t1[nb] = x;
+            self.used[0] -= 1;
+            self.used[1] += 1;
+            x = next;
+        }
+        t0[b] = NIL;
     }
 }
 

@@ -614,6 +614,43 @@ fn scan_while_rehashing_reports_every_member() {
     z.check().unwrap();
 }
 
+/// The index shares the dict's sizing, rehash loop and cursor walk, so after the same
+/// inserts a [`Dict`](crate::dict::Dict) of the same members is in the same state: ZSCAN
+/// returns the same cursors and, per call, the same members as the dict's SCAN — including
+/// while a rehash is under way.
+#[test]
+fn zscan_walks_exactly_like_dict_scan() {
+    fn calls(scan: &mut dyn FnMut(u64, &mut Vec<Vec<u8>>) -> u64) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let mut got = Vec::new();
+            cursor = scan(cursor, &mut got);
+            got.sort();
+            out.push((cursor, got));
+            if cursor == 0 {
+                return out;
+            }
+        }
+    }
+    let mut z = ZSet::with_seed(3);
+    let mut d: crate::dict::Dict<()> = crate::dict::Dict::new();
+    let mut mid_rehash = 0;
+    for i in 0..3000 {
+        let m = format!("member:{i}");
+        z.insert(m.as_bytes(), i as f64).unwrap();
+        d.insert_new(crate::dict::Key::new(m.as_bytes()), ());
+        assert_eq!(z.index.rehashing(), d.is_rehashing(), "after {i} inserts");
+        if i % 97 == 0 || i == 2999 {
+            mid_rehash += usize::from(d.is_rehashing());
+            let zs = calls(&mut |c, got| z.scan(c, &mut |m, _| got.push(m.to_vec())));
+            let ds = calls(&mut |c, got| d.scan(c, &mut |m, _| got.push(m.to_vec())));
+            assert_eq!(zs, ds, "after {} inserts", i + 1);
+        }
+    }
+    assert!(mid_rehash > 0, "some comparisons ran mid-rehash");
+}
+
 #[test]
 fn clone_is_independent_and_valid() {
     let mut z = ZSet::with_seed(17);
