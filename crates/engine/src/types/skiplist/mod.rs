@@ -8,8 +8,8 @@
 //!   score update, rank, element by rank, first/last in range, range deletions, iteration);
 //! - `range`: [`ScoreRange`] and [`LexRange`], the intervals and their comparisons (parsing
 //!   them from arguments is in `commands::zrange_args`);
-//! - `index`: the member → node index, intrusive (links in the nodes), with the policy and
-//!   SCAN cursor of `crate::dict`;
+//! - `index`: the member → node index, intrusive (links in the nodes), on the sizing
+//!   policy, rehash loop and SCAN cursor of `crate::dict`;
 //! - `zset`: [`ZSet`] = skiplist + index;
 //! - `check`: the invariants below, verified (tests).
 //!
