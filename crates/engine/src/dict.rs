@@ -25,6 +25,115 @@ const INITIAL_SIZE: usize = 4;
 /// (Redis's `HASHTABLE_MIN_FILL`).
 const MIN_FILL_PERCENT: usize = 10;
 
+// ---- Redis's dict policy, apart from what a bucket holds ------------------------------------
+//
+// Shared by [`Dict`] (boxed chains) and the sorted set's intrusive member index
+// (`types::skiplist::index`, chains of node ids), so both grow, shrink and scan exactly
+// as Redis's dict does.
+
+/// The table size for `n` keys: a power of two, at least `DICT_HT_INITIAL_SIZE`
+/// (`_dictNextPower`); `None` past `usize`.
+#[inline]
+pub(crate) fn table_size_for(n: usize) -> Option<usize> {
+    n.max(INITIAL_SIZE).checked_next_power_of_two()
+}
+
+/// Redis's `_dictExpandIfNeeded` for a table of `size` buckets holding `used` keys (not
+/// rehashing): the size to expand to, if any. Load factor 1; the first table is
+/// `DICT_HT_INITIAL_SIZE`.
+#[inline]
+pub(crate) fn grow_target(size: usize, used: usize) -> Option<usize> {
+    if size == 0 {
+        Some(INITIAL_SIZE)
+    } else if used >= size {
+        Some(used + 1)
+    } else {
+        None
+    }
+}
+
+/// Redis's `htNeedsResize`: more than the initial size and under 10% full.
+#[inline]
+pub(crate) fn under_filled(size: usize, used: usize) -> bool {
+    size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
+}
+
+/// The two tables of an incremental rehash as [`rehash_buckets`] drives them: the old table
+/// (`ht[0]`) drains bucket by bucket into the new one.
+pub(crate) trait RehashTables {
+    /// Keys left in the old table.
+    fn old_used(&self) -> usize;
+    /// Whether bucket `b` of the old table is empty.
+    fn old_bucket_is_empty(&self, b: usize) -> bool;
+    /// Moves every key of bucket `b` of the old table into the new table.
+    fn migrate(&mut self, b: usize);
+}
+
+/// Redis's `dictRehash` loop: from bucket `*idx` of the old table, migrates up to `n`
+/// non-empty buckets, giving up for now after visiting `10 n` empty ones. Returns whether
+/// the old table still holds keys (if not, the caller swaps the tables and ends the
+/// rehash).
+pub(crate) fn rehash_buckets(t: &mut impl RehashTables, idx: &mut usize, n: usize) -> bool {
+    let mut empty_visits = n.saturating_mul(10);
+    for _ in 0..n {
+        if t.old_used() == 0 {
+            break;
+        }
+        // used > 0 guarantees a non-empty bucket at or after idx.
+        while t.old_bucket_is_empty(*idx) {
+            *idx += 1;
+            empty_visits -= 1;
+            if empty_visits == 0 {
+                return true;
+            }
+        }
+        t.migrate(*idx);
+        *idx += 1;
+    }
+    t.old_used() != 0
+}
+
+/// One call of Redis's `dictScan` as a walk over bucket numbers: visits the bucket(s) the
+/// cursor names and returns the next cursor (0 = complete). `sizes` are the two tables'
+/// bucket counts (powers of two); with `rehashing` false only table 0 is used. `visit(t, b)`
+/// is called for bucket `b` of table `t`.
+///
+/// The cursor's bits are incremented from the high end (reverse binary), so each bucket of
+/// a smaller table is followed by all its expansions in a bigger one; while rehashing, the
+/// small table's bucket and all its expansions in the big table are visited in one call.
+/// Guarantee: every key present from the first call to the last is returned at least once;
+/// some may be returned more than once.
+pub(crate) fn scan_buckets(
+    cursor: u64,
+    sizes: [usize; 2],
+    rehashing: bool,
+    mut visit: impl FnMut(usize, usize),
+) -> u64 {
+    let mut v = cursor;
+    if !rehashing {
+        let m0 = (sizes[0] - 1) as u64;
+        visit(0, (v & m0) as usize);
+        // Set the unmasked bits so the reversed increment carries into the masked ones.
+        v |= !m0;
+        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+    } else {
+        let (small, big) = if sizes[0] <= sizes[1] { (0, 1) } else { (1, 0) };
+        let m0 = (sizes[small] - 1) as u64;
+        let m1 = (sizes[big] - 1) as u64;
+        visit(small, (v & m0) as usize);
+        // Then every bucket of the big table that expands the small table's bucket.
+        loop {
+            visit(big, (v & m1) as usize);
+            v |= !m1;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
+    }
+    v
+}
+
 /// Longest key stored inside the node rather than in its own allocation. 22 keeps [`Key`] at
 /// 24 bytes (a tag byte, a length byte and the bytes), only 8 more than a `Box<[u8]>`, while
 /// saving a separate heap allocation (>= 16-32 bytes with malloc's overhead) for typical keys
@@ -308,6 +417,29 @@ impl<V> Drop for Table<V> {
     }
 }
 
+impl<V> RehashTables for [Table<V>; 2] {
+    #[inline]
+    fn old_used(&self) -> usize {
+        self[0].used
+    }
+
+    #[inline]
+    fn old_bucket_is_empty(&self, b: usize) -> bool {
+        self[0].buckets[b].is_none()
+    }
+
+    fn migrate(&mut self, b: usize) {
+        let [t0, t1] = self;
+        let mut cur = t0.buckets[b].take();
+        while let Some(mut node) = cur {
+            cur = node.next.take();
+            t0.used -= 1;
+            let h = hash_bytes(&node.key);
+            t1.push(node, h);
+        }
+    }
+}
+
 /// The result of [`Dict::lookup_or_evict`].
 pub enum Lookup<'a, V> {
     /// The key exists and was kept.
@@ -526,11 +658,8 @@ impl<V> Dict<V> {
         if self.rehashidx.is_some() {
             return;
         }
-        let size = self.ht[0].size();
-        if size == 0 {
-            self.expand(INITIAL_SIZE);
-        } else if self.ht[0].used >= size {
-            self.expand(self.ht[0].used + 1);
+        if let Some(n) = grow_target(self.ht[0].size(), self.ht[0].used) {
+            self.expand(n);
         }
     }
 
@@ -541,7 +670,7 @@ impl<V> Dict<V> {
         if self.rehashidx.is_some() || self.ht[0].used > size {
             return false;
         }
-        let Some(real) = size.max(INITIAL_SIZE).checked_next_power_of_two() else {
+        let Some(real) = table_size_for(size) else {
             return false;
         };
         if real == self.ht[0].size() {
@@ -560,9 +689,7 @@ impl<V> Dict<V> {
 
     /// Redis's `htNeedsResize`: more than the initial size and under 10% full.
     pub fn needs_shrink(&self) -> bool {
-        let size = self.slots();
-        let used = self.len();
-        size > INITIAL_SIZE && used * 100 / size < MIN_FILL_PERCENT
+        under_filled(self.slots(), self.len())
     }
 
     /// Redis's `tryResizeHashTables` step for one dict: shrink to the smallest power of two
@@ -581,37 +708,13 @@ impl<V> Dict<V> {
         let Some(mut idx) = self.rehashidx else {
             return false;
         };
-        let mut empty_visits = n.saturating_mul(10);
-        let [t0, t1] = &mut self.ht;
-        for _ in 0..n {
-            if t0.used == 0 {
-                break;
-            }
-            // used > 0 guarantees a non-empty bucket at or after idx.
-            while t0.buckets[idx].is_none() {
-                idx += 1;
-                empty_visits -= 1;
-                if empty_visits == 0 {
-                    self.rehashidx = Some(idx);
-                    return true;
-                }
-            }
-            let mut cur = t0.buckets[idx].take();
-            while let Some(mut node) = cur {
-                cur = node.next.take();
-                t0.used -= 1;
-                let h = hash_bytes(&node.key);
-                t1.push(node, h);
-            }
-            idx += 1;
+        if rehash_buckets(&mut self.ht, &mut idx, n) {
+            self.rehashidx = Some(idx);
+            return true;
         }
-        if t0.used == 0 {
-            self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
-            self.rehashidx = None;
-            return false;
-        }
-        self.rehashidx = Some(idx);
-        true
+        self.ht[0] = std::mem::replace(&mut self.ht[1], Table::empty());
+        self.rehashidx = None;
+        false
     }
 
     /// Rehashes in batches of 100 buckets for about `budget` of CPU time (Redis's
@@ -628,53 +731,20 @@ impl<V> Dict<V> {
         moved
     }
 
-    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete).
-    ///
-    /// Redis's `dictScan`: the cursor's bits are incremented from the high end (reverse
-    /// binary), so buckets are visited in an order where each bucket of a smaller table is
-    /// followed by all its expansions in a bigger one. While rehashing, the bucket of the
-    /// smaller table and all its expansions in the bigger table are visited in one call.
-    /// Guarantee: every key present from the first call to the last is returned at least
-    /// once; some may be returned more than once.
+    /// Visits the bucket(s) at `cursor`, returns the next cursor (0 = complete): Redis's
+    /// `dictScan`, see [`scan_buckets`] for the cursor order and the guarantee.
     pub fn scan(&self, cursor: u64, f: &mut dyn FnMut(&[u8], &V)) -> u64 {
         if self.is_empty() {
             return 0;
         }
-        let mut v = cursor;
-        let emit = |t: &Table<V>, idx: u64, f: &mut dyn FnMut(&[u8], &V)| {
-            let mut cur = t.buckets[(idx & t.mask() as u64) as usize].as_deref();
+        let sizes = [self.ht[0].size(), self.ht[1].size()];
+        scan_buckets(cursor, sizes, self.rehashidx.is_some(), |t, b| {
+            let mut cur = self.ht[t].buckets[b].as_deref();
             while let Some(n) = cur {
                 f(n.key.as_bytes(), &n.value);
                 cur = n.next.as_deref();
             }
-        };
-        if self.rehashidx.is_none() {
-            let t0 = &self.ht[0];
-            let m0 = t0.mask() as u64;
-            emit(t0, v, f);
-            // Set the unmasked bits so the reversed increment carries into the masked ones.
-            v |= !m0;
-            v = v.reverse_bits().wrapping_add(1).reverse_bits();
-        } else {
-            let (small, big) = if self.ht[0].size() <= self.ht[1].size() {
-                (&self.ht[0], &self.ht[1])
-            } else {
-                (&self.ht[1], &self.ht[0])
-            };
-            let m0 = small.mask() as u64;
-            let m1 = big.mask() as u64;
-            emit(small, v, f);
-            // All the buckets of the bigger table that expand the small table's bucket.
-            loop {
-                emit(big, v, f);
-                v |= !m1;
-                v = v.reverse_bits().wrapping_add(1).reverse_bits();
-                if v & (m0 ^ m1) == 0 {
-                    break;
-                }
-            }
-        }
-        v
+        })
     }
 
     /// A random entry (Redis's `dictGetFairRandomKey`): samples up to 15 entries from a
@@ -896,387 +966,5 @@ impl<'a, V> Iterator for Iter<'a, V> {
 impl<V> ExactSizeIterator for Iter<'_, V> {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-    use std::collections::{HashMap, HashSet};
-
-    fn k(i: usize) -> Vec<u8> {
-        format!("key:{i}").into_bytes()
-    }
-
-    #[test]
-    fn key_is_compact_and_roundtrips() {
-        assert_eq!(std::mem::size_of::<Key>(), 24);
-        for len in [0, 1, 21, 22, 23, 100] {
-            let b: Vec<u8> = (0..len).map(|i| i as u8).collect();
-            let key = Key::new(&b);
-            assert_eq!(key.as_bytes(), &b[..]);
-            assert_eq!(key.heap_size(), if len > INLINE_CAP { len } else { 0 });
-            assert_eq!(key.clone().into_vec(), b);
-            assert_eq!(Box::<[u8]>::from(key), b.clone().into_boxed_slice());
-        }
-    }
-
-    #[test]
-    fn node_sizes() {
-        // A bucket head is one pointer; a node with no value is key + link.
-        assert_eq!(std::mem::size_of::<Link<()>>(), 8);
-        assert_eq!(std::mem::size_of::<Node<()>>(), 32);
-        let t: Table<u64> = Table::with_size(1 << 10);
-        assert!(t.buckets.iter().all(|b| b.is_none()));
-        eprintln!(
-            "Node<Entry> = {} bytes, Entry = {} bytes",
-            std::mem::size_of::<Node<crate::db::Entry>>(),
-            std::mem::size_of::<crate::db::Entry>()
-        );
-    }
-
-    #[test]
-    fn basic_ops() {
-        let mut d = Dict::new();
-        assert!(d.get(b"a").is_none());
-        assert_eq!(d.insert(b"a", 1), None);
-        assert_eq!(d.insert(b"a", 2), Some(1));
-        assert_eq!(d.get(b"a"), Some(&2));
-        *d.get_mut(b"a").unwrap() += 1;
-        assert_eq!(d.get(b"a"), Some(&3));
-        assert_eq!(d.len(), 1);
-        let (key, v) = d.remove(b"a").unwrap();
-        assert_eq!((&*key, v), (&b"a"[..], 3));
-        assert!(d.remove(b"a").is_none());
-        assert!(d.is_empty());
-        let (v, ins) = d.get_or_insert_with(b"x", || 7);
-        assert!(ins);
-        *v += 1;
-        let (v, ins) = d.get_or_insert_with(b"x", || 0);
-        assert!(!ins);
-        assert_eq!(*v, 8);
-        d.insert_new(Key::new(b"y"), 9);
-        assert_eq!(d.get(b"y"), Some(&9));
-        d.clear();
-        assert!(d.is_empty() && d.get(b"x").is_none());
-    }
-
-    #[test]
-    fn many_keys_and_empty_key() {
-        let mut d = Dict::new();
-        d.insert(b"", 0usize);
-        for i in 0..10_000 {
-            d.insert(&k(i), i);
-        }
-        assert_eq!(d.len(), 10_001);
-        assert_eq!(d.get(b""), Some(&0));
-        for i in 0..10_000 {
-            assert_eq!(d.get(&k(i)), Some(&i));
-        }
-        assert_eq!(d.iter().count(), 10_001);
-        for i in 0..10_000 {
-            assert_eq!(d.remove(&k(i)).map(|(_, v)| v), Some(i));
-        }
-        assert_eq!(d.len(), 1);
-    }
-
-    #[test]
-    fn lookup_or_evict_keeps_or_removes() {
-        let mut d = Dict::new();
-        d.insert(b"keep", 1);
-        d.insert(b"drop", 2);
-        match d.lookup_or_evict(b"keep", |v| *v == 2) {
-            Lookup::Found(v) => *v = 10,
-            _ => panic!("expected Found"),
-        }
-        match d.lookup_or_evict(b"drop", |v| *v == 2) {
-            Lookup::Evicted(key, v) => assert_eq!((&*key, v), (&b"drop"[..], 2)),
-            _ => panic!("expected Evicted"),
-        }
-        assert!(matches!(
-            d.lookup_or_evict(b"drop", |_| true),
-            Lookup::Missing
-        ));
-        assert_eq!(d.get(b"keep"), Some(&10));
-        assert_eq!(d.len(), 1);
-    }
-
-    #[test]
-    fn growth_is_incremental() {
-        let mut d = Dict::new();
-        // Fill the initial table exactly (4 keys): the 5th insert triggers expansion.
-        for i in 0..4 {
-            d.insert(&k(i), i);
-        }
-        assert!(!d.is_rehashing());
-        assert_eq!(d.slots(), 4);
-        d.insert(&k(4), 4);
-        assert!(d.is_rehashing());
-        // Grow further: at 1024 keys the next insert starts a 2048-bucket rehash; the old
-        // table must still hold most entries right after it (no O(n) pause).
-        while d.is_rehashing() {
-            d.rehash(1);
-        }
-        let mut i = 5;
-        while !d.is_rehashing() {
-            d.insert(&k(i), i);
-            i += 1;
-        }
-        assert!(d.ht[0].used > d.len() / 2, "old table drained at once");
-        assert!(d.ht[1].used >= 1);
-        // Every key stays reachable mid-rehash.
-        for j in 0..i {
-            assert_eq!(d.get(&k(j)), Some(&j));
-        }
-        while d.rehash(10) {}
-        assert_eq!(d.ht[1].size(), 0);
-        assert_eq!(d.ht[0].used, i);
-        assert!(d.slots() >= i);
-    }
-
-    #[test]
-    fn rehash_bounds_empty_visits() {
-        let mut d = Dict::new();
-        for i in 0..1000 {
-            d.insert(&k(i), i);
-        }
-        while d.rehash(100) {}
-        for i in 1..1000 {
-            d.remove(&k(i));
-        }
-        assert!(d.needs_shrink());
-        assert!(d.shrink_if_needed());
-        assert!(d.is_rehashing());
-        let before = d.rehashidx.unwrap();
-        // One step visits at most 10 empty buckets before giving up for now.
-        d.rehash(1);
-        let after = d.rehashidx.unwrap_or(usize::MAX);
-        assert!(after == usize::MAX || after - before <= 11);
-        while d.rehash(1) {}
-        assert_eq!(d.slots(), 4);
-        assert_eq!(d.get(&k(0)), Some(&0));
-    }
-
-    /// Runs a full scan while `mutate` changes the dict between calls; returns the keys seen.
-    fn scan_all(
-        d: &mut Dict<usize>,
-        mut mutate: impl FnMut(&mut Dict<usize>, usize),
-    ) -> HashSet<Vec<u8>> {
-        let mut seen = HashSet::new();
-        let mut cursor = 0;
-        let mut step = 0;
-        loop {
-            cursor = d.scan(cursor, &mut |key, _| {
-                seen.insert(key.to_vec());
-            });
-            if cursor == 0 {
-                break;
-            }
-            mutate(d, step);
-            step += 1;
-        }
-        seen
-    }
-
-    #[test]
-    fn scan_survives_growth() {
-        let mut d = Dict::new();
-        for i in 0..100 {
-            d.insert(&k(i), i);
-        }
-        while d.rehash(100) {}
-        let mut next = 100;
-        // Grow by 20 keys per call up to 2000 keys (unbounded growth would outrun the scan).
-        let seen = scan_all(&mut d, |d, _| {
-            for _ in 0..20 {
-                if next < 2000 {
-                    d.insert(&k(next), next);
-                    next += 1;
-                }
-            }
-        });
-        assert!(next > 1000, "the dict grew several times during the scan");
-        for i in 0..100 {
-            assert!(seen.contains(&k(i)), "missed key {i}");
-        }
-    }
-
-    #[test]
-    fn scan_survives_shrink() {
-        let mut d = Dict::new();
-        for i in 0..5000 {
-            d.insert(&k(i), i);
-        }
-        while d.rehash(100) {}
-        // Keys 0..100 stay; the rest are deleted during the scan, and the table shrinks.
-        let mut gone = 100;
-        let mut shrinks = 0;
-        let seen = scan_all(&mut d, |d, _| {
-            for _ in 0..50 {
-                if gone < 5000 {
-                    d.remove(&k(gone));
-                    gone += 1;
-                }
-            }
-            if d.shrink_if_needed() {
-                shrinks += 1;
-            }
-            d.rehash(2);
-        });
-        assert!(shrinks >= 1, "the dict shrank during the scan");
-        for i in 0..100 {
-            assert!(seen.contains(&k(i)), "missed key {i}");
-        }
-    }
-
-    #[test]
-    fn scan_while_rehashing_both_directions() {
-        for grow in [true, false] {
-            let mut d = Dict::new();
-            let n = if grow { 64 } else { 4096 };
-            for i in 0..n {
-                d.insert(&k(i), i);
-            }
-            while d.rehash(100) {}
-            if grow {
-                d.insert(&k(n), n);
-            } else {
-                for i in 64..n {
-                    d.remove(&k(i));
-                }
-                d.shrink_if_needed();
-            }
-            assert!(d.is_rehashing());
-            d.rehash(3);
-            let seen = scan_all(&mut d, |_, _| {});
-            assert_eq!(seen.len(), d.len());
-        }
-    }
-
-    #[test]
-    fn random_returns_members_and_covers() {
-        let mut d = Dict::new();
-        assert!(d.random().is_none());
-        for i in 0..50 {
-            d.insert(&k(i), i);
-        }
-        let mut seen = HashSet::new();
-        for _ in 0..5000 {
-            let (key, v) = d.random().unwrap();
-            assert_eq!(key, &k(*v)[..]);
-            seen.insert(*v);
-        }
-        assert_eq!(seen.len(), 50);
-        // Also while rehashing.
-        for i in 50..65 {
-            d.insert(&k(i), i);
-        }
-        let mut rehashing_seen = 0;
-        while d.is_rehashing() {
-            let (key, v) = d.random().unwrap();
-            assert_eq!(key, &k(*v)[..]);
-            rehashing_seen += 1;
-            d.rehash(1);
-        }
-        assert!(rehashing_seen > 0);
-    }
-
-    #[test]
-    fn some_keys_samples_distinct_members() {
-        let mut d = Dict::new();
-        assert_eq!(d.some_keys(5, &mut |_, _| panic!("empty dict")), 0);
-        for i in 0..1000 {
-            d.insert(&k(i), i);
-        }
-        for _ in 0..100 {
-            let mut got = HashSet::new();
-            let n = d.some_keys(15, &mut |key, v| {
-                assert_eq!(key, &k(*v)[..]);
-                assert!(got.insert(*v), "a sample repeats an entry");
-            });
-            assert_eq!(n, got.len());
-            assert!(n <= 15 && n > 0);
-        }
-        // Sparse: 3 keys left in a big table still come back (fallback to a random bucket).
-        for i in 3..1000 {
-            d.remove(&k(i));
-        }
-        let mut seen = HashSet::new();
-        for _ in 0..300 {
-            seen.insert(*d.random().unwrap().1);
-        }
-        assert_eq!(seen.len(), 3);
-    }
-
-    #[test]
-    fn iter_sees_both_tables() {
-        let mut d = Dict::new();
-        for i in 0..100 {
-            d.insert(&k(i), i);
-        }
-        assert!(d.is_rehashing() || d.slots() >= 100);
-        let mut got: Vec<usize> = d.iter().map(|(_, v)| *v).collect();
-        got.sort();
-        assert_eq!(got, (0..100).collect::<Vec<_>>());
-        d.for_each_mut(|_, v| *v += 1);
-        assert_eq!(d.get(&k(5)), Some(&6));
-    }
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        Insert(u8, u32),
-        Remove(u8),
-        Get(u8),
-        Rehash(u8),
-        Shrink,
-        Evict(u8),
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            4 => (any::<u8>(), any::<u32>()).prop_map(|(k, v)| Op::Insert(k, v)),
-            3 => any::<u8>().prop_map(Op::Remove),
-            2 => any::<u8>().prop_map(Op::Get),
-            1 => (0u8..5).prop_map(Op::Rehash),
-            1 => Just(Op::Shrink),
-            1 => any::<u8>().prop_map(Op::Evict),
-        ]
-    }
-
-    proptest! {
-        #[test]
-        fn matches_hashmap_model(ops in proptest::collection::vec(op(), 1..400)) {
-            let mut d: Dict<u32> = Dict::new();
-            let mut m: HashMap<Vec<u8>, u32> = HashMap::new();
-            // Keys of varied lengths, some beyond the inline capacity.
-            let key = |b: u8| {
-                let mut v = vec![b; (b % 40) as usize];
-                v.push(b);
-                v
-            };
-            for op in ops {
-                match op {
-                    Op::Insert(k, v) => prop_assert_eq!(d.insert(&key(k), v), m.insert(key(k), v)),
-                    Op::Remove(k) => prop_assert_eq!(d.remove(&key(k)).map(|(_, v)| v), m.remove(&key(k))),
-                    Op::Get(k) => {
-                        prop_assert_eq!(d.get(&key(k)), m.get(&key(k)));
-                        prop_assert_eq!(d.get_mut(&key(k)).map(|v| *v), m.get(&key(k)).copied());
-                    }
-                    Op::Rehash(n) => { d.rehash(n as usize); }
-                    Op::Shrink => { d.shrink_if_needed(); }
-                    Op::Evict(k) => {
-                        let odd = |v: &u32| v % 2 == 1;
-                        match d.lookup_or_evict(&key(k), odd) {
-                            Lookup::Found(v) => prop_assert!(!odd(v) && m.get(&key(k)) == Some(v)),
-                            Lookup::Evicted(_, v) => prop_assert_eq!(m.remove(&key(k)), Some(v)),
-                            Lookup::Missing => prop_assert!(!m.contains_key(&key(k))),
-                        }
-                    }
-                }
-                prop_assert_eq!(d.len(), m.len());
-            }
-            let mut all: Vec<(Vec<u8>, u32)> = d.iter().map(|(k, v)| (k.to_vec(), *v)).collect();
-            all.sort();
-            let mut want: Vec<(Vec<u8>, u32)> = m.into_iter().collect();
-            want.sort();
-            prop_assert_eq!(all, want);
-        }
-    }
-}
+#[path = "dict_tests.rs"]
+mod tests;

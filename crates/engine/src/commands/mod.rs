@@ -19,6 +19,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod strings;
+pub mod zrange_args;
 pub mod zset;
 
 use crate::db::Db;

@@ -17,6 +17,7 @@
 //! Input sets of the set algebra: Redis also accepts plain sets (score 1); sets are not
 //! readable from here yet, so they are WRONGTYPE for now.
 
+use super::zrange_args;
 use super::{CmdFn, Ctx};
 use crate::blocking::{BlockKind, BlockRequest, TimeoutReply, parse_timeout};
 use crate::error::{CmdError, CmdResult};
@@ -152,7 +153,7 @@ fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, CmdError> {
 }
 
 fn parse_lex_range<'a>(min: &'a [u8], max: &'a [u8]) -> Result<LexRange<'a>, CmdError> {
-    LexRange::parse(min, max).ok_or(ERR_MINMAX_LEX)
+    zrange_args::parse_lex_range(min, max).ok_or(ERR_MINMAX_LEX)
 }
 
 /// Redis's `getPositiveLongFromObjectOrReply` with the default message.

@@ -3,9 +3,17 @@
 //! `BTreeSet<(score, member)>` model with [`SkipList::check`]/[`ZSet::check`] after every
 //! operation.
 
+use super::arena::Node;
 use super::*;
+use crate::commands::zrange_args::parse_lex_range;
 use proptest::prelude::*;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// A lex range from its argument form (`-`, `+`, `[a`, `(a`), parsed as the commands do.
+fn lex<'a>(min: &'a [u8], max: &'a [u8]) -> LexRange<'a> {
+    parse_lex_range(min, max).expect("a valid lex range")
+}
 
 /// A score with the total order the skiplist uses (never NaN; `-0.0 == 0.0`).
 #[derive(Clone, Copy, Debug)]
@@ -332,22 +340,8 @@ fn score_ranges_follow_redis() {
 }
 
 #[test]
-fn lex_items_parse_as_redis() {
-    use LexBound::*;
-    assert_eq!(LexBound::parse(b"-"), Some(NegInf));
-    assert_eq!(LexBound::parse(b"+"), Some(PosInf));
-    assert_eq!(LexBound::parse(b"+\0junk"), Some(PosInf));
-    assert_eq!(LexBound::parse(b"-\0"), Some(NegInf));
-    assert_eq!(LexBound::parse(b"[a"), Some(Incl(b"a")));
-    assert_eq!(LexBound::parse(b"(a"), Some(Excl(b"a")));
-    assert_eq!(LexBound::parse(b"["), Some(Incl(b"")));
-    assert_eq!(LexBound::parse(b"+a"), None);
-    assert_eq!(LexBound::parse(b"-a"), None);
-    assert_eq!(LexBound::parse(b"a"), None);
-    assert_eq!(LexBound::parse(b""), None);
-    assert!(LexRange::parse(b"[a", b"x").is_none());
-
-    let empty = |a: &[u8], b: &[u8]| LexRange::parse(a, b).unwrap().is_empty();
+fn lex_ranges_empty_as_redis() {
+    let empty = |a: &[u8], b: &[u8]| lex(a, b).is_empty();
     assert!(!empty(b"-", b"+"));
     assert!(empty(b"+", b"-"));
     assert!(empty(b"-", b"-"));
@@ -368,7 +362,7 @@ fn lex_ranges_on_equal_scores() {
         sl.insert(0.0, m);
     }
     let q = |a: &[u8], b: &[u8]| {
-        let r = LexRange::parse(a, b).unwrap();
+        let r = lex(a, b);
         (
             sl.first_in_lex_range(&r).map(|id| sl.member(id).to_vec()),
             sl.last_in_lex_range(&r).map(|id| sl.member(id).to_vec()),
@@ -380,10 +374,7 @@ fn lex_ranges_on_equal_scores() {
     assert_eq!(q(b"[bb", b"(c"), (None, None));
     assert_eq!(q(b"(e", b"+"), (None, None));
     assert_eq!(q(b"-", b"[\0"), (None, None));
-    assert_eq!(
-        sl.delete_range_by_lex(&LexRange::parse(b"[b", b"(d").unwrap()),
-        2
-    );
+    assert_eq!(sl.delete_range_by_lex(&lex(b"[b", b"(d")), 2);
     assert_eq!(
         items(&sl).iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
         [b"a", b"d", b"e"]
@@ -623,6 +614,43 @@ fn scan_while_rehashing_reports_every_member() {
     z.check().unwrap();
 }
 
+/// The index shares the dict's sizing, rehash loop and cursor walk, so after the same
+/// inserts a [`Dict`](crate::dict::Dict) of the same members is in the same state: ZSCAN
+/// returns the same cursors and, per call, the same members as the dict's SCAN — including
+/// while a rehash is under way.
+#[test]
+fn zscan_walks_exactly_like_dict_scan() {
+    fn calls(scan: &mut dyn FnMut(u64, &mut Vec<Vec<u8>>) -> u64) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let mut cursor = 0;
+        loop {
+            let mut got = Vec::new();
+            cursor = scan(cursor, &mut got);
+            got.sort();
+            out.push((cursor, got));
+            if cursor == 0 {
+                return out;
+            }
+        }
+    }
+    let mut z = ZSet::with_seed(3);
+    let mut d: crate::dict::Dict<()> = crate::dict::Dict::new();
+    let mut mid_rehash = 0;
+    for i in 0..3000 {
+        let m = format!("member:{i}");
+        z.insert(m.as_bytes(), i as f64).unwrap();
+        d.insert_new(crate::dict::Key::new(m.as_bytes()), ());
+        assert_eq!(z.index.rehashing(), d.is_rehashing(), "after {i} inserts");
+        if i % 97 == 0 || i == 2999 {
+            mid_rehash += usize::from(d.is_rehashing());
+            let zs = calls(&mut |c, got| z.scan(c, &mut |m, _| got.push(m.to_vec())));
+            let ds = calls(&mut |c, got| d.scan(c, &mut |m, _| got.push(m.to_vec())));
+            assert_eq!(zs, ds, "after {} inserts", i + 1);
+        }
+    }
+    assert!(mid_rehash > 0, "some comparisons ran mid-rehash");
+}
+
 #[test]
 fn clone_is_independent_and_valid() {
     let mut z = ZSet::with_seed(17);
@@ -816,11 +844,11 @@ proptest! {
         };
         for (lo, hi) in &bounds {
             let (lo, hi) = (bound(lo), bound(hi));
-            let r = LexRange::parse(&lo, &hi).unwrap();
+            let r = lex(&lo, &hi);
             check_lex_probe(z.list(), &m, &r);
         }
         let (lo, hi) = (bound(&bounds[0].0), bound(&bounds[0].1));
-        let r = LexRange::parse(&lo, &hi).unwrap();
+        let r = lex(&lo, &hi);
         let want = m.retain(|_, mem, _| r.is_empty() || !r.contains(mem));
         prop_assert_eq!(z.delete_range_by_lex(&r), want);
         assert_matches(&z, &m);
