@@ -16,8 +16,14 @@
 //!
 //! Input sets of the set algebra: Redis also accepts plain sets (score 1); sets are not
 //! readable from here yet, so they are WRONGTYPE for now.
+//!
+//! Layout: this file holds the registration list, the shared helpers, ZADD/ZINCRBY, ZREM,
+//! the member lookups, pops (blocking too), ZRANDMEMBER and ZSCAN; `zset_range.rs` the
+//! ZRANGE family, ZRANGESTORE, ZCOUNT/ZLEXCOUNT and ZREMRANGEBY*; `zset_setops.rs` the set
+//! algebra. Score and lex bounds are parsed in `zrange_args.rs`; options go through the
+//! [`Args`] cursor.
 
-use super::zrange_args;
+use super::args::Args;
 use super::{CmdFn, Ctx};
 use crate::blocking::{BlockKind, BlockRequest, TimeoutReply, parse_timeout};
 use crate::error::{CmdError, CmdResult};
@@ -25,9 +31,15 @@ use crate::glob::glob_match;
 use crate::notify;
 use crate::object::Value;
 use crate::object::zset::{AddFlags, AddOutcome, ZLimits, ZSetValue};
-use crate::types::skiplist::{LexRange, ScoreRange};
-use crate::util::{parse_f64, parse_i64, parse_scan_cursor, strtod};
-use std::collections::HashMap;
+use crate::util::{parse_f64, parse_scan_cursor};
+
+#[path = "zset_range.rs"]
+mod range;
+#[path = "zset_setops.rs"]
+mod setops;
+
+use range::*;
+use setops::*;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("zadd", zadd),
@@ -67,8 +79,6 @@ pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("zscan", zscan),
 ];
 
-const ERR_MINMAX_FLOAT: CmdError = CmdError::Static("ERR min or max is not a float");
-const ERR_MINMAX_LEX: CmdError = CmdError::Static("ERR min or max not valid string range item");
 const ERR_NAN: CmdError = CmdError::Static("ERR resulting score is not a number (NaN)");
 
 // ---------------------------------------------------------------------------------------
@@ -119,43 +129,6 @@ fn delete_emptied(ctx: &mut Ctx<'_>, key: &[u8]) {
     ctx.notify(notify::GENERIC, "del", key);
 }
 
-/// Compares an option as Redis's `strcasecmp` does: the C string stops at a NUL byte.
-#[inline]
-fn opt_is(arg: &[u8], kw: &str) -> bool {
-    let end = memchr::memchr(0, arg).unwrap_or(arg.len());
-    arg[..end].eq_ignore_ascii_case(kw.as_bytes())
-}
-
-/// One end of a score range as `zslParseRange`'s bare `strtod`: leading space allowed, the
-/// C string (up to a NUL) must be consumed whole, the empty string reads 0, NaN refused,
-/// ERANGE ignored.
-fn parse_bound(s: &[u8]) -> Option<f64> {
-    let r = strtod(s);
-    (r.reached_c_end(s) && !r.value.is_nan()).then_some(r.value)
-}
-
-/// `zslParseRange`.
-fn parse_score_range(min: &[u8], max: &[u8]) -> Result<ScoreRange, CmdError> {
-    let one = |s: &[u8]| -> Option<(f64, bool)> {
-        match s.first() {
-            Some(b'(') => parse_bound(&s[1..]).map(|v| (v, true)),
-            _ => parse_bound(s).map(|v| (v, false)),
-        }
-    };
-    let (min, minex) = one(min).ok_or(ERR_MINMAX_FLOAT)?;
-    let (max, maxex) = one(max).ok_or(ERR_MINMAX_FLOAT)?;
-    Ok(ScoreRange {
-        min,
-        max,
-        minex,
-        maxex,
-    })
-}
-
-fn parse_lex_range<'a>(min: &'a [u8], max: &'a [u8]) -> Result<LexRange<'a>, CmdError> {
-    zrange_args::parse_lex_range(min, max).ok_or(ERR_MINMAX_LEX)
-}
-
 /// Redis's `getPositiveLongFromObjectOrReply` with the default message.
 fn parse_positive(s: &[u8]) -> Result<i64, CmdError> {
     parse_nonneg(s, "ERR value is out of range, must be positive")
@@ -197,6 +170,32 @@ fn limits(ctx: &Ctx<'_>) -> ZLimits {
     ctx.engine.config.zset_limits
 }
 
+/// Stores a computed sorted set at `dst` (or deletes `dst` when it is empty) and replies
+/// with its length, as `zrangeResultFinalizeStore` and the store branch of
+/// `zunionInterDiffGenericCommand`.
+fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'static str) {
+    let n = result.len();
+    let now = ctx.now_ms();
+    if n > 0 {
+        let existed = ctx.db().lookup_write(dst, now).is_some();
+        ctx.db().set(dst, Value::ZSet(result), false);
+        ctx.signal_modified(dst);
+        if !existed {
+            ctx.signal_ready(dst);
+        }
+        ctx.out.int(n as i64);
+        ctx.notify(notify::ZSET, event, dst);
+        ctx.engine.dirty += 1;
+    } else {
+        ctx.out.int(0);
+        if ctx.db().delete(dst, now) {
+            ctx.signal_modified(dst);
+            ctx.notify(notify::GENERIC, "del", dst);
+            ctx.engine.dirty += 1;
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // ZADD ZINCRBY
 
@@ -223,31 +222,30 @@ fn zincrby(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 /// `zaddGenericCommand`.
-fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFlags) -> CmdResult {
+fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], idx: usize, mut f: AddFlags) -> CmdResult {
     let key = args[1];
     let mut ch = false;
     // ZINCRBY parses ZADD's options too (Redis runs both through zaddGenericCommand):
     // `ZINCRBY k NX m` leaves one argument after the options, a syntax error, not a bad float.
-    while idx < args.len() {
-        let a = args[idx];
-        if opt_is(a, "nx") {
+    let mut a = Args::new(args, idx);
+    loop {
+        if a.eat("nx") {
             f.nx = true;
-        } else if opt_is(a, "xx") {
+        } else if a.eat("xx") {
             f.xx = true;
-        } else if opt_is(a, "ch") {
+        } else if a.eat("ch") {
             ch = true;
-        } else if opt_is(a, "incr") {
+        } else if a.eat("incr") {
             f.incr = true;
-        } else if opt_is(a, "gt") {
+        } else if a.eat("gt") {
             f.gt = true;
-        } else if opt_is(a, "lt") {
+        } else if a.eat("lt") {
             f.lt = true;
         } else {
             break;
         }
-        idx += 1;
     }
-    let rest = &args[idx..];
+    let rest = &args[a.pos()..];
     if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
@@ -350,7 +348,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], mut idx: usize, mut f: AddFla
 }
 
 // ---------------------------------------------------------------------------------------
-// ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ZCOUNT ZLEXCOUNT
+// ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK
 
 /// # Format
 /// `ZREM key member [member ...]`
@@ -444,347 +442,6 @@ fn zrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// `ZREVRANK key member`
 fn zrevrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     rank_generic(ctx, args, true)
-}
-
-/// # Format
-/// `ZCOUNT key min max`
-fn zcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let r = parse_score_range(args[2], args[3])?;
-    let n = read_zset(ctx.engine, ctx.session.db, args[1])?
-        .and_then(|z| z.score_range_ranks(&r))
-        .map_or(0, |(a, b)| b - a + 1);
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-/// # Format
-/// `ZLEXCOUNT key min max`
-fn zlexcount(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let r = parse_lex_range(args[2], args[3])?;
-    let n = read_zset(ctx.engine, ctx.session.db, args[1])?
-        .and_then(|z| z.lex_range_ranks(&r))
-        .map_or(0, |(a, b)| b - a + 1);
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// ZRANGE family
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RangeType {
-    Auto,
-    Rank,
-    Score,
-    Lex,
-}
-
-/// Clamps Redis's rank arguments to an ascending interval (`start < 0` counts from the end).
-fn rank_interval(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen + start } else { start };
-    let mut end = if end < 0 { llen + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
-/// What a range query selected: `n` elements from ascending rank `first`, walked down when
-/// `rev`.
-#[derive(Clone, Copy, Debug, Default)]
-struct Selection {
-    first: usize,
-    n: usize,
-    rev: bool,
-}
-
-/// Applies direction, LIMIT offset (negative: nothing) and count (negative: all) to the
-/// ascending interval `[lo, hi]`.
-fn select(iv: Option<(usize, usize)>, rev: bool, offset: i64, count: i64) -> Selection {
-    let Some((lo, hi)) = iv else {
-        return Selection::default();
-    };
-    let total = hi - lo + 1;
-    if offset < 0 || offset as u64 >= total as u64 {
-        return Selection::default();
-    }
-    let offset = offset as usize;
-    let avail = total - offset;
-    let n = if count < 0 {
-        avail
-    } else {
-        avail.min(count as usize)
-    };
-    let first = if rev { hi - offset } else { lo + offset };
-    Selection { first, n, rev }
-}
-
-/// `zrangeGenericCommand`. `first` is the index of the source key; `store` is ZRANGESTORE's
-/// destination.
-fn zrange_generic(
-    ctx: &mut Ctx<'_>,
-    args: &[&[u8]],
-    first: usize,
-    store: Option<&[u8]>,
-    mut rtype: RangeType,
-    mut rev: Option<bool>,
-) -> CmdResult {
-    let key = args[first];
-    let (mut minidx, mut maxidx) = (first + 1, first + 2);
-    let mut withscores = false;
-    let mut limit: Option<(i64, i64)> = None;
-    let mut j = first + 3;
-    while j < args.len() {
-        let a = args[j];
-        let left = args.len() - j - 1;
-        if store.is_none() && opt_is(a, "withscores") {
-            withscores = true;
-        } else if opt_is(a, "limit") && left >= 2 {
-            let off = parse_i64(args[j + 1])?;
-            let cnt = parse_i64(args[j + 2])?;
-            limit = Some((off, cnt));
-            j += 2;
-        } else if rev.is_none() && opt_is(a, "rev") {
-            rev = Some(true);
-        } else if rtype == RangeType::Auto && opt_is(a, "bylex") {
-            rtype = RangeType::Lex;
-        } else if rtype == RangeType::Auto && opt_is(a, "byscore") {
-            rtype = RangeType::Score;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-        j += 1;
-    }
-    let rev = rev.unwrap_or(false);
-    if rtype == RangeType::Auto {
-        rtype = RangeType::Rank;
-    }
-    // Redis refuses LIMIT on a rank range only when its count is not -1 (the default it
-    // compares against); LIMIT off -1 is accepted there and its offset ignored, so the key
-    // lookup (and its WRONGTYPE) comes first.
-    if matches!(limit, Some((_, cnt)) if cnt != -1) && rtype == RangeType::Rank {
-        return Err(CmdError::Static(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
-    }
-    if withscores && rtype == RangeType::Lex {
-        return Err(CmdError::Static(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
-    }
-    if rev && rtype != RangeType::Rank {
-        std::mem::swap(&mut minidx, &mut maxidx);
-    }
-    enum Parsed<'a> {
-        Rank(i64, i64),
-        Score(ScoreRange),
-        Lex(LexRange<'a>),
-    }
-    let parsed = match rtype {
-        RangeType::Score => Parsed::Score(parse_score_range(args[minidx], args[maxidx])?),
-        RangeType::Lex => Parsed::Lex(parse_lex_range(args[minidx], args[maxidx])?),
-        _ => Parsed::Rank(parse_i64(args[minidx])?, parse_i64(args[maxidx])?),
-    };
-    let (offset, count) = limit.unwrap_or((0, -1));
-    let sel = read_zset(ctx.engine, ctx.session.db, key)?.map(|z| match &parsed {
-        Parsed::Rank(a, b) => {
-            let iv = rank_interval(*a, *b, z.len());
-            // Reverse ranks count from the highest element.
-            let iv = if rev {
-                iv.map(|(a, b)| (z.len() - 1 - b, z.len() - 1 - a))
-            } else {
-                iv
-            };
-            select(iv, rev, 0, -1)
-        }
-        Parsed::Score(r) => select(z.score_range_ranks(r), rev, offset, count),
-        Parsed::Lex(r) => select(z.lex_range_ranks(r), rev, offset, count),
-    });
-    match store {
-        None => {
-            let Some(sel) = sel else {
-                ctx.out.array(0);
-                return Ok(());
-            };
-            range_header(ctx, sel.n, withscores);
-            let now = ctx.now_ms();
-            let Some(Value::ZSet(z)) = ctx.engine.dbs[ctx.session.db]
-                .lookup_notouch(key, now)
-                .map(|e| &e.value)
-            else {
-                unreachable!("zset looked up above")
-            };
-            let out = &mut ctx.out;
-            z.for_ranks(sel.first, sel.n, sel.rev, &mut |m, s| {
-                emit(out, m, s, withscores);
-                true
-            });
-        }
-        Some(dst) => {
-            let sel = sel.unwrap_or_default();
-            let lim = limits(ctx);
-            // Redis announces the length only for a rank range; a score or lex range starts
-            // with "unknown" (-1), i.e. a listpack that converts as it fills. Observable: a
-            // listpack stores -0 as the integer 0, which survives the conversion.
-            let hint = if matches!(parsed, Parsed::Rank(..)) {
-                sel.n
-            } else {
-                0
-            };
-            let mut result = ZSetValue::new_for(hint, 0, lim);
-            if sel.n > 0 {
-                let now = ctx.now_ms();
-                if let Some(Value::ZSet(z)) = ctx.engine.dbs[ctx.session.db]
-                    .lookup_notouch(key, now)
-                    .map(|e| &e.value)
-                {
-                    z.for_ranks(sel.first, sel.n, sel.rev, &mut |m, s| {
-                        result.insert_new(m, s, lim);
-                        true
-                    });
-                }
-            }
-            store_result(ctx, dst, result, "zrangestore");
-        }
-    }
-    Ok(())
-}
-
-/// Stores a computed sorted set at `dst` (or deletes `dst` when it is empty) and replies
-/// with its length, as `zrangeResultFinalizeStore` and the store branch of
-/// `zunionInterDiffGenericCommand`.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'static str) {
-    let n = result.len();
-    let now = ctx.now_ms();
-    if n > 0 {
-        let existed = ctx.db().lookup_write(dst, now).is_some();
-        ctx.db().set(dst, Value::ZSet(result), false);
-        ctx.signal_modified(dst);
-        if !existed {
-            ctx.signal_ready(dst);
-        }
-        ctx.out.int(n as i64);
-        ctx.notify(notify::ZSET, event, dst);
-        ctx.engine.dirty += 1;
-    } else {
-        ctx.out.int(0);
-        if ctx.db().delete(dst, now) {
-            ctx.signal_modified(dst);
-            ctx.notify(notify::GENERIC, "del", dst);
-            ctx.engine.dirty += 1;
-        }
-    }
-}
-
-/// # Format
-/// `ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
-fn zrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Auto, None)
-}
-
-/// # Format
-/// `ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]`
-fn zrangestore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 2, Some(args[1]), RangeType::Auto, None)
-}
-
-/// # Format
-/// `ZREVRANGE key start stop [WITHSCORES]`
-fn zrevrange(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Rank, Some(true))
-}
-
-/// # Format
-/// `ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]`
-fn zrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Score, Some(false))
-}
-
-/// # Format
-/// `ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]`
-fn zrevrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Score, Some(true))
-}
-
-/// # Format
-/// `ZRANGEBYLEX key min max [LIMIT offset count]`
-fn zrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Lex, Some(false))
-}
-
-/// # Format
-/// `ZREVRANGEBYLEX key max min [LIMIT offset count]`
-fn zrevrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zrange_generic(ctx, args, 1, None, RangeType::Lex, Some(true))
-}
-
-// ---------------------------------------------------------------------------------------
-// ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX
-
-/// `zremrangeGenericCommand`.
-fn zremrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rtype: RangeType) -> CmdResult {
-    let key = args[1];
-    enum Parsed<'a> {
-        Rank(i64, i64),
-        Score(ScoreRange),
-        Lex(LexRange<'a>),
-    }
-    let parsed = match rtype {
-        RangeType::Score => Parsed::Score(parse_score_range(args[2], args[3])?),
-        RangeType::Lex => Parsed::Lex(parse_lex_range(args[2], args[3])?),
-        _ => Parsed::Rank(parse_i64(args[2])?, parse_i64(args[3])?),
-    };
-    let Some(z) = write_zset(ctx, key)? else {
-        ctx.out.int(0);
-        return Ok(());
-    };
-    let iv = match &parsed {
-        Parsed::Rank(a, b) => rank_interval(*a, *b, z.len()),
-        Parsed::Score(r) => z.score_range_ranks(r),
-        Parsed::Lex(r) => z.lex_range_ranks(r),
-    };
-    let deleted = iv.map_or(0, |(a, b)| z.delete_ranks(a, b));
-    let emptied = z.is_empty();
-    if deleted > 0 {
-        let event = match rtype {
-            RangeType::Score => "zremrangebyscore",
-            RangeType::Lex => "zremrangebylex",
-            _ => "zremrangebyrank",
-        };
-        ctx.signal_modified(key);
-        ctx.notify(notify::ZSET, event, key);
-        if emptied {
-            delete_emptied(ctx, key);
-        }
-    }
-    ctx.engine.dirty += deleted as u64;
-    ctx.out.int(deleted as i64);
-    Ok(())
-}
-
-/// # Format
-/// `ZREMRANGEBYRANK key start stop`
-fn zremrangebyrank(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zremrange_generic(ctx, args, RangeType::Rank)
-}
-
-/// # Format
-/// `ZREMRANGEBYSCORE key min max`
-fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zremrange_generic(ctx, args, RangeType::Score)
-}
-
-/// # Format
-/// `ZREMRANGEBYLEX key min max`
-fn zremrangebylex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    zremrange_generic(ctx, args, RangeType::Lex)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -935,22 +592,21 @@ fn parse_zmpop<'a, 'b>(
         return Err(CmdError::Syntax);
     }
     let where_idx = where_idx as usize;
-    let rev = if opt_is(args[where_idx], "min") {
+    let mut a = Args::new(args, where_idx);
+    let rev = if a.eat("min") {
         false
-    } else if opt_is(args[where_idx], "max") {
+    } else if a.eat("max") {
         true
     } else {
         return Err(CmdError::Syntax);
     };
     let mut count = None;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count.is_none() && opt_is(args[j], "count") && j + 1 < args.len() {
+    while !a.is_empty() {
+        if count.is_none() && a.eat_with("count", 1) {
             count = Some(parse_at_least_one(
-                args[j + 1],
+                a.value()?,
                 "ERR count should be greater than 0",
             )?);
-            j += 2;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -1029,24 +685,22 @@ fn rand_below(n: usize) -> usize {
 /// # Format
 /// `ZRANDMEMBER key [count [WITHSCORES]]`
 fn zrandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    if args.len() >= 3 {
-        let l = parse_i64(args[2])?;
+    let mut a = Args::new(args, 2);
+    if !a.is_empty() {
+        let l = a.int()?;
         if l == i64::MIN {
             return Err(CmdError::ValueOutOfRange {
                 min: -i64::MAX,
                 max: i64::MAX,
             });
         }
-        let withscores = if args.len() > 4 || (args.len() == 4 && !opt_is(args[3], "withscores")) {
+        let withscores = a.eat("withscores");
+        if !a.is_empty() {
             return Err(CmdError::Syntax);
-        } else if args.len() == 4 {
-            if !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
-                return Err(CmdError::Static("ERR value is out of range"));
-            }
-            true
-        } else {
-            false
-        };
+        }
+        if withscores && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
+            return Err(CmdError::Static("ERR value is out of range"));
+        }
         return zrandmember_count(ctx, args[1], l, withscores);
     }
     let Some(z) = read_zset(ctx.engine, ctx.session.db, args[1])? else {
@@ -1132,322 +786,6 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
         });
     }
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// ZUNION ZINTER ZDIFF (+STORE) ZINTERCARD
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SetOp {
-    Union,
-    Inter,
-    Diff,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Aggregate {
-    Sum,
-    Min,
-    Max,
-}
-
-/// `zunionInterAggregate`.
-#[inline]
-fn aggregate(target: &mut f64, val: f64, agg: Aggregate) {
-    match agg {
-        Aggregate::Sum => {
-            *target += val;
-            // inf + -inf: Redis's rule is 0, not NaN.
-            if target.is_nan() {
-                *target = 0.0;
-            }
-        }
-        Aggregate::Min => {
-            if val < *target {
-                *target = val;
-            }
-        }
-        Aggregate::Max => {
-            if val > *target {
-                *target = val;
-            }
-        }
-    }
-}
-
-/// An input of the set algebra: a sorted set, or a plain set whose members score 1.
-#[derive(Clone, Copy)]
-enum Src<'a> {
-    Z(&'a ZSetValue),
-    S(&'a crate::object::SetValue),
-}
-
-impl Src<'_> {
-    fn len(&self) -> usize {
-        match self {
-            Src::Z(z) => z.len(),
-            Src::S(s) => s.len(),
-        }
-    }
-
-    fn score(&self, m: &[u8]) -> Option<f64> {
-        match self {
-            Src::Z(z) => z.score(m),
-            Src::S(s) => s.contains(m).then_some(1.0),
-        }
-    }
-
-    /// Every element; a set in its own order (as Redis's `zuiNext`).
-    fn for_each(&self, f: &mut dyn FnMut(&[u8], f64)) {
-        match self {
-            Src::Z(z) => z.for_each(f),
-            Src::S(s) => {
-                let mut scratch = [0u8; 20];
-                for m in s.iter() {
-                    f(m.as_bytes(&mut scratch), 1.0);
-                }
-            }
-        }
-    }
-}
-
-/// `zunionInterDiffGenericCommand`.
-fn setop_generic(
-    ctx: &mut Ctx<'_>,
-    args: &[&[u8]],
-    dst: Option<&[u8]>,
-    numkeys_idx: usize,
-    op: SetOp,
-    card_only: bool,
-) -> CmdResult {
-    let setnum = parse_i64(args[numkeys_idx])?;
-    if setnum < 1 {
-        return Err(CmdError::Owned(format!(
-            "ERR at least 1 input key is needed for '{}' command",
-            String::from_utf8_lossy(args[0]).to_ascii_lowercase()
-        )));
-    }
-    if setnum as u64 > (args.len() - numkeys_idx - 1) as u64 {
-        return Err(CmdError::Syntax);
-    }
-    let setnum = setnum as usize;
-    let keys = &args[numkeys_idx + 1..numkeys_idx + 1 + setnum];
-    let now = ctx.now_ms();
-    let db = ctx.session.db;
-    // Type checks first, as Redis looks every key up before parsing the options.
-    let mut present = Vec::with_capacity(setnum);
-    for &k in keys {
-        match ctx.engine.dbs[db].lookup_read(k, now) {
-            Some(e) => {
-                if !matches!(e.value, Value::ZSet(_) | Value::Set(_)) {
-                    return Err(CmdError::WrongType);
-                }
-                present.push(true);
-            }
-            None => present.push(false),
-        }
-    }
-    let mut weights = vec![1.0f64; setnum];
-    let mut agg = Aggregate::Sum;
-    let mut withscores = false;
-    let mut limit = 0i64;
-    let mut j = numkeys_idx + 1 + setnum;
-    while j < args.len() {
-        let remaining = args.len() - j;
-        let a = args[j];
-        if op != SetOp::Diff && !card_only && remaining > setnum && opt_is(a, "weights") {
-            for (i, w) in weights.iter_mut().enumerate() {
-                *w = parse_f64(args[j + 1 + i])
-                    .map_err(|_| CmdError::Static("ERR weight value is not a float"))?;
-            }
-            j += 1 + setnum;
-        } else if op != SetOp::Diff && !card_only && remaining >= 2 && opt_is(a, "aggregate") {
-            let v = args[j + 1];
-            agg = if opt_is(v, "sum") {
-                Aggregate::Sum
-            } else if opt_is(v, "min") {
-                Aggregate::Min
-            } else if opt_is(v, "max") {
-                Aggregate::Max
-            } else {
-                return Err(CmdError::Syntax);
-            };
-            j += 2;
-        } else if dst.is_none() && !card_only && opt_is(a, "withscores") {
-            withscores = true;
-            j += 1;
-        } else if card_only && remaining >= 2 && opt_is(a, "limit") {
-            limit = parse_nonneg(args[j + 1], "ERR LIMIT can't be negative")?;
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-
-    // The inputs, in the order Redis visits them: by ascending size (a stable sort, as
-    // glibc's qsort is a merge sort), except DIFF whose first set is the minuend.
-    let dbr = &ctx.engine.dbs[db];
-    let mut src: Vec<(Option<Src<'_>>, f64)> = keys
-        .iter()
-        .zip(&present)
-        .zip(&weights)
-        .map(|((k, &p), &w)| {
-            let z = if p {
-                dbr.dict.get(k).and_then(|e| match &e.value {
-                    Value::ZSet(z) => Some(Src::Z(z)),
-                    Value::Set(s) => Some(Src::S(s)),
-                    _ => None,
-                })
-            } else {
-                None
-            };
-            (z, w)
-        })
-        .collect();
-    let len_of = |s: &(Option<Src<'_>>, f64)| s.0.map_or(0, |z| z.len());
-    if op != SetOp::Diff {
-        src.sort_by_key(len_of);
-    }
-
-    let mut result: Vec<(Vec<u8>, f64)> = Vec::new();
-    let mut card = 0i64;
-    match op {
-        SetOp::Inter => {
-            if let Some(first) = src[0].0 {
-                let w0 = src[0].1;
-                first.for_each(&mut |m, s| {
-                    if card_only && limit > 0 && card >= limit {
-                        return;
-                    }
-                    let mut score = w0 * s;
-                    if score.is_nan() {
-                        score = 0.0;
-                    }
-                    for (z, w) in &src[1..] {
-                        match z.and_then(|z| z.score(m)) {
-                            Some(v) => aggregate(&mut score, v * w, agg),
-                            None => return,
-                        }
-                    }
-                    if card_only {
-                        card += 1;
-                    } else {
-                        result.push((m.to_vec(), score));
-                    }
-                });
-            }
-        }
-        SetOp::Union => {
-            let mut acc: HashMap<Vec<u8>, f64> =
-                HashMap::with_capacity(src.last().map_or(0, len_of));
-            for (z, w) in &src {
-                let Some(z) = z else { continue };
-                z.for_each(&mut |m, s| {
-                    let mut score = w * s;
-                    if score.is_nan() {
-                        score = 0.0;
-                    }
-                    match acc.get_mut(m) {
-                        Some(t) => aggregate(t, score, agg),
-                        None => {
-                            acc.insert(m.to_vec(), score);
-                        }
-                    }
-                });
-            }
-            result = acc.into_iter().collect();
-        }
-        SetOp::Diff => {
-            if let Some(first) = src[0].0 {
-                first.for_each(&mut |m, s| {
-                    if src[1..]
-                        .iter()
-                        .all(|(z, _)| z.is_none_or(|z| z.score(m).is_none()))
-                    {
-                        result.push((m.to_vec(), s));
-                    }
-                });
-            }
-        }
-    }
-    if card_only {
-        ctx.out.int(card);
-        return Ok(());
-    }
-    result.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-    // -0.0 and 0.0 tie in Redis's order (the member decides); total_cmp separates them.
-    result.sort_by(|a, b| {
-        a.1.partial_cmp(&b.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.0.cmp(&b.0))
-    });
-    match dst {
-        Some(dst) => {
-            let lim = limits(ctx);
-            let maxelelen = result.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-            let mut z = ZSetValue::new_skiplist();
-            for (m, s) in &result {
-                z.insert_new(m, *s, lim);
-            }
-            let tot: usize = result.iter().map(|(m, _)| m.len()).sum();
-            z.convert_to_listpack_if_needed(maxelelen, tot, lim);
-            let event = match op {
-                SetOp::Union => "zunionstore",
-                SetOp::Inter => "zinterstore",
-                SetOp::Diff => "zdiffstore",
-            };
-            store_result(ctx, dst, z, event);
-        }
-        None => {
-            range_header(ctx, result.len(), withscores);
-            for (m, s) in &result {
-                emit(&mut ctx.out, m, *s, withscores);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// # Format
-/// `ZUNION numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`
-fn zunion(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, None, 1, SetOp::Union, false)
-}
-
-/// # Format
-/// `ZINTER numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`
-fn zinter(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, None, 1, SetOp::Inter, false)
-}
-
-/// # Format
-/// `ZDIFF numkeys key [key ...] [WITHSCORES]`
-fn zdiff(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, None, 1, SetOp::Diff, false)
-}
-
-/// # Format
-/// `ZUNIONSTORE dst numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]`
-fn zunionstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, Some(args[1]), 2, SetOp::Union, false)
-}
-
-/// # Format
-/// `ZINTERSTORE dst numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]`
-fn zinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, Some(args[1]), 2, SetOp::Inter, false)
-}
-
-/// # Format
-/// `ZDIFFSTORE dst numkeys key [key ...]`
-fn zdiffstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, Some(args[1]), 2, SetOp::Diff, false)
-}
-
-/// # Format
-/// `ZINTERCARD numkeys key [key ...] [LIMIT limit]`
-fn zintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    setop_generic(ctx, args, None, 1, SetOp::Inter, true)
 }
 
 // ---------------------------------------------------------------------------------------
