@@ -271,11 +271,11 @@ pub(crate) fn client_info_line(
     let is_caller = who == caller;
     let (qbuf, argv_mem) = if is_caller {
         (
-            c.rbuf.len() + c.qbuf_current,
+            c.qbuf_len() + c.qbuf_current,
             args.iter().map(|a| a.len()).sum::<usize>(),
         )
     } else {
-        (c.rbuf.len(), 0)
+        (c.qbuf_len(), 0)
     };
     let rbs = c.rbuf.capacity().max(16 * 1024);
     let qbuf_free = rbs.saturating_sub(qbuf);
@@ -724,7 +724,7 @@ fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     i.clients_in_timeout_table = server.blocked.with_timeout() as u64;
     for (_, c) in server.clients.iter() {
         i.client_recent_max_input_buffer =
-            i.client_recent_max_input_buffer.max(c.rbuf.len() as u64);
+            i.client_recent_max_input_buffer.max(c.qbuf_len() as u64);
         i.client_recent_max_output_buffer =
             i.client_recent_max_output_buffer.max(c.output_len() as u64);
         i.mem_clients_normal += c.memory() as u64;

@@ -1,0 +1,127 @@
+//! Fairness and backpressure of the event loop, over real sockets against the
+//! `ringkv-server` binary: a client that pipelines big replies and never reads must neither
+//! starve the other clients (each connection runs at most one read's worth of input per loop
+//! turn) nor make the server buffer without bound (a connection whose output is not drained
+//! stops being read, so the kernel's TCP window closes and the client blocks). When it
+//! finally reads, it gets every reply, in order.
+
+mod common;
+
+use common::{Server, encode_command};
+use std::io::{ErrorKind, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Resident set size of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .expect("VmRSS in /proc/PID/status");
+    let kb: u64 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS value");
+    kb * 1024
+}
+
+#[test]
+fn non_reading_flooder_neither_starves_others_nor_grows_the_server() {
+    const VALUE_LEN: usize = 100 * 1024;
+    const FLOOD: Duration = Duration::from_millis(1500);
+    let srv = Server::ringkv();
+    let mut setup = srv.connect();
+    let value = vec![b'v'; VALUE_LEN];
+    assert_eq!(setup.cmd_raw(&[&b"SET"[..], b"v", &value]), b"+OK\r\n");
+    let rss_before = rss(srv.pid());
+
+    // The flooder: `GET v` (100 KB reply) then `INCR n` (numbers the pairs), up to PAIRS
+    // times (400 MB of replies: enough to show the server does not buffer them, little
+    // enough to read back quickly), during FLOOD; it reads nothing meanwhile. A write
+    // timeout lets it notice the end while the server is (rightly) not taking its bytes.
+    const PAIRS: usize = 4096;
+    let mut flooder = srv.connect();
+    let unit: Vec<u8> = [
+        encode_command(&["GET", "v"]),
+        encode_command(&["INCR", "n"]),
+    ]
+    .concat();
+    let chunk = unit.repeat(PAIRS);
+    let mut w = flooder.stream().try_clone().unwrap();
+    w.set_write_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_w = stop.clone();
+    let writer = std::thread::spawn(move || {
+        let mut written = 0usize;
+        while !stop_w.load(Ordering::Relaxed) && written < chunk.len() {
+            match w.write(&chunk[written..]) {
+                Ok(n) => written += n,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(e) => panic!("flooder write failed: {e}"),
+            }
+        }
+        (written, w)
+    });
+
+    // The prober: one PING every 20 ms (pacing, not waiting), each timed.
+    let mut probe = srv.connect();
+    probe.set_timeout(Duration::from_secs(10));
+    let start = Instant::now();
+    let mut slowest = Duration::ZERO;
+    let mut pings = 0;
+    let mut rss_peak = rss_before;
+    while start.elapsed() < FLOOD {
+        let t = Instant::now();
+        probe.send(&["PING"]).unwrap();
+        let r = probe
+            .read_reply()
+            .unwrap_or_else(|e| panic!("PING unanswered for {:?}: {e}", t.elapsed()));
+        assert_eq!(r.raw, b"+PONG\r\n");
+        slowest = slowest.max(t.elapsed());
+        pings += 1;
+        rss_peak = rss_peak.max(rss(srv.pid()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let (written, mut w) = writer.join().unwrap();
+    rss_peak = rss_peak.max(rss(srv.pid()));
+    let growth = rss_peak.saturating_sub(rss_before);
+    eprintln!(
+        "{pings} PINGs, slowest {slowest:?}; flooder wrote {written} bytes; RSS growth {} KB",
+        growth / 1024
+    );
+    // Before the fix no PING was answered for over 10 s and the server grew by gigabytes.
+    assert!(slowest < Duration::from_secs(1), "slowest PING {slowest:?}");
+    assert!(
+        growth < 128 << 20,
+        "server RSS grew by {} MB while the flooder did not read",
+        growth >> 20
+    );
+
+    // Complete a command cut by the end of the flood, so the stream is whole units; then
+    // every reply must arrive, in order, and nothing after the last.
+    let tail = written % unit.len();
+    let pairs = written.div_ceil(unit.len());
+    if tail > 0 {
+        w.set_write_timeout(None).unwrap();
+        // Written from a thread: the server may not take it before we read.
+        let rest = unit[tail..].to_vec();
+        std::thread::spawn(move || w.write_all(&rest).unwrap());
+    }
+    flooder.set_timeout(Duration::from_secs(20));
+    for i in 1..=pairs as i64 {
+        let r = flooder.read_reply().unwrap();
+        assert_eq!(r.data.len(), VALUE_LEN, "GET reply of pair {i}");
+        let r = flooder.read_reply().unwrap();
+        assert_eq!(r.as_int(), Some(i), "INCR reply of pair {i}");
+    }
+    assert_eq!(flooder.cmd_raw(&["PING"]), b"+PONG\r\n");
+    assert_eq!(
+        setup.cmd_raw(&["GET", "n"]),
+        format!("${}\r\n{pairs}\r\n", pairs.to_string().len()).as_bytes()
+    );
+}
