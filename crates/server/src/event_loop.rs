@@ -615,9 +615,13 @@ impl EventLoop {
                         let data = br.get(b, n);
                         if c.deferred || c.served_turn == turn {
                             // This connection already had its turn, or has older input
-                            // waiting: keep the bytes for a later turn.
+                            // waiting: keep the bytes for a later turn (if they can complete
+                            // a command: the rest of a big value just accumulates).
                             c.rbuf.extend_from_slice(data);
-                            self.mark_runnable(key);
+                            let runnable = c.deferred || c.qbuf_len() >= c.resume.min_len();
+                            if runnable && !self.server.blocked.is_blocked(key) {
+                                self.mark_runnable(key);
+                            }
                         } else {
                             let ran = process_input(
                                 &mut self.server,

@@ -125,3 +125,56 @@ fn non_reading_flooder_neither_starves_others_nor_grows_the_server() {
         format!("${}\r\n{pairs}\r\n", pairs.to_string().len()).as_bytes()
     );
 }
+
+/// The budget and backpressure must not lose or reorder anything for clients that do read:
+/// thousands of connections pipelining at once, one long pipeline, one huge value.
+#[test]
+fn many_pipelining_clients_a_long_pipeline_and_a_huge_value_are_all_served() {
+    let srv = Server::ringkv();
+    // As many as 3,000 connections (fewer if the descriptor limit is lower), each with a
+    // pipeline of 3 INCRs of its own counter written before anyone reads.
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct.
+    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    let conns = 3000.min((lim.rlim_cur as usize).saturating_sub(100) / 2);
+    let mut clients: Vec<_> = (0..conns).map(|_| srv.connect()).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let req = encode_command(&["INCR", &format!("c{i}")]).repeat(3);
+        c.send_raw(&req).unwrap();
+    }
+    for c in clients.iter_mut() {
+        for n in 1..=3 {
+            assert_eq!(c.read_reply().unwrap().as_int(), Some(n));
+        }
+    }
+    drop(clients);
+
+    // 50,000 commands in one pipeline (1.7 MB), answered while still being written.
+    let mut c = srv.connect();
+    let mut req = Vec::new();
+    for i in 0..50_000 {
+        req.extend_from_slice(&encode_command(&["RPUSH", "l", &i.to_string()]));
+    }
+    let mut w = c.stream().try_clone().unwrap();
+    let writer = std::thread::spawn(move || w.write_all(&req).unwrap());
+    for i in 1..=50_000 {
+        assert_eq!(c.read_reply().unwrap().as_int(), Some(i));
+    }
+    writer.join().unwrap();
+
+    // A 32 MB value in and out (2,048 reads' worth of one command).
+    let mut v = vec![b'x'; 32 << 20];
+    v[..5].copy_from_slice(b"first");
+    let at = v.len() - 4;
+    v[at..].copy_from_slice(b"last");
+    let mut w = c.stream().try_clone().unwrap();
+    let req = encode_command(&[&b"SET"[..], b"big", &v]);
+    let writer = std::thread::spawn(move || w.write_all(&req).unwrap());
+    c.set_timeout(Duration::from_secs(60));
+    assert_eq!(c.read_reply().unwrap().raw, b"+OK\r\n");
+    writer.join().unwrap();
+    assert!(c.cmd(&["GET", "big"]).data == v, "GET big differs");
+}
