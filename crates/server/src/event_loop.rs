@@ -1,10 +1,17 @@
 //! The io_uring event loop: one thread, one ring, every socket operation on it.
 //!
-//! Per iteration: submit queued SQEs and wait (one `submit_and_wait`), drain all CQEs
-//! (accepts, recvs — each recv batch runs every complete command it holds —, send
-//! completions, the cron timer, the signalfd), then submit one send per connection that
-//! has pending output and no send in flight. So all replies produced by one read leave in
-//! one send.
+//! Per iteration (a "turn"): submit queued SQEs and wait (one `submit_and_wait`; no wait
+//! while some connection has runnable input buffered), drain all CQEs (accepts, recvs,
+//! send completions, the cron timer, the signalfd), run the connections with buffered
+//! input, then submit one send per connection that has pending output and no send in
+//! flight. So all replies produced in one turn leave in one send.
+//!
+//! Fairness and backpressure: a connection runs at most one batch per turn, the commands
+//! starting within its first `TURN_BUDGET` (16 KB, Redis's PROTO_IOBUF_LEN) bytes of input;
+//! later reads and the rest wait in its `rbuf` for the next turn. It runs no command while
+//! `OBUF_PAUSE` bytes of replies wait behind its send in flight, and its multishot recv is
+//! cancelled while it holds `QBUF_PAUSE` bytes it cannot run, so a client that pipelines
+//! without reading ends up blocked by its own closed TCP window, not by server memory.
 //!
 //! Invariants:
 //! - user_data = op kind (8 bits) | generation (24 bits) | slab key (32 bits). A completion
