@@ -178,3 +178,48 @@ fn many_pipelining_clients_a_long_pipeline_and_a_huge_value_are_all_served() {
     writer.join().unwrap();
     assert!(c.cmd(&["GET", "big"]).data == v, "GET big differs");
 }
+
+/// Input held back by the per-turn budget keeps its order around a blocking command and a
+/// transaction: what follows BLPOP in the same pipeline runs after it is served.
+#[test]
+fn long_pipeline_around_blpop_and_multi_keeps_order() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut req = encode_command(&["BLPOP", "q", "0"]);
+    for _ in 0..2000 {
+        req.extend_from_slice(&encode_command(&["INCR", "n"]));
+    }
+    req.extend_from_slice(&encode_command(&["MULTI"]));
+    for _ in 0..1000 {
+        req.extend_from_slice(&encode_command(&["INCR", "n"]));
+    }
+    req.extend_from_slice(&encode_command(&["EXEC"]));
+    c.send_raw(&req).unwrap();
+    // Once the client is parked, nothing after the BLPOP may have run.
+    let mut other = srv.connect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let list = other.cmd(&["CLIENT", "LIST"]).text();
+        if list.contains("cmd=blpop") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "BLPOP never blocked: {list}");
+    }
+    assert_eq!(other.cmd_raw(&["GET", "n"]), b"$-1\r\n");
+    assert_eq!(other.cmd_raw(&["RPUSH", "q", "x"]), b":1\r\n");
+    assert_eq!(c.read_reply().unwrap().raw, b"*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    for i in 1..=2000 {
+        assert_eq!(c.read_reply().unwrap().as_int(), Some(i));
+    }
+    assert_eq!(c.read_reply().unwrap().raw, b"+OK\r\n");
+    for _ in 0..1000 {
+        assert_eq!(c.read_reply().unwrap().raw, b"+QUEUED\r\n");
+    }
+    let exec = c.read_reply().unwrap();
+    assert_eq!(exec.raw[..7], *b"*1000\r\n");
+    assert!(
+        exec.raw.ends_with(b":3000\r\n"),
+        "EXEC reply of {} bytes",
+        exec.raw.len()
+    );
+}
