@@ -30,9 +30,19 @@ fn rss(pid: u32) -> u64 {
 
 #[test]
 fn non_reading_flooder_neither_starves_others_nor_grows_the_server() {
+    flood(&[]);
+}
+
+#[test]
+fn non_reading_flooder_on_the_single_shot_recv_path() {
+    // Without provided buffers reading pauses by not re-arming the one-shot recv.
+    flood(&["--no-buf-ring"]);
+}
+
+fn flood(server_args: &[&str]) {
     const VALUE_LEN: usize = 100 * 1024;
     const FLOOD: Duration = Duration::from_millis(1500);
-    let srv = Server::ringkv();
+    let srv = Server::ringkv_with(server_args);
     let mut setup = srv.connect();
     let value = vec![b'v'; VALUE_LEN];
     assert_eq!(setup.cmd_raw(&[&b"SET"[..], b"v", &value]), b"+OK\r\n");
