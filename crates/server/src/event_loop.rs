@@ -749,9 +749,14 @@ impl EventLoop {
     fn mark_runnable(&mut self, key: usize) {
         let c = &mut self.server.clients[key];
         c.deferred = true;
-        if !c.in_runnable && c.pending.len() < OBUF_PAUSE {
+        if c.in_runnable {
+            return;
+        }
+        if c.pending.len() < OBUF_PAUSE {
             c.in_runnable = true;
             self.runnable.push((key, c.generation));
+        } else {
+            self.queue_flush(key);
         }
     }
 
