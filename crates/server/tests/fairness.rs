@@ -54,6 +54,7 @@ fn flood(server_args: &[&str]) {
     // timeout lets it notice the end while the server is (rightly) not taking its bytes.
     const PAIRS: usize = 4096;
     let mut flooder = srv.connect();
+    let flooder_id = flooder.cmd(&["CLIENT", "ID"]).as_int().unwrap();
     let unit: Vec<u8> = [
         encode_command(&["GET", "v"]),
         encode_command(&["INCR", "n"]),
@@ -111,6 +112,24 @@ fn flood(server_args: &[&str]) {
         "server RSS grew by {} MB while the flooder did not read",
         growth >> 20
     );
+
+    // CLIENT LIST shows the held input and output of the flooder, both bounded.
+    let list = setup.cmd(&["CLIENT", "LIST"]).text();
+    let line = list
+        .lines()
+        .find(|l| l.starts_with(&format!("id={flooder_id} ")))
+        .unwrap_or_else(|| panic!("flooder not in CLIENT LIST:\n{list}"));
+    let field = |name: &str| -> usize {
+        let f = line
+            .split(' ')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("no {name} in {line}"));
+        f.parse().unwrap()
+    };
+    eprintln!("flooder: {line}");
+    assert!(field("qbuf") < 1 << 20, "{line}");
+    let out = field("obl") + field("omem");
+    assert!(out > 0 && out < 8 << 20, "{line}");
 
     // Complete a command cut by the end of the flood, so the stream is whole units; then
     // every reply must arrive, in order, and nothing after the last.
