@@ -252,3 +252,26 @@ fn long_pipeline_around_blpop_and_multi_keeps_order() {
         exec.raw.len()
     );
 }
+
+/// A client that sends a long pipeline and half-closes still gets every reply (its held
+/// input runs after the EOF is seen), and a command cut by the end of its input never runs.
+#[test]
+fn half_close_after_a_long_pipeline_runs_the_complete_commands_only() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut req = Vec::new();
+    for i in 0..4000 {
+        req.extend_from_slice(&encode_command(&["SET", &format!("k{i}"), "v"]));
+    }
+    req.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$3\r\ncut\r\n$1\r\n");
+    c.send_raw(&req).unwrap();
+    c.shutdown_write().unwrap();
+    c.set_timeout(Duration::from_secs(20));
+    let (replies, end) = c.read_until_close();
+    assert!(end.is_closed(), "{end}");
+    assert_eq!(replies.len(), 4000);
+    assert!(replies.iter().all(|r| r.raw == b"+OK\r\n"));
+    let mut other = srv.connect();
+    assert_eq!(other.cmd_raw(&["GET", "k3999"]), b"$1\r\nv\r\n");
+    assert_eq!(other.cmd_raw(&["EXISTS", "cut"]), b":0\r\n");
+}
