@@ -2,8 +2,11 @@
 //! operations in flight on it.
 //!
 //! Invariants:
-//! - `rbuf` holds only bytes of a command not yet complete (the zero-copy path parses whole
-//!   commands straight out of the kernel's provided buffer and copies just the tail here).
+//! - `rbuf[rbuf_off..]` is the input read but not yet run: the tail of an incomplete command
+//!   (the zero-copy path parses whole commands straight out of the kernel's provided buffer
+//!   and copies just that tail here), or, while `deferred`, whole commands held back by the
+//!   per-turn budget or by output backpressure. `rbuf[..rbuf_off]` is consumed input not yet
+//!   compacted away (so taking 16 KB off a long backlog does not move the rest each turn).
 //! - Replies are appended to `pending`. `sending` is the buffer handed to the one send in
 //!   flight (`send_inflight`); it is never touched until that send completes, then it is
 //!   cleared and swapped with `pending` for the next send. So a reply buffer is never
@@ -42,8 +45,21 @@ pub struct Conn {
     pub generation: u32,
     pub session: Session,
     pub state: ConnState,
-    /// Partial command bytes (see module doc).
+    /// Input not yet run, from `rbuf_off` on (see module doc).
     pub rbuf: Vec<u8>,
+    /// Consumed bytes at the front of `rbuf`.
+    pub rbuf_off: usize,
+    /// `rbuf` may hold complete commands not run yet: the last run stopped at the per-turn
+    /// input budget or because the output passed the backpressure threshold.
+    pub deferred: bool,
+    /// Queued on the loop's list of connections to run next turn.
+    pub in_runnable: bool,
+    /// Loop turn in which this connection last ran input (at most one batch per turn).
+    pub served_turn: u64,
+    /// A cancel of the armed multishot recv was submitted (reading paused).
+    pub recv_cancelling: bool,
+    /// The peer shut down its side: nothing more will be read; what is buffered still runs.
+    pub read_eof: bool,
     /// Replies produced since the last send was submitted.
     pub pending: Vec<u8>,
     /// The buffer of the send in flight.
@@ -94,6 +110,12 @@ impl Conn {
             },
             state: ConnState::Open,
             rbuf: Vec::new(),
+            rbuf_off: 0,
+            deferred: false,
+            in_runnable: false,
+            served_turn: 0,
+            recv_cancelling: false,
+            read_eof: false,
             pending: Vec::new(),
             sending: Vec::new(),
             send_off: 0,
@@ -141,6 +163,12 @@ impl Conn {
     #[inline]
     pub fn replies_enabled(&self) -> bool {
         self.reply_mode == ReplyMode::On
+    }
+
+    /// Bytes read and not yet run (CLIENT LIST `qbuf` of a client other than the caller).
+    #[inline]
+    pub fn qbuf_len(&self) -> usize {
+        self.rbuf.len() - self.rbuf_off
     }
 
     /// Bytes waiting to leave: pending plus the unsent part of the send in flight.

@@ -271,11 +271,11 @@ pub(crate) fn client_info_line(
     let is_caller = who == caller;
     let (qbuf, argv_mem) = if is_caller {
         (
-            c.rbuf.len() + c.qbuf_current,
+            c.qbuf_len() + c.qbuf_current,
             args.iter().map(|a| a.len()).sum::<usize>(),
         )
     } else {
-        (c.rbuf.len(), 0)
+        (c.qbuf_len(), 0)
     };
     let rbs = c.rbuf.capacity().max(16 * 1024);
     let qbuf_free = rbs.saturating_sub(qbuf);

@@ -1,10 +1,17 @@
 //! The io_uring event loop: one thread, one ring, every socket operation on it.
 //!
-//! Per iteration: submit queued SQEs and wait (one `submit_and_wait`), drain all CQEs
-//! (accepts, recvs — each recv batch runs every complete command it holds —, send
-//! completions, the cron timer, the signalfd), then submit one send per connection that
-//! has pending output and no send in flight. So all replies produced by one read leave in
-//! one send.
+//! Per iteration (a "turn"): submit queued SQEs and wait (one `submit_and_wait`; no wait
+//! while some connection has runnable input buffered), drain all CQEs (accepts, recvs,
+//! send completions, the cron timer, the signalfd), run the connections with buffered
+//! input, then submit one send per connection that has pending output and no send in
+//! flight. So all replies produced in one turn leave in one send.
+//!
+//! Fairness and backpressure: a connection runs at most one batch per turn, the commands
+//! starting within its first `TURN_BUDGET` (16 KB, Redis's PROTO_IOBUF_LEN) bytes of input;
+//! later reads and the rest wait in its `rbuf` for the next turn. It runs no command while
+//! `OBUF_PAUSE` bytes of replies wait behind its send in flight, and its multishot recv is
+//! cancelled while it holds `QBUF_PAUSE` bytes it cannot run, so a client that pipelines
+//! without reading ends up blocked by its own closed TCP window, not by server memory.
 //!
 //! Invariants:
 //! - user_data = op kind (8 bits) | generation (24 bits) | slab key (32 bits). A completion
@@ -44,6 +51,32 @@ const OP_SIGNAL: u64 = 7;
 const RING_ENTRIES: u32 = 1024;
 /// Largest single send; bigger outputs continue as partial sends.
 const MAX_SEND: usize = 1 << 30;
+/// Input run per connection per loop turn: the commands that start within this many bytes of
+/// its buffered input (the one straddling the limit runs whole). Redis runs one read of
+/// PROTO_IOBUF_LEN per client per turn, so one pipelining client cannot starve the others;
+/// the rest waits in `rbuf` for the next turn, which comes without sleeping.
+const TURN_BUDGET: usize = BUF_SIZE;
+/// Output backpressure: a connection stops running commands while this many bytes of replies
+/// wait for the send in flight (`pending`), and resumes once they are handed to the kernel.
+/// With the send in flight itself, a client that does not read holds at most about twice
+/// this (plus one reply) instead of everything its pipeline asks for.
+const OBUF_PAUSE: usize = 1 << 20;
+/// Input backpressure: while a connection holds this much input it cannot run yet, its
+/// multishot recv is cancelled, so the kernel keeps the rest: the TCP window closes and the
+/// client blocks. Re-armed when the held input drops below this.
+const QBUF_PAUSE: usize = 4 * BUF_SIZE;
+
+/// Why a run of a connection's input stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ran {
+    /// Everything complete ran (or the client blocked, or is closing): what is left is an
+    /// incomplete command.
+    Idle,
+    /// The per-turn budget was used; complete commands may remain.
+    Budget,
+    /// The output passed `OBUF_PAUSE`; complete commands may remain.
+    OutputFull,
+}
 
 #[inline]
 fn ud(op: u64, key: usize, generation: u32) -> u64 {
@@ -140,6 +173,13 @@ pub struct EventLoop {
     bump: Bump,
     /// Connections that may have output to send this iteration.
     flush: Vec<usize>,
+    /// Connections with buffered input to run next turn (key, generation); while not empty
+    /// the loop polls the ring instead of sleeping. `runnable_spare` keeps the other
+    /// allocation for the swap.
+    runnable: Vec<(usize, u32)>,
+    runnable_spare: Vec<(usize, u32)>,
+    /// Loop turns so far (see `Conn::served_turn`).
+    turn: u64,
     /// Listeners whose accept ended for lack of descriptors/memory; re-armed on the next tick.
     deferred_accepts: Vec<usize>,
     /// Drained completions of this iteration (reused).
@@ -183,6 +223,9 @@ impl EventLoop {
             args_store: Vec::with_capacity(16),
             bump: Bump::new(),
             flush: Vec::new(),
+            runnable: Vec::new(),
+            runnable_spare: Vec::new(),
+            turn: 1,
             deferred_accepts: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize * 4),
             timer: Box::new(types::Timespec::new()),
@@ -224,6 +267,7 @@ impl EventLoop {
                 }
             }
             self.now_ms = self.server.now_ms();
+            self.turn += 1;
             let mut cqes = std::mem::take(&mut self.cqes);
             cqes.extend(
                 self.ring
@@ -235,6 +279,7 @@ impl EventLoop {
             }
             cqes.clear();
             self.cqes = cqes;
+            self.run_runnable();
             self.resume_unblocked();
             self.start_closes();
             if self.server.shutdown != Shutdown::Running {
@@ -247,7 +292,15 @@ impl EventLoop {
 
     /// Waits for at least one completion, but no longer than the nearest deadline of a
     /// blocked client (so a 0.1 s BLPOP times out after 0.1 s, not at the next cron tick).
+    /// With runnable input buffered it does not wait at all: it only submits and collects
+    /// what completed (the zero timeout still runs the deferred task work, which a plain
+    /// submit would not).
     fn submit_and_wait(&mut self) -> io::Result<usize> {
+        if !self.runnable.is_empty() {
+            let ts = types::Timespec::new();
+            let args = types::SubmitArgs::new().timespec(&ts);
+            return self.ring.submitter().submit_with_args(1, &args);
+        }
         let Some(deadline) = self.server.blocked.next_deadline() else {
             return self.ring.submit_and_wait(1);
         };
@@ -282,29 +335,17 @@ impl EventLoop {
                 // completion (data or ECANCELED) runs the buffered commands (see on_recv).
                 // With them, `rbuf` is ours.
                 let can_read = self.bufs.is_some() || !c.recv_armed;
-                if c.state == ConnState::Open && !c.rbuf.is_empty() && !can_read {
+                if c.state == ConnState::Open && c.qbuf_len() > 0 && !can_read {
                     let generation = c.generation;
                     self.server.clients[key].ops += 1;
                     let e = opcode::AsyncCancel::new(ud(OP_RECV, key, generation))
                         .build()
                         .user_data(ud(OP_CANCEL, key, generation));
                     push(&mut self.ring, e);
-                } else if c.state == ConnState::Open && !c.rbuf.is_empty() {
-                    process_input(
-                        &mut self.server,
-                        key,
-                        None,
-                        &mut self.bump,
-                        &mut self.args_store,
-                    );
-                    if !self.server.engine.blocking.ready.is_empty() {
-                        crate::dispatch::blocking::handle_ready(&mut self.server);
-                    }
+                } else if c.state == ConnState::Open && c.qbuf_len() > 0 {
+                    self.run_or_defer(key);
                 }
-                let c = &self.server.clients[key];
-                if c.state == ConnState::Open && !c.recv_armed {
-                    self.arm_recv(key);
-                }
+                self.update_read(key);
             }
         }
     }
@@ -454,74 +495,76 @@ impl EventLoop {
         };
         if !cqueue::more(flags) {
             c.recv_armed = false;
+            c.recv_cancelling = false;
             c.ops -= 1;
         }
         if res > 0 {
             let n = res as usize;
             self.server.stats.net_input_bytes += n as u64;
             self.server.stats.reads_processed += 1;
+            let turn = self.turn;
             let c = &mut self.server.clients[key];
             if c.state == ConnState::Open {
                 c.last_interaction_ms = now_ms;
                 match (bid, self.bufs.as_ref()) {
                     (Some(b), Some(br)) => {
                         let data = br.get(b, n);
-                        process_input(
-                            &mut self.server,
-                            key,
-                            Some(data),
-                            &mut self.bump,
-                            &mut self.args_store,
-                        );
+                        if c.deferred || c.served_turn == turn {
+                            // This connection already had its turn, or has older input
+                            // waiting: keep the bytes for a later turn (if they can complete
+                            // a command: the rest of a big value just accumulates).
+                            c.rbuf.extend_from_slice(data);
+                            let runnable = c.deferred || c.qbuf_len() >= c.resume.min_len();
+                            if runnable && !self.server.blocked.is_blocked(key) {
+                                self.mark_runnable(key);
+                            }
+                        } else {
+                            let ran = process_input(
+                                &mut self.server,
+                                key,
+                                Some(data),
+                                &mut self.bump,
+                                &mut self.args_store,
+                            );
+                            self.after_run(key, ran);
+                        }
                     }
                     _ => {
-                        // Single-shot recv wrote into rbuf's spare capacity.
+                        // Single-shot recv wrote into rbuf's spare capacity (armed only
+                        // while nothing is deferred, so at most one read per turn).
                         let len = c.rbuf.len() + n;
                         if len <= c.rbuf.capacity() {
                             // SAFETY: the kernel initialised `n` bytes past len.
                             unsafe { c.rbuf.set_len(len) };
                         }
-                        process_input(
-                            &mut self.server,
-                            key,
-                            None,
-                            &mut self.bump,
-                            &mut self.args_store,
-                        );
+                        self.run_or_defer(key);
                     }
                 }
-                self.queue_flush(key);
             }
         } else if res == 0 {
             // EOF. A client that half-closed after its last request still gets the replies
-            // already produced (Redis writes them before it reads the EOF); otherwise it
-            // went away, possibly mid-pipeline, and its state is dropped.
+            // to what it sent (Redis reads and runs it all before it reads the EOF);
+            // otherwise it went away, possibly mid-pipeline, and its state is dropped.
             let c = &mut self.server.clients[key];
-            if c.state == ConnState::Open && c.output_len() > 0 {
-                c.state = ConnState::CloseAfterReply;
-                self.queue_flush(key);
-            } else {
-                self.server.close_client(key);
+            c.read_eof = true;
+            if !c.deferred {
+                self.on_input_end(key);
             }
         } else if res == -libc::ENOBUFS {
             // Out of provided buffers: the multishot ended; re-armed below once buffers
             // come back (they are returned as each CQE is handled).
         } else if res == -libc::ECANCELED {
-            // A recv cancelled so that a client resuming from a blocking command runs the
-            // commands it sent meanwhile (single-shot recv path, see resume_unblocked).
+            // Either reading was paused (backpressure; the held input runs from the
+            // runnable list), or, on the single-shot path, the recv was cancelled so that a
+            // client resuming from a blocking command runs the commands it sent meanwhile
+            // (see resume_unblocked).
             let c = &self.server.clients[key];
             if c.state == ConnState::Open
-                && !c.rbuf.is_empty()
+                && c.qbuf_len() > 0
+                && !c.deferred
                 && !self.server.blocked.is_blocked(key)
             {
-                process_input(
-                    &mut self.server,
-                    key,
-                    None,
-                    &mut self.bump,
-                    &mut self.args_store,
-                );
-                self.queue_flush(key);
+                self.run_or_defer(key);
             }
         } else {
             log::debug!(
@@ -534,13 +577,126 @@ impl EventLoop {
         if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
             br.provide(b);
         }
-        let c = &self.server.clients[key];
-        // Armed for blocked clients too: their further commands wait in `rbuf`, and a
-        // disconnect is noticed at once.
-        if c.state == ConnState::Open && !c.recv_armed {
-            self.arm_recv(key);
-        }
+        self.update_read(key);
         self.maybe_free(key, generation);
+    }
+
+    /// Runs the buffered input of `key` now, or next turn if it already had this one.
+    fn run_or_defer(&mut self, key: usize) {
+        if self.server.clients[key].served_turn == self.turn {
+            self.mark_runnable(key);
+            return;
+        }
+        let ran = process_input(
+            &mut self.server,
+            key,
+            None,
+            &mut self.bump,
+            &mut self.args_store,
+        );
+        self.after_run(key, ran);
+    }
+
+    /// Bookkeeping after a run of `key`'s input: its turn is used; input left over is run
+    /// next turn (budget) or once its output is handed to the kernel (backpressure).
+    fn after_run(&mut self, key: usize, ran: Ran) {
+        let turn = self.turn;
+        let c = &mut self.server.clients[key];
+        c.served_turn = turn;
+        if c.state == ConnState::Closing {
+            return;
+        }
+        c.deferred = c.state == ConnState::Open && ran != Ran::Idle;
+        if c.deferred {
+            if ran == Ran::Budget {
+                self.mark_runnable(key);
+            }
+        } else if c.read_eof {
+            self.on_input_end(key);
+        }
+        if !self.server.engine.blocking.ready.is_empty() {
+            crate::dispatch::blocking::handle_ready(&mut self.server);
+        }
+        if self.server.clients[key].state != ConnState::Closing {
+            self.queue_flush(key);
+        }
+    }
+
+    /// The peer's input ended and all of it that was complete has run.
+    fn on_input_end(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        if c.state == ConnState::Open && c.output_len() > 0 {
+            c.state = ConnState::CloseAfterReply;
+            self.queue_flush(key);
+        } else {
+            self.server.close_client(key);
+        }
+    }
+
+    /// Queues `key` to run its buffered input next turn (unless its output is over the
+    /// backpressure threshold: then `flush_sends` queues it once the output is handed off).
+    fn mark_runnable(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        c.deferred = true;
+        if c.in_runnable {
+            return;
+        }
+        if c.pending.len() < OBUF_PAUSE {
+            c.in_runnable = true;
+            self.runnable.push((key, c.generation));
+        } else {
+            self.queue_flush(key);
+        }
+    }
+
+    /// Runs, once each, the connections queued with buffered input (see `TURN_BUDGET`).
+    fn run_runnable(&mut self) {
+        if self.runnable.is_empty() {
+            return;
+        }
+        let mut list =
+            std::mem::replace(&mut self.runnable, std::mem::take(&mut self.runnable_spare));
+        for &(key, generation) in &list {
+            let Some(c) = self.conn(key, generation) else {
+                continue;
+            };
+            if !c.in_runnable {
+                continue;
+            }
+            c.in_runnable = false;
+            if c.state != ConnState::Open || self.server.blocked.is_blocked(key) {
+                continue;
+            }
+            self.run_or_defer(key);
+            self.update_read(key);
+        }
+        list.clear();
+        self.runnable_spare = list;
+    }
+
+    /// Arms the recv of `key` when it should read and does not, or cancels it (multishot)
+    /// when it holds `QBUF_PAUSE` of input it cannot run yet: the kernel then stops taking
+    /// the client's bytes, its receive window closes, and the client blocks in its send.
+    fn update_read(&mut self, key: usize) {
+        let multishot = self.bufs.is_some();
+        let Some(c) = self.server.clients.get_mut(key) else {
+            return;
+        };
+        let held = c.deferred && (!multishot || c.qbuf_len() >= QBUF_PAUSE);
+        let want = c.state == ConnState::Open && !c.read_eof && !held;
+        if want && !c.recv_armed {
+            self.arm_recv(key);
+        } else if !want && c.recv_armed && multishot && !c.recv_cancelling {
+            if c.state == ConnState::Closing {
+                return; // start_closes cancels it
+            }
+            c.recv_cancelling = true;
+            c.ops += 1;
+            let e = opcode::AsyncCancel::new(ud(OP_RECV, key, c.generation))
+                .build()
+                .user_data(ud(OP_CANCEL, key, c.generation));
+            push(&mut self.ring, e);
+        }
     }
 
     #[inline]
@@ -631,6 +787,12 @@ impl EventLoop {
             }
             std::mem::swap(&mut c.pending, &mut c.sending);
             c.send_off = 0;
+            // Output handed off: input held back by backpressure may run again.
+            if c.deferred && !c.in_runnable && c.state == ConnState::Open {
+                c.in_runnable = true;
+                let generation = c.generation;
+                self.runnable.push((key, generation));
+            }
             self.submit_send(key);
         }
         list.clear();
@@ -803,46 +965,64 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
         .collect()
 }
 
-/// Handles newly read bytes of a client: runs every complete command, keeps the partial
-/// tail. `fresh` is the provided buffer's data (zero-copy path), or `None` when the bytes
-/// were read straight into `rbuf`.
+/// Runs a client's input, at most `TURN_BUDGET` of it: `fresh` is a provided buffer's data
+/// (zero-copy path, used when nothing older is buffered), or `None` to run what `rbuf` holds
+/// (bytes read straight into it, or held back from earlier turns). What does not run stays
+/// in `rbuf`.
 fn process_input(
     server: &mut Server,
     key: usize,
     fresh: Option<&[u8]>,
     bump: &mut Bump,
     store: &mut Vec<&'static [u8]>,
-) {
+) -> Ran {
     let c = &mut server.clients[key];
-    match fresh {
-        Some(data) if c.rbuf.is_empty() => {
-            let used = run_batch(server, key, data, bump, store);
+    let ran = match fresh {
+        Some(data) if c.qbuf_len() == 0 => {
+            let (used, ran) = run_batch(server, key, data, bump, store);
             let c = &mut server.clients[key];
             if c.state == ConnState::Open && used < data.len() {
+                c.rbuf.clear();
+                c.rbuf_off = 0;
                 c.rbuf.extend_from_slice(&data[used..]);
+                c.rbuf_peak = c.rbuf_peak.max(c.rbuf.len());
             }
+            ran
         }
         _ => {
             let mut buf = std::mem::take(&mut c.rbuf);
+            let mut off = std::mem::take(&mut c.rbuf_off);
             if let Some(d) = fresh {
                 buf.extend_from_slice(d);
             }
-            let used = run_batch(server, key, &buf, bump, store);
-            buf.drain(..used);
+            let (used, ran) = run_batch(server, key, &buf[off..], bump, store);
+            off += used;
             let c = &mut server.clients[key];
-            c.rbuf_peak = c.rbuf_peak.max(buf.len());
-            if buf.is_empty() && buf.capacity() > 4 * BUF_SIZE {
-                buf = Vec::new();
+            c.rbuf_peak = c.rbuf_peak.max(buf.len() - off);
+            if off == buf.len() {
+                buf.clear();
+                off = 0;
+                if buf.capacity() > 4 * BUF_SIZE {
+                    buf = Vec::new();
+                }
+            } else if ran == Ran::Idle || off >= buf.len() - off {
+                // Compact once only a partial command is left (the single-shot recv reads
+                // after it), or when the consumed front outweighs the rest (amortised).
+                buf.drain(..off);
+                off = 0;
             }
             c.rbuf = buf;
+            c.rbuf_off = off;
+            ran
         }
-    }
+    };
     crate::features::pubsub::check_caller_output(server, key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
-    if c.state == ConnState::Open && c.rbuf.len() > limit {
+    if c.state == ConnState::Open && c.qbuf_len() > limit {
         let mut head = Vec::new();
-        crate::features::config::repr(&c.rbuf[..64.min(c.rbuf.len())], &mut head);
+        let q = &c.rbuf[c.rbuf_off..];
+        crate::features::config::repr(&q[..64.min(q.len())], &mut head);
         let mut info = String::new();
         crate::features::client_cmds::client_info_line(server, key, key, &[], &mut info);
         log::warn!(
@@ -852,32 +1032,45 @@ fn process_input(
         server.stats.client_qbuf_limit_disconnections += 1;
         server.close_client(key);
     }
+    ran
 }
 
-/// Parses and runs commands from the start of `buf`; returns the bytes consumed.
+/// Parses and runs commands from the start of `buf`; returns the bytes consumed and why it
+/// stopped. No command starts past `TURN_BUDGET` bytes, nor while the output is over
+/// `OBUF_PAUSE`.
 ///
 /// The connection's `resume` carries the parser's progress through the incomplete command
-/// at the start of `buf` (= the start of `rbuf`), so a huge command arriving in many reads
-/// is parsed in linear time, and not at all until enough bytes are there to matter.
+/// at the start of `buf` (= the start of the unconsumed input), so a huge command arriving
+/// in many reads is parsed in linear time, and not at all until enough bytes are there to
+/// matter.
 fn run_batch(
     server: &mut Server,
     key: usize,
     buf: &[u8],
     bump: &mut Bump,
     store: &mut Vec<&'static [u8]>,
-) -> usize {
+) -> (usize, Ran) {
     let mut resume = server.clients[key].resume;
     if buf.len() < resume.min_len() {
-        return 0;
+        return (0, Ran::Idle);
     }
     let limits = server.limits.clone();
     let mut args = recycle(std::mem::take(store));
     let mut pos = 0;
+    let mut ran = Ran::Idle;
     let arena: &Bump = bump;
     while pos < buf.len()
         && server.clients[key].state == ConnState::Open
         && !server.blocked.is_blocked(key)
     {
+        if pos >= TURN_BUDGET {
+            ran = Ran::Budget;
+            break;
+        }
+        if server.clients[key].pending.len() >= OBUF_PAUSE {
+            ran = Ran::OutputFull;
+            break;
+        }
         args.clear();
         match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {
@@ -908,7 +1101,7 @@ fn run_batch(
     *store = recycle(args);
     bump.reset();
     server.clients[key].resume = resume;
-    pos
+    (pos, ran)
 }
 
 #[cfg(test)]
