@@ -1,0 +1,364 @@
+//! A connection's operations on the ring: accepting it, its recv (multishot from the
+//! provided-buffer ring, or single-shot into `rbuf`), its sends (one per turn), and its
+//! close once no operation references it.
+
+use super::*;
+
+impl EventLoop {
+    /// The connection at `key` if its generation matches.
+    #[inline]
+    pub(super) fn conn(&mut self, key: usize, generation: u32) -> Option<&mut Conn> {
+        self.server
+            .clients
+            .get_mut(key)
+            .filter(|c| c.generation & 0xFF_FFFF == generation)
+    }
+
+    pub(super) fn on_accept(&mut self, li: usize, epoch: u32, res: i32, flags: u32) {
+        // A listener replaced by CONFIG SET port/bind has a stale epoch: its accept ends
+        // (the socket was shut down) and is not re-armed; a connection it still took is
+        // served normally.
+        let current = epoch == self.server.listener_epoch & 0xFF_FFFF;
+        if current && !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
+            let out_of_resources = matches!(
+                -res,
+                libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM
+            );
+            if out_of_resources {
+                // Re-arming now would fail again at once and spin; retry at the next
+                // cron tick, when clients may have gone.
+                self.deferred_accepts.push(li);
+            } else {
+                self.arm_accept(li);
+            }
+        }
+        if res < 0 {
+            if current && res != -libc::ECANCELED && res != -libc::EINVAL {
+                log::warn!(
+                    "Accepting client connection: {}",
+                    io::Error::from_raw_os_error(-res)
+                );
+            }
+            return;
+        }
+        let fd: RawFd = res;
+        if self.server.clients.len() >= self.server.settings.maxclients {
+            // Like Redis: best-effort error straight on the socket, then close. Rare path,
+            // so a plain syscall is fine.
+            let msg = b"-ERR max number of clients reached\r\n";
+            // SAFETY: fd is the socket just accepted; we own it and close it here.
+            unsafe {
+                libc::send(
+                    fd,
+                    msg.as_ptr() as *const libc::c_void,
+                    msg.len(),
+                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                );
+                libc::close(fd);
+            }
+            self.server.stats.rejected_connections += 1;
+            return;
+        }
+        tune_client_socket(fd, self.server.settings.tcp_keepalive);
+        let generation = self.server.next_gen & 0xFF_FFFF;
+        self.server.next_gen = self.server.next_gen.wrapping_add(1);
+        let id = self.server.next_client_id;
+        self.server.next_client_id += 1;
+        let key = self
+            .server
+            .clients
+            .insert(Conn::new(fd, generation, id, self.now_ms));
+        self.server.stats.total_connections_received += 1;
+        self.arm_recv(key);
+    }
+
+    pub(super) fn arm_recv(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        let e = if self.bufs.is_some() {
+            opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
+        } else {
+            c.rbuf.reserve(BUF_SIZE);
+            let spare = c.rbuf.capacity() - c.rbuf.len();
+            // SAFETY: pointer to the spare capacity, which stays allocated and untouched
+            // while the recv is armed (module invariants).
+            let ptr = unsafe { c.rbuf.as_mut_ptr().add(c.rbuf.len()) };
+            opcode::Recv::new(types::Fd(c.fd), ptr, spare.min(u32::MAX as usize) as u32).build()
+        };
+        c.recv_armed = true;
+        c.ops += 1;
+        let e = e.user_data(ud(Op::Recv, key, c.generation));
+        push(&mut self.ring, e);
+    }
+
+    pub(super) fn on_recv(&mut self, key: usize, generation: u32, res: i32, flags: u32) {
+        let bid = cqueue::buffer_select(flags);
+        let now_ms = self.now_ms;
+        let Some(c) = self.conn(key, generation) else {
+            if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+                br.provide(b);
+            }
+            return;
+        };
+        if !cqueue::more(flags) {
+            c.recv_armed = false;
+            c.recv_cancelling = false;
+            c.ops -= 1;
+        }
+        if res > 0 {
+            let n = res as usize;
+            self.server.stats.net_input_bytes += n as u64;
+            self.server.stats.reads_processed += 1;
+            let turn = self.turn;
+            let c = &mut self.server.clients[key];
+            if c.state == ConnState::Open {
+                c.last_interaction_ms = now_ms;
+                match (bid, self.bufs.as_ref()) {
+                    (Some(b), Some(br)) => {
+                        let data = br.get(b, n);
+                        if c.deferred || c.served_turn == turn {
+                            // This connection already had its turn, or has older input
+                            // waiting: keep the bytes for a later turn (if they can complete
+                            // a command: the rest of a big value just accumulates).
+                            c.rbuf.extend_from_slice(data);
+                            let runnable = c.deferred || c.qbuf_len() >= c.resume.min_len();
+                            if runnable && !self.server.blocked.is_blocked(key) {
+                                self.mark_runnable(key);
+                            }
+                        } else {
+                            let ran = process_input(
+                                &mut self.server,
+                                key,
+                                Some(data),
+                                &mut self.bump,
+                                &mut self.args_store,
+                            );
+                            self.after_run(key, ran);
+                        }
+                    }
+                    _ => {
+                        // Single-shot recv wrote into rbuf's spare capacity (armed only
+                        // while nothing is deferred, so at most one read per turn).
+                        let len = c.rbuf.len() + n;
+                        if len <= c.rbuf.capacity() {
+                            // SAFETY: the kernel initialised `n` bytes past len.
+                            unsafe { c.rbuf.set_len(len) };
+                        }
+                        self.run_or_defer(key);
+                    }
+                }
+            }
+        } else if res == 0 {
+            // EOF. A client that half-closed after its last request still gets the replies
+            // to what it sent (Redis reads and runs it all before it reads the EOF);
+            // otherwise it went away, possibly mid-pipeline, and its state is dropped.
+            let c = &mut self.server.clients[key];
+            c.read_eof = true;
+            if !c.deferred {
+                self.on_input_end(key);
+            }
+        } else if res == -libc::ENOBUFS {
+            // Out of provided buffers: the multishot ended; re-armed below once buffers
+            // come back (they are returned as each CQE is handled).
+        } else if res == -libc::ECANCELED {
+            // Either reading was paused (backpressure; the held input runs from the
+            // runnable list), or, on the single-shot path, the recv was cancelled so that a
+            // client resuming from a blocking command runs the commands it sent meanwhile
+            // (see resume_unblocked).
+            let c = &self.server.clients[key];
+            if c.state == ConnState::Open
+                && c.qbuf_len() > 0
+                && !c.deferred
+                && !self.server.blocked.is_blocked(key)
+            {
+                self.run_or_defer(key);
+            }
+        } else {
+            log::debug!(
+                "Error reading from client {}: {}",
+                self.server.clients[key].id(),
+                io::Error::from_raw_os_error(-res)
+            );
+            self.server.close_client(key);
+        }
+        if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+            br.provide(b);
+        }
+        self.update_read(key);
+        self.maybe_free(key, generation);
+    }
+
+    #[inline]
+    pub(super) fn queue_flush(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        if !c.in_flush {
+            c.in_flush = true;
+            self.flush.push(key);
+        }
+    }
+
+    pub(super) fn on_send(&mut self, key: usize, generation: u32, res: i32) {
+        let Some(c) = self.conn(key, generation) else {
+            return;
+        };
+        c.ops -= 1;
+        c.send_inflight = false;
+        if c.state == ConnState::Closing {
+            self.maybe_free(key, generation);
+            return;
+        }
+        if res < 0 {
+            log::debug!(
+                "Error writing to client {}: {}",
+                c.id(),
+                io::Error::from_raw_os_error(-res)
+            );
+            self.server.close_client(key);
+            return;
+        }
+        let n = res as usize;
+        self.server.stats.net_output_bytes += n as u64;
+        self.server.stats.writes_processed += 1;
+        let c = &mut self.server.clients[key];
+        c.send_off += n;
+        if c.send_off < c.sending.len() {
+            self.submit_send(key);
+            return;
+        }
+        c.sending.clear();
+        c.send_off = 0;
+        // A client that once received a huge reply should not pin that memory forever.
+        if c.sending.capacity() > 1024 * 1024 {
+            c.sending = Vec::new();
+        }
+        self.queue_flush(key);
+    }
+
+    /// Submits the unsent part of `sending`.
+    pub(super) fn submit_send(&mut self, key: usize) {
+        let c = &mut self.server.clients[key];
+        let rest = &c.sending[c.send_off..];
+        let len = rest.len().min(MAX_SEND) as u32;
+        let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
+            .flags(libc::MSG_NOSIGNAL)
+            .build()
+            .user_data(ud(Op::Send, key, c.generation));
+        c.send_inflight = true;
+        c.ops += 1;
+        push(&mut self.ring, e);
+    }
+
+    /// One send per connection with output and no send in flight.
+    pub(super) fn flush_sends(&mut self) {
+        // Clients that received pub/sub messages from others' commands.
+        let mut wake = std::mem::take(&mut self.server.wake);
+        for &key in &wake {
+            if self.server.clients.contains(key) {
+                self.queue_flush(key);
+            }
+        }
+        wake.clear();
+        self.server.wake = wake;
+        let mut list = std::mem::take(&mut self.flush);
+        for &key in &list {
+            let Some(c) = self.server.clients.get_mut(key) else {
+                continue;
+            };
+            c.in_flush = false;
+            if c.state == ConnState::Closing || c.send_inflight {
+                continue;
+            }
+            if c.pending.is_empty() {
+                if c.state == ConnState::CloseAfterReply {
+                    self.server.close_client(key);
+                }
+                continue;
+            }
+            std::mem::swap(&mut c.pending, &mut c.sending);
+            c.send_off = 0;
+            // Output handed off: input held back by backpressure may run again.
+            if c.deferred && !c.in_runnable && c.state == ConnState::Open {
+                c.in_runnable = true;
+                let generation = c.generation;
+                self.runnable.push((key, generation));
+            }
+            self.submit_send(key);
+        }
+        list.clear();
+        self.flush = list;
+        if !self.server.to_close.is_empty() {
+            self.start_closes();
+        }
+    }
+
+    /// Cancels the ring operations of connections marked closing; frees those with none.
+    pub(super) fn start_closes(&mut self) {
+        while let Some((key, generation)) = self.server.to_close.pop() {
+            let Some(c) = self.conn(key, generation) else {
+                continue;
+            };
+            // Cancel by user_data (exact, and supported by every kernel with multishot);
+            // each cancel is itself an operation the slot must outlive.
+            let mut cancels = [None, None];
+            if c.recv_armed {
+                cancels[0] = Some(ud(Op::Recv, key, generation));
+            }
+            if c.send_inflight {
+                cancels[1] = Some(ud(Op::Send, key, generation));
+            }
+            let targets = cancels.into_iter().flatten();
+            c.ops += targets.clone().count() as u32;
+            for target in targets {
+                let e = opcode::AsyncCancel::new(target).build().user_data(ud(
+                    Op::Cancel,
+                    key,
+                    generation,
+                ));
+                push(&mut self.ring, e);
+            }
+            self.maybe_free(key, generation);
+        }
+    }
+
+    /// Frees a closing connection once nothing on the ring references it.
+    pub(super) fn maybe_free(&mut self, key: usize, generation: u32) {
+        let Some(c) = self.conn(key, generation) else {
+            return;
+        };
+        if c.state != ConnState::Closing || c.ops > 0 {
+            return;
+        }
+        let fd = c.fd;
+        // Clients closed without close_client (e.g. after QUIT's reply) drop their watches.
+        let id = c.id();
+        self.server.engine.unwatch_all(id);
+        self.server.clients.remove(key);
+        let e = opcode::Close::new(types::Fd(fd))
+            .build()
+            .user_data(ud(Op::Close, 0, 0));
+        push(&mut self.ring, e);
+    }
+}
+
+/// TCP_NODELAY and keepalive, as Redis sets on every client socket.
+pub(super) fn tune_client_socket(fd: RawFd, keepalive: u32) {
+    fn set(fd: RawFd, level: i32, opt: i32, v: i32) {
+        // SAFETY: setsockopt with a valid int option value.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                level,
+                opt,
+                &v as *const i32 as *const libc::c_void,
+                std::mem::size_of::<i32>() as libc::socklen_t,
+            );
+        }
+    }
+    set(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if keepalive > 0 {
+        let k = keepalive as i32;
+        set(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1);
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, k);
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (k / 3).max(1));
+        set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3);
+    }
+}
