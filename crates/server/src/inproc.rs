@@ -4,7 +4,7 @@
 //! differential propagation test against Redis's AOF), and the shape a later client-less
 //! caller (AOF loading) can take.
 
-use crate::conn::Conn;
+use crate::client::Conn;
 use crate::features::config::Config;
 use crate::server::Server;
 use engine::propagate::RecordingSink;

@@ -2,7 +2,7 @@
 //! (see docs/ARCHITECTURE.md):
 //!
 //! - `net` — the io_uring event loop, listeners, the provided-buffer ring;
-//! - `client` — a connection and its buffers (`conn`);
+//! - `client` — a connection, its buffers and the output-buffer limits of every class;
 //! - `dispatch` — the one gate, the command runner, MULTI, blocking;
 //! - `features` — pub/sub, CLIENT/HELLO/INFO/CONFIG (`client_cmds`, `info`, `config`);
 //! - `server` — the state the loop owns; `start` — start-up; `sys` — process helpers.
@@ -11,7 +11,7 @@
 //! dispatch for each parsed request.
 
 pub mod alloc;
-pub mod conn;
+pub mod client;
 pub mod dispatch;
 pub mod features;
 pub mod inproc;

@@ -3,11 +3,11 @@
 //!
 //! Invariants: one `Server` per process, owned by the loop thread (no locks). Clients are
 //! never removed from `clients` while commands run: closing only marks a client
-//! ([`crate::conn::ConnState::Closing`]); the loop frees the slot once every operation it
+//! ([`crate::client::ConnState::Closing`]); the loop frees the slot once every operation it
 //! had in flight on the ring has completed. So a handler may kill any client, itself
 //! included, without invalidating the key it was given.
 
-use crate::conn::Conn;
+use crate::client::Conn;
 use crate::dispatch::gate::{self, CmdTable};
 use crate::features::config::Config;
 use crate::net::Listener;

@@ -11,7 +11,7 @@
 //! table can stay shared while the handler gets `&mut Server`; which commands behave
 //! specially is a bit on the row ([`behaviour`]), not a list of names at the point of use.
 
-use crate::conn::ReplyMode;
+use crate::client::ReplyMode;
 use crate::dispatch::call::Origin;
 use crate::features::client_cmds;
 use crate::server::Server;

@@ -6,7 +6,7 @@
 //! [`gate::reply`]) or returns a `CmdError`, writing nothing, as every handler does. Texts
 //! are Redis 7.0.15's (`networking.c`, `server.c`, `acl.c`).
 
-use crate::conn::{Conn, ConnState, ReplyMode, fmt_addr};
+use crate::client::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
 use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::net;

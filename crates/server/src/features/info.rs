@@ -117,7 +117,7 @@ impl View<'_> {
             .saturating_sub(self.used_memory_overhead())
     }
 
-    fn client_recent_max(&self, f: impl Fn(&crate::conn::Conn) -> usize) -> u64 {
+    fn client_recent_max(&self, f: impl Fn(&crate::client::Conn) -> usize) -> u64 {
         self.server
             .clients
             .iter()
@@ -633,7 +633,7 @@ fn cpu_usage() -> CpuUsage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conn::Conn;
+    use crate::client::Conn;
     use crate::features::config::Config;
     use engine::object::{Str, Value};
     use resp::Proto;

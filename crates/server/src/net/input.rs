@@ -184,7 +184,7 @@ pub(super) fn process_input(
             ran
         }
     };
-    crate::features::pubsub::check_caller_output(server, key);
+    crate::client::obuf::check_caller_output(server, key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
     if c.state == ConnState::Open && c.qbuf_len() > limit {

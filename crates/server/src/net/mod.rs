@@ -37,7 +37,7 @@ use input::process_input;
 use op::{Op, ud, ud_gen, ud_key, ud_op};
 use periodic::signal_fd;
 
-use crate::conn::{Conn, ConnState};
+use crate::client::{Conn, ConnState};
 use crate::dispatch::gate;
 use crate::server::{Server, Shutdown};
 use bufring::{BUF_GROUP, BUF_SIZE, BufRing};

@@ -15,6 +15,8 @@
 //!   cancel). A closing connection keeps its slab slot until `ops` reaches zero.
 //! - Once `state` is not `Open`, no more input is processed.
 
+pub mod obuf;
+
 use engine::Session;
 use std::net::SocketAddr;
 use std::os::fd::RawFd;
