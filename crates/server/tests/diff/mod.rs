@@ -12,6 +12,7 @@
 //! Without `redis-server` the tests print SKIPPED and pass, unless `RINGKV_REQUIRE_REDIS=1`.
 
 mod compare;
+mod random;
 #[cfg(test)]
 mod resp_selftest;
 mod runner;
