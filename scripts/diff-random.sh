@@ -8,17 +8,18 @@
 # Exits non-zero if any seed diverged.
 #
 # Environment: RINGKV_RANDOM_OPS (ops per sequence, default 2000), RINGKV_RANDOM_SHRINK_SECS
-# (time budget to shrink one divergence, default 300), PROFILE=debug to test the debug build
-# (default release: more seeds per minute), RINGKV_REDIS_SERVER (the redis-server binary).
+# (time budget to shrink one divergence, default 300), PROFILE=release to test the release
+# build (more seeds per minute; the default debug build has overflow checks and debug
+# assertions, and needs no extra build), RINGKV_REDIS_SERVER (the redis-server binary).
 set -euo pipefail
 
 minutes="${1:-10}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-profile_flag=(--release)
-if [[ "${PROFILE:-release}" == "debug" ]]; then
-    profile_flag=()
+profile_flag=()
+if [[ "${PROFILE:-debug}" == "release" ]]; then
+    profile_flag=(--release)
 fi
 
 export RINGKV_RANDOM_MINUTES="$minutes"

@@ -22,7 +22,7 @@
 //! the exclusion when the fix lands (search for `KNOWN:`):
 //! - ZRANGE/ZRANGESTORE rank range with `LIMIT off -1`
 //! - hash conversion after pure HSET/HINCRBY updates when `hash-max-listpack-entries`
-//!   shrinks: that threshold is only set as the first op, before any hash exists
+//!   shrinks: that threshold is only lowered as the first op, before any hash exists
 //! - SORT numeric parsing (strtod: hex, leading spaces, inf, and a C string's end at a NUL
 //!   byte): stored values (list, set, zset members, string and hash values, APPEND/SETRANGE
 //!   pieces) never look like those, and SETRANGE does not zero-pad the keys `a`/`b` that
@@ -149,9 +149,28 @@ const MEMBERS: &[&str] = &[
     "1.5",
     "",
     LONG,
+    // Not canonical integers: strings in an intset's eyes.
+    "01",
+    "-0",
+    "-9223372036854775808",
+    "+1",
 ];
-const FIELDS: &[&str] = &["f1", "f2", "f3", "1", "a", LONG];
-const HVALUES: &[&str] = &["v", "1", "-2", "10", "3.5", "", "9223372036854775807", LONG];
+const FIELDS: &[&str] = &["f1", "f2", "f3", "1", "a", "-0", LONG];
+const HVALUES: &[&str] = &[
+    "v",
+    "1",
+    "-2",
+    "10",
+    "3.5",
+    "",
+    "9223372036854775807",
+    "01",
+    "1e2",
+    LONG,
+];
+/// 44 bytes: the longest embstr; one more is raw.
+const EMB44: &str = "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE";
+const RAW45: &str = "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR";
 const SVALUES: &[&str] = &[
     "v",
     "abc",
@@ -165,7 +184,14 @@ const SVALUES: &[&str] = &[
     "-9223372036854775808",
     "1e3",
     "123456789012345678901",
+    "12345678901234567890",
     LONG,
+    EMB44,
+    RAW45,
+    "01",
+    "-0",
+    "+5",
+    "1.0",
 ];
 /// Pieces for APPEND/SETRANGE: no space, `x`, `i`/`n` (see the SORT exclusion above).
 const PIECES: &[&str] = &[
@@ -199,12 +225,58 @@ const INTS: &[&str] = &[
     "0x1",
 ];
 const FLOATS: &[&str] = &[
-    "0", "1", "-1", "1.5", "-2.5", "10", "1e3", "inf", "-inf", "+inf", "abc", "nan", "", "1e400",
-    "0x10", " 1", "5e-3",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "-2.5",
+    "10",
+    "1e3",
+    "inf",
+    "-inf",
+    "+inf",
+    "abc",
+    "nan",
+    "",
+    "1e400",
+    "0x10",
+    " 1",
+    "5e-3",
+    "0.1",
+    "1e300",
+    "1.7976931348623157e308",
+    "3.0000000000000004",
+    "-1e-10",
+    "1e17",
+    "12345678901234567",
+    "1.",
+    ".5",
+    "1e",
+    "-0",
 ];
 // KEYS: no `-0` (nor anything that rounds to it).
 const SCORES: &[&str] = &[
-    "0", "1", "2", "-1", "1.5", "3", "-inf", "+inf", "10", "2.5", "abc", "nan", "1e3",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "1.5",
+    "3",
+    "-inf",
+    "+inf",
+    "10",
+    "2.5",
+    "abc",
+    "nan",
+    "1e3",
+    "0.1",
+    "1e300",
+    "1e17",
+    "12345678901234567",
+    "-1e-10",
+    "3.0000000000000004",
+    ".5",
+    "1.",
 ];
 const SCORE_BOUNDS: &[&str] = &[
     "-inf", "+inf", "0", "1", "(1", "2", "(2", "3", "1.5", "(1.5", "abc", "(abc", "inf", "-1", "(",
@@ -219,7 +291,8 @@ const COUNTS: &[&str] = &["0", "1", "2", "3", "-1", "-2", "100", "abc"];
 /// Outside MULTI a blocking command must not block forever: never `0`.
 // KEYS: no hex timeouts.
 const TIMEOUTS: &[&str] = &["0.01", "0.02", "0.01", "-1", "abc", "1e400"];
-const WEIGHTS: &[&str] = &["1", "2", "0.5", "3", "abc"]; // KEYS: nothing <= 0 (-0 scores)
+// KEYS: nothing <= 0 (-0 scores).
+const WEIGHTS: &[&str] = &["1", "2", "0.5", "3", "1", "2", "1e300", "abc"];
 
 /// Encoding thresholds set mid-sequence; the first value of each is Redis's default.
 const THRESHOLDS: &[(&str, &[&str])] = &[
@@ -229,8 +302,9 @@ const THRESHOLDS: &[(&str, &[&str])] = &[
     ("set-max-intset-entries", &["512", "0", "1", "2", "3"]),
     ("list-max-listpack-size", &["-2", "-1", "1", "2", "3", "-5"]),
 ];
-// KEYS: hash-max-listpack-entries only as the sequence's first op.
-const HASH_ENTRIES: &[&str] = &["128", "0", "1", "2", "3"];
+// KEYS: hash-max-listpack-entries is set lower than the default only as the sequence's
+// first op, and only grows after that.
+const HASH_ENTRIES: &[&str] = &["128", "0", "1", "2", "3", "256"];
 
 /// The `CONFIG SET` that restores every threshold the generator touches.
 pub const CONFIG_DEFAULTS: &str = "CONFIG SET hash-max-listpack-entries 128 \
@@ -255,7 +329,13 @@ pub struct Gen {
     in_multi: bool,
     /// While a zset command in lex mode is generated: key `x`, scores 0, lex ranges.
     lex: bool,
+    /// Per-sequence weights of the families (strings, keys, lists, hashes, sets, zsets,
+    /// sort, blocking, server): some sequences dwell on a few families and grow them.
+    weights: [u32; 9],
 }
+
+/// The families' base weights.
+const FAMILY_WEIGHTS: [u32; 9] = [16, 14, 14, 13, 13, 19, 5, 3, 3];
 
 /// Generates `len` ops (a little more: blocks are not cut) from `seed`.
 pub fn generate(seed: u64, len: usize) -> Vec<Op> {
@@ -265,6 +345,7 @@ pub fn generate(seed: u64, len: usize) -> Vec<Op> {
         client: 0,
         in_multi: false,
         lex: false,
+        weights: FAMILY_WEIGHTS,
     };
     g.sequence(len);
     g.ops
@@ -290,19 +371,46 @@ impl Gen {
             }
         }
         self.client = 0;
+        let mut hash_entries = 128u64;
+        if self.rng.pct(50) {
+            for w in self.weights.iter_mut() {
+                *w *= *self.rng.pick(&[0u32, 1, 1, 3]);
+            }
+            if self.weights.iter().all(|&w| w == 0) {
+                self.weights = FAMILY_WEIGHTS;
+            }
+        }
         if self.rng.pct(50) {
             let v = self.rng.pick(HASH_ENTRIES);
             self.push(
                 vec![b("CONFIG"), b("SET"), b("hash-max-listpack-entries"), b(v)],
                 Cmp::Exact,
             );
+            hash_entries = v.parse().expect("numeric");
         }
         let threshold_pct = *self.rng.pick(&[0u32, 1, 3]);
         while self.ops.len() < len {
             self.client = if self.rng.pct(12) { 1 } else { 0 };
             if self.rng.pct(threshold_pct) {
-                let (name, vals) = *self.rng.pick(THRESHOLDS);
-                let v = self.rng.pick(vals);
+                let (mut name, vals) = *self.rng.pick(THRESHOLDS);
+                let mut v = *self.rng.pick(vals);
+                if self.rng.pct(15) {
+                    // KEYS: hash-max-listpack-entries only grows mid-sequence.
+                    name = "hash-max-listpack-entries";
+                    let bigger: Vec<&str> = HASH_ENTRIES
+                        .iter()
+                        .copied()
+                        .filter(|e| e.parse::<u64>().expect("numeric") >= hash_entries)
+                        .collect();
+                    v = *self.rng.pick(&bigger[..]);
+                    hash_entries = v.parse().expect("numeric");
+                }
+                // Redis 7.0 still accepts the ziplist names as aliases.
+                let name = if self.rng.pct(25) {
+                    name.replace("listpack", "ziplist")
+                } else {
+                    name.to_string()
+                };
                 self.push(vec![b("CONFIG"), b("SET"), b(name), b(v)], Cmp::Exact);
                 continue;
             }
@@ -461,6 +569,14 @@ impl Gen {
             self.p(TIMEOUTS)
         }
     }
+    /// The right numkeys mostly, sometimes a wrong or bad one.
+    fn numkeys(&mut self, n: usize) -> Vec<u8> {
+        if self.rng.pct(85) {
+            b(n.to_string())
+        } else {
+            self.p(&["0", "3", "-1", "x"])
+        }
+    }
     fn several(&mut self, max: usize, mut f: impl FnMut(&mut Self) -> Vec<u8>) -> Args {
         let n = 1 + self.rng.below(max);
         (0..n).map(|_| f(self)).collect()
@@ -470,15 +586,22 @@ impl Gen {
 
     /// One random command with its comparison; sometimes mangled (wrong arity, junk).
     fn command(&mut self) -> (Args, Cmp) {
-        let (mut args, cmp) = match self.rng.below(100) {
-            0..=15 => self.string_cmd(),
-            16..=29 => self.keys_cmd(),
-            30..=43 => self.list_cmd(),
-            44..=56 => self.hash_cmd(),
-            57..=69 => self.set_cmd(),
-            70..=88 => self.zset_cmd(),
-            89..=93 => self.sort_cmd(),
-            94..=96 => self.blocking_cmd(),
+        let total: u32 = self.weights.iter().sum();
+        let mut r = self.rng.below(total as usize) as u32;
+        let mut family = 0;
+        while r >= self.weights[family] {
+            r -= self.weights[family];
+            family += 1;
+        }
+        let (mut args, cmp) = match family {
+            0 => self.string_cmd(),
+            1 => self.keys_cmd(),
+            2 => self.list_cmd(),
+            3 => self.hash_cmd(),
+            4 => self.set_cmd(),
+            5 => self.zset_cmd(),
+            6 => self.sort_cmd(),
+            7 => self.blocking_cmd(),
             _ => self.server_cmd(),
         };
         // Only exactly-compared commands: a mangled SRANDMEMBER or SPOP is random.
@@ -770,9 +893,11 @@ impl Gen {
                 (a, e)
             }
             16 | 17 => {
-                let mut a = vec![b("LMPOP"), self.p(&["1", "2", "2", "0", "3", "x"])];
-                a.extend(self.several(2, |g| g.key_from(LIST_KEYS)));
-                a.push(self.p(&["LEFT", "RIGHT", "right", "UP"]));
+                let keys = self.several(2, |g| g.key_from(LIST_KEYS));
+                let n = self.numkeys(keys.len());
+                let mut a = vec![b("LMPOP"), n];
+                a.extend(keys);
+                a.push(self.p(&["LEFT", "RIGHT", "LEFT", "RIGHT", "right", "UP"]));
                 if self.rng.pct(40) {
                     a.extend([b("COUNT"), self.p(COUNTS)]);
                 }
@@ -785,7 +910,7 @@ impl Gen {
                     k,
                     self.key_from(LIST_KEYS),
                     self.p(&["LEFT", "RIGHT"]),
-                    self.p(&["LEFT", "RIGHT", "x"]),
+                    self.p(&["LEFT", "RIGHT", "LEFT", "RIGHT", "x"]),
                 ],
                 e,
             ),
@@ -1103,9 +1228,11 @@ impl Gen {
                 (a, e)
             }
             28 => {
-                let mut a = vec![b("ZMPOP"), self.p(&["1", "2", "2", "0", "x"])];
-                a.extend(self.several(2, |g| g.key_from(ZSET_KEYS)));
-                a.push(self.p(&["MIN", "MAX", "max", "LEFT"]));
+                let keys = self.several(2, |g| g.key_from(ZSET_KEYS));
+                let n = self.numkeys(keys.len());
+                let mut a = vec![b("ZMPOP"), n];
+                a.extend(keys);
+                a.push(self.p(&["MIN", "MAX", "MIN", "MAX", "max", "LEFT"]));
                 if self.rng.pct(40) {
                     a.extend([b("COUNT"), self.p(COUNTS)]);
                 }

@@ -397,8 +397,8 @@ fn env_num(name: &str) -> Option<u64> {
 }
 
 /// Fixed seeds and lengths for `cargo test`: a few seconds in a debug build.
-const CI_SEEDS: std::ops::Range<u64> = 1..9;
-const CI_OPS: usize = 300;
+const CI_SEEDS: std::ops::Range<u64> = 1..17;
+const CI_OPS: usize = 400;
 
 #[test]
 fn random_sequences_agree() {
