@@ -615,7 +615,62 @@ impl Gen {
                 args.push(b(self.rng.pick(&["junk", "NX", "WITHSCORES", "LIMIT"])));
             }
         }
+        if cmp == Cmp::Exact && self.rng.pct(4) {
+            self.extreme_number(&mut args);
+        }
         (args, cmp)
+    }
+
+    /// Replaces one integer argument with a value at a boundary of i64/i32/u32 (overflow
+    /// in index, count and offset arithmetic). Never in a blocking command (a timeout) nor
+    /// a positive one in a command that sets an expiry (two equal relative TTLs race).
+    fn extreme_number(&mut self, args: &mut Args) {
+        let name = args[0].to_ascii_uppercase();
+        if name.starts_with(b"B") {
+            return;
+        }
+        let sets_ttl = matches!(
+            &name[..],
+            b"EXPIRE"
+                | b"PEXPIRE"
+                | b"EXPIREAT"
+                | b"PEXPIREAT"
+                | b"SET"
+                | b"GETEX"
+                | b"SETEX"
+                | b"PSETEX"
+        );
+        let ints: Vec<usize> = (1..args.len())
+            .filter(|&i| {
+                std::str::from_utf8(&args[i])
+                    .ok()
+                    .is_some_and(|s| s.parse::<i64>().is_ok())
+            })
+            .collect();
+        if ints.is_empty() {
+            return;
+        }
+        let i = *self.rng.pick(&ints);
+        let pool: &[&str] = if sets_ttl {
+            &[
+                "9223372036854775807",
+                "-9223372036854775808",
+                "-4294967297",
+                "-2147483649",
+            ]
+        } else {
+            &[
+                "9223372036854775807",
+                "-9223372036854775808",
+                "9223372036854775806",
+                "-9223372036854775807",
+                "-4294967297",
+                "-2147483649",
+                "4294967296",
+                "2147483648",
+            ]
+        };
+        args[i] = self.p(pool);
     }
 
     fn string_cmd(&mut self) -> (Args, Cmp) {
