@@ -559,7 +559,7 @@ impl Gen {
             .pick(&["1", "100", "4000000000", "4100000000", "-5", "abc"]);
         match (*v, ms) {
             ("1" | "-5" | "abc", _) | (_, false) => b(v),
-            (v, true) => b(&format!("{v}000")),
+            (v, true) => b(format!("{v}000")),
         }
     }
     fn timeout(&mut self) -> Vec<u8> {
@@ -622,11 +622,12 @@ impl Gen {
     }
 
     /// Replaces one integer argument with a value at a boundary of i64/i32/u32 (overflow
-    /// in index, count and offset arithmetic). Never in a blocking command (a timeout) nor
+    /// in index, count and offset arithmetic). Never in a blocking command (a timeout), nor
     /// a positive one in a command that sets an expiry (two equal relative TTLs race).
     fn extreme_number(&mut self, args: &mut Args) {
         let name = args[0].to_ascii_uppercase();
-        if name.starts_with(b"B") {
+        // Nor in lex mode: a score other than 0 in `x` makes its lex ranges unspecified.
+        if name.starts_with(b"B") || args.iter().any(|a| a == LEX_KEY.as_bytes()) {
             return;
         }
         let sets_ttl = matches!(
@@ -1082,7 +1083,7 @@ impl Gen {
             }
             19 => {
                 let n = 1 + self.rng.below(3);
-                let mut a = vec![b("SINTERCARD"), b(&n.to_string())];
+                let mut a = vec![b("SINTERCARD"), b(n.to_string())];
                 for _ in 0..n {
                     a.push(self.key_from(SET_KEYS));
                 }
@@ -1309,7 +1310,7 @@ impl Gen {
                     a.push(self.key_from(ZSET_KEYS));
                 }
                 let n = 1 + self.rng.below(3);
-                a.push(b(&n.to_string()));
+                a.push(b(n.to_string()));
                 for _ in 0..n {
                     // Sets take part in the algebra with score 1.
                     a.push(if self.rng.pct(25) {
