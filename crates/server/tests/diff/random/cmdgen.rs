@@ -130,7 +130,7 @@ pub const DBS: usize = 3;
 
 const LONG: &str = "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL";
 
-// KEYS: every stored value avoids what ringkv's SORT parses differently from strtod
+// KNOWN: every stored value avoids what ringkv's SORT parses differently from strtod
 // (hex `0x…`, leading whitespace, `inf`); they stay in argument pools (increments, scores).
 /// Collection members: some are key names (SORT BY/GET `*` then reads those keys), some
 /// integers (intset), one longer than the default listpack value limit.
@@ -254,7 +254,7 @@ const FLOATS: &[&str] = &[
     "1e",
     "-0",
 ];
-// KEYS: no `-0` (nor anything that rounds to it).
+// KNOWN: no `-0` (nor anything that rounds to it).
 const SCORES: &[&str] = &[
     "0",
     "1",
@@ -289,9 +289,9 @@ const INDEXES: &[&str] = &[
 ];
 const COUNTS: &[&str] = &["0", "1", "2", "3", "-1", "-2", "100", "abc"];
 /// Outside MULTI a blocking command must not block forever: never `0`.
-// KEYS: no hex timeouts.
+// KNOWN: no hex timeouts.
 const TIMEOUTS: &[&str] = &["0.01", "0.02", "0.01", "-1", "abc", "1e400"];
-// KEYS: nothing <= 0 (-0 scores).
+// KNOWN: nothing <= 0 (-0 scores).
 const WEIGHTS: &[&str] = &["1", "2", "0.5", "3", "1", "2", "1e300", "abc"];
 
 /// Encoding thresholds set mid-sequence; the first value of each is Redis's default.
@@ -302,7 +302,7 @@ const THRESHOLDS: &[(&str, &[&str])] = &[
     ("set-max-intset-entries", &["512", "0", "1", "2", "3"]),
     ("list-max-listpack-size", &["-2", "-1", "1", "2", "3", "-5"]),
 ];
-// KEYS: hash-max-listpack-entries is set lower than the default only as the sequence's
+// KNOWN: hash-max-listpack-entries is set lower than the default only as the sequence's
 // first op, and only grows after that.
 const HASH_ENTRIES: &[&str] = &["128", "0", "1", "2", "3", "256"];
 
@@ -395,7 +395,7 @@ impl Gen {
                 let (mut name, vals) = *self.rng.pick(THRESHOLDS);
                 let mut v = *self.rng.pick(vals);
                 if self.rng.pct(15) {
-                    // KEYS: hash-max-listpack-entries only grows mid-sequence.
+                    // KNOWN: hash-max-listpack-entries only grows mid-sequence.
                     name = "hash-max-listpack-entries";
                     let bigger: Vec<&str> = HASH_ENTRIES
                         .iter()
@@ -426,7 +426,7 @@ impl Gen {
         }
     }
 
-    /// WATCH, maybe a write that touches (SET is always a real write: KEYS: no no-op
+    /// WATCH, maybe a write that touches (SET is always a real write: KNOWN: no no-op
     /// writes here) or a read, from this or the other connection, then MULTI … EXEC.
     fn watch_block(&mut self) {
         let me = self.client;
@@ -548,7 +548,7 @@ impl Gen {
         })
     }
     /// A future absolute time for SET: a string SET with a past EXAT/PXAT stays in the
-    /// keyspace as an expired key (KEYS: WATCH of an expired key then re-created).
+    /// keyspace as an expired key (KNOWN: WATCH of an expired key then re-created).
     fn future_ttl(&mut self, ms: bool) -> Vec<u8> {
         let v = self.rng.pick(&["4000000000", "4100000000"]);
         b(if ms { format!("{v}000") } else { v.to_string() })
@@ -722,7 +722,7 @@ impl Gen {
             10 | 11 => (vec![b("APPEND"), k, self.p(PIECES)], e),
             12 => (vec![b("STRLEN"), k], e),
             13 => {
-                // KEYS: no zero padding in a and b, the string keys SORT BY * reads (see
+                // KNOWN: no zero padding in a and b, the string keys SORT BY * reads (see
                 // the module doc); other keys may get it (and RENAME may rarely move it).
                 let offsets: &[&str] = if STR_KEYS.contains(&&*String::from_utf8_lossy(&k)) {
                     &["0", "-1", "536870912", "x"]
@@ -1122,7 +1122,7 @@ impl Gen {
         }
         if self.rng.pct(30) {
             let off = self.p(&["0", "1", "-1", "2"]);
-            // KEYS: no `LIMIT off -1` on a rank range.
+            // KNOWN: no `LIMIT off -1` on a rank range.
             let counts: &[&str] = if kind == 0 {
                 &["0", "1", "2", "-2", "x"]
             } else {
@@ -1163,7 +1163,7 @@ impl Gen {
             0..=5 => {
                 let mut a = vec![b("ZADD"), k];
                 let incr = self.rng.pct(12);
-                // KEYS: INCR never together with NX/XX/GT/LT.
+                // KNOWN: INCR never together with NX/XX/GT/LT.
                 if !incr {
                     if self.rng.pct(25) {
                         a.push(self.p(&["NX", "XX"]));
@@ -1366,7 +1366,7 @@ impl Gen {
         let store = !ro && self.rng.pct(30);
         let alpha = self.rng.pct(40);
         let by = if self.rng.pct(35) {
-            // KEYS-free note: ALPHA with a BY pattern is Redis-nondeterministic on ties;
+            // ALPHA with a BY pattern is Redis-nondeterministic on ties;
             // BY nosort on a set is hash order unless storing.
             let pats: &[&str] = match (alpha, store) {
                 (true, true) => &["nosort"],
