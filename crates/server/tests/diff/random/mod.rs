@@ -1,4 +1,4 @@
-//! The randomized differential test: seeded random command sequences (`gen.rs`) rendered in
+//! The randomized differential test: seeded random command sequences (`cmdgen.rs`) rendered in
 //! the harness's script format (`../script.rs`) and replayed by the harness's runner against
 //! real Redis 7.0.15 and `ringkv-server`; after each sequence the whole keyspace of every
 //! database used is compared (keys, TYPE, OBJECT ENCODING, content by type, TTL).
@@ -11,7 +11,11 @@
 //! - `random_sequences_agree` (part of `cargo test`): a few fixed seeds, short sequences.
 //! - `random_long_run` (`#[ignore]`, run by `scripts/diff-random.sh`): seeds from
 //!   `RINGKV_RANDOM_SEED` on, for `RINGKV_RANDOM_MINUTES` (0: that one seed only), sequences
-//!   of `RINGKV_RANDOM_OPS` ops; every distinct divergence is shrunk and printed.
+//!   of `RINGKV_RANDOM_OPS` ops; every divergence is shrunk (within
+//!   `RINGKV_RANDOM_SHRINK_SECS`) and printed.
+//! - `RINGKV_RANDOM_DUMP=dir` writes each generated script to `dir/random-SEED.txt`.
+//! - `shrinks_a_known_difference_to_a_replayable_script`: the shrinker's self-test, against
+//!   a Redis with 2 databases.
 
 mod cmdgen;
 
