@@ -604,8 +604,10 @@ impl Gen {
             7 => self.blocking_cmd(),
             _ => self.server_cmd(),
         };
-        // Only exactly-compared commands: a mangled SRANDMEMBER or SPOP is random.
-        if cmp == Cmp::Exact && self.rng.pct(3) && args.len() > 1 {
+        // Only exactly-compared commands: a mangled SRANDMEMBER or SPOP is random, and so
+        // is `SORT set BY nosort … STORE dst` without its STORE (hash order).
+        let nosort = args.iter().any(|a| a.eq_ignore_ascii_case(b"nosort"));
+        if cmp == Cmp::Exact && !nosort && self.rng.pct(3) && args.len() > 1 {
             // Wrong arity or a trailing junk argument.
             if self.rng.pct(50) {
                 let n = 1 + self.rng.below(args.len() - 1);
