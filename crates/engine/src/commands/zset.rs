@@ -798,13 +798,15 @@ fn zrandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withscores: bool
 /// returned whole with cursor 0, as Redis does.
 fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut cursor = parse_scan_cursor(args[2])?;
-    let opts = super::keys::parse_scan_opts(args, 3, false)?;
     let Some(z) = read_zset(ctx.engine, ctx.session.db, args[1])? else {
         ctx.out.array(2);
         ctx.out.bulk(b"0");
         ctx.out.array(0);
         return Ok(());
     };
+    // Options are parsed only for an existing sorted set, as in Redis (a missing key
+    // answers the empty scan whatever follows the cursor).
+    let opts = super::keys::parse_scan_opts(args, 3, false)?;
     let mut items: Vec<(Vec<u8>, f64)> = Vec::new();
     match z.as_skiplist() {
         None => {

@@ -13,6 +13,7 @@
 
 mod compare;
 mod propagation;
+mod random;
 #[cfg(test)]
 mod resp_selftest;
 mod runner;

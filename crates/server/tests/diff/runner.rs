@@ -30,6 +30,9 @@ pub struct Report {
     pub mismatches: Vec<String>,
     /// Why the run stopped early (a server died, setup failed), if it did.
     pub aborted: Option<String>,
+    /// Script line of each mismatch, in order, then the line the run stopped at if it
+    /// aborted: what the random test's shrinker keys on.
+    pub failed_lines: Vec<usize>,
 }
 
 impl Report {
@@ -105,6 +108,7 @@ struct Runner<'a> {
     states: Vec<ConnState>,
     history: VecDeque<String>,
     mismatches: Vec<String>,
+    failed_lines: Vec<usize>,
     timeouts: usize,
     marker_seq: u64,
 }
@@ -132,6 +136,7 @@ pub fn run(
         states: vec![ConnState::default()],
         history: VecDeque::new(),
         mismatches: Vec::new(),
+        failed_lines: Vec::new(),
         timeouts: 0,
         marker_seq: 0,
     };
@@ -139,14 +144,18 @@ pub fn run(
     for step in steps {
         steps_run += 1;
         if let Err(why) = r.step(step) {
+            r.failed_lines.push(step.line);
             return Report {
+                failed_lines: r.failed_lines,
                 steps_run,
                 mismatches: r.mismatches,
                 aborted: Some(format!("{}:{}: {}\n{why}", script, step.line, step.text)),
             };
         }
         if r.timeouts >= MAX_TIMEOUTS {
+            r.failed_lines.push(step.line);
             return Report {
+                failed_lines: r.failed_lines,
                 steps_run,
                 mismatches: r.mismatches,
                 aborted: Some(format!(
@@ -160,6 +169,7 @@ pub fn run(
         steps_run,
         mismatches: r.mismatches,
         aborted: None,
+        failed_lines: r.failed_lines,
     }
 }
 
@@ -456,6 +466,7 @@ impl Runner<'_> {
 
     fn report(&mut self, step: &Step, oa: &Outcome, ob: &Outcome, note: &str) {
         let st = *self.state();
+        self.failed_lines.push(step.line);
         let mut s = String::new();
         let w = self.a.label.len().max(self.b.label.len());
         let _ = writeln!(s, "--- {}:{}: {}", self.script, step.line, step.text);
