@@ -19,6 +19,22 @@ pub fn parse_i32(s: &[u8]) -> Result<i32, CmdError> {
     })
 }
 
+/// Parses an integer in `min..=max` as Redis's `getRangeLongFromObjectOrReply(min, max, msg)`:
+/// with `msg`, both a non-integer and an out-of-range value get `msg`; without, the generic
+/// texts (`NotInteger`, `ValueOutOfRange`).
+pub fn parse_i64_in(
+    s: &[u8],
+    min: i64,
+    max: i64,
+    msg: Option<&'static str>,
+) -> Result<i64, CmdError> {
+    match resp::num::parse_i64(s) {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        Some(_) => Err(msg.map_or(CmdError::ValueOutOfRange { min, max }, CmdError::Static)),
+        None => Err(msg.map_or(CmdError::NotInteger, CmdError::Static)),
+    }
+}
+
 /// Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`, which uses C's
 /// `strtoul`: an optional sign then decimal digits, a negative value wrapping modulo 2^64
 /// (`-1` is the largest cursor), the empty string reading as 0, a leading space or any
