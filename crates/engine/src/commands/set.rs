@@ -15,6 +15,7 @@
 //! - Random commands propagate deterministically: SPOP → `SREM key member`, SPOP with a count
 //!   → one SREM per member, as Redis 7.0.15 (or `DEL key` when the whole set goes).
 
+use super::args::Args;
 use super::keys::parse_scan_opts;
 use super::{CmdFn, Ctx};
 use crate::db::Entry;
@@ -24,7 +25,7 @@ use crate::glob::glob_match;
 use crate::notify;
 use crate::object::Value;
 use crate::object::set::{Member, SetValue};
-use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
+use crate::util::{parse_i64, parse_scan_cursor};
 use resp::Reply;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -685,18 +686,13 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let numkeys = numkeys as usize;
     let mut limit = 0u64;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if eq_ic(args[j], "limit") && j + 1 < args.len() {
-            j += 1;
-            limit = match parse_i64(args[j]) {
-                Ok(n) if n >= 0 => n as u64,
-                _ => return Err(CmdError::Static("ERR LIMIT can't be negative")),
-            };
+    let mut opts = Args::new(args, 2 + numkeys);
+    while !opts.is_empty() {
+        if opts.eat_with("limit", 1) {
+            limit = opts.int_in(0, i64::MAX, Some("ERR LIMIT can't be negative"))? as u64;
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     sinter_generic(ctx, &args[2..2 + numkeys], InterMode::Card { limit })
 }
