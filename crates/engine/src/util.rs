@@ -182,8 +182,16 @@ pub fn atoi(s: &[u8]) -> i32 {
     v as i32
 }
 
-/// Lossy UTF-8 of at most `max` bytes, for error texts that echo client input.
+/// An argument echoed in an error text as C's `%s` prints it: up to its first NUL byte
+/// (Redis formats replies from the C string), as lossy UTF-8.
+pub fn lossy_c_str(s: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(c_str(s))
+}
+
+/// An argument echoed as C's `%.Ns` prints it: up to its first NUL byte and at most `max`
+/// bytes, as lossy UTF-8.
 pub fn lossy_trunc(s: &[u8], max: usize) -> String {
+    let s = c_str(s);
     String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
 }
 

@@ -19,7 +19,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::notify;
 use crate::object::{Str, Value};
-use crate::util::{parse_i64, parse_scan_cursor, reply_help};
+use crate::util::{lossy_c_str, parse_i64, parse_scan_cursor, reply_help};
 use resp::Reply;
 use resp::num::fmt_i64;
 
@@ -478,7 +478,7 @@ fn parse_expire_flags(opts: &[&[u8]]) -> Result<ExpireFlags, CmdError> {
         } else {
             return Err(CmdError::Owned(format!(
                 "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
+                lossy_c_str(opt)
             )));
         }
     }

@@ -12,6 +12,7 @@ use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::net;
 use crate::server::{Server, Shutdown};
 use engine::commands::args::{Args, is_kw};
+use engine::util::lossy_c_str;
 use engine::{CmdError, CmdResult};
 use resp::Proto;
 
@@ -62,10 +63,7 @@ fn client_type(c: &Conn) -> ClientType {
 }
 
 fn unknown_type(name: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR Unknown client type '{}'",
-        String::from_utf8_lossy(name)
-    ))
+    CmdError::Owned(format!("ERR Unknown client type '{}'", lossy_c_str(name)))
 }
 
 /// `addReplyHelp`: a status line per entry after a title.
@@ -426,7 +424,7 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 if val != b"default" {
                     return Err(CmdError::Owned(format!(
                         "ERR No such user '{}'",
-                        String::from_utf8_lossy(val)
+                        lossy_c_str(val)
                     )));
                 }
             } else if opts.eat_with("skipme", 1) {
@@ -524,7 +522,7 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         } else {
             return Err(CmdError::Owned(format!(
                 "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(opt)
+                lossy_c_str(opt)
             )));
         }
     }
