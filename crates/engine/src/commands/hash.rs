@@ -24,7 +24,7 @@ use crate::object::{HashValue, Value};
 use crate::types::listpack::LpValue;
 use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
 use resp::Reply;
-use resp::num::fmt_i64;
+use resp::num::{fmt_i64, fmt_u64};
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("hset", hset),
@@ -603,20 +603,6 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     put(b"\r\n");
     out.buf.splice(start..start, head[..len].iter().copied());
     Ok(())
-}
-
-/// Decimal digits of an unsigned cursor.
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 #[cfg(test)]

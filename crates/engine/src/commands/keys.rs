@@ -21,7 +21,7 @@ use crate::notify;
 use crate::object::{Str, Value};
 use crate::util::{lossy_c_str, parse_i64, parse_scan_cursor, reply_help};
 use resp::Reply;
-use resp::num::fmt_i64;
+use resp::num::{fmt_i64, fmt_u64};
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("del", del),
@@ -281,20 +281,6 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         db.expire_if_needed(k, now);
     }
     Ok(())
-}
-
-/// Decimal digits of an unsigned cursor.
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// # Format

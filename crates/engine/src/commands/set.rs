@@ -27,6 +27,7 @@ use crate::object::Value;
 use crate::object::set::{Member, SetValue};
 use crate::util::{parse_i64, parse_scan_cursor};
 use resp::Reply;
+use resp::num::fmt_u64;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("sadd", sadd),
@@ -877,19 +878,6 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     ctx.out.array(n);
     ctx.out.buf.extend_from_slice(&items);
     Ok(())
-}
-
-/// Decimal form of a cursor (u64: cursors use the whole range).
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 #[cfg(test)]
