@@ -12,7 +12,7 @@
 //! - Effects: `dirty` grows as `server.dirty`, WATCH/keyspace hooks fire where Redis calls
 //!   `signalModifiedKey`/`notifyKeyspaceEvent`, and HINCRBYFLOAT propagates as `HSET`.
 
-use super::keys::parse_scan_opts;
+use super::keys::{insert_scan_head, parse_scan_opts};
 use super::{CmdFn, Ctx};
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
@@ -24,7 +24,7 @@ use crate::object::{HashValue, Value};
 use crate::types::listpack::LpValue;
 use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
 use resp::Reply;
-use resp::num::{fmt_i64, fmt_u64};
+use resp::num::fmt_i64;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("hset", hset),
@@ -584,24 +584,7 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    // `*2 $len cursor *n` goes in front of the items now that both numbers are known.
-    // Built on the stack: at most `*2\r\n$20\r\n<20 digits>\r\n*<20 digits>\r\n`.
-    let mut head = [0u8; 64];
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        head[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    let (mut digits, mut n) = ([0u8; 20], [0u8; 20]);
-    let c = fmt_u64(cursor, &mut digits);
-    put(b"*2\r\n$");
-    put(fmt_u64(c.len() as u64, &mut n));
-    put(b"\r\n");
-    put(c);
-    put(b"\r\n*");
-    put(fmt_u64(emitted as u64, &mut n));
-    put(b"\r\n");
-    out.buf.splice(start..start, head[..len].iter().copied());
+    insert_scan_head(out.buf, start, cursor, emitted);
     Ok(())
 }
 

@@ -202,6 +202,30 @@ pub fn parse_scan_opts<'a>(
     Ok(opts)
 }
 
+/// Inserts at `start` the head of a SCAN-family reply, `*2 $len cursor *n`, in front of the
+/// `n` items written from there on: the items go out during the walk, before the cursor and
+/// their count are known. Built on the stack (at most 54 bytes).
+pub(crate) fn insert_scan_head(buf: &mut Vec<u8>, start: usize, cursor: u64, n: usize) {
+    let (mut cb, mut lb, mut nb) = ([0u8; 20], [0u8; 20], [0u8; 20]);
+    let digits = fmt_u64(cursor, &mut cb);
+    let parts: [&[u8]; 7] = [
+        b"*2\r\n$",
+        fmt_u64(digits.len() as u64, &mut lb),
+        b"\r\n",
+        digits,
+        b"\r\n*",
+        fmt_u64(n as u64, &mut nb),
+        b"\r\n",
+    ];
+    let mut head = [0u8; 64];
+    let mut len = 0;
+    for p in parts {
+        head[len..len + p.len()].copy_from_slice(p);
+        len += p.len();
+    }
+    buf.splice(start..start, head[..len].iter().copied());
+}
+
 /// # Format
 /// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
 /// # Returns
@@ -256,24 +280,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         budget -= 1;
     }
-    // `*2 $len cursor *n` goes in front of the keys, now that cursor and count are known.
-    let mut head = [0u8; 64];
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        head[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    let mut num = [0u8; 20];
-    let digits = fmt_u64(cursor, &mut num);
-    let mut dlen = [0u8; 20];
-    put(b"*2\r\n$");
-    put(fmt_u64(digits.len() as u64, &mut dlen));
-    put(b"\r\n");
-    put(digits);
-    put(b"\r\n*");
-    put(fmt_u64(emitted as u64, &mut dlen));
-    put(b"\r\n");
-    out.buf.splice(start..start, head[..len].iter().copied());
+    insert_scan_head(out.buf, start, cursor, emitted);
     let db = ctx.db();
     db.hits += hits;
     db.misses += misses;

@@ -16,7 +16,7 @@
 //!   → one SREM per member, as Redis 7.0.15 (or `DEL key` when the whole set goes).
 
 use super::args::Args;
-use super::keys::parse_scan_opts;
+use super::keys::{insert_scan_head, parse_scan_opts};
 use super::{CmdFn, Ctx};
 use crate::db::Entry;
 use crate::dict::{Dict, random_u64};
@@ -27,7 +27,6 @@ use crate::object::Value;
 use crate::object::set::{Member, SetValue};
 use crate::util::{parse_i64, parse_scan_cursor};
 use resp::Reply;
-use resp::num::fmt_u64;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("sadd", sadd),
@@ -838,45 +837,39 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     // Options are parsed only for an existing set, as in Redis.
     let opts = parse_scan_opts(args, 3, false)?;
     let pattern = opts.pattern;
-    // Matching members are written here first: the count precedes them in the reply.
-    let mut items = Vec::new();
+    let mut out = Reply::new(&mut *ctx.out.buf, ctx.out.proto);
+    let start = out.buf.len();
     let mut n = 0usize;
-    {
-        let mut emit = |m: &[u8]| {
-            if pattern.is_none_or(|p| glob_match(p, m, false)) {
-                Reply::new(&mut items, ctx.out.proto).bulk(m);
-                n += 1;
+    let mut emit = |m: &[u8]| {
+        if pattern.is_none_or(|p| glob_match(p, m, false)) {
+            out.bulk(m);
+            n += 1;
+        }
+    };
+    match s.as_dict() {
+        None => {
+            let mut buf = [0u8; 20];
+            for m in s.iter() {
+                emit(m.as_bytes(&mut buf));
             }
-        };
-        match s.as_dict() {
-            None => {
-                let mut buf = [0u8; 20];
-                for m in s.iter() {
-                    emit(m.as_bytes(&mut buf));
+            cursor = 0;
+        }
+        Some(d) => {
+            let mut visited = 0u64;
+            let mut budget = opts.count.saturating_mul(10);
+            loop {
+                cursor = d.scan(cursor, &mut |k, _| {
+                    visited += 1;
+                    emit(k);
+                });
+                if cursor == 0 || budget == 0 || visited >= opts.count {
+                    break;
                 }
-                cursor = 0;
-            }
-            Some(d) => {
-                let mut visited = 0u64;
-                let mut budget = opts.count.saturating_mul(10);
-                loop {
-                    cursor = d.scan(cursor, &mut |k, _| {
-                        visited += 1;
-                        emit(k);
-                    });
-                    if cursor == 0 || budget == 0 || visited >= opts.count {
-                        break;
-                    }
-                    budget -= 1;
-                }
+                budget -= 1;
             }
         }
     }
-    let mut num = [0u8; 20];
-    ctx.out.array(2);
-    ctx.out.bulk(fmt_u64(cursor, &mut num));
-    ctx.out.array(n);
-    ctx.out.buf.extend_from_slice(&items);
+    insert_scan_head(out.buf, start, cursor, n);
     Ok(())
 }
 
