@@ -35,6 +35,17 @@ pub fn parse_i64_in(
     }
 }
 
+/// Parses a count as Redis's `getPositiveLongFromObjectOrReply` without a message: `0..`,
+/// one text for a non-integer and a negative value.
+pub fn parse_positive(s: &[u8]) -> Result<i64, CmdError> {
+    parse_i64_in(
+        s,
+        0,
+        i64::MAX,
+        Some("ERR value is out of range, must be positive"),
+    )
+}
+
 /// Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`, which uses C's
 /// `strtoul`: an optional sign then decimal digits, a negative value wrapping modulo 2^64
 /// (`-1` is the largest cursor), the empty string reading as 0, a leading space or any

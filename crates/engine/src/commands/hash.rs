@@ -22,7 +22,7 @@ use crate::notify;
 use crate::object::hash::Pair;
 use crate::object::{HashValue, Value};
 use crate::types::listpack::LpValue;
-use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
+use crate::util::{eq_ic, parse_i64, parse_i64_in, parse_scan_cursor};
 use resp::Reply;
 use resp::num::fmt_i64;
 
@@ -410,14 +410,8 @@ const SUB_STRATEGY_MUL: u64 = 3;
 /// each value (RESP2: flat; RESP3: `[field, value]` pairs).
 fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if args.len() >= 3 {
-        // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX).
-        let l = parse_i64(args[2])?;
-        if l == i64::MIN {
-            return Err(CmdError::ValueOutOfRange {
-                min: -i64::MAX,
-                max: i64::MAX,
-            });
-        }
+        // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): the count is negated below.
+        let l = parse_i64_in(args[2], -i64::MAX, i64::MAX, None)?;
         let withvalues = match args.len() {
             3 => false,
             4 if eq_ic(args[3], "withvalues") => true,

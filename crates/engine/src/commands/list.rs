@@ -22,7 +22,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::notify;
 use crate::object::{ListValue, Value};
 use crate::types::listpack::{LpValue, Where};
-use crate::util::{parse_i64, parse_i64_in};
+use crate::util::{parse_i64, parse_i64_in, parse_positive};
 use resp::Reply;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -130,16 +130,6 @@ fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
     } else {
         Err(CmdError::Syntax)
     }
-}
-
-/// `getPositiveLongFromObjectOrReply`.
-fn parse_positive(arg: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
-    parse_i64_in(
-        arg,
-        0,
-        i64::MAX,
-        Some(msg.unwrap_or("ERR value is out of range, must be positive")),
-    )
 }
 
 /// `addListRangeReply`: elements `start..=end` (already clamped by the caller's rules), or
@@ -640,7 +630,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CmdResult {
         return Err(CmdError::WrongArity(end.pop_event().to_string()));
     }
     let count = match args.get(2) {
-        Some(a) => Some(parse_positive(a, None)?),
+        Some(a) => Some(parse_positive(a)?),
         None => None,
     };
     let key = args[1];

@@ -25,7 +25,7 @@ use crate::glob::glob_match;
 use crate::notify;
 use crate::object::Value;
 use crate::object::set::{Member, SetValue};
-use crate::util::{parse_i64, parse_scan_cursor};
+use crate::util::{parse_i64_in, parse_positive, parse_scan_cursor};
 use resp::Reply;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -376,15 +376,7 @@ impl<'k> SremBatches<'k> {
 
 fn spop_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[1];
-    // getPositiveLongFromObjectOrReply: one text for "not a number" and "negative".
-    let count = match parse_i64(args[2]) {
-        Ok(n) if n >= 0 => n as u64,
-        _ => {
-            return Err(CmdError::Static(
-                "ERR value is out of range, must be positive",
-            ));
-        }
-    };
+    let count = parse_positive(args[2])? as u64;
     let now = ctx.now_ms();
     let max = ctx.engine.config.set_max_intset_entries;
     let eng = &mut *ctx.engine;
@@ -509,13 +501,8 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn srandmember_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let l = parse_i64(args[2])?;
-    if l == i64::MIN {
-        return Err(CmdError::ValueOutOfRange {
-            min: -i64::MAX,
-            max: i64::MAX,
-        });
-    }
+    // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): the count is negated below.
+    let l = parse_i64_in(args[2], -i64::MAX, i64::MAX, None)?;
     let (count, uniq) = (l.unsigned_abs(), l >= 0);
     let now = ctx.now_ms();
     let db = &mut ctx.engine.dbs[ctx.session.db];
@@ -675,10 +662,12 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// # Returns
 /// The size of the intersection, counting stopped at `limit` when it is not 0.
 fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = match parse_i64(args[1]) {
-        Ok(n) if n >= 1 => n as u64,
-        _ => return Err(CmdError::Static("ERR numkeys should be greater than 0")),
-    };
+    let numkeys = parse_i64_in(
+        args[1],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )? as u64;
     if numkeys > args.len() as u64 - 2 {
         return Err(CmdError::Static(
             "ERR Number of keys can't be greater than number of args",
