@@ -13,7 +13,7 @@
 //!   `signalModifiedKey`/`notifyKeyspaceEvent`, and HINCRBYFLOAT propagates as `HSET`.
 
 use super::keys::{insert_scan_head, parse_scan_opts};
-use super::{CmdFn, Ctx};
+use super::{CmdFn, Ctx, bulk_lp};
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
@@ -93,16 +93,6 @@ fn with_hash_or_create<R>(
             }
             Ok(r)
         }
-    }
-}
-
-/// A listpack value (or table string) as a bulk string; integers print as Redis's
-/// `addReplyBulkLongLong`, the same bytes as the original string.
-#[inline]
-fn bulk_lp(out: &mut Reply<'_>, v: LpValue<'_>) {
-    match v {
-        LpValue::Str(s) => out.bulk(s),
-        LpValue::Int(i) => out.bulk_int(i),
     }
 }
 

@@ -16,7 +16,7 @@
 //! - `dirty` grows as `server.dirty`: one per pushed/popped/removed element.
 
 use super::args::{Args, is_kw};
-use super::{CmdFn, Ctx};
+use super::{CmdFn, Ctx, bulk_lp};
 use crate::blocking::{BlockKind, BlockRequest, TimeoutReply, parse_timeout};
 use crate::error::{CmdError, CmdResult};
 use crate::notify;
@@ -83,14 +83,6 @@ impl End {
 
 // ---------------------------------------------------------------------------------------
 // Shared helpers
-
-#[inline]
-fn bulk_lp(out: &mut Reply<'_>, v: LpValue<'_>) {
-    match v {
-        LpValue::Str(s) => out.bulk(s),
-        LpValue::Int(i) => out.bulk_int(i),
-    }
-}
 
 /// `lookupKeyRead` + `checkType(OBJ_LIST)`.
 fn read_list<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ListValue>, CmdError> {
