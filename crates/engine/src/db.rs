@@ -284,7 +284,7 @@ impl Db {
                     e.lru = lru;
                 }
                 self.hits += stats as u64;
-                Some(e)
+                return Some(e);
             }
             Lookup::Evicted(k, _) => {
                 // Lazy expiry: the engine turns the log into the event, WATCH touch and DEL.
@@ -299,34 +299,22 @@ impl Db {
                         &k,
                     );
                 }
-                if stats {
-                    self.misses += 1;
-                    if keymiss && self.log_keymiss {
-                        push_event(
-                            &mut self.expired_log,
-                            &mut self.expired_log_lens,
-                            KeyEvent::Miss,
-                            &k,
-                        );
-                    }
-                }
-                None
             }
-            Lookup::Missing => {
-                if stats {
-                    self.misses += 1;
-                    if keymiss && self.log_keymiss {
-                        push_event(
-                            &mut self.expired_log,
-                            &mut self.expired_log_lens,
-                            KeyEvent::Miss,
-                            key,
-                        );
-                    }
-                }
-                None
+            Lookup::Missing => {}
+        }
+        // A miss, whether the key was absent or has just expired.
+        if stats {
+            self.misses += 1;
+            if keymiss && self.log_keymiss {
+                push_event(
+                    &mut self.expired_log,
+                    &mut self.expired_log_lens,
+                    KeyEvent::Miss,
+                    key,
+                );
             }
         }
+        None
     }
 
     /// Looks a key up for reading: deletes it if expired (lazy expiry), touches the LRU clock,

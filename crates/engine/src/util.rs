@@ -19,6 +19,33 @@ pub fn parse_i32(s: &[u8]) -> Result<i32, CmdError> {
     })
 }
 
+/// Parses an integer in `min..=max` as Redis's `getRangeLongFromObjectOrReply(min, max, msg)`:
+/// with `msg`, both a non-integer and an out-of-range value get `msg`; without, the generic
+/// texts (`NotInteger`, `ValueOutOfRange`).
+pub fn parse_i64_in(
+    s: &[u8],
+    min: i64,
+    max: i64,
+    msg: Option<&'static str>,
+) -> Result<i64, CmdError> {
+    match resp::num::parse_i64(s) {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        Some(_) => Err(msg.map_or(CmdError::ValueOutOfRange { min, max }, CmdError::Static)),
+        None => Err(msg.map_or(CmdError::NotInteger, CmdError::Static)),
+    }
+}
+
+/// Parses a count as Redis's `getPositiveLongFromObjectOrReply` without a message: `0..`,
+/// one text for a non-integer and a negative value.
+pub fn parse_positive(s: &[u8]) -> Result<i64, CmdError> {
+    parse_i64_in(
+        s,
+        0,
+        i64::MAX,
+        Some("ERR value is out of range, must be positive"),
+    )
+}
+
 /// Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`, which uses C's
 /// `strtoul`: an optional sign then decimal digits, a negative value wrapping modulo 2^64
 /// (`-1` is the largest cursor), the empty string reading as 0, a leading space or any
@@ -166,8 +193,16 @@ pub fn atoi(s: &[u8]) -> i32 {
     v as i32
 }
 
-/// Lossy UTF-8 of at most `max` bytes, for error texts that echo client input.
+/// An argument echoed in an error text as C's `%s` prints it: up to its first NUL byte
+/// (Redis formats replies from the C string), as lossy UTF-8.
+pub fn lossy_c_str(s: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(c_str(s))
+}
+
+/// An argument echoed as C's `%.Ns` prints it: up to its first NUL byte and at most `max`
+/// bytes, as lossy UTF-8.
 pub fn lossy_trunc(s: &[u8], max: usize) -> String {
+    let s = c_str(s);
     String::from_utf8_lossy(&s[..s.len().min(max)]).into_owned()
 }
 

@@ -58,8 +58,7 @@ fn sorted(v: Vec<String>) -> Vec<String> {
     v
 }
 
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+use engine::commands::testkit::reply::{NOT_INT, SYNTAX};
 
 // ------------------------------------------------------------------------------------------
 // DEL UNLINK EXISTS TYPE TOUCH

@@ -83,6 +83,20 @@ pub fn fmt_g(v: f64, prec: usize, buf: &mut [u8; 32]) -> &[u8] {
     &buf[..len]
 }
 
+/// Writes the decimal form of `v` into `buf`, returning the used suffix (SCAN cursors use
+/// the whole `u64` range).
+pub fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
 /// Writes the decimal form of `v` into `buf`, returning the used suffix.
 pub fn fmt_i64(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     let mut n = v.unsigned_abs();
@@ -215,6 +229,14 @@ mod tests {
         assert_eq!(gp(1234567890123456.25, 15), "1.23456789012346e+15");
         assert_eq!(gp(2.5, 1), "2");
         assert_eq!(gp(0.5, 1), "0.5");
+    }
+
+    #[test]
+    fn u64_uses_the_whole_range() {
+        for v in [0, 7, 10, u64::MAX] {
+            let mut b = [0u8; 20];
+            assert_eq!(fmt_u64(v, &mut b), v.to_string().as_bytes());
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! parse with Redis's rules and error texts ([`crate::util`]).
 
 use crate::error::CmdError;
-use crate::util::{parse_f64, parse_i64};
+use crate::util::{parse_f64, parse_i64, parse_i64_in};
 
 /// Whether `arg` is the keyword `kw` (see the module doc).
 pub use crate::util::eq_ic as is_kw;
@@ -88,6 +88,19 @@ impl<'a, 'b> Args<'a, 'b> {
         parse_i64(self.value()?)
     }
 
+    /// The next argument as an integer in `min..=max` (Redis's
+    /// `getRangeLongFromObjectOrReply`): with `msg`, a non-integer and an out-of-range value
+    /// both get `msg`; without, the generic texts. See [`parse_i64_in`].
+    #[inline]
+    pub fn int_in(
+        &mut self,
+        min: i64,
+        max: i64,
+        msg: Option<&'static str>,
+    ) -> Result<i64, CmdError> {
+        parse_i64_in(self.value()?, min, max, msg)
+    }
+
     /// The next argument as a double (`value is not a valid float`).
     #[inline]
     pub fn float(&mut self) -> Result<f64, CmdError> {
@@ -122,5 +135,25 @@ mod tests {
         let mut a = Args::new(&argv, 1);
         assert_eq!(a.float(), Ok(1.5));
         assert!(a.int().is_err());
+    }
+
+    #[test]
+    fn bounded_ints_use_the_callers_text_for_both_failures() {
+        let argv: Vec<&[u8]> = vec![b"x", b"5", b"-1", b"abc", b"-1", b"abc"];
+        let mut a = Args::new(&argv, 1);
+        assert_eq!(a.int_in(0, 5, None), Ok(5));
+        assert_eq!(
+            a.int_in(0, i64::MAX, Some("ERR m")),
+            Err(CmdError::Static("ERR m"))
+        );
+        assert_eq!(
+            a.int_in(0, i64::MAX, Some("ERR m")),
+            Err(CmdError::Static("ERR m"))
+        );
+        assert_eq!(
+            a.int_in(0, 9, None),
+            Err(CmdError::ValueOutOfRange { min: 0, max: 9 })
+        );
+        assert_eq!(a.int_in(0, 9, None), Err(CmdError::NotInteger));
     }
 }

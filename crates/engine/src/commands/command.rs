@@ -10,11 +10,12 @@
 //! `COMMAND LIST [FILTERBY MODULE m|ACLCAT c|PATTERN p]` | `COMMAND GETKEYS cmd arg ...` |
 //! `COMMAND GETKEYSANDFLAGS cmd arg ...` | `COMMAND HELP`
 
+use super::args::{Args, is_kw};
 use super::table::{self, CommandMeta, KeyRef, acl, flags};
 use super::{CmdFn, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
-use crate::util::{eq_ic, reply_help};
+use crate::util::reply_help;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[("command", command)];
 
@@ -126,23 +127,22 @@ impl Filter<'_> {
 /// included) that passes the filter.
 fn list(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut filter = Filter::None;
-    let mut i = 2;
-    while i < args.len() {
+    let mut opts = Args::new(args, 2);
+    while !opts.is_empty() {
         // Redis accepts FILTERBY only with exactly two arguments after it.
-        if !(eq_ic(args[i], "filterby") && args.len() - 1 - i == 2) {
+        if !(opts.remaining() == 3 && opts.eat("filterby")) {
             return Err(CmdError::Syntax);
         }
-        let (kind, arg) = (args[i + 1], args[i + 2]);
-        filter = if eq_ic(kind, "module") {
+        let (kind, arg) = (opts.value()?, opts.value()?);
+        filter = if is_kw(kind, "module") {
             Filter::Module
-        } else if eq_ic(kind, "aclcat") {
+        } else if is_kw(kind, "aclcat") {
             Filter::AclCat(acl::by_name(arg))
-        } else if eq_ic(kind, "pattern") {
+        } else if is_kw(kind, "pattern") {
             Filter::Pattern(arg)
         } else {
             return Err(CmdError::Syntax);
         };
-        i += 3;
     }
     let all = || {
         table::all()

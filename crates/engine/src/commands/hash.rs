@@ -12,8 +12,8 @@
 //! - Effects: `dirty` grows as `server.dirty`, WATCH/keyspace hooks fire where Redis calls
 //!   `signalModifiedKey`/`notifyKeyspaceEvent`, and HINCRBYFLOAT propagates as `HSET`.
 
-use super::keys::parse_scan_opts;
-use super::{CmdFn, Ctx};
+use super::keys::{insert_scan_head, parse_scan_opts};
+use super::{CmdFn, Ctx, bulk_lp};
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
@@ -22,7 +22,7 @@ use crate::notify;
 use crate::object::hash::Pair;
 use crate::object::{HashValue, Value};
 use crate::types::listpack::LpValue;
-use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
+use crate::util::{eq_ic, parse_i64, parse_i64_in, parse_scan_cursor};
 use resp::Reply;
 use resp::num::fmt_i64;
 
@@ -93,16 +93,6 @@ fn with_hash_or_create<R>(
             }
             Ok(r)
         }
-    }
-}
-
-/// A listpack value (or table string) as a bulk string; integers print as Redis's
-/// `addReplyBulkLongLong`, the same bytes as the original string.
-#[inline]
-fn bulk_lp(out: &mut Reply<'_>, v: LpValue<'_>) {
-    match v {
-        LpValue::Str(s) => out.bulk(s),
-        LpValue::Int(i) => out.bulk_int(i),
     }
 }
 
@@ -410,14 +400,8 @@ const SUB_STRATEGY_MUL: u64 = 3;
 /// each value (RESP2: flat; RESP3: `[field, value]` pairs).
 fn hrandfield(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     if args.len() >= 3 {
-        // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX).
-        let l = parse_i64(args[2])?;
-        if l == i64::MIN {
-            return Err(CmdError::ValueOutOfRange {
-                min: -i64::MAX,
-                max: i64::MAX,
-            });
-        }
+        // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): the count is negated below.
+        let l = parse_i64_in(args[2], -i64::MAX, i64::MAX, None)?;
         let withvalues = match args.len() {
             3 => false,
             4 if eq_ic(args[3], "withvalues") => true,
@@ -584,39 +568,8 @@ fn hscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             }
         }
     }
-    // `*2 $len cursor *n` goes in front of the items now that both numbers are known.
-    // Built on the stack: at most `*2\r\n$20\r\n<20 digits>\r\n*<20 digits>\r\n`.
-    let mut head = [0u8; 64];
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        head[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    let (mut digits, mut n) = ([0u8; 20], [0u8; 20]);
-    let c = fmt_u64(cursor, &mut digits);
-    put(b"*2\r\n$");
-    put(fmt_u64(c.len() as u64, &mut n));
-    put(b"\r\n");
-    put(c);
-    put(b"\r\n*");
-    put(fmt_u64(emitted as u64, &mut n));
-    put(b"\r\n");
-    out.buf.splice(start..start, head[..len].iter().copied());
+    insert_scan_head(out.buf, start, cursor, emitted);
     Ok(())
-}
-
-/// Decimal digits of an unsigned cursor.
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 #[cfg(test)]

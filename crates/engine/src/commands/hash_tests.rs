@@ -6,19 +6,8 @@ use crate::object::hash::HashLimits;
 use resp::Proto;
 use std::collections::HashSet;
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-
-/// Runs each command and checks its raw reply, naming the failing line.
-fn script(h: &mut Harness, lines: &[(&[&str], &str)]) {
-    for (args, want) in lines {
-        assert_eq!(h.run(args), *want, "command {args:?}");
-    }
-}
+use crate::commands::testkit::reply::{NIL, NOT_FLOAT, NOT_INT, OK, SYNTAX, WRONGTYPE};
+use crate::commands::testkit::script;
 
 fn encoding(h: &mut Harness, key: &str) -> String {
     h.run(&["OBJECT", "ENCODING", key])

@@ -11,6 +11,7 @@
 //! - Time-relative writes are propagated in absolute form: EXPIRE/PEXPIRE/EXPIREAT become
 //!   `PEXPIREAT key <ms> [flags]`, an expiry in the past becomes `DEL key`.
 
+use super::args::{Args, is_kw};
 use super::{CmdFn, Ctx};
 use crate::commands::connection::parse_db_index;
 use crate::db::{Entry, idle_seconds};
@@ -18,9 +19,9 @@ use crate::error::{CmdError, CmdResult};
 use crate::glob::glob_match;
 use crate::notify;
 use crate::object::{Str, Value};
-use crate::util::{eq_ic, parse_i64, parse_scan_cursor, reply_help};
+use crate::util::{lossy_c_str, parse_i64, parse_scan_cursor, reply_help};
 use resp::Reply;
-use resp::num::fmt_i64;
+use resp::num::{fmt_i64, fmt_u64};
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("del", del),
@@ -181,28 +182,48 @@ pub fn parse_scan_opts<'a>(
         pattern: None,
         type_name: None,
     };
-    let mut i = start;
-    while i < args.len() {
-        let (opt, val) = match (args[i], args.get(i + 1)) {
-            (opt, Some(&val)) => (opt, val),
-            _ => return Err(CmdError::Syntax),
-        };
-        if eq_ic(opt, "count") {
-            let n = parse_i64(val)?;
+    let mut a = Args::new(args, start);
+    while !a.is_empty() {
+        if a.eat_with("count", 1) {
+            let n = a.int()?;
             if n < 1 {
                 return Err(CmdError::Syntax);
             }
             opts.count = n as u64;
-        } else if eq_ic(opt, "match") {
+        } else if a.eat_with("match", 1) {
+            let val = a.value()?;
             opts.pattern = (val != b"*").then_some(val);
-        } else if allow_type && eq_ic(opt, "type") {
-            opts.type_name = Some(val);
+        } else if allow_type && a.eat_with("type", 1) {
+            opts.type_name = Some(a.value()?);
         } else {
             return Err(CmdError::Syntax);
         }
-        i += 2;
     }
     Ok(opts)
+}
+
+/// Inserts at `start` the head of a SCAN-family reply, `*2 $len cursor *n`, in front of the
+/// `n` items written from there on: the items go out during the walk, before the cursor and
+/// their count are known. Built on the stack (at most 54 bytes).
+pub(crate) fn insert_scan_head(buf: &mut Vec<u8>, start: usize, cursor: u64, n: usize) {
+    let (mut cb, mut lb, mut nb) = ([0u8; 20], [0u8; 20], [0u8; 20]);
+    let digits = fmt_u64(cursor, &mut cb);
+    let parts: [&[u8]; 7] = [
+        b"*2\r\n$",
+        fmt_u64(digits.len() as u64, &mut lb),
+        b"\r\n",
+        digits,
+        b"\r\n*",
+        fmt_u64(n as u64, &mut nb),
+        b"\r\n",
+    ];
+    let mut head = [0u8; 64];
+    let mut len = 0;
+    for p in parts {
+        head[len..len + p.len()].copy_from_slice(p);
+        len += p.len();
+    }
+    buf.splice(start..start, head[..len].iter().copied());
 }
 
 /// # Format
@@ -259,24 +280,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         budget -= 1;
     }
-    // `*2 $len cursor *n` goes in front of the keys, now that cursor and count are known.
-    let mut head = [0u8; 64];
-    let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        head[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    let mut num = [0u8; 20];
-    let digits = fmt_u64(cursor, &mut num);
-    let mut dlen = [0u8; 20];
-    put(b"*2\r\n$");
-    put(fmt_u64(digits.len() as u64, &mut dlen));
-    put(b"\r\n");
-    put(digits);
-    put(b"\r\n*");
-    put(fmt_u64(emitted as u64, &mut dlen));
-    put(b"\r\n");
-    out.buf.splice(start..start, head[..len].iter().copied());
+    insert_scan_head(out.buf, start, cursor, emitted);
     let db = ctx.db();
     db.hits += hits;
     db.misses += misses;
@@ -284,20 +288,6 @@ fn scan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         db.expire_if_needed(k, now);
     }
     Ok(())
-}
-
-/// Decimal digits of an unsigned cursor.
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
 }
 
 /// # Format
@@ -375,17 +365,15 @@ fn copy(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let src_id = ctx.session.db;
     let mut dst_id = src_id;
     let mut replace = false;
-    let mut i = 3;
-    while i < args.len() {
-        if eq_ic(args[i], "replace") {
+    let mut opts = Args::new(args, 3);
+    while !opts.is_empty() {
+        if opts.eat("replace") {
             replace = true;
-        } else if eq_ic(args[i], "db") && i + 1 < args.len() {
-            dst_id = parse_db_index(ctx, args[i + 1])?;
-            i += 1;
+        } else if opts.eat_with("db", 1) {
+            dst_id = parse_db_index(ctx, opts.value()?)?;
         } else {
             return Err(CmdError::Syntax);
         }
-        i += 1;
     }
     let (src, dst) = (args[1], args[2]);
     if src_id == dst_id && src == dst {
@@ -472,18 +460,18 @@ struct ExpireFlags {
 fn parse_expire_flags(opts: &[&[u8]]) -> Result<ExpireFlags, CmdError> {
     let mut f = ExpireFlags::default();
     for opt in opts {
-        if eq_ic(opt, "nx") {
+        if is_kw(opt, "nx") {
             f.nx = true;
-        } else if eq_ic(opt, "xx") {
+        } else if is_kw(opt, "xx") {
             f.xx = true;
-        } else if eq_ic(opt, "gt") {
+        } else if is_kw(opt, "gt") {
             f.gt = true;
-        } else if eq_ic(opt, "lt") {
+        } else if is_kw(opt, "lt") {
             f.lt = true;
         } else {
             return Err(CmdError::Owned(format!(
                 "ERR Unsupported option {}",
-                String::from_utf8_lossy(opt)
+                lossy_c_str(opt)
             )));
         }
     }
@@ -694,19 +682,19 @@ enum ObjectSub {
 /// answers Redis's error for the default policy.
 fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let sub_arg = args[1];
-    let (sub, full_name) = if eq_ic(sub_arg, "help") {
+    let (sub, full_name) = if is_kw(sub_arg, "help") {
         if args.len() != 2 {
             return Err(CmdError::WrongArity("object|help".into()));
         }
         reply_help(&mut ctx.out, args[0], OBJECT_HELP);
         return Ok(());
-    } else if eq_ic(sub_arg, "encoding") {
+    } else if is_kw(sub_arg, "encoding") {
         (ObjectSub::Encoding, "object|encoding")
-    } else if eq_ic(sub_arg, "freq") {
+    } else if is_kw(sub_arg, "freq") {
         (ObjectSub::Freq, "object|freq")
-    } else if eq_ic(sub_arg, "idletime") {
+    } else if is_kw(sub_arg, "idletime") {
         (ObjectSub::IdleTime, "object|idletime")
-    } else if eq_ic(sub_arg, "refcount") {
+    } else if is_kw(sub_arg, "refcount") {
         (ObjectSub::RefCount, "object|refcount")
     } else {
         return Err(CmdError::unknown_subcommand("object", sub_arg));

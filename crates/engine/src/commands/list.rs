@@ -15,13 +15,14 @@
 //!   serving path (and its propagation as LPOP/RPOP/LMOVE) is shared.
 //! - `dirty` grows as `server.dirty`: one per pushed/popped/removed element.
 
-use super::{CmdFn, Ctx};
+use super::args::{Args, is_kw};
+use super::{CmdFn, Ctx, bulk_lp};
 use crate::blocking::{BlockKind, BlockRequest, TimeoutReply, parse_timeout};
 use crate::error::{CmdError, CmdResult};
 use crate::notify;
 use crate::object::{ListValue, Value};
 use crate::types::listpack::{LpValue, Where};
-use crate::util::{eq_ic, parse_i64};
+use crate::util::{parse_i64, parse_i64_in, parse_positive};
 use resp::Reply;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -83,14 +84,6 @@ impl End {
 // ---------------------------------------------------------------------------------------
 // Shared helpers
 
-#[inline]
-fn bulk_lp(out: &mut Reply<'_>, v: LpValue<'_>) {
-    match v {
-        LpValue::Str(s) => out.bulk(s),
-        LpValue::Int(i) => out.bulk_int(i),
-    }
-}
-
 /// `lookupKeyRead` + `checkType(OBJ_LIST)`.
 fn read_list<'c>(ctx: &'c mut Ctx<'_>, key: &[u8]) -> Result<Option<&'c mut ListValue>, CmdError> {
     let now = ctx.engine.now_ms();
@@ -122,36 +115,13 @@ fn list_len_write(ctx: &mut Ctx<'_>, key: &[u8]) -> Result<Option<usize>, CmdErr
 
 /// `getListPositionFromObjectOrReply`: LEFT or RIGHT.
 fn parse_end(arg: &[u8]) -> Result<End, CmdError> {
-    if eq_ic(arg, "left") {
+    if is_kw(arg, "left") {
         Ok(End::Head)
-    } else if eq_ic(arg, "right") {
+    } else if is_kw(arg, "right") {
         Ok(End::Tail)
     } else {
         Err(CmdError::Syntax)
     }
-}
-
-/// `getRangeLongFromObjectOrReply(min, max, msg)`: with `msg`, both a non-integer and an
-/// out-of-range value get `msg`; without, the generic texts.
-fn parse_range(arg: &[u8], min: i64, max: i64, msg: Option<&'static str>) -> Result<i64, CmdError> {
-    let v = match resp::num::parse_i64(arg) {
-        Some(v) => v,
-        None => return Err(msg.map_or(CmdError::NotInteger, CmdError::Static)),
-    };
-    if v < min || v > max {
-        return Err(msg.map_or(CmdError::ValueOutOfRange { min, max }, CmdError::Static));
-    }
-    Ok(v)
-}
-
-/// `getPositiveLongFromObjectOrReply`.
-fn parse_positive(arg: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
-    parse_range(
-        arg,
-        0,
-        i64::MAX,
-        Some(msg.unwrap_or("ERR value is out of range, must be positive")),
-    )
 }
 
 /// `addListRangeReply`: elements `start..=end` (already clamped by the caller's rules), or
@@ -340,9 +310,9 @@ fn push_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End, xx: bool) -> CmdRes
 /// # Returns
 /// The new length, -1 when the pivot is not found, 0 when the key is missing.
 fn linsert(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let at = if eq_ic(args[2], "after") {
+    let at = if is_kw(args[2], "after") {
         Where::After
-    } else if eq_ic(args[2], "before") {
+    } else if is_kw(args[2], "before") {
         Where::Before
     } else {
         return Err(CmdError::Syntax);
@@ -464,28 +434,22 @@ fn lpos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut rank: i64 = 1;
     let mut count: i64 = -1;
     let mut maxlen: i64 = 0;
-    let mut j = 3;
-    while j < args.len() {
-        let opt = args[j];
-        let more = j + 1 < args.len();
-        if eq_ic(opt, "rank") && more {
-            j += 1;
-            rank = parse_i64(args[j])?;
+    let mut opts = Args::new(args, 3);
+    while !opts.is_empty() {
+        if opts.eat_with("rank", 1) {
+            rank = opts.int()?;
             if rank == 0 {
                 return Err(CmdError::Static(
                     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
                 ));
             }
-        } else if eq_ic(opt, "count") && more {
-            j += 1;
-            count = parse_positive(args[j], Some("ERR COUNT can't be negative"))?;
-        } else if eq_ic(opt, "maxlen") && more {
-            j += 1;
-            maxlen = parse_positive(args[j], Some("ERR MAXLEN can't be negative"))?;
+        } else if opts.eat_with("count", 1) {
+            count = opts.int_in(0, i64::MAX, Some("ERR COUNT can't be negative"))?;
+        } else if opts.eat_with("maxlen", 1) {
+            maxlen = opts.int_in(0, i64::MAX, Some("ERR MAXLEN can't be negative"))?;
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     let from_tail = rank < 0;
     // Redis negates a negative rank in a C long: LONG_MIN stays negative, so every match
@@ -658,7 +622,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], end: End) -> CmdResult {
         return Err(CmdError::WrongArity(end.pop_event().to_string()));
     }
     let count = match args.get(2) {
-        Some(a) => Some(parse_positive(a, None)?),
+        Some(a) => Some(parse_positive(a)?),
         None => None,
     };
     let key = args[1];
@@ -687,7 +651,7 @@ fn parse_mpop<'a>(
     numkeys_idx: usize,
 ) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
     let msg = "ERR numkeys should be greater than 0";
-    let numkeys = parse_range(args[numkeys_idx], 1, i64::MAX, Some(msg))? as u64;
+    let numkeys = parse_i64_in(args[numkeys_idx], 1, i64::MAX, Some(msg))? as u64;
     let where_idx = (numkeys_idx as u64)
         .saturating_add(numkeys)
         .saturating_add(1);
@@ -697,20 +661,14 @@ fn parse_mpop<'a>(
     let where_idx = where_idx as usize;
     let end = parse_end(args[where_idx])?;
     let mut count: i64 = -1;
-    let mut j = where_idx + 1;
-    while j < args.len() {
-        if count == -1 && eq_ic(args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            count = parse_range(
-                args[j],
-                1,
-                i64::MAX,
-                Some("ERR count should be greater than 0"),
-            )?;
+    let mut opts = Args::new(args, where_idx + 1);
+    while !opts.is_empty() {
+        // A second COUNT is a syntax error, as in Redis.
+        if count == -1 && opts.eat_with("count", 1) {
+            count = opts.int_in(1, i64::MAX, Some("ERR count should be greater than 0"))?;
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     let count = if count == -1 { 1 } else { count as usize };
     Ok((args[numkeys_idx + 1..where_idx].to_vec(), end, count))

@@ -134,6 +134,17 @@ impl Ctx<'_> {
 
 pub type CmdFn = fn(&mut Ctx<'_>, &[&[u8]]) -> CmdResult;
 
+/// A listpack value (or table string) as a bulk string; integers print as Redis's
+/// `addReplyBulkLongLong`, the same bytes as the original string.
+#[inline]
+pub(crate) fn bulk_lp(out: &mut Reply<'_>, v: crate::types::listpack::LpValue<'_>) {
+    use crate::types::listpack::LpValue;
+    match v {
+        LpValue::Str(s) => out.bulk(s),
+        LpValue::Int(i) => out.bulk_int(i),
+    }
+}
+
 /// Every engine-implemented command: (lowercase name, handler). The server joins these with
 /// its own handlers and the metadata in [`table`] into the one table.
 pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {

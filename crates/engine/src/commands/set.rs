@@ -15,7 +15,8 @@
 //! - Random commands propagate deterministically: SPOP → `SREM key member`, SPOP with a count
 //!   → one SREM per member, as Redis 7.0.15 (or `DEL key` when the whole set goes).
 
-use super::keys::parse_scan_opts;
+use super::args::Args;
+use super::keys::{insert_scan_head, parse_scan_opts};
 use super::{CmdFn, Ctx};
 use crate::db::Entry;
 use crate::dict::{Dict, random_u64};
@@ -24,7 +25,7 @@ use crate::glob::glob_match;
 use crate::notify;
 use crate::object::Value;
 use crate::object::set::{Member, SetValue};
-use crate::util::{eq_ic, parse_i64, parse_scan_cursor};
+use crate::util::{parse_i64_in, parse_positive, parse_scan_cursor};
 use resp::Reply;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -375,15 +376,7 @@ impl<'k> SremBatches<'k> {
 
 fn spop_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[1];
-    // getPositiveLongFromObjectOrReply: one text for "not a number" and "negative".
-    let count = match parse_i64(args[2]) {
-        Ok(n) if n >= 0 => n as u64,
-        _ => {
-            return Err(CmdError::Static(
-                "ERR value is out of range, must be positive",
-            ));
-        }
-    };
+    let count = parse_positive(args[2])? as u64;
     let now = ctx.now_ms();
     let max = ctx.engine.config.set_max_intset_entries;
     let eng = &mut *ctx.engine;
@@ -508,13 +501,8 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 }
 
 fn srandmember_count(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let l = parse_i64(args[2])?;
-    if l == i64::MIN {
-        return Err(CmdError::ValueOutOfRange {
-            min: -i64::MAX,
-            max: i64::MAX,
-        });
-    }
+    // getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX): the count is negated below.
+    let l = parse_i64_in(args[2], -i64::MAX, i64::MAX, None)?;
     let (count, uniq) = (l.unsigned_abs(), l >= 0);
     let now = ctx.now_ms();
     let db = &mut ctx.engine.dbs[ctx.session.db];
@@ -674,10 +662,12 @@ fn sinterstore(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// # Returns
 /// The size of the intersection, counting stopped at `limit` when it is not 0.
 fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let numkeys = match parse_i64(args[1]) {
-        Ok(n) if n >= 1 => n as u64,
-        _ => return Err(CmdError::Static("ERR numkeys should be greater than 0")),
-    };
+    let numkeys = parse_i64_in(
+        args[1],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )? as u64;
     if numkeys > args.len() as u64 - 2 {
         return Err(CmdError::Static(
             "ERR Number of keys can't be greater than number of args",
@@ -685,18 +675,13 @@ fn sintercard(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     let numkeys = numkeys as usize;
     let mut limit = 0u64;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if eq_ic(args[j], "limit") && j + 1 < args.len() {
-            j += 1;
-            limit = match parse_i64(args[j]) {
-                Ok(n) if n >= 0 => n as u64,
-                _ => return Err(CmdError::Static("ERR LIMIT can't be negative")),
-            };
+    let mut opts = Args::new(args, 2 + numkeys);
+    while !opts.is_empty() {
+        if opts.eat_with("limit", 1) {
+            limit = opts.int_in(0, i64::MAX, Some("ERR LIMIT can't be negative"))? as u64;
         } else {
             return Err(CmdError::Syntax);
         }
-        j += 1;
     }
     sinter_generic(ctx, &args[2..2 + numkeys], InterMode::Card { limit })
 }
@@ -841,59 +826,40 @@ fn sscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     // Options are parsed only for an existing set, as in Redis.
     let opts = parse_scan_opts(args, 3, false)?;
     let pattern = opts.pattern;
-    // Matching members are written here first: the count precedes them in the reply.
-    let mut items = Vec::new();
+    let mut out = Reply::new(&mut *ctx.out.buf, ctx.out.proto);
+    let start = out.buf.len();
     let mut n = 0usize;
-    {
-        let mut emit = |m: &[u8]| {
-            if pattern.is_none_or(|p| glob_match(p, m, false)) {
-                Reply::new(&mut items, ctx.out.proto).bulk(m);
-                n += 1;
+    let mut emit = |m: &[u8]| {
+        if pattern.is_none_or(|p| glob_match(p, m, false)) {
+            out.bulk(m);
+            n += 1;
+        }
+    };
+    match s.as_dict() {
+        None => {
+            let mut buf = [0u8; 20];
+            for m in s.iter() {
+                emit(m.as_bytes(&mut buf));
             }
-        };
-        match s.as_dict() {
-            None => {
-                let mut buf = [0u8; 20];
-                for m in s.iter() {
-                    emit(m.as_bytes(&mut buf));
+            cursor = 0;
+        }
+        Some(d) => {
+            let mut visited = 0u64;
+            let mut budget = opts.count.saturating_mul(10);
+            loop {
+                cursor = d.scan(cursor, &mut |k, _| {
+                    visited += 1;
+                    emit(k);
+                });
+                if cursor == 0 || budget == 0 || visited >= opts.count {
+                    break;
                 }
-                cursor = 0;
-            }
-            Some(d) => {
-                let mut visited = 0u64;
-                let mut budget = opts.count.saturating_mul(10);
-                loop {
-                    cursor = d.scan(cursor, &mut |k, _| {
-                        visited += 1;
-                        emit(k);
-                    });
-                    if cursor == 0 || budget == 0 || visited >= opts.count {
-                        break;
-                    }
-                    budget -= 1;
-                }
+                budget -= 1;
             }
         }
     }
-    let mut num = [0u8; 20];
-    ctx.out.array(2);
-    ctx.out.bulk(fmt_u64(cursor, &mut num));
-    ctx.out.array(n);
-    ctx.out.buf.extend_from_slice(&items);
+    insert_scan_head(out.buf, start, cursor, n);
     Ok(())
-}
-
-/// Decimal form of a cursor (u64: cursors use the whole range).
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 #[cfg(test)]

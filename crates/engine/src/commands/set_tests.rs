@@ -4,7 +4,7 @@
 use crate::commands::testkit::Harness;
 use crate::engine::EngineConfig;
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+use crate::commands::testkit::reply::WRONGTYPE;
 
 fn h() -> Harness {
     Harness::new()

@@ -6,18 +6,8 @@ use super::super::testkit::Harness;
 use crate::engine::EngineConfig;
 use resp::Proto;
 
-const OK: &str = "+OK\r\n";
-const NIL: &str = "$-1\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-
-/// Runs each command and checks its raw reply, naming the failing line.
-fn script(h: &mut Harness, lines: &[(&[&str], &str)]) {
-    for (args, want) in lines {
-        assert_eq!(h.run(args), *want, "command {args:?}");
-    }
-}
+use super::super::testkit::reply::{NIL, NOT_FLOAT, NOT_INT, OK, SYNTAX};
+use super::super::testkit::script;
 
 fn now(h: &Harness) -> i64 {
     h.engine.now_ms()

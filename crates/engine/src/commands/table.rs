@@ -2,6 +2,7 @@
 //! that joins it with handlers. The metadata is data generated from Redis 7.0.15's own
 //! command descriptions (see scripts/), so COMMAND INFO/DOCS match Redis.
 
+use super::args::is_kw;
 use resp::Reply;
 use std::collections::HashMap;
 
@@ -350,7 +351,8 @@ impl CommandMeta {
                         if i >= argc || i < 1 {
                             break;
                         }
-                        if args[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                        // strcasecmp, as Redis: the argument ends at a NUL byte.
+                        if is_kw(args[i as usize], keyword) {
                             found = i + 1;
                             break;
                         }
@@ -490,12 +492,12 @@ fn sort_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
     let mut store = None;
     let mut i = 2;
     while i < args.len() {
-        let a = crate::util::c_str(args[i]);
-        if a.eq_ignore_ascii_case(b"limit") {
+        let a = args[i];
+        if is_kw(a, "limit") {
             i += 2;
-        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < args.len() {
+        } else if is_kw(a, "store") && i + 1 < args.len() {
             store = Some(i + 1);
-        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+        } else if is_kw(a, "get") || is_kw(a, "by") {
             i += 1;
         }
         i += 1;
@@ -507,12 +509,13 @@ fn sort_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
     1 + usize::from(store.is_some())
 }
 
-/// SET's key is always argument 1; GET among the options makes it a read too.
+/// SET's key is always argument 1; GET among the options makes it a read too (Redis's
+/// `setGetKeys` compares `g e t \0`: a C string, like every keyword).
 fn set_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
     if args.len() < 2 {
         return 0;
     }
-    let get = args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get"));
+    let get = args.iter().skip(3).any(|a| is_kw(a, "get"));
     out.push(KeyRef {
         pos: 1,
         flags: if get {
@@ -875,6 +878,11 @@ mod tests {
         assert_eq!(pos(&["t", "d", "0", "a"]), [] as [usize; 0], "last < first");
         assert_eq!(
             pos(&["t", "d", "1", "a", "streams", "s1", "s2", "0", "0"]),
+            [1, 3, 5, 6]
+        );
+        // The keyword compares as strcasecmp on a C string.
+        assert_eq!(
+            pos(&["t", "d", "1", "a", "Streams\0x", "s1", "s2", "0", "0"]),
             [1, 3, 5, 6]
         );
     }

@@ -117,3 +117,22 @@ impl Harness {
         String::from_utf8_lossy(&self.run_bytes(&a)).into_owned()
     }
 }
+
+/// Runs each command and checks its raw reply, naming the failing line.
+#[track_caller]
+pub fn script(h: &mut Harness, lines: &[(&[&str], &str)]) {
+    for (args, want) in lines {
+        assert_eq!(h.run(args), *want, "command {args:?}");
+    }
+}
+
+/// Raw replies the tests compare against, as Redis 7.0.15 writes them.
+pub mod reply {
+    pub const OK: &str = "+OK\r\n";
+    pub const NIL: &str = "$-1\r\n";
+    pub const WRONGTYPE: &str =
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+    pub const SYNTAX: &str = "-ERR syntax error\r\n";
+    pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+    pub const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
+}

@@ -16,7 +16,7 @@ use crate::dispatch::call::Origin;
 use crate::features::client_cmds;
 use crate::server::Server;
 use engine::commands::table::{Row, Table, meta};
-use engine::util::eq_ic;
+use engine::util::{eq_ic, lossy_trunc};
 use engine::{CmdError, CmdFn, CmdResult};
 use resp::Reply;
 use std::cell::Cell;
@@ -210,12 +210,6 @@ fn lookup_sub<'t>(table: &'t CmdTable, container: &str, sub: &[u8]) -> Option<&'
     table.lookup(&buf[..n])
 }
 
-/// C's `%.Ns` over a Redis argument: stops at a NUL byte and after `max` bytes.
-fn c_str(s: &[u8], max: usize) -> String {
-    let end = memchr::memchr(0, s).unwrap_or(s.len()).min(max);
-    String::from_utf8_lossy(&s[..end]).into_owned()
-}
-
 /// `ERR unknown command 'foo', with args beginning with: 'a' 'b' ` exactly as Redis 7.0
 /// builds it: the name cut at 128 bytes, then quoted args while the list is under 128 bytes,
 /// each cut to what is left of 128.
@@ -228,12 +222,12 @@ pub fn unknown_command_text(args: &[&[u8]]) -> String {
         // Redis counts bytes; cut the raw bytes, then render.
         let room = 128 - list.len();
         list.push('\'');
-        list.push_str(&c_str(a, room));
+        list.push_str(&lossy_trunc(a, room));
         list.push_str("' ");
     }
     format!(
         "ERR unknown command '{}', with args beginning with: {}",
-        c_str(args[0], 128),
+        lossy_trunc(args[0], 128),
         list
     )
 }

@@ -11,7 +11,8 @@ use crate::dispatch::gate::{SrvFn, reply};
 use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::net;
 use crate::server::{Server, Shutdown};
-use engine::util::eq_ic;
+use engine::commands::args::{Args, is_kw};
+use engine::util::lossy_c_str;
 use engine::{CmdError, CmdResult};
 use resp::Proto;
 
@@ -39,13 +40,13 @@ enum ClientType {
 }
 
 fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
-    if eq_ic(name, "normal") {
+    if is_kw(name, "normal") {
         Some(ClientType::Normal)
-    } else if eq_ic(name, "slave") || eq_ic(name, "replica") {
+    } else if is_kw(name, "slave") || is_kw(name, "replica") {
         Some(ClientType::Replica)
-    } else if eq_ic(name, "pubsub") {
+    } else if is_kw(name, "pubsub") {
         Some(ClientType::PubSub)
-    } else if eq_ic(name, "master") {
+    } else if is_kw(name, "master") {
         Some(ClientType::Master)
     } else {
         None
@@ -62,10 +63,7 @@ fn client_type(c: &Conn) -> ClientType {
 }
 
 fn unknown_type(name: &[u8]) -> CmdError {
-    CmdError::Owned(format!(
-        "ERR Unknown client type '{}'",
-        String::from_utf8_lossy(name)
-    ))
+    CmdError::Owned(format!("ERR Unknown client type '{}'", lossy_c_str(name)))
 }
 
 /// `addReplyHelp`: a status line per entry after a title.
@@ -131,34 +129,34 @@ const CLIENT_HELP: &[&str] = &[
 /// CLIENT <subcommand>. The gate has checked the subcommand exists and its arity.
 fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let sub = args[1];
-    if eq_ic(sub, "id") {
+    if is_kw(sub, "id") {
         let id = server.clients[key].id() as i64;
         reply(server, key).int(id);
-    } else if eq_ic(sub, "getname") {
+    } else if is_kw(sub, "getname") {
         let c = &mut server.clients[key];
         let mut r = resp::Reply::new(&mut c.pending, c.session.proto);
         match &c.name {
             Some(n) => r.bulk(n),
             None => r.null(),
         }
-    } else if eq_ic(sub, "setname") {
+    } else if is_kw(sub, "setname") {
         set_name(&mut server.clients[key], args[2])?;
         reply(server, key).ok();
-    } else if eq_ic(sub, "info") {
+    } else if is_kw(sub, "info") {
         let mut s = String::new();
         client_info_line(server, key, key, args, &mut s);
         s.push('\n');
         reply(server, key).verbatim(b"txt", s.as_bytes());
-    } else if eq_ic(sub, "list") {
+    } else if is_kw(sub, "list") {
         client_list(server, key, args)?;
-    } else if eq_ic(sub, "kill") {
+    } else if is_kw(sub, "kill") {
         client_kill(server, key, args)?;
-    } else if eq_ic(sub, "reply") {
-        let mode = if eq_ic(args[2], "on") {
+    } else if is_kw(sub, "reply") {
+        let mode = if is_kw(args[2], "on") {
             ReplyMode::On
-        } else if eq_ic(args[2], "off") {
+        } else if is_kw(args[2], "off") {
             ReplyMode::Off
-        } else if eq_ic(args[2], "skip") {
+        } else if is_kw(args[2], "skip") {
             ReplyMode::Skip
         } else {
             return Err(CmdError::Syntax);
@@ -171,30 +169,30 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         if mode == ReplyMode::On {
             reply(server, key).ok();
         }
-    } else if eq_ic(sub, "no-evict") {
-        let on = if eq_ic(args[2], "on") {
+    } else if is_kw(sub, "no-evict") {
+        let on = if is_kw(args[2], "on") {
             true
-        } else if eq_ic(args[2], "off") {
+        } else if is_kw(args[2], "off") {
             false
         } else {
             return Err(CmdError::Syntax);
         };
         server.clients[key].no_evict = on;
         reply(server, key).ok();
-    } else if eq_ic(sub, "getredir") {
+    } else if is_kw(sub, "getredir") {
         // No tracking yet: -1 means "not redirecting".
         reply(server, key).int(-1);
-    } else if eq_ic(sub, "help") {
+    } else if is_kw(sub, "help") {
         reply_help(
             server,
             key,
             "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             CLIENT_HELP,
         );
-    } else if eq_ic(sub, "unblock") {
+    } else if is_kw(sub, "unblock") {
         // Redis checks the reason before the id.
-        let error = args.len() == 4 && eq_ic(args[3], "error");
-        if args.len() == 4 && !error && !eq_ic(args[3], "timeout") {
+        let error = args.len() == 4 && is_kw(args[3], "error");
+        if args.len() == 4 && !error && !is_kw(args[3], "timeout") {
             return Err(CmdError::Static(
                 "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
             ));
@@ -208,7 +206,7 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         let done =
             target.is_some_and(|t| crate::dispatch::blocking::client_unblock(server, t, error));
         reply(server, key).int(done as i64);
-    } else if eq_ic(sub, "trackinginfo") {
+    } else if is_kw(sub, "trackinginfo") {
         let mut r = reply(server, key);
         r.map(3);
         r.bulk(b"flags");
@@ -218,7 +216,7 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         r.int(-1);
         r.bulk(b"prefixes");
         r.array(0);
-    } else if eq_ic(sub, "caching") {
+    } else if is_kw(sub, "caching") {
         return Err(CmdError::Static(
             "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
         ));
@@ -351,9 +349,9 @@ pub(crate) fn client_info_line(
 fn client_list(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut ty = None;
     let mut ids: Option<Vec<i64>> = None;
-    if args.len() == 4 && eq_ic(args[2], "type") {
+    if args.len() == 4 && is_kw(args[2], "type") {
         ty = Some(client_type_by_name(args[3]).ok_or_else(|| unknown_type(args[3]))?);
-    } else if args.len() > 3 && eq_ic(args[2], "id") {
+    } else if args.len() > 3 && is_kw(args[2], "id") {
         let mut v = Vec::with_capacity(args.len() - 3);
         for a in &args[3..] {
             v.push(resp::num::parse_i64(a).ok_or(CmdError::Static("ERR Invalid client ID"))?);
@@ -407,35 +405,33 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         addr = Some(args[2]);
         skipme = false; // the old form may kill the caller
     } else {
-        let mut i = 2;
-        while i < args.len() {
-            let opt = args[i];
-            let Some(&val) = args.get(i + 1) else {
-                return Err(CmdError::Syntax);
-            };
-            if eq_ic(opt, "id") {
-                match resp::num::parse_i64(val) {
-                    Some(v) if v >= 1 => id = Some(v as u64),
-                    _ => return Err(CmdError::Static("ERR client-id should be greater than 0")),
-                }
-            } else if eq_ic(opt, "type") {
+        // Every filter takes one value; one without it is a syntax error.
+        let mut opts = Args::new(args, 2);
+        while !opts.is_empty() {
+            if opts.eat_with("id", 1) {
+                let v = opts.int_in(1, i64::MAX, Some("ERR client-id should be greater than 0"))?;
+                id = Some(v as u64);
+            } else if opts.eat_with("type", 1) {
+                let val = opts.value()?;
                 ty = Some(client_type_by_name(val).ok_or_else(|| unknown_type(val))?);
-            } else if eq_ic(opt, "addr") {
-                addr = Some(val);
-            } else if eq_ic(opt, "laddr") {
-                laddr = Some(val);
-            } else if eq_ic(opt, "user") {
+            } else if opts.eat_with("addr", 1) {
+                addr = Some(opts.value()?);
+            } else if opts.eat_with("laddr", 1) {
+                laddr = Some(opts.value()?);
+            } else if opts.eat_with("user", 1) {
+                let val = opts.value()?;
                 // Only the default user exists until ACLs land.
                 if val != b"default" {
                     return Err(CmdError::Owned(format!(
                         "ERR No such user '{}'",
-                        String::from_utf8_lossy(val)
+                        lossy_c_str(val)
                     )));
                 }
-            } else if eq_ic(opt, "skipme") {
-                if eq_ic(val, "yes") {
+            } else if opts.eat_with("skipme", 1) {
+                let val = opts.value()?;
+                if is_kw(val, "yes") {
                     skipme = true;
-                } else if eq_ic(val, "no") {
+                } else if is_kw(val, "no") {
                     skipme = false;
                 } else {
                     return Err(CmdError::Syntax);
@@ -443,7 +439,6 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             } else {
                 return Err(CmdError::Syntax);
             }
-            i += 2;
         }
     }
     let keys: Vec<usize> = server
@@ -518,19 +513,16 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     }
     let mut creds = None;
     let mut name = None;
-    let mut j = next;
-    while j < args.len() {
-        let more = args.len() - 1 - j;
-        if eq_ic(args[j], "auth") && more >= 2 {
-            creds = Some((args[j + 1], args[j + 2]));
-            j += 3;
-        } else if eq_ic(args[j], "setname") && more >= 1 {
-            name = Some(args[j + 1]);
-            j += 2;
+    let mut opts = Args::new(args, next);
+    while let Some(opt) = opts.peek() {
+        if opts.eat_with("auth", 2) {
+            creds = Some((opts.value()?, opts.value()?));
+        } else if opts.eat_with("setname", 1) {
+            name = Some(opts.value()?);
         } else {
             return Err(CmdError::Owned(format!(
                 "ERR Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(args[j])
+                lossy_c_str(opt)
             )));
         }
     }
@@ -619,14 +611,14 @@ fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 fn shutdown(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let (mut nosave, mut save, mut force, mut abort, mut any) = (false, false, false, false, false);
     for a in &args[1..] {
-        if eq_ic(a, "nosave") {
+        if is_kw(a, "nosave") {
             nosave = true;
-        } else if eq_ic(a, "save") {
+        } else if is_kw(a, "save") {
             save = true;
-        } else if eq_ic(a, "now") {
-        } else if eq_ic(a, "force") {
+        } else if is_kw(a, "now") {
+        } else if is_kw(a, "force") {
             force = true;
-        } else if eq_ic(a, "abort") {
+        } else if is_kw(a, "abort") {
             abort = true;
             continue;
         } else {

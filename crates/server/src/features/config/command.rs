@@ -91,7 +91,7 @@ pub fn config_set(
     if let Some(name) = unknown {
         return Err(CmdError::Owned(format!(
             "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-            String::from_utf8_lossy(name)
+            engine::util::lossy_c_str(name)
         )));
     }
     if let Some((name, msg)) = other {
