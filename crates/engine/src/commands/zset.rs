@@ -31,7 +31,7 @@ use crate::glob::glob_match;
 use crate::notify;
 use crate::object::Value;
 use crate::object::zset::{AddFlags, AddOutcome, ZLimits, ZSetValue};
-use crate::util::{parse_f64, parse_scan_cursor};
+use crate::util::{parse_f64, parse_i64_in, parse_positive, parse_scan_cursor};
 
 #[path = "zset_range.rs"]
 mod range;
@@ -127,20 +127,6 @@ fn delete_emptied(ctx: &mut Ctx<'_>, key: &[u8]) {
     let now = ctx.now_ms();
     ctx.db().delete(key, now);
     ctx.notify(notify::GENERIC, "del", key);
-}
-
-/// Redis's `getPositiveLongFromObjectOrReply` with the default message.
-fn parse_positive(s: &[u8]) -> Result<i64, CmdError> {
-    parse_nonneg(s, "ERR value is out of range, must be positive")
-}
-
-/// `getPositiveLongFromObjectOrReply` with a message: a non-integer and a negative value
-/// both get `msg`.
-fn parse_nonneg(s: &[u8], msg: &'static str) -> Result<i64, CmdError> {
-    match resp::num::parse_i64(s) {
-        Some(v) if v >= 0 => Ok(v),
-        _ => Err(CmdError::Static(msg)),
-    }
 }
 
 /// Writes `n` (member, score) elements as a range reply: a flat array (scores doubled in
@@ -564,15 +550,6 @@ fn zpopmax(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     zpop_cmd(ctx, args, true)
 }
 
-/// `getRangeLongFromObjectOrReply(o, 1, LONG_MAX, msg)`.
-fn parse_at_least_one(s: &[u8], msg: &'static str) -> Result<i64, CmdError> {
-    // With a message, Redis reports a non-integer with it too.
-    match resp::num::parse_i64(s) {
-        Some(v) if v >= 1 => Ok(v),
-        _ => Err(CmdError::Static(msg)),
-    }
-}
-
 /// # Format
 /// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]`
 fn zmpop(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
@@ -586,7 +563,12 @@ fn parse_zmpop<'a, 'b>(
     args: &'a [&'b [u8]],
     numkeys_idx: usize,
 ) -> Result<(&'a [&'b [u8]], bool, i64), CmdError> {
-    let numkeys = parse_at_least_one(args[numkeys_idx], "ERR numkeys should be greater than 0")?;
+    let numkeys = parse_i64_in(
+        args[numkeys_idx],
+        1,
+        i64::MAX,
+        Some("ERR numkeys should be greater than 0"),
+    )?;
     let where_idx = (numkeys as u64).saturating_add(numkeys_idx as u64 + 1);
     if where_idx >= args.len() as u64 {
         return Err(CmdError::Syntax);
@@ -603,10 +585,7 @@ fn parse_zmpop<'a, 'b>(
     let mut count = None;
     while !a.is_empty() {
         if count.is_none() && a.eat_with("count", 1) {
-            count = Some(parse_at_least_one(
-                a.value()?,
-                "ERR count should be greater than 0",
-            )?);
+            count = Some(a.int_in(1, i64::MAX, Some("ERR count should be greater than 0"))?);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -831,7 +810,7 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     }
     ctx.out.array(2);
     let mut b = [0u8; 20];
-    ctx.out.bulk(fmt_u64(cursor, &mut b));
+    ctx.out.bulk(resp::num::fmt_u64(cursor, &mut b));
     ctx.out.array(items.len() * 2);
     let mut fb = [0u8; 32];
     for (m, s) in &items {
@@ -844,17 +823,3 @@ fn zscan(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 #[cfg(test)]
 #[path = "zset_tests.rs"]
 mod tests;
-
-/// Decimal digits of an unsigned cursor.
-fn fmt_u64(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    &buf[i..]
-}

@@ -2,7 +2,7 @@
 //! ZINTERCARD (`zunionInterDiffGenericCommand`). The invariants are the family's
 //! (`zset.rs`).
 
-use super::{Ctx, emit, limits, parse_nonneg, range_header, store_result};
+use super::{Ctx, emit, limits, range_header, store_result};
 use crate::commands::args::{Args, is_kw};
 use crate::error::{CmdError, CmdResult};
 use crate::object::Value;
@@ -150,7 +150,7 @@ fn setop_generic(
         } else if dst.is_none() && !card_only && a.eat("withscores") {
             withscores = true;
         } else if card_only && a.eat_with("limit", 1) {
-            limit = parse_nonneg(a.value()?, "ERR LIMIT can't be negative")?;
+            limit = a.int_in(0, i64::MAX, Some("ERR LIMIT can't be negative"))?;
         } else {
             return Err(CmdError::Syntax);
         }
