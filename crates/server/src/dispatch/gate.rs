@@ -392,3 +392,44 @@ mod tests {
         assert!(lookup_sub(&t, client.meta.name, &[b'x'; 100]).is_none());
     }
 }
+
+#[cfg(test)]
+mod subcommand_tests {
+    use crate::inproc::InProcess;
+
+    /// Every subcommand row the table admits is one its handler knows: run with the least
+    /// arguments its arity allows, none answers "unknown subcommand" (a metadata row whose
+    /// handler lacks the subcommand would pass the gate and then fail there).
+    #[test]
+    fn every_subcommand_row_reaches_its_handler() {
+        let mut s = InProcess::new(1_767_225_600_000);
+        let names: Vec<(&'static str, i32)> = s
+            .server
+            .table
+            .rows()
+            .iter()
+            .filter(|r| r.meta.name.contains('|'))
+            .map(|r| (r.meta.name, r.meta.arity))
+            .collect();
+        let mut unknown = Vec::new();
+        assert!(names.len() > 20, "subcommand rows: {names:?}");
+        for (name, arity) in names {
+            let (container, sub) = name.split_once('|').unwrap();
+            // Never stop the test process.
+            if container == "shutdown" || name == "client|kill" {
+                continue;
+            }
+            let argc = arity.unsigned_abs() as usize;
+            let mut args: Vec<&str> = vec![container, sub];
+            while args.len() < argc {
+                args.push("x");
+            }
+            let c = s.client();
+            let reply = s.run(c, &args);
+            if reply.contains("unknown subcommand") {
+                unknown.push(format!("{name}: {}", reply.trim_end()));
+            }
+        }
+        assert!(unknown.is_empty(), "{unknown:#?}");
+    }
+}
