@@ -177,6 +177,62 @@ pub struct Server {
 }
 
 impl Server {
+    /// Closes a client over its output-buffer limit, with Redis's log line.
+    pub fn close_for_output_limit(&mut self, key: usize) {
+        match self.clients.get(key) {
+            Some(c) if c.state != crate::client::ConnState::Closing => {}
+            _ => return,
+        }
+        let mut info = String::new();
+        crate::features::client_cmds::client_info_line(self, key, usize::MAX, &[], &mut info);
+        log::warn!(
+            "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+        );
+        self.close_client(key);
+    }
+
+    /// Once a second (Redis's clientsCron): a client whose output has stayed over the soft limit
+    /// is closed even if nothing more is written to it.
+    pub fn cron_output_limits(&mut self) {
+        let limits = self.settings.client_obuf_limits;
+        if limits
+            .iter()
+            .all(|l| l.hard_bytes == 0 && l.soft_bytes == 0)
+        {
+            return;
+        }
+        let now_s = self.engine.clock.now_ms() / 1000;
+        let mut over = std::mem::take(&mut self.pubsub.overflow);
+        for (k, c) in self.clients.iter_mut() {
+            if c.state == crate::client::ConnState::Open
+                && crate::client::obuf::over_output_limit(c, &limits, now_s)
+            {
+                over.push(k);
+            }
+        }
+        for &k in &over {
+            self.close_for_output_limit(k);
+        }
+        over.clear();
+        self.pubsub.overflow = over;
+    }
+
+    /// Checks the calling client's own output against its limit after its commands ran
+    /// (a normal client with `client-output-buffer-limit normal ...` set, or a RESP3
+    /// subscriber running commands).
+    pub fn check_output_limit(&mut self, key: usize) {
+        let now_s = self.engine.clock.now_ms() / 1000;
+        let limits = self.settings.client_obuf_limits;
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        if c.state == crate::client::ConnState::Open
+            && crate::client::obuf::over_output_limit(c, &limits, now_s)
+        {
+            self.close_for_output_limit(key);
+        }
+    }
+
     /// Builds the server state; fails (with Redis's config error text) if a
     /// `rename-command` names no command.
     pub fn new(config: Config, engine: Engine) -> Result<Server, String> {

@@ -16,6 +16,7 @@
 //! - Once `state` is not `Open`, no more input is processed.
 
 pub mod obuf;
+pub mod subs;
 
 use engine::Session;
 use std::net::SocketAddr;
@@ -91,7 +92,7 @@ pub struct Conn {
     /// Largest read buffer used (CLIENT LIST `rbp`).
     pub rbuf_peak: usize,
     /// Pub/sub subscriptions (see [`crate::features::pubsub`]).
-    pub subs: crate::features::pubsub::Subs,
+    pub subs: subs::Subs,
     /// Unix seconds since the output has been over the soft `client-output-buffer-limit`
     /// (0 = not over).
     pub obuf_soft_since: i64,

@@ -1,15 +1,15 @@
 //! Output-buffer limits for every client class (`client-output-buffer-limit normal |
 //! replica | pubsub`): a client whose unsent output reaches its class's hard limit, or
 //! stays over the soft limit longer than its seconds, is closed (Redis's
-//! `checkClientOutputBufferLimits`). Checked after a client's own commands ran, after a
-//! publish appended to subscribers, and once a second from the clients cron.
+//! `checkClientOutputBufferLimits`). This is the check; the server enforces it
+//! (`Server::check_output_limit`, `Server::cron_output_limits`) after a client's own commands
+//! ran, after a publish appended to subscribers, and once a second from the clients cron.
 //!
 //! The event loop's backpressure (stop running a client's commands while its output is
 //! over a threshold) keeps a normal client's own replies bounded even with no limit set;
 //! these limits are what Redis users configure, with Redis's names and defaults.
 
-use crate::client::{Conn, ConnState};
-use crate::server::Server;
+use crate::client::Conn;
 
 /// Redis's `checkClientOutputBufferLimits`: the hard limit closes at once; the soft limit
 /// only once it has been exceeded continuously for more than its seconds. Counts the output
@@ -40,56 +40,6 @@ pub fn over_output_limit(
     hard || soft
 }
 
-/// Closes a client over its output-buffer limit, with Redis's log line.
-pub fn close_for_output_limit(server: &mut Server, key: usize) {
-    match server.clients.get(key) {
-        Some(c) if c.state != ConnState::Closing => {}
-        _ => return,
-    }
-    let mut info = String::new();
-    crate::features::client_cmds::client_info_line(server, key, usize::MAX, &[], &mut info);
-    log::warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
-    server.close_client(key);
-}
-
-/// Once a second (Redis's clientsCron): a client whose output has stayed over the soft limit
-/// is closed even if nothing more is written to it.
-pub fn cron_output_limits(server: &mut Server) {
-    let limits = server.settings.client_obuf_limits;
-    if limits
-        .iter()
-        .all(|l| l.hard_bytes == 0 && l.soft_bytes == 0)
-    {
-        return;
-    }
-    let now_s = server.engine.clock.now_ms() / 1000;
-    let mut over = std::mem::take(&mut server.pubsub.overflow);
-    for (k, c) in server.clients.iter_mut() {
-        if c.state == ConnState::Open && over_output_limit(c, &limits, now_s) {
-            over.push(k);
-        }
-    }
-    for &k in &over {
-        close_for_output_limit(server, k);
-    }
-    over.clear();
-    server.pubsub.overflow = over;
-}
-
-/// Checks the calling client's own output against its limit after its commands ran
-/// (a normal client with `client-output-buffer-limit normal ...` set, or a RESP3
-/// subscriber running commands).
-pub fn check_caller_output(server: &mut Server, key: usize) {
-    let now_s = server.engine.clock.now_ms() / 1000;
-    let limits = server.settings.client_obuf_limits;
-    let Some(c) = server.clients.get_mut(key) else {
-        return;
-    };
-    if c.state == ConnState::Open && over_output_limit(c, &limits, now_s) {
-        close_for_output_limit(server, key);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,7 +57,7 @@ mod tests {
 
     fn subscriber(pending: usize) -> Conn {
         let mut c = Conn::new(-1, 1, 3, 0);
-        c.subs = crate::features::pubsub::Subs::subscribed_for_test();
+        c.subs = crate::client::subs::Subs::subscribed_for_test();
         c.pending.resize(pending, b'x');
         c
     }

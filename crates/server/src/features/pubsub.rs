@@ -19,6 +19,7 @@
 //!   soft limit longer than allowed) is closed after the publish loop, never during it.
 
 use crate::client::Conn;
+use crate::client::subs::Subs;
 use crate::dispatch::gate::{SrvFn, reply};
 use crate::server::Server;
 use engine::glob::glob_match;
@@ -26,7 +27,7 @@ use engine::util::eq_ic;
 use engine::{CmdError, CmdResult};
 use resp::Proto;
 use slab::Slab;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// Handlers by lowercase command name; the gate joins them with the metadata.
 pub const COMMANDS: &[(&str, SrvFn)] = &[
@@ -46,44 +47,6 @@ pub fn not_allowed_text(fullname: &str) -> String {
     format!(
         "ERR Can't execute '{fullname}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
     )
-}
-
-/// One client's subscriptions.
-#[derive(Debug, Default)]
-pub struct Subs {
-    /// Channels (Redis: a dict, so "unsubscribe from all" goes in hash order).
-    channels: HashSet<Box<[u8]>>,
-    /// Patterns in subscription order (Redis 7.0 keeps a list).
-    patterns: Vec<Box<[u8]>>,
-    /// Shard channels.
-    shard: HashSet<Box<[u8]>>,
-}
-
-impl Subs {
-    /// A client subscribed to one channel (tests elsewhere need pub/sub class clients).
-    #[cfg(test)]
-    pub(crate) fn subscribed_for_test() -> Subs {
-        let mut s = Subs::default();
-        s.channels.insert(b"ch"[..].into());
-        s
-    }
-
-    /// Channels + patterns: the count in (P)SUBSCRIBE / (P)UNSUBSCRIBE replies.
-    #[inline]
-    pub fn count(&self) -> usize {
-        self.channels.len() + self.patterns.len()
-    }
-
-    /// In pub/sub mode (CLIENT LIST flag `P`, client type `pubsub`).
-    #[inline]
-    pub fn active(&self) -> bool {
-        self.count() + self.shard.len() > 0
-    }
-
-    /// CLIENT LIST `sub=`, `psub=`, `ssub=`.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        (self.channels.len(), self.patterns.len(), self.shard.len())
-    }
 }
 
 /// Server-wide subscription maps and the scratch buffers of publishing.
@@ -504,7 +467,7 @@ pub fn publish(
     if !server.pubsub.overflow.is_empty() {
         let over = std::mem::take(&mut server.pubsub.overflow);
         for &k in &over {
-            crate::client::obuf::close_for_output_limit(server, k);
+            server.close_for_output_limit(k);
         }
         server.pubsub.overflow = over;
         server.pubsub.overflow.clear();

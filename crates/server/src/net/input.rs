@@ -184,7 +184,7 @@ pub(super) fn process_input(
             ran
         }
     };
-    crate::client::obuf::check_caller_output(server, key);
+    server.check_output_limit(key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
     if c.state == ConnState::Open && c.qbuf_len() > limit {

@@ -25,7 +25,7 @@ impl EventLoop {
             crate::features::pubsub::drain_notifications(&mut self.server, None);
             if self.now_ms - self.last_clients_cron_ms >= 1000 {
                 self.last_clients_cron_ms = self.now_ms;
-                crate::client::obuf::cron_output_limits(&mut self.server);
+                self.server.cron_output_limits();
                 self.clients_cron();
             }
             self.arm_timer();
