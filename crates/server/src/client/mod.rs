@@ -168,6 +168,22 @@ impl Conn {
         self.reply_mode == ReplyMode::On
     }
 
+    /// Redis's big-argument path (`PROTO_MBULK_BIG_ARG`, 32 KB): when the incomplete command
+    /// waiting in `rbuf` needs at least that much more, room for all of it is made at once,
+    /// instead of the buffer doubling as the value arrives (a 64 MB value is then copied
+    /// once, not once per doubling). Bounded as in Redis by `proto-max-bulk-len`, which the
+    /// parser enforces before it asks for the bytes; untouched pages cost no memory.
+    pub fn reserve_for_pending_command(&mut self) {
+        const BIG_ARG: usize = 32 * 1024;
+        let need = self.resume.min_len();
+        if need >= self.qbuf_len() + BIG_ARG {
+            let total = self.rbuf_off + need;
+            if self.rbuf.capacity() < total {
+                self.rbuf.reserve_exact(total - self.rbuf.len());
+            }
+        }
+    }
+
     /// Bytes read and not yet run (CLIENT LIST `qbuf` of a client other than the caller).
     #[inline]
     pub fn qbuf_len(&self) -> usize {

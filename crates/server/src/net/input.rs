@@ -184,6 +184,7 @@ pub(super) fn process_input(
             ran
         }
     };
+    server.clients[key].reserve_for_pending_command();
     server.check_output_limit(key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
