@@ -46,6 +46,28 @@ pub fn parse_positive(s: &[u8]) -> Result<i64, CmdError> {
     )
 }
 
+/// Redis's rank/index range normalisation (LRANGE, LTRIM, ZRANGE by rank…): negative
+/// values count from the end, `start` is clamped to 0 and `end` to the last index; the
+/// inclusive (start, end), or None when the range is empty.
+pub fn rank_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let llen = len as i64;
+    let start = if start < 0 {
+        llen.saturating_add(start)
+    } else {
+        start
+    }
+    .max(0);
+    let end = if end < 0 {
+        llen.saturating_add(end)
+    } else {
+        end
+    };
+    if start > end || start >= llen {
+        return None;
+    }
+    Some((start as usize, end.min(llen - 1) as usize))
+}
+
 /// Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`, which uses C's
 /// `strtoul`: an optional sign then decimal digits, a negative value wrapping modulo 2^64
 /// (`-1` is the largest cursor), the empty string reading as 0, a leading space or any

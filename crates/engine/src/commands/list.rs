@@ -379,27 +379,7 @@ fn lindex(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 /// `LRANGE`/`LTRIM` index normalisation: the kept range as (start, count), or None when
 /// empty.
 fn clamp_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 {
-        llen.saturating_add(start)
-    } else {
-        start
-    };
-    let mut end = if end < 0 {
-        llen.saturating_add(end)
-    } else {
-        end
-    };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, (end - start + 1) as usize))
+    crate::util::rank_range(start, end, len).map(|(s, e)| (s, e - s + 1))
 }
 
 /// # Format

@@ -49,23 +49,6 @@ enum RangeType {
     Lex,
 }
 
-/// Clamps Redis's rank arguments to an ascending interval (`start < 0` counts from the end).
-fn rank_interval(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let llen = len as i64;
-    let mut start = if start < 0 { llen + start } else { start };
-    let mut end = if end < 0 { llen + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= llen {
-        return None;
-    }
-    if end >= llen {
-        end = llen - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 /// What a range query selected: `n` elements from ascending rank `first`, walked down when
 /// `rev`.
 #[derive(Clone, Copy, Debug, Default)]
@@ -161,7 +144,7 @@ fn zrange_generic(
     let (offset, count) = limit.unwrap_or((0, -1));
     let sel = read_zset(ctx.engine, ctx.session.db, key)?.map(|z| match &parsed {
         Parsed::Rank(a, b) => {
-            let iv = rank_interval(*a, *b, z.len());
+            let iv = crate::util::rank_range(*a, *b, z.len());
             // Reverse ranks count from the highest element.
             let iv = if rev {
                 iv.map(|(a, b)| (z.len() - 1 - b, z.len() - 1 - a))
@@ -286,7 +269,7 @@ fn zremrange_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], rtype: RangeType) -> Cmd
         return Ok(());
     };
     let iv = match &parsed {
-        Parsed::Rank(a, b) => rank_interval(*a, *b, z.len()),
+        Parsed::Rank(a, b) => crate::util::rank_range(*a, *b, z.len()),
         Parsed::Score(r) => z.score_range_ranks(r),
         Parsed::Lex(r) => z.lex_range_ranks(r),
     };
