@@ -19,29 +19,23 @@
 //!   per element), and nothing that changes the connection (HELLO, RESET).
 //!
 //! Shapes NOT generated because ringkv has a known divergence being fixed elsewhere; remove
-//! the exclusion when the fix lands (search for `KNOWN:`):
-//! - ZRANGE/ZRANGESTORE rank range with `LIMIT off -1`
-//! - hash conversion after pure HSET/HINCRBY updates when `hash-max-listpack-entries`
-//!   shrinks: that threshold is only lowered as the first op, before any hash exists
-//! - SORT numeric parsing (strtod: hex, leading spaces, inf, and a C string's end at a NUL
-//!   byte): stored values (list, set, zset members, string and hash values, APPEND/SETRANGE
-//!   pieces) never look like those, and SETRANGE does not zero-pad the keys `a`/`b` that
-//!   `SORT … BY *` reads (Redis: `SETRANGE b 2 1` then a weight "\0\01" reads as 0)
-//! - -0 scores (ZRANGESTORE into a listpack): no `-0` score, no weight that can make one
-//! - ZADD INCR together with NX/XX/GT/LT
-//! - WATCH touched by no-op writes (SMOVE …): between WATCH and EXEC only SET (always a
-//!   real write) or reads run
-//! - WATCH of an expired key then re-created: nothing expires during a run, and SET's
-//!   EXAT/PXAT are in the future (a past one leaves an expired key in the keyspace)
-//! - blocking-command timeouts in hex
-//! - COMMAND GETKEYS, keyspace notifications, PUBSUB: not generated at all
-//! - BLPOP served on a key of the wrong type: a blocked command is never served (one
-//!   client acts at a time; a blocking command only times out)
+//! the exclusion when the fix lands (search for `KNOWN:`): none left. Still not generated at
+//! all (they need a subscriber or a served blocked client, which one-client-at-a-time
+//! sequences do not have): keyspace notifications (`keymiss`, `new`), a blocked command
+//! being served (BLPOP on several keys where one becomes ready); PUBSUB NUMSUB/NUMPAT/
+//! CHANNELS are generated (no subscribers), COMMAND GETKEYS[ANDFLAGS] of generated commands.
 //!
 //! Shapes NOT generated because of divergences found by this test and not yet fixed
 //! (search for `NEW:`):
 //! - `OBJECT REFCOUNT` of an integer below 10000 made by COPY: Redis copies the shared
 //!   integer into a new object (refcount 1), ringkv derives the refcount from the value
+//! - `SORT … ALPHA` (without STORE) over elements that differ after a NUL byte: Redis
+//!   compares them with `strcoll` (a C string ends at the NUL, so `"2\x003"` equals `"2"`
+//!   and the stable sort keeps their order), ringkv compares bytes. Collection members hold
+//!   no NUL, and `SORT … GET pattern … STORE` (which copies string and hash values, which
+//!   may hold one, into a list) uses only `GET #`/`GET nosuch`. Reproducer:
+//!   `LPUSH d "2\x003"`, `RPUSHX d m3 2`, `SORT d ALPHA`: Redis `2\x003 2 m3`, ringkv
+//!   `2 2\x003 m3`.
 //!
 //! Not generated because Redis itself is not deterministic there:
 //! - `SORT … ALPHA BY pattern` (equal weights compare equal: the order is hash order or
@@ -130,8 +124,6 @@ pub const DBS: usize = 3;
 
 const LONG: &str = "LLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLLL";
 
-// KNOWN: every stored value avoids what ringkv's SORT parses differently from strtod
-// (hex `0x…`, leading whitespace, `inf`); they stay in argument pools (increments, scores).
 /// Collection members: some are key names (SORT BY/GET `*` then reads those keys), some
 /// integers (intset), one longer than the default listpack value limit.
 const MEMBERS: &[&str] = &[
@@ -154,6 +146,10 @@ const MEMBERS: &[&str] = &[
     "-0",
     "-9223372036854775808",
     "+1",
+    // What SORT's strtod reads as a number and string2ll does not.
+    "0x10",
+    " 2",
+    "inf",
 ];
 const FIELDS: &[&str] = &["f1", "f2", "f3", "1", "a", "-0", LONG];
 const HVALUES: &[&str] = &[
@@ -167,6 +163,10 @@ const HVALUES: &[&str] = &[
     "01",
     "1e2",
     LONG,
+    "0x8",
+    " 4",
+    "-inf",
+    "\x001",
 ];
 /// 44 bytes: the longest embstr; one more is raw.
 const EMB44: &str = "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE";
@@ -192,9 +192,17 @@ const SVALUES: &[&str] = &[
     "-0",
     "+5",
     "1.0",
+    "0x1A",
+    " 3",
+    "inf",
+    "7\x00x",
 ];
-/// Pieces for APPEND/SETRANGE: no space, `x`, `i`/`n` (see the SORT exclusion above).
+/// Pieces for APPEND/SETRANGE.
 const PIECES: &[&str] = &[
+    " ",
+    "0x",
+    "inf",
+    "\x00",
     "ab",
     "1",
     "23",
@@ -254,9 +262,10 @@ const FLOATS: &[&str] = &[
     "1e",
     "-0",
 ];
-// KNOWN: no `-0` (nor anything that rounds to it).
 const SCORES: &[&str] = &[
     "0",
+    "-0",
+    "-0.0",
     "1",
     "2",
     "-1",
@@ -289,10 +298,14 @@ const INDEXES: &[&str] = &[
 ];
 const COUNTS: &[&str] = &["0", "1", "2", "3", "-1", "-2", "100", "abc"];
 /// Outside MULTI a blocking command must not block forever: never `0`.
-// KNOWN: no hex timeouts.
-const TIMEOUTS: &[&str] = &["0.01", "0.02", "0.01", "-1", "abc", "1e400"];
-// KNOWN: nothing <= 0 (-0 scores).
-const WEIGHTS: &[&str] = &["1", "2", "0.5", "3", "1", "2", "1e300", "abc"];
+/// Hex ones are long doubles to Redis (`0x1p-6` = 0.015625 s); a leading space is an error.
+const TIMEOUTS: &[&str] = &[
+    "0.01", "0.02", "0.01", "-1", "abc", "1e400", "0x1p-6", "0x.04", " 0.01", "0x",
+];
+/// Zero and negative weights make -0 scores (`-1 * 0`, `0 * -1`).
+const WEIGHTS: &[&str] = &[
+    "1", "2", "0.5", "3", "1", "2", "1e300", "abc", "0", "-1", "-0", "-inf",
+];
 
 /// Encoding thresholds set mid-sequence; the first value of each is Redis's default.
 const THRESHOLDS: &[(&str, &[&str])] = &[
@@ -302,8 +315,7 @@ const THRESHOLDS: &[(&str, &[&str])] = &[
     ("set-max-intset-entries", &["512", "0", "1", "2", "3"]),
     ("list-max-listpack-size", &["-2", "-1", "1", "2", "3", "-5"]),
 ];
-// KNOWN: hash-max-listpack-entries is set lower than the default only as the sequence's
-// first op, and only grows after that.
+/// hash-max-listpack-entries: set as the sequence's first op, and moved mid-sequence.
 const HASH_ENTRIES: &[&str] = &["128", "0", "1", "2", "3", "256"];
 
 /// The `CONFIG SET` that restores every threshold the generator touches.
@@ -329,6 +341,8 @@ pub struct Gen {
     in_multi: bool,
     /// While a zset command in lex mode is generated: key `x`, scores 0, lex ranges.
     lex: bool,
+    /// While an expired key may still be in the keyspace: no DBSIZE, no SWAPDB.
+    expired_pending: bool,
     /// Per-sequence weights of the families (strings, keys, lists, hashes, sets, zsets,
     /// sort, blocking, server): some sequences dwell on a few families and grow them.
     weights: [u32; 9],
@@ -345,6 +359,7 @@ pub fn generate(seed: u64, len: usize) -> Vec<Op> {
         client: 0,
         in_multi: false,
         lex: false,
+        expired_pending: false,
         weights: FAMILY_WEIGHTS,
     };
     g.sequence(len);
@@ -371,7 +386,6 @@ impl Gen {
             }
         }
         self.client = 0;
-        let mut hash_entries = 128u64;
         if self.rng.pct(50) {
             for w in self.weights.iter_mut() {
                 *w *= *self.rng.pick(&[0u32, 1, 1, 3]);
@@ -386,7 +400,6 @@ impl Gen {
                 vec![b("CONFIG"), b("SET"), b("hash-max-listpack-entries"), b(v)],
                 Cmp::Exact,
             );
-            hash_entries = v.parse().expect("numeric");
         }
         let threshold_pct = *self.rng.pick(&[0u32, 1, 3]);
         while self.ops.len() < len {
@@ -395,15 +408,8 @@ impl Gen {
                 let (mut name, vals) = *self.rng.pick(THRESHOLDS);
                 let mut v = *self.rng.pick(vals);
                 if self.rng.pct(15) {
-                    // KNOWN: hash-max-listpack-entries only grows mid-sequence.
                     name = "hash-max-listpack-entries";
-                    let bigger: Vec<&str> = HASH_ENTRIES
-                        .iter()
-                        .copied()
-                        .filter(|e| e.parse::<u64>().expect("numeric") >= hash_entries)
-                        .collect();
-                    v = *self.rng.pick(&bigger[..]);
-                    hash_entries = v.parse().expect("numeric");
+                    v = *self.rng.pick(HASH_ENTRIES);
                 }
                 // Redis 7.0 still accepts the ziplist names as aliases.
                 let name = if self.rng.pct(25) {
@@ -426,8 +432,9 @@ impl Gen {
         }
     }
 
-    /// WATCH, maybe a write that touches (SET is always a real write: KNOWN: no no-op
-    /// writes here) or a read, from this or the other connection, then MULTI … EXEC.
+    /// WATCH (sometimes of a key that has just expired), maybe a write that touches or a
+    /// no-op write (SMOVE of a missing member, any command) or a read, from this or the
+    /// other connection, then MULTI … EXEC.
     fn watch_block(&mut self) {
         let me = self.client;
         let mut w = vec![b("WATCH"), self.any_key()];
@@ -435,13 +442,24 @@ impl Gen {
             w.push(self.any_key());
         }
         let watched = w[1].clone();
+        // An expired key still in the keyspace (SET with a past PXAT) until `EXISTS` below
+        // removes it; meanwhile nothing counts keys (Redis's active expiry races DBSIZE).
+        let expired = self.rng.pct(15);
+        if expired {
+            let v = self.svalue();
+            self.push(
+                vec![b("SET"), watched.clone(), v, b("PXAT"), b("1")],
+                Cmp::Exact,
+            );
+            self.expired_pending = true;
+        }
         self.push(w, Cmp::Exact);
-        match self.rng.below(6) {
+        match self.rng.below(if expired { 6 } else { 8 }) {
             0 => {}
             1 | 2 => {
                 self.client = if self.rng.pct(60) { 1 - me } else { me };
                 let key = if self.rng.pct(70) {
-                    watched
+                    watched.clone()
                 } else {
                     self.any_key()
                 };
@@ -450,19 +468,38 @@ impl Gen {
             }
             3 => {
                 self.client = 1 - me;
-                self.push(vec![b("EXISTS"), watched], Cmp::Exact);
+                self.push(vec![b("EXISTS"), watched.clone()], Cmp::Exact);
             }
             4 => self.push(vec![b("UNWATCH")], Cmp::Exact),
-            _ => {
+            5 => {
                 self.client = 1 - me;
                 let db = self.p(&["0", "1"]);
                 self.push(vec![b("SELECT"), db], Cmp::Exact);
                 let v = self.svalue();
-                self.push(vec![b("SET"), watched, v], Cmp::Exact);
+                self.push(vec![b("SET"), watched.clone(), v], Cmp::Exact);
+            }
+            6 => {
+                self.client = if self.rng.pct(60) { 1 - me } else { me };
+                let args = vec![
+                    b("SMOVE"),
+                    self.key_from(SET_KEYS),
+                    self.key_from(SET_KEYS),
+                    self.member(),
+                ];
+                self.push(args, Cmp::Exact);
+            }
+            _ => {
+                self.client = if self.rng.pct(60) { 1 - me } else { me };
+                let (args, cmp) = self.command();
+                self.push(args, cmp);
             }
         }
         self.client = me;
         self.multi_body();
+        if expired {
+            self.push(vec![b("EXISTS"), watched], Cmp::Exact);
+            self.expired_pending = false;
+        }
     }
 
     fn multi_block(&mut self) {
@@ -607,7 +644,9 @@ impl Gen {
         // Only exactly-compared commands: a mangled SRANDMEMBER or SPOP is random, and so
         // is `SORT set BY nosort … STORE dst` without its STORE (hash order).
         let nosort = args.iter().any(|a| a.eq_ignore_ascii_case(b"nosort"));
-        if cmp == Cmp::Exact && !nosort && self.rng.pct(3) && args.len() > 1 {
+        // Nor COMMAND GETKEYS (bare COMMAND lists the whole command table).
+        let command = args[0] == b"COMMAND";
+        if cmp == Cmp::Exact && !nosort && !command && self.rng.pct(3) && args.len() > 1 {
             // Wrong arity or a trailing junk argument.
             if self.rng.pct(50) {
                 let n = 1 + self.rng.below(args.len() - 1);
@@ -724,13 +763,8 @@ impl Gen {
             10 | 11 => (vec![b("APPEND"), k, self.p(PIECES)], e),
             12 => (vec![b("STRLEN"), k], e),
             13 => {
-                // KNOWN: no zero padding in a and b, the string keys SORT BY * reads (see
-                // the module doc); other keys may get it (and RENAME may rarely move it).
-                let offsets: &[&str] = if STR_KEYS.contains(&&*String::from_utf8_lossy(&k)) {
-                    &["0", "-1", "536870912", "x"]
-                } else {
-                    &["0", "1", "3", "-1", "70", "536870912", "x"]
-                };
+                // Zero padding in a and b, the keys SORT BY * reads: a C string's end.
+                let offsets = &["0", "1", "3", "-1", "70", "536870912", "x"];
                 (vec![b("SETRANGE"), k, self.p(offsets), self.p(PIECES)], e)
             }
             14 => (
@@ -875,9 +909,9 @@ impl Gen {
                 ],
                 e,
             ),
-            23 => (vec![b("DBSIZE")], e),
+            23 if !self.expired_pending => (vec![b("DBSIZE")], e),
             24 if self.rng.pct(20) => (vec![b(self.rng.pick(&["FLUSHDB", "FLUSHALL"]))], e),
-            25 | 26 => (
+            25 | 26 if !self.expired_pending => (
                 vec![
                     b("SWAPDB"),
                     self.p(&["0", "1", "2", "0", "16", "x"]),
@@ -1124,13 +1158,7 @@ impl Gen {
         }
         if self.rng.pct(30) {
             let off = self.p(&["0", "1", "-1", "2"]);
-            // KNOWN: no `LIMIT off -1` on a rank range.
-            let counts: &[&str] = if kind == 0 {
-                &["0", "1", "2", "-2", "x"]
-            } else {
-                &["0", "1", "2", "-1", "-2", "x"]
-            };
-            let cnt = self.p(counts);
+            let cnt = self.p(&["0", "1", "2", "-1", "-2", "x"]);
             a.extend([b("LIMIT"), off, cnt]);
         }
         if !store && self.rng.pct(40) {
@@ -1165,14 +1193,11 @@ impl Gen {
             0..=5 => {
                 let mut a = vec![b("ZADD"), k];
                 let incr = self.rng.pct(12);
-                // KNOWN: INCR never together with NX/XX/GT/LT.
-                if !incr {
-                    if self.rng.pct(25) {
-                        a.push(self.p(&["NX", "XX"]));
-                    }
-                    if self.rng.pct(25) {
-                        a.push(self.p(&["GT", "LT"]));
-                    }
+                if self.rng.pct(25) {
+                    a.push(self.p(&["NX", "XX"]));
+                }
+                if self.rng.pct(25) {
+                    a.push(self.p(&["GT", "LT"]));
                 }
                 if self.rng.pct(25) {
                     a.push(b("CH"));
@@ -1394,8 +1419,15 @@ impl Gen {
                 self.p(&["0", "1", "2", "-1", "x"]),
             ]);
         }
+        // NEW: no string or hash value (which may hold a NUL) stored into a list by
+        // `GET pattern … STORE`: `SORT … ALPHA` then diverges (see the module doc).
+        let gets: &[&str] = if store {
+            &["#", "nosuch"]
+        } else {
+            &["#", "*", "e->*", "f->f1", "nosuch"]
+        };
         for _ in 0..self.rng.below(3) {
-            a.extend([b("GET"), self.p(&["#", "*", "e->*", "f->f1", "nosuch"])]);
+            a.extend([b("GET"), self.p(gets)]);
         }
         if self.rng.pct(30) {
             a.push(self.p(&["ASC", "DESC"]));
@@ -1478,8 +1510,46 @@ impl Gen {
     }
 
     fn server_cmd(&mut self) -> (Args, Cmp) {
-        match self.rng.below(4) {
-            0 => (vec![b("DBSIZE")], Cmp::Exact),
+        match self.rng.below(8) {
+            0 if !self.expired_pending => (vec![b("DBSIZE")], Cmp::Exact),
+            3 | 4 => {
+                // The keys of another generated command (sometimes mangled).
+                let (args, _) = match self.rng.below(8) {
+                    0 => self.string_cmd(),
+                    1 => self.keys_cmd(),
+                    2 => self.list_cmd(),
+                    3 => self.hash_cmd(),
+                    4 => self.set_cmd(),
+                    5 => self.zset_cmd(),
+                    6 => self.sort_cmd(),
+                    _ => self.blocking_cmd(),
+                };
+                let mut a = vec![
+                    b("COMMAND"),
+                    b(self.rng.pick(&["GETKEYS", "GETKEYS", "GETKEYSANDFLAGS"])),
+                ];
+                let n = if self.rng.pct(10) {
+                    self.rng.below(args.len() + 1)
+                } else {
+                    args.len()
+                };
+                a.extend(args.into_iter().take(n));
+                (a, Cmp::Exact)
+            }
+            5 => {
+                let mut a = vec![b("PUBSUB")];
+                match self.rng.below(3) {
+                    0 => {
+                        a.push(b("NUMSUB"));
+                        for _ in 0..self.rng.below(3) {
+                            a.push(self.p(&["ch1", "ch2", "a"]));
+                        }
+                    }
+                    1 => a.push(b("NUMPAT")),
+                    _ => a.push(b("CHANNELS")),
+                }
+                (a, Cmp::Exact)
+            }
             1 => (vec![b("ECHO"), self.member()], Cmp::Exact),
             2 if !self.in_multi => (
                 vec![
