@@ -15,6 +15,7 @@ pub mod client;
 pub mod dispatch;
 pub mod features;
 pub mod inproc;
+pub mod listener;
 pub mod net;
 pub mod server;
 pub mod start;

@@ -10,7 +10,7 @@
 use crate::client::Conn;
 use crate::dispatch::gate::{self, CmdTable};
 use crate::features::config::Config;
-use crate::net::Listener;
+use crate::listener::Listener;
 use engine::Engine;
 use slab::Slab;
 use std::time::Instant;

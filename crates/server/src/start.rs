@@ -70,7 +70,7 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         }
     };
     let cfg = &server.config;
-    let listeners = match net::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
+    let listeners = match crate::listener::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
         Ok(l) => l,
         Err(msg) => {
             log::warn!("Warning: {msg}");

@@ -9,7 +9,7 @@
 use crate::client::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
 use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
-use crate::net;
+use crate::listener;
 use crate::server::{Server, Shutdown};
 use engine::commands::args::{Args, is_kw};
 use engine::util::lossy_c_str;
@@ -665,7 +665,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut apply = |cfg: &Config, a: Apply| -> Result<(), SetErr> {
         match a {
             Apply::Port | Apply::Bind => {
-                net::rebind(listeners, &cfg.bind, cfg.port, cfg.tcp_backlog).map_err(
+                listener::rebind(listeners, &cfg.bind, cfg.port, cfg.tcp_backlog).map_err(
                     |_| -> SetErr {
                         if a == Apply::Port {
                             "Unable to listen on this port".into()

@@ -27,11 +27,8 @@
 mod bufring;
 mod conn_ops;
 mod input;
-mod listener;
 mod op;
 mod periodic;
-
-pub use listener::{Listener, listen_all, rebind};
 
 use input::process_input;
 use op::{Op, ud, ud_gen, ud_key, ud_op};

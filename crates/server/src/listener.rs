@@ -1,5 +1,7 @@
 //! Listening sockets: creating them for `bind` × `port` and replacing them on CONFIG SET.
-//! Plain socket calls, no ring: the loop arms the accepts.
+//! Plain socket calls, no ring, below every layer: CONFIG SET replaces `Server::listeners`
+//! and raises `listeners_changed` (its effect on the loop), and the loop re-arms its accepts
+//! when it sees that flag; no handler calls into the loop.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
