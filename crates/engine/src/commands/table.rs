@@ -672,6 +672,15 @@ impl<H> Table<H> {
         &self.rows
     }
 
+    /// The position of `row` (one of this table's) in [`Table::rows`]: a plain number to
+    /// keep where a reference would tie a lower layer to the handler type (MULTI's queue).
+    pub fn index_of(&self, row: &Row<H>) -> usize {
+        let base = self.rows.as_ptr() as usize;
+        let at = row as *const Row<H> as usize;
+        debug_assert!(at >= base && at < base + self.rows.len() * size_of::<Row<H>>());
+        (at - base) / size_of::<Row<H>>().max(1)
+    }
+
     /// `rename-command old new`: the command answers to `new` instead of `old` (an empty
     /// `new` disables it). Only the lookup key changes; the row keeps Redis's name for error
     /// texts and statistics, as Redis keeps `cmd->fullname`. False if `old` is unknown.

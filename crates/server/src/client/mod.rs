@@ -15,6 +15,7 @@
 //!   cancel). A closing connection keeps its slab slot until `ops` reaches zero.
 //! - Once `state` is not `Open`, no more input is processed.
 
+pub mod multi;
 pub mod obuf;
 pub mod subs;
 
@@ -97,7 +98,7 @@ pub struct Conn {
     /// (0 = not over).
     pub obuf_soft_since: i64,
     /// MULTI state and queued commands (see [`crate::dispatch::multi`]).
-    pub multi: crate::dispatch::multi::MultiState,
+    pub multi: multi::MultiState,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }

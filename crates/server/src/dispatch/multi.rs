@@ -8,9 +8,9 @@
 //! aborted (`CLIENT_DIRTY_EXEC`), so EXEC answers EXECABORT.
 //!
 //! Invariants:
-//! - Queued arguments are owned copies in one arena per client (`args`, with `ends`), so
-//!   queueing costs no allocation per argument and the buffers are reused by the next
-//!   transaction. Once the transaction is doomed nothing more is stored (Redis skips it too).
+//! - The queue is the client's (`crate::client::multi::MultiState`: rows by table index,
+//!   arguments in one arena). Once the transaction is doomed nothing more is stored (Redis
+//!   skips it too).
 //! - EXEC runs the queued commands back to back through the runner (`crate::dispatch::call`), with no other
 //!   client's command in between (one thread), at one frozen time (`engine.fixed_now_ms`,
 //!   Redis's `fixed_time_expire`) and with blocking denied (`Session::no_block`).
@@ -30,77 +30,6 @@ use engine::{CmdError, CmdResult};
 
 const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 
-/// One queued command: its row (resolved at queue time, subcommand included) and its
-/// arguments `ends[first..first + argc]` in the arena.
-#[derive(Clone, Copy)]
-struct Queued {
-    row: &'static Row<Cmd>,
-    first: usize,
-    argc: usize,
-}
-
-/// A client's MULTI state.
-#[derive(Default)]
-pub struct MultiState {
-    /// In MULTI (Redis's `CLIENT_MULTI`).
-    pub active: bool,
-    /// A queueing error happened (`CLIENT_DIRTY_EXEC`).
-    pub aborted: bool,
-    cmds: Vec<Queued>,
-    /// Every queued argument, back to back.
-    args: Vec<u8>,
-    /// End offset in `args` of each argument.
-    ends: Vec<usize>,
-}
-
-impl MultiState {
-    /// Queued commands (CLIENT LIST `multi=`): -1 outside MULTI.
-    pub fn count(&self) -> i64 {
-        if self.active {
-            self.cmds.len() as i64
-        } else {
-            -1
-        }
-    }
-
-    /// CLIENT LIST `multi-mem`, as Redis 7.0 counts it (`argv_len_sums`): the queued
-    /// arguments' bytes plus a pointer per argument.
-    pub fn memory(&self) -> usize {
-        self.args.len() + std::mem::size_of::<usize>() * self.ends.len()
-    }
-
-    /// Ends the transaction, keeping the buffers for the next one.
-    fn clear(&mut self) {
-        self.active = false;
-        self.aborted = false;
-        self.cmds.clear();
-        self.args.clear();
-        self.ends.clear();
-    }
-
-    fn push(&mut self, row: &'static Row<Cmd>, args: &[&[u8]]) {
-        let first = self.ends.len();
-        for a in args {
-            self.args.extend_from_slice(a);
-            self.ends.push(self.args.len());
-        }
-        self.cmds.push(Queued {
-            row,
-            first,
-            argc: args.len(),
-        });
-    }
-
-    /// The arguments of queued command `q`.
-    fn argv<'s>(&'s self, q: &Queued, out: &mut Vec<&'s [u8]>) {
-        out.clear();
-        for i in q.first..q.first + q.argc {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] };
-            out.push(&self.args[start..self.ends[i]]);
-        }
-    }
-}
-
 /// Redis's `flagTransaction`: a command was rejected while queueing.
 pub fn flag_transaction(server: &mut Server, key: usize) {
     let m = &mut server.clients[key].multi;
@@ -117,7 +46,8 @@ pub fn queue(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&[
     let id = c.id();
     // No sense storing a transaction that is already doomed (Redis skips it too).
     if !c.multi.aborted && !server.engine.watches.is_dirty(id) {
-        c.multi.push(row, args);
+        let index = server.table.index_of(row);
+        server.clients[key].multi.push(index, args);
     }
     let c = &mut server.clients[key];
     if c.replies_enabled() {
@@ -223,16 +153,11 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     let saved_no_block = std::mem::replace(&mut server.clients[key].session.no_block, true);
     reply(server, key).array(state.cmds.len());
     let mut argv: Vec<&[u8]> = Vec::new();
+    let table = server.table;
     for q in &state.cmds {
         state.argv(q, &mut argv);
-        call(
-            server,
-            key,
-            q.row,
-            &argv,
-            q.row.handler.handler,
-            Origin::Exec,
-        );
+        let row = &table.rows()[q.row];
+        call(server, key, row, &argv, row.handler.handler, Origin::Exec);
     }
     drop(argv);
     // EXEC itself is never propagated: its commands' effects are, as one unit that the
