@@ -242,6 +242,15 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             }
         }
         let bypattern = sortby.is_some();
+        // ALPHA compares with strcoll (C strings: a NUL ends them; the C locale in the
+        // server's environment) unless STORE, where Redis compares the bytes.
+        let collate = |x: &[u8], y: &[u8]| {
+            if store.is_some() {
+                x.cmp(y)
+            } else {
+                crate::util::c_str(x).cmp(crate::util::c_str(y))
+            }
+        };
         items.sort_by(|a, b| {
             let c = if !alpha {
                 a.score
@@ -253,10 +262,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
                     (None, None) => Ordering::Equal,
                     (None, Some(_)) => Ordering::Less,
                     (Some(_), None) => Ordering::Greater,
-                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(x), Some(y)) => collate(x, y),
                 }
             } else {
-                a.obj.cmp(&b.obj)
+                collate(&a.obj, &b.obj)
             };
             if desc { c.reverse() } else { c }
         });
