@@ -70,16 +70,21 @@ pub struct RecordingSink {
 impl RecordingSink {
     /// The recorded commands as strings (lossy), each argument joined by a space, and clears.
     pub fn take_lines(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.commands)
-            .into_iter()
-            .map(|argv| {
-                argv.iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect()
+        lines(std::mem::take(&mut self.commands))
     }
+}
+
+/// Commands as strings (lossy), each argument joined by a space: how tests compare streams.
+pub fn lines(commands: Vec<Vec<Vec<u8>>>) -> Vec<String> {
+    commands
+        .into_iter()
+        .map(|argv| {
+            argv.iter()
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
 }
 
 impl Sink for RecordingSink {
@@ -139,6 +144,14 @@ impl Propagation {
     /// The attached sink, if it is a `T` (tests).
     pub fn sink_mut<T: Sink>(&mut self) -> Option<&mut T> {
         self.sink.as_mut()?.as_any_mut().downcast_mut::<T>()
+    }
+
+    /// What a [`RecordingSink`] attached here recorded since the last take (tests); nothing
+    /// when another sink or none is attached.
+    pub fn take_recorded(&mut self) -> Vec<Vec<Vec<u8>>> {
+        self.sink_mut::<RecordingSink>()
+            .map(|s| std::mem::take(&mut s.commands))
+            .unwrap_or_default()
     }
 
     /// Replaces what the current command propagates (Redis's `rewriteClientCommandVector`).

@@ -57,18 +57,12 @@ impl InProcess {
 
     /// The propagated stream since the last call, as an AOF holds it.
     pub fn take_propagated(&mut self) -> Vec<Vec<Vec<u8>>> {
-        match self.server.engine.propagation.sink_mut::<RecordingSink>() {
-            Some(s) => std::mem::take(&mut s.commands),
-            None => Vec::new(),
-        }
+        self.server.engine.propagation.take_recorded()
     }
 
     /// [`InProcess::take_propagated`] as lines of space-separated arguments.
     pub fn propagated(&mut self) -> Vec<String> {
-        match self.server.engine.propagation.sink_mut::<RecordingSink>() {
-            Some(s) => s.take_lines(),
-            None => Vec::new(),
-        }
+        engine::propagate::lines(self.take_propagated())
     }
 
     pub fn advance_ms(&self, ms: i64) {

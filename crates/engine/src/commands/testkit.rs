@@ -85,18 +85,12 @@ impl Harness {
     /// Everything propagated since the last call, as an AOF would hold it (`SELECT`, `MULTI`
     /// and `EXEC` included), one command per element.
     pub fn take_propagated(&mut self) -> Vec<Vec<Vec<u8>>> {
-        match self.engine.propagation.sink_mut::<RecordingSink>() {
-            Some(s) => std::mem::take(&mut s.commands),
-            None => Vec::new(),
-        }
+        self.engine.propagation.take_recorded()
     }
 
     /// [`Harness::take_propagated`] as lines of space-separated arguments.
     pub fn propagated(&mut self) -> Vec<String> {
-        match self.engine.propagation.sink_mut::<RecordingSink>() {
-            Some(s) => s.take_lines(),
-            None => Vec::new(),
-        }
+        crate::propagate::lines(self.take_propagated())
     }
 
     /// The last command propagated since the last take (`SELECT`s skipped), and clears.

@@ -185,6 +185,13 @@ impl Conn {
         }
     }
 
+    /// In RESP2 pub/sub mode (Redis's `CLIENT_PUBSUB` with `resp == 2`): only (un)subscribing,
+    /// PING, QUIT and RESET are allowed, and PING answers in the pub/sub form.
+    #[inline]
+    pub fn in_resp2_pubsub(&self) -> bool {
+        self.subs.active() && self.session.proto == resp::Proto::Resp2
+    }
+
     /// Bytes read and not yet run (CLIENT LIST `qbuf` of a client other than the caller).
     #[inline]
     pub fn qbuf_len(&self) -> usize {

@@ -3,7 +3,7 @@
 //!
 //! How it fits (see `engine::blocking` for the handler's side):
 //! - The gate runs the handler; if the handler left `engine.block` set, [`block`] parks the
-//!   client: its command line (handler + args) is kept, it joins the FIFO of every key it
+//!   client: its command line (row + args) is kept, it joins the FIFO of every key it
 //!   waits on (`engine.blocking`), and its deadline goes in an ordered set. The event loop
 //!   stops running the client's further commands (they stay buffered, as in Redis) while
 //!   [`Blocked::is_blocked`].
@@ -24,7 +24,7 @@
 //! and (with a deadline) in `deadlines`; all three are updated together.
 
 use crate::dispatch::call::{Origin, call};
-use crate::dispatch::gate::{Cmd, Handler};
+use crate::dispatch::gate::Cmd;
 use crate::server::Server;
 use engine::blocking::{BlockKind, BlockRequest, TimeoutReply};
 use engine::commands::table::Row;
@@ -38,7 +38,6 @@ pub struct Parked {
     keys: Vec<Vec<u8>>,
     argv: Vec<Vec<u8>>,
     row: &'static Row<Cmd>,
-    handler: Handler,
     deadline: i64,
     reply: TimeoutReply,
     kind: BlockKind,
@@ -82,12 +81,11 @@ impl Blocked {
     }
 }
 
-/// Parks client `key`, which just ran `handler` (of `row`) with `args` and asked to block.
+/// Parks client `key`, which just ran `row`'s handler with `args` and asked to block.
 pub fn block(
     server: &mut Server,
     key: usize,
     row: &'static Row<Cmd>,
-    handler: Handler,
     args: &[&[u8]],
     req: BlockRequest,
 ) {
@@ -108,7 +106,6 @@ pub fn block(
         keys,
         argv: args.iter().map(|a| a.to_vec()).collect(),
         row,
-        handler,
         deadline: req.timeout_at_ms,
         reply: req.timeout_reply,
         kind: req.kind,
@@ -208,7 +205,7 @@ fn serve(server: &mut Server, ck: usize, ready: &[u8]) {
         return;
     };
     let args = args_for_key(p.row.meta.name, &p.argv, ready);
-    call(server, ck, p.row, &args, p.handler, Origin::Unblocked);
+    call(server, ck, p.row, &args, Origin::Unblocked);
     // Re-blocked by the runner when nothing was left after all (not expected: the key was
     // checked); otherwise the client resumes.
     if !server.blocked.is_blocked(ck) {

@@ -34,22 +34,21 @@ pub enum Origin {
     Unblocked,
 }
 
-/// Runs `handler` (normally the row's) for client `key` with `args`.
+/// Runs `row`'s handler for client `key` with `args`.
 pub fn call(
     server: &mut Server,
     key: usize,
     row: &'static Row<Cmd>,
     args: &[&[u8]],
-    handler: Handler,
     origin: Origin,
 ) {
     let start = Instant::now();
     let dirty_before = server.engine.dirty;
     let c = &mut server.clients[key];
     c.last_cmd = row.meta.name;
-    c.session.pubsub_resp2 = c.subs.active() && c.session.proto == resp::Proto::Resp2;
+    c.session.pubsub_resp2 = c.in_resp2_pubsub();
     let mark = c.pending.len();
-    let result = match handler {
+    let result = match row.handler.handler {
         Handler::Engine(f) => {
             let proto = c.session.proto;
             let mut ctx = Ctx {
@@ -67,7 +66,7 @@ pub fn call(
     if let Some(req) = server.engine.block.take()
         && result.is_ok()
     {
-        crate::dispatch::blocking::block(server, key, row, handler, args, req);
+        crate::dispatch::blocking::block(server, key, row, args, req);
     }
     // Keys the command's lookups expired (events, WATCH touches, DELs), then the command
     // itself into the unit's propagation if it wrote.

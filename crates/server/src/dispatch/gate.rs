@@ -295,8 +295,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
-    let subscribed = c.subs.active() && c.session.proto == resp::Proto::Resp2;
-    if subscribed && !row.handler.has(behaviour::IN_SUBSCRIBED) {
+    if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = crate::features::pubsub::not_allowed_text(row.meta.name);
         reject(server, key, row, &text);
@@ -316,7 +315,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         }
     }
     // Later gates (auth, OOM) slot in here.
-    crate::dispatch::call::call(server, key, row, args, row.handler.handler, Origin::Client);
+    crate::dispatch::call::call(server, key, row, args, Origin::Client);
 }
 
 #[cfg(test)]

@@ -157,7 +157,7 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     for q in &state.cmds {
         state.argv(q, &mut argv);
         let row = &table.rows()[q.row];
-        call(server, key, row, &argv, row.handler.handler, Origin::Exec);
+        call(server, key, row, &argv, Origin::Exec);
     }
     drop(argv);
     // EXEC itself is never propagated: its commands' effects are, as one unit that the

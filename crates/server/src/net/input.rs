@@ -38,9 +38,6 @@ impl EventLoop {
         } else if c.read_eof {
             self.on_input_end(key);
         }
-        if !self.server.engine.blocking.ready.is_empty() {
-            crate::dispatch::blocking::handle_ready(&mut self.server);
-        }
         if self.server.clients[key].state != ConnState::Closing {
             self.queue_flush(key);
         }
