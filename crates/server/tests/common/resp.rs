@@ -421,6 +421,28 @@ impl Client {
         }
     }
 
+    /// Polls `INFO clients` until the server reports `blocked_clients:n` (a blocking command
+    /// sent on another connection has been parked), for up to 10 s: a condition awaited, not
+    /// a sleep guessed.
+    pub fn wait_blocked(&mut self, n: usize) -> Result<(), String> {
+        let want = format!("blocked_clients:{n}\r\n");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            self.send(&["INFO", "clients"])
+                .map_err(|e| format!("send failed: {e}"))?;
+            let r = self
+                .read_reply()
+                .map_err(|e| format!("INFO clients: {e:?}"))?;
+            if memchr::memmem::find(&r.raw, want.as_bytes()).is_some() {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("never reached {}", want.trim()));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// [`Client::cmd`], returning the reply's raw bytes.
     pub fn cmd_raw<A: AsRef<[u8]>>(&mut self, args: &[A]) -> Vec<u8> {
         self.cmd(args).raw

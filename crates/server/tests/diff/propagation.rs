@@ -9,7 +9,7 @@
 //! 0`), so only the commands decide; the active cycle has its own in-process tests.
 
 use super::script::{Action, Step, parse_script};
-use crate::common::resp::{Client, Reply};
+use crate::common::resp::Client;
 use crate::common::server::{Server, redis_or_skip};
 use server::inproc::InProcess;
 use std::path::{Path, PathBuf};
@@ -80,15 +80,6 @@ fn aof_incr(dir: &Path) -> Vec<u8> {
     panic!("no incr AOF in {}", d.display());
 }
 
-fn blocked_clients(c: &mut Client) -> usize {
-    let r: Reply = c.cmd(&["INFO", "clients"]);
-    let text = String::from_utf8_lossy(&r.data).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Runs `steps` on Redis (AOF on) and on an in-process ringkv; returns both streams.
 fn run_both(steps: &[Step]) -> (Vec<String>, Vec<String>) {
     let redis = Server::redis_with(&[
@@ -120,10 +111,8 @@ fn run_both(steps: &[Step]) -> (Vec<String>, Vec<String>) {
                 ours.advance_ms(*ms as i64);
             }
             Action::WaitBlocked(n) => {
-                let deadline = std::time::Instant::now() + Duration::from_secs(10);
-                while blocked_clients(&mut clients[slot]) != *n {
-                    assert!(std::time::Instant::now() < deadline, "line {}", step.line);
-                    std::thread::sleep(Duration::from_millis(2));
+                if let Err(e) = clients[slot].wait_blocked(*n) {
+                    panic!("redis, line {}: {e}", step.line);
                 }
                 assert_eq!(ours.server.blocked.len(), *n, "ringkv, line {}", step.line);
             }

@@ -357,26 +357,11 @@ impl Runner<'_> {
     /// Polls `INFO clients` on the current connection of both servers until each reports
     /// `blocked_clients:n` (a condition awaited, not a sleep guessed).
     fn wait_blocked(&mut self, n: usize) -> Result<(), String> {
-        let want = format!("blocked_clients:{n}\r\n");
-        let req = encode_command(&["INFO", "clients"]);
         for side in [&mut self.a, &mut self.b] {
-            let deadline = std::time::Instant::now() + Duration::from_secs(10);
             let label = side.label;
-            loop {
-                let c = side.client(self.slot)?;
-                c.send_raw(&req)
-                    .map_err(|e| format!("{label}: send failed: {e}"))?;
-                let r = c
-                    .read_reply()
-                    .map_err(|e| format!("{label}: INFO clients: {e:?}"))?;
-                if memchr::memmem::find(&r.raw, want.as_bytes()).is_some() {
-                    break;
-                }
-                if std::time::Instant::now() > deadline {
-                    return Err(format!("{label}: never reached {}", want.trim()));
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
+            side.client(self.slot)?
+                .wait_blocked(n)
+                .map_err(|e| format!("{label}: {e}"))?;
         }
         Ok(())
     }
