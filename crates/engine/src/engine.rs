@@ -111,6 +111,10 @@ pub struct Engine {
     /// Set by a blocking command that found nothing to serve and may block (see
     /// [`crate::blocking`]); taken by the server right after the handler returns.
     pub block: Option<crate::blocking::BlockRequest>,
+    /// Set while a parked blocking command re-runs to serve its client: the key that got
+    /// data. Its other keys are skipped ([`Engine::serves`]), as Redis serves the ready key
+    /// whatever the others hold.
+    pub serve_only: Option<Vec<u8>>,
     /// Keys clients are blocked on, and those signalled ready.
     pub blocking: crate::blocking::Blocking,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
@@ -149,6 +153,7 @@ impl Engine {
             watches: Watches::new(databases),
             expire_listeners: false,
             block: None,
+            serve_only: None,
             blocking: Default::default(),
             cron_state: CronState::default(),
         };
@@ -225,6 +230,13 @@ impl Engine {
             }
             self.dbs[i].return_expired_log(keys, lens);
         }
+    }
+
+    /// Whether a blocking command may pop from `key` now: always, unless it is re-run to
+    /// serve a waiter from another key ([`Engine::serve_only`]).
+    #[inline]
+    pub fn serves(&self, key: &[u8]) -> bool {
+        self.serve_only.as_deref().is_none_or(|k| k == key)
     }
 
     /// Attaches (or with `None` detaches) the consumer of propagated writes: the AOF, the

@@ -775,6 +775,9 @@ fn blocking_pop(
 ) -> CmdResult {
     let deadline = parse_timeout(timeout, ctx.engine.now_ms())?;
     for &key in keys {
+        if !ctx.engine.serves(key) {
+            continue;
+        }
         if let Some(count) = count {
             if mpop_first(ctx, &[key], end, count)? {
                 return Ok(());

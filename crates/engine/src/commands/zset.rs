@@ -460,6 +460,9 @@ fn zpop_generic(
     let db = ctx.session.db;
     let mut found = None;
     for &k in keys {
+        if !ctx.engine.serves(k) {
+            continue;
+        }
         if let Some(e) = ctx.engine.dbs[db].lookup_write(k, now) {
             as_zset(&e.value)?;
             found = Some(k);
@@ -606,6 +609,9 @@ fn blocking_zpop(
     let now = ctx.now_ms();
     let db = ctx.session.db;
     for &k in keys {
+        if !ctx.engine.serves(k) {
+            continue;
+        }
         if let Some(e) = ctx.engine.dbs[db].lookup_write(k, now) {
             as_zset(&e.value)?;
             let shape = if count.is_some() {

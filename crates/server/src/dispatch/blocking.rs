@@ -169,43 +169,18 @@ pub fn handle_ready(server: &mut Server) {
     }
 }
 
-/// The arguments that re-run a parked command on `ready` alone, so it is served from the key
-/// that got data, whatever its other keys hold (Redis 7.0 serves the ready key; another
-/// key of the wrong type must not turn the wake-up into WRONGTYPE).
-fn args_for_key<'a>(name: &str, argv: &'a [Vec<u8>], ready: &'a [u8]) -> Vec<&'a [u8]> {
-    let all = || argv.iter().map(Vec::as_slice).collect();
-    match name {
-        // CMD key [key ...] timeout
-        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" if argv.len() >= 3 => {
-            vec![&argv[0][..], ready, &argv[argv.len() - 1][..]]
-        }
-        // CMD timeout numkeys key [key ...] <where> [COUNT n]
-        "blmpop" | "bzmpop" if argv.len() >= 4 => {
-            let numkeys = std::str::from_utf8(&argv[2])
-                .ok()
-                .and_then(|n| n.parse::<usize>().ok());
-            match numkeys {
-                Some(n) if argv.len() > 3 + n => {
-                    let mut v: Vec<&[u8]> = vec![&argv[0], &argv[1], b"1", ready];
-                    v.extend(argv[3 + n..].iter().map(Vec::as_slice));
-                    v
-                }
-                _ => all(),
-            }
-        }
-        // One source key (BLMOVE, BRPOPLPUSH): as parked.
-        _ => all(),
-    }
-}
-
 /// Re-runs client `ck`'s blocking command on `ready`, one of its keys that has data, through
 /// the runner (its own execution unit).
 fn serve(server: &mut Server, ck: usize, ready: &[u8]) {
     let Some(p) = unpark(server, ck) else {
         return;
     };
-    let args = args_for_key(p.row.meta.name, &p.argv, ready);
+    let args: Vec<&[u8]> = p.argv.iter().map(Vec::as_slice).collect();
+    // Served from the ready key alone (Redis 7.0 serves the key that got data; another key
+    // of the wrong type must not turn the wake-up into WRONGTYPE).
+    server.engine.serve_only = Some(ready.to_vec());
     call(server, ck, p.row, &args, Origin::Unblocked);
+    server.engine.serve_only = None;
     // Re-blocked by the runner when nothing was left after all (not expected: the key was
     // checked); otherwise the client resumes.
     if !server.blocked.is_blocked(ck) {
