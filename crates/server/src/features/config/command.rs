@@ -258,6 +258,21 @@ mod tests {
         buf
     }
 
+    /// Directives that would do nothing yet are refused, never silently accepted.
+    #[test]
+    fn directives_without_effect_yet_are_refused() {
+        let mut c = Config::new();
+        let err = set(&mut c, &["requirepass", "secret"]).unwrap_err();
+        assert!(
+            err.contains("'requirepass'") && err.contains("does not enforce passwords"),
+            "{err}"
+        );
+        let err = set(&mut c, &["appendonly", "yes"]).unwrap_err();
+        assert!(err.contains("'appendonly'") && err.contains("AOF"), "{err}");
+        assert!(set(&mut c, &["requirepass", ""]).is_ok());
+        assert!(set(&mut c, &["appendonly", "no"]).is_ok());
+    }
+
     #[test]
     fn config_set_error_texts() {
         let mut c = Config::new();
@@ -465,8 +480,9 @@ mod tests {
         .unwrap();
         assert_eq!(c.loglevel, LogLevel::Warning);
         assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::AllkeysLru);
-        set(&mut c, &["requirepass", "s\u{e9}cret"]).unwrap();
-        assert_eq!(c.requirepass, "s\u{e9}cret".as_bytes());
+        // (A sensitive string; requirepass itself is refused until passwords are enforced.)
+        set(&mut c, &["masterauth", "s\u{e9}cret"]).unwrap();
+        assert_eq!(c.compat.masterauth, "s\u{e9}cret".as_bytes());
         // An alias and its primary are different names to Redis: both are set, in order.
         set(
             &mut c,

@@ -681,7 +681,10 @@ mod tests {
         assert_eq!(run_cli(&["--port 6390"]).unwrap().port, 6390);
         // Values are quoted, so spaces and quotes survive.
         assert_eq!(
-            run_cli(&["--requirepass", "a \"b\""]).unwrap().requirepass,
+            run_cli(&["--masterauth", "a \"b\""])
+                .unwrap()
+                .compat
+                .masterauth,
             b"a \"b\""
         );
         // Errors are numbered after the (empty) file text and the joining newline.

@@ -202,6 +202,28 @@ fn no_cluster(v: bool) -> Result<(), &'static str> {
     }
 }
 
+/// Accepted only once the AOF exists (the persistence issue): until then `appendonly yes`
+/// would silently keep nothing.
+fn no_aof_yet(v: bool) -> Result<(), &'static str> {
+    if v {
+        Err("ringkv does not write an AOF yet: refusing appendonly yes rather than keeping nothing")
+    } else {
+        Ok(())
+    }
+}
+
+/// Accepted only once passwords are enforced (the operations/ACL issue): until then a
+/// `requirepass` would leave the server open while the operator believes it protected.
+fn no_password_yet(v: &[u8]) -> Result<(), &'static str> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err(
+            "ringkv does not enforce passwords yet: refusing requirepass rather than running unprotected",
+        )
+    }
+}
+
 fn no_defrag(v: bool) -> Result<(), &'static str> {
     // Redis built without its modified jemalloc refuses the same way.
     if v {
@@ -608,7 +630,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("activedefrag", None, MODIFIABLE, compat.activedefrag, false, None, Some(no_defrag)),
     boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None),
     boolean!("cluster-enabled", None, IMMUTABLE, compat.cluster_enabled, false, None, Some(no_cluster)),
-    boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly)),
+    boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly), Some(no_aof_yet)),
     boolean!("cluster-allow-reads-when-down", None, MODIFIABLE, compat.cluster_allow_reads_when_down, false, None),
     boolean!("cluster-allow-pubsubshard-when-down", None, MODIFIABLE, compat.cluster_allow_pubsubshard_when_down, true, None),
     boolean!("crash-log-enabled", None, MODIFIABLE, compat.crash_log_enabled, true, None),
@@ -643,7 +665,7 @@ pub static TABLE: &[Directive] = &[
     string!("logfile", None, IMMUTABLE, logfile, "", None),
     // SDS configs
     string!("masterauth", None, SENSITIVE, compat.masterauth, "", None),
-    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass)),
+    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), Some(no_password_yet)),
     // Enum configs
     enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None),
     enumeration!("syslog-facility", None, IMMUTABLE, SYSLOG_FACILITY_ENUM, compat.syslog_facility, 1, None),
