@@ -1,0 +1,1 @@
+//! RDB writer (the lead writes it).
