@@ -50,6 +50,7 @@ subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish sp
 hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
+save bgsave lastsave dump
 """.split()
 
 REDIS_VERSION = "7.0.15"
@@ -80,6 +81,7 @@ FLAG_NAMES = {
     "no_mandatory_keys": "NO_MANDATORY_KEYS",
     "protected": "PROTECTED",
     "module_no_cluster": "MODULE_NO_CLUSTER",
+    "no_async_loading": "NO_ASYNC_LOADING",
     "no_multi": "NO_MULTI",
     "movablekeys": "MOVABLE_KEYS",
     "allow_busy": "ALLOW_BUSY",

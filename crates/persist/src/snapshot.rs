@@ -285,7 +285,12 @@ impl Snapshot {
 
     /// Writes more of a half-written value; true when it is complete (and stamped). Leaves it
     /// in `self.partial` otherwise.
-    fn continue_partial(&mut self, engine: &mut engine::Engine, mut p: Partial, stop: usize) -> bool {
+    fn continue_partial(
+        &mut self,
+        engine: &mut engine::Engine,
+        mut p: Partial,
+        stop: usize,
+    ) -> bool {
         let live = self.live_of_file[p.file_db];
         let dict = match self.walks[p.file_db].adopted.as_mut() {
             Some(d) => d,

@@ -174,6 +174,11 @@ pub struct Server {
     /// and need a send; the loop drains this before it submits sends. May hold stale or
     /// repeated keys (the loop skips those).
     pub wake: Vec<usize>,
+    /// RDB persistence state and the running background save.
+    pub persistence: crate::features::persistence::Persistence,
+    /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
+    /// there).
+    pub in_exec: bool,
 }
 
 impl Server {
@@ -274,6 +279,8 @@ impl Server {
             blocked: Default::default(),
             pubsub: Default::default(),
             wake: Vec::new(),
+            persistence: crate::features::persistence::Persistence::new(start_unix),
+            in_exec: false,
         })
     }
 
@@ -326,6 +333,7 @@ impl Server {
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
     server.engine.cron();
+    crate::features::persistence::cron(server);
     let st = &mut server.stats;
     if now_ms - st.last_metric_ms >= 100 {
         st.last_metric_ms = now_ms;

@@ -137,6 +137,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .iter()
         .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
+        .chain(crate::features::persistence::commands::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {

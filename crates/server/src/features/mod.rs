@@ -10,4 +10,5 @@
 pub mod client_cmds;
 pub mod config;
 pub mod info;
+pub mod persistence;
 pub mod pubsub;

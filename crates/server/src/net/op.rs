@@ -27,6 +27,8 @@ pub enum Op {
     Timer = 6,
     /// A read of the signalfd.
     Signal = 7,
+    /// A background save's file write or fsync (`features::persistence`).
+    SaveFile = 8,
 }
 
 #[inline]
@@ -44,6 +46,7 @@ pub fn ud_op(u: u64) -> Option<Op> {
         5 => Op::Close,
         6 => Op::Timer,
         7 => Op::Signal,
+        8 => Op::SaveFile,
         _ => return None,
     })
 }
