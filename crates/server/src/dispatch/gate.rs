@@ -294,6 +294,15 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
+    // Writes (and PING) while the disk cannot be written (Redis's
+    // `writeCommandsDeniedByDiskError`), before MULTI queues them.
+    if let Some(text) = crate::features::persistence::writes_denied(server)
+        && (row.meta.name == "ping" || is_write(server, key, row))
+    {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, text);
+        return;
+    }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
     if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {
@@ -317,6 +326,20 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     }
     // Later gates (auth, OOM) slot in here.
     crate::dispatch::call::call(server, key, row, args, Origin::Client);
+}
+
+/// Whether a request writes: a `write` command, or EXEC of a transaction that queued one.
+fn is_write(server: &Server, key: usize, row: &Row<Cmd>) -> bool {
+    use engine::commands::table::flags::WRITE;
+    if row.meta.flags & WRITE != 0 {
+        return true;
+    }
+    row.meta.name == "exec"
+        && server.clients[key]
+            .multi
+            .cmds
+            .iter()
+            .any(|q| server.table.rows()[q.row].meta.flags & WRITE != 0)
 }
 
 #[cfg(test)]

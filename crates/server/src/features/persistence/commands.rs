@@ -74,7 +74,12 @@ fn bgsave(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             Ok(())
         }
         Err(StartError::Busy) => Err(CmdError::Static(BGSAVE_IN_PROGRESS)),
-        Err(StartError::Io(_)) => Err(CmdError::Static("ERR")),
+        // Redis forks first and its child fails to open the file: the client is told the
+        // save started, and the failure shows in the log and INFO (already recorded).
+        Err(StartError::Io(_)) => {
+            reply(server, key).simple(b"Background saving started");
+            Ok(())
+        }
     }
 }
 

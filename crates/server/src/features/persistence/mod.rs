@@ -126,6 +126,19 @@ pub enum FileOp {
     },
 }
 
+/// Redis's `-MISCONF` text for writes refused after a failed background save.
+pub const MISCONF_RDB: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Why writes are refused now, if they are (Redis's `writeCommandsDeniedByDiskError`): the
+/// last background save failed, `save` points exist and `stop-writes-on-bgsave-error` is on.
+pub fn writes_denied(server: &Server) -> Option<&'static str> {
+    let c = &server.config;
+    (c.compat.stop_writes_on_bgsave_error
+        && !c.save.is_empty()
+        && !server.persistence.last_bgsave_ok)
+        .then_some(MISCONF_RDB)
+}
+
 /// The save options from the config (`rdbcompression`, `rdbchecksum`).
 pub fn save_options(server: &Server) -> SaveOptions {
     SaveOptions {
@@ -354,9 +367,7 @@ pub fn on_file_done(server: &mut Server, res: i32) -> Option<FileOp> {
         }
         return None;
     }
-    let Some(buf) = bg.inflight.as_ref() else {
-        return None;
-    };
+    let buf = bg.inflight.as_ref()?;
     if res <= 0 {
         let err = if res == 0 {
             "short write".to_string()
@@ -478,10 +489,18 @@ pub fn cron(server: &mut Server) {
     let _ = start_background(server, target, Purpose::Rdb);
 }
 
+/// A shutdown stopped because its save failed (see [`prepare_shutdown`]).
+#[derive(Debug)]
+pub struct ShutdownRefused;
+
 /// The RDB side of a shutdown (Redis's `prepareForShutdown`): abandons a background save,
 /// then saves when asked (`SAVE`), or by default when `save` points are configured, unless
 /// `NOSAVE`. A failed save stops the shutdown unless `force`.
-pub fn prepare_shutdown(server: &mut Server, save: Option<bool>, force: bool) -> Result<(), ()> {
+pub fn prepare_shutdown(
+    server: &mut Server,
+    save: Option<bool>,
+    force: bool,
+) -> Result<(), ShutdownRefused> {
     if server.persistence.bg.is_some() {
         log::warn!("There is a child saving an .rdb. Killing it!");
         abort_background(server);
@@ -498,7 +517,7 @@ pub fn prepare_shutdown(server: &mut Server, save: Option<bool>, force: bool) ->
         let path = rdb_path(server);
         if save_sync(server, &path).is_err() && !force {
             log::warn!("Error trying to save the DB, can't exit.");
-            return Err(());
+            return Err(ShutdownRefused);
         }
     }
     Ok(())
