@@ -452,6 +452,7 @@ mod tests {
             "bgsave",
             "lastsave",
             "dump",
+            "restore",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

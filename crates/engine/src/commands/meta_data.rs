@@ -19418,4 +19418,139 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "restore",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::KEYSPACE | acl::WRITE | acl::SLOW | acl::DANGEROUS,
+        group: "generic",
+        since: "2.6.0",
+        summary: "Create a key using the provided serialized value, previously obtained using DUMP.",
+        complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["OW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("restore"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[
+                Status("@keyspace"),
+                Status("@write"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Create a key using the provided serialized value, previously obtained using DUMP.",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("generic")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[
+                    Array(&[Bulk("3.0.0"), Bulk("Added the `REPLACE` modifier.")]),
+                    Array(&[Bulk("5.0.0"), Bulk("Added the `ABSTTL` modifier.")]),
+                    Array(&[
+                        Bulk("5.0.0"),
+                        Bulk("Added the `IDLETIME` and `FREQ` options."),
+                    ]),
+                ]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("ttl")), (Bulk("type"), Bulk("integer"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("serialized-value")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("replace")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("REPLACE")),
+                        (Bulk("since"), Bulk("3.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("absttl")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("ABSTTL")),
+                        (Bulk("since"), Bulk("5.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("seconds")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("IDLETIME")),
+                        (Bulk("since"), Bulk("5.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("frequency")),
+                        (Bulk("type"), Bulk("integer")),
+                        (Bulk("token"), Bulk("FREQ")),
+                        (Bulk("since"), Bulk("5.0.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
 ];

@@ -13,6 +13,7 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("bgsave", bgsave),
     ("lastsave", lastsave),
     ("dump", dump),
+    ("restore", restore),
 ];
 
 const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
@@ -109,5 +110,119 @@ fn dump(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         Some(p) => out.bulk(&p),
         None => out.null(),
     }
+    Ok(())
+}
+
+/// `sanitize-dump-payload` (no | yes | clients) as the loader's deep check: `clients`
+/// sanitizes what clients send, which is every RESTORE here (no replication yet).
+fn deep_sanitize(server: &Server) -> bool {
+    server.config.compat.sanitize_dump_payload != 0
+}
+
+/// # Format
+/// `RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]`
+/// # Returns
+/// `+OK`; the payload must be a Redis 7.0 (or older) DUMP with a valid checksum.
+fn restore(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq): (Option<i64>, Option<i64>) = (None, None);
+    let mut j = 4;
+    while j < args.len() {
+        let more = args.len() - j - 1;
+        let a = args[j];
+        if eq_ic(a, "replace") {
+            replace = true;
+        } else if eq_ic(a, "absttl") {
+            absttl = true;
+        } else if eq_ic(a, "idletime") && more >= 1 && freq.is_none() {
+            let v = engine::util::parse_i64(args[j + 1])?;
+            if v < 0 {
+                return Err(CmdError::Static("ERR Invalid IDLETIME value, must be >= 0"));
+            }
+            idle = Some(v);
+            j += 1;
+        } else if eq_ic(a, "freq") && more >= 1 && idle.is_none() {
+            let v = engine::util::parse_i64(args[j + 1])?;
+            if !(0..=255).contains(&v) {
+                return Err(CmdError::Static(
+                    "ERR Invalid FREQ value, must be >= 0 and <= 255",
+                ));
+            }
+            freq = Some(v);
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let _ = freq; // Kept only under an LFU maxmemory-policy, which ringkv does not have yet.
+    let now = server.now_ms();
+    let dbi = server.clients[key].session.db;
+    let name = args[1];
+    if !replace && server.engine.dbs[dbi].lookup_write(name, now).is_some() {
+        return Err(CmdError::Static("BUSYKEY Target key name already exists."));
+    }
+    let ttl = engine::util::parse_i64(args[2])?;
+    if ttl < 0 {
+        return Err(CmdError::Static("ERR Invalid TTL value, must be >= 0"));
+    }
+    let opts = persist::rdb::load::LoadOptions {
+        config: &server.engine.config,
+        deep_sanitize: deep_sanitize(server),
+    };
+    let value = match persist::rdb::load::parse_dump_payload(args[3], &opts) {
+        Ok(v) => v,
+        Err(persist::rdb::load::DumpError::VersionOrChecksum) => {
+            return Err(CmdError::Static(
+                "ERR DUMP payload version or checksum are wrong",
+            ));
+        }
+        Err(persist::rdb::load::DumpError::BadData) => {
+            return Err(CmdError::Static("ERR Bad data format"));
+        }
+    };
+    let c = &mut server.clients[key];
+    let proto = c.session.proto;
+    let mut ctx = engine::Ctx {
+        engine: &mut server.engine,
+        session: &mut c.session,
+        out: resp::Reply::new(&mut c.pending, proto),
+    };
+    let deleted = replace && ctx.db().delete(name, now);
+    let at = (ttl != 0).then(|| if absttl { ttl } else { ttl.saturating_add(now) });
+    if let Some(at) = at
+        && at <= now
+    {
+        // Already expired: nothing is created; a replaced key is deleted and propagated so.
+        if deleted {
+            ctx.engine.propagation.rewrite(&[b"DEL", name]);
+            ctx.signal_modified(name);
+            ctx.notify(engine::notify::GENERIC, "del", name);
+            ctx.engine.dirty += 1;
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    ctx.db().set_with_expire(name, value, at);
+    if let Some(lru_idle) = idle {
+        let lru = engine::db::lru_clock(now - lru_idle.saturating_mul(1000));
+        if let Some(e) = ctx.db().lookup_notouch(name, now) {
+            e.lru = lru;
+        }
+    }
+    if let Some(at) = at
+        && !absttl
+    {
+        // The TTL propagates as an absolute time.
+        let at = at.to_string();
+        let mut argv: Vec<&[u8]> = args.to_vec();
+        argv[2] = at.as_bytes();
+        argv.push(b"ABSTTL");
+        ctx.engine.propagation.rewrite(&argv);
+    }
+    ctx.signal_modified(name);
+    ctx.notify(engine::notify::GENERIC, "restore", name);
+    ctx.out.ok();
+    ctx.engine.dirty += 1;
     Ok(())
 }
