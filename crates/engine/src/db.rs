@@ -451,6 +451,26 @@ impl Db {
         }
     }
 
+    /// Adds a key read from a file (RDB load, DEBUG RELOAD, an AOF's RDB preamble); false,
+    /// and nothing changed, if the key exists already (a duplicate in the file).
+    pub fn insert_loaded(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) -> bool {
+        if self.dict.contains_key(key) {
+            return false;
+        }
+        self.set_value(key, value, false);
+        if let Some(at) = expire_at {
+            self.set_expire(key, at);
+        }
+        true
+    }
+
+    /// Sizes the tables for `keys` keys, `expires` of them volatile (RDB's RESIZEDB hint).
+    pub fn reserve(&mut self, keys: u64, expires: u64) {
+        let cap = |n: u64| usize::try_from(n).unwrap_or(usize::MAX).min(1 << 30);
+        self.dict.expand(cap(keys));
+        self.expires.expand(cap(expires));
+    }
+
     /// Deletes a key; true if it existed (an expired key counts as not existing).
     pub fn delete(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.take(key, now_ms).is_some()

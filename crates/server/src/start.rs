@@ -86,6 +86,13 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
     let addrs: Vec<String> = listeners.iter().map(|l| l.addr.clone()).collect();
     let addrs = addrs.join(" ");
     server.listeners = listeners;
+    // Bound first, as Redis: a client connecting meanwhile waits in the backlog.
+    if !server.config.appendonly
+        && let Err(msg) = crate::features::persistence::load_at_startup(&mut server)
+    {
+        log::error!("{msg}");
+        return 1;
+    }
     let pidfile = sys::PidFile::create(&server.config.pidfile);
     let mut ev = match net::EventLoop::new(server, use_buf_ring) {
         Ok(ev) => ev,

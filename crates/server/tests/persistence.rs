@@ -120,9 +120,17 @@ fn fill_every_encoding(c: &mut Client) {
     ok(c, &["SELECT", "0"]);
 }
 
+/// Waits until a server has loaded its data (Redis answers `-LOADING` meanwhile).
+fn wait_loaded(c: &mut Client) {
+    wait_for("the dataset to load", || {
+        !text(&c.cmd(&["PING"])).starts_with("-LOADING")
+    });
+}
+
 /// A canonical description of a server's whole keyspace: per db, per key (sorted), its
 /// type, encoding, whether it has a TTL, and its value (unordered collections sorted).
 fn describe(c: &mut Client) -> String {
+    wait_loaded(c);
     let mut out = String::new();
     for db in 0..16 {
         ok(c, &["SELECT", &db.to_string()]);
@@ -386,10 +394,23 @@ fn bgsave_is_point_in_time_under_concurrent_writes() {
         &["--dir", &dir.s(), "--dbfilename", "dump.rdb"],
     );
     let got = describe(&mut redis.connect());
-    assert!(
-        got == want,
-        "the snapshot is not the keyspace at BGSAVE time"
-    );
+    if got != want {
+        let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+        let missing: Vec<&&str> = w.iter().filter(|l| !g.contains(l)).take(5).collect();
+        let extra: Vec<&&str> = g.iter().filter(|l| !w.contains(l)).take(5).collect();
+        let check = Command::new("redis-check-rdb")
+            .arg(dir.path().join("dump.rdb"))
+            .output()
+            .unwrap();
+        panic!(
+            "the snapshot is not the keyspace at BGSAVE time: {} vs {} lines\nmissing: {missing:#?}\nextra: {extra:#?}\n{}\n{}\n{}",
+            w.len(),
+            g.len(),
+            String::from_utf8_lossy(&check.stdout),
+            ours.log(),
+            redis.log()
+        );
+    }
 }
 
 #[test]
@@ -465,4 +486,93 @@ fn bgsave_replies_as_redis_does() {
     });
     let lastsave = c.cmd(&["LASTSAVE"]);
     assert!(lastsave.as_int().unwrap() > 1_700_000_000);
+}
+
+#[test]
+fn redis_rdb_loads_in_ringkv_with_the_same_data() {
+    if !redis_or_skip("redis_rdb_loads_in_ringkv") {
+        return;
+    }
+    let dir = TempDir::new("redis-in-ours");
+    for compression in ["yes", "no"] {
+        let redis = Server::start(
+            Kind::Redis,
+            &["--dir", &dir.s(), "--rdbcompression", compression],
+        );
+        let mut c = redis.connect();
+        ok(&mut c, &["FLUSHALL"]);
+        fill_every_encoding(&mut c);
+        ok(&mut c, &["SAVE"]);
+        let want = describe(&mut c);
+        let ours = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+        let mut o = ours.connect();
+        assert_eq!(describe(&mut o), want, "rdbcompression {compression}");
+        let loaded = info_field(&mut o, "rdb_last_load_keys_loaded");
+        assert_eq!(loaded, "22", "{}", ours.log());
+        assert!(
+            ours.log()
+                .contains("Done loading RDB, keys loaded: 22, keys expired: 0.")
+        );
+    }
+}
+
+/// SHUTDOWN saves (default save points) and a restart on the same directory serves the
+/// same keyspace; keys that expired meanwhile are dropped at load.
+#[test]
+fn shutdown_saves_and_a_restart_loads_it_back() {
+    let dir = TempDir::new("restart");
+    let mut ours = Server::ringkv_with(&["--dir", &dir.s()]);
+    let mut c = ours.connect();
+    fill_every_encoding(&mut c);
+    ok(&mut c, &["SET", "short-lived", "v", "PX", "1"]);
+    std::thread::sleep(Duration::from_millis(5));
+    let want = describe(&mut c);
+    c.send(&["SHUTDOWN"]).unwrap();
+    let status = ours.wait_exit(Duration::from_secs(20)).expect("exits");
+    assert!(status.success(), "{}", ours.log());
+    assert!(
+        ours.log()
+            .contains("Saving the final RDB snapshot before exiting.")
+    );
+    let again = Server::ringkv_with(&["--dir", &dir.s()]);
+    let mut c = again.connect();
+    assert_eq!(describe(&mut c), want);
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+}
+
+#[test]
+fn a_corrupt_or_truncated_rdb_refuses_to_start_naming_the_offset() {
+    let dir = TempDir::new("corrupt");
+    {
+        let ours = Server::ringkv_with(&["--dir", &dir.s()]);
+        let mut c = ours.connect();
+        fill_every_encoding(&mut c);
+        ok(&mut c, &["SAVE"]);
+    }
+    let path = dir.path().join("dump.rdb");
+    let good = std::fs::read(&path).unwrap();
+    // Truncated in the middle.
+    std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+    let err = Server::try_start(Kind::Ringkv, &["--dir", &dir.s()])
+        .err()
+        .expect("a truncated file must not load");
+    assert!(
+        err.contains("Fatal error loading the DB") && err.contains("at offset"),
+        "{err}"
+    );
+    // A flipped byte: the checksum catches it.
+    let mut bad = good.clone();
+    let mid = bad.len() / 3;
+    bad[mid] ^= 0x55;
+    std::fs::write(&path, &bad).unwrap();
+    let err = Server::try_start(Kind::Ringkv, &["--dir", &dir.s()])
+        .err()
+        .expect("a corrupt file must not load");
+    assert!(err.contains("Fatal error loading the DB"), "{err}");
+    // Not an RDB at all.
+    std::fs::write(&path, b"hello world").unwrap();
+    let err = Server::try_start(Kind::Ringkv, &["--dir", &dir.s()])
+        .err()
+        .expect("garbage must not load");
+    assert!(err.contains("Fatal error loading the DB"), "{err}");
 }

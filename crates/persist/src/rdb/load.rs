@@ -340,6 +340,13 @@ pub fn load(
                 expire_ms,
                 idle_secs,
                 freq,
+            })
+            .map_err(|mut e| {
+                // The caller's refusal (a duplicate key) points at the key's item.
+                if e.offset == u64::MAX {
+                    e.offset = at as u64;
+                }
+                e
             })?;
         }
         expire_ms = None;

@@ -317,6 +317,9 @@ impl Server {
                 // Someone else may hold the port (our child then fails to bind): accept only
                 // a listener that belongs to our child.
                 match owns_listener(server.pid(), port) {
+                    // Our child bound and then exited (a fatal error while loading data):
+                    // the next round reports its exit.
+                    Some(false) if server.exit_status().is_some() => continue,
                     Some(false) => {
                         return Err((
                             true,

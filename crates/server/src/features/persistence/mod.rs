@@ -14,6 +14,7 @@
 //! ([`MAX_BUFFERED`]: the walk pauses while the disk catches up).
 
 pub mod commands;
+pub mod load;
 
 use crate::server::Server;
 use persist::rdb::write::SaveOptions;
@@ -521,4 +522,38 @@ pub fn prepare_shutdown(
         }
     }
     Ok(())
+}
+
+/// Start-up (Redis's `loadDataFromDisk` without an AOF): loads `dir`/`dbfilename` if it
+/// exists. An unreadable or corrupt file is fatal, with Redis's wording and the offset.
+pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
+    let path = rdb_path(server);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
+    };
+    let start = Instant::now();
+    match load::load_image(&mut server.engine, &bytes, true) {
+        Ok(stats) => {
+            log::info!(
+                "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                stats.loaded,
+                stats.expired
+            );
+            log::warn!(
+                "DB loaded from disk: {:.3} seconds",
+                start.elapsed().as_secs_f64()
+            );
+            server.persistence.last_load_keys_loaded = stats.loaded;
+            server.persistence.last_load_keys_expired = stats.expired;
+            // What was just loaded is what the file holds.
+            server.persistence.dirty_at_save = server.engine.dirty;
+            Ok(())
+        }
+        Err(e) => Err(format!(
+            "Fatal error loading the DB ({}): {e}. Exiting.",
+            path.display()
+        )),
+    }
 }
