@@ -551,16 +551,35 @@ fn load_quicklist(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value
 }
 
 /// Checks a listpack of pairs: an even count and no repeated field or member
-/// (`lpPairsValidateIntegrityAndDups`, which Redis runs only when deep-sanitizing).
+/// (`lpPairsValidateIntegrityAndDups`, which Redis runs only when deep-sanitizing; the
+/// engine's listpack hashes and sorted sets assume it, so we always do).
 fn pairs_listpack(blob: &[u8]) -> Option<Listpack> {
-    let mut seen = HashSet::new();
     let mut n = 0usize;
-    let lp = Listpack::from_bytes_with(blob.to_vec(), |v| {
+    let lp = Listpack::from_bytes_with(blob.to_vec(), |_| {
         n += 1;
-        n.is_multiple_of(2) || seen.insert(v.to_vec())
+        true
     })
     .ok()?;
-    (n.is_multiple_of(2)).then_some(lp)
+    (n.is_multiple_of(2) && !repeats_a_field(&lp)).then_some(lp)
+}
+
+/// Whether two fields (entries 0, 2, 4 …) of a listpack have the same bytes. Small ones
+/// (most hashes and sorted sets) are compared pairwise without allocating.
+fn repeats_a_field(lp: &Listpack) -> bool {
+    const PAIRWISE_MAX: usize = 32;
+    let fields = || lp.iter().step_by(2);
+    if lp.len() / 2 <= PAIRWISE_MAX {
+        let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+        for (i, x) in fields().enumerate() {
+            let x = x.as_bytes(&mut a);
+            if fields().skip(i + 1).any(|y| y.as_bytes(&mut b) == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+    let mut seen = HashSet::with_capacity(lp.len() / 2);
+    !fields().all(|f| seen.insert(f.to_vec()))
 }
 
 /// With `sanitize-dump-payload yes`: the scores of a listpack sorted set parse and the pairs
