@@ -434,4 +434,28 @@ fn dump_payloads_parse_and_corruption_is_classified_as_redis_does() {
         parse_dump_payload(&p, &opts).unwrap_err(),
         DumpError::VersionOrChecksum
     );
+
+    // An empty set (as Redis 7.0 skips on load) and a version-11 string, both with a good
+    // checksum: the same classification as RESTORE's.
+    for (body, ver, want, text) in [
+        (&[2u8, 0][..], 10u16, DumpError::BadData, "Bad data format"),
+        (
+            &[0, 1, b'x'][..],
+            11,
+            DumpError::VersionOrChecksum,
+            "version or checksum are wrong",
+        ),
+    ] {
+        let mut p = body.to_vec();
+        p.extend_from_slice(&ver.to_le_bytes());
+        let crc = crc64(0, &p);
+        p.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(parse_dump_payload(&p, &opts).unwrap_err(), want);
+        let r: redis::RedisResult<()> = redis::cmd("RESTORE")
+            .arg("y")
+            .arg(0)
+            .arg(&p)
+            .query(&mut s.con);
+        assert!(r.unwrap_err().to_string().contains(text));
+    }
 }
