@@ -490,30 +490,57 @@ fn load_zset(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value> {
     Ok(Value::ZSet(v))
 }
 
+/// A plain `HASH`: a listpack while every pair fits the limits (`hashTypeConvert` as soon as
+/// one does not, or from the start past `hash-max-listpack-entries`). Pairs are appended and
+/// the listpack's fields checked for duplicates once, not searched per pair: with a large
+/// `hash-max-listpack-entries` a per-pair search would be quadratic.
 fn load_hash(r: &mut Reader<'_>, cfg: &EngineConfig) -> Result<Value> {
+    let start = r.pos;
     let n = r.len()?;
     let limits = cfg.hash_limits;
-    let mut h = if n > limits.max_listpack_entries as u64 {
-        HashValue::Table(Box::new(Dict::with_capacity(capped(r, n, 2))))
-    } else {
-        HashValue::new()
-    };
+    let dup = |r: &Reader<'_>, at| Err(r.err(at, "Duplicate hash fields detected"));
+    let mut lp = Listpack::new();
+    let mut table: Option<Box<Dict<Key>>> = None;
+    if n > limits.max_listpack_entries as u64 {
+        table = Some(Box::new(Dict::with_capacity(capped(r, n, 2))));
+    }
     for _ in 0..n {
         let at = r.pos;
         let f = r.string()?;
         let v = r.string()?;
-        let new = match &mut h {
-            HashValue::Table(d) => d.insert(&f, Key::new(&v)).is_none(),
-            lp => {
-                lp.try_conversion(&[&f, &v], limits);
-                lp.set(&f, &v, limits)
+        if table.is_none()
+            && (f.len() > limits.max_listpack_value
+                || v.len() > limits.max_listpack_value
+                || !lp.safe_to_add(f.len() + v.len()))
+        {
+            if repeats_a_field(&lp) {
+                return dup(r, start);
             }
-        };
-        if !new {
-            return Err(r.err(at, "Duplicate hash fields detected"));
+            let mut d = Dict::with_capacity(capped(r, n, 2).max(lp.len() / 2));
+            let mut it = lp.iter();
+            let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+            while let (Some(x), Some(y)) = (it.next(), it.next()) {
+                d.insert(x.as_bytes(&mut a), Key::new(y.as_bytes(&mut b)));
+            }
+            table = Some(Box::new(d));
+        }
+        match &mut table {
+            Some(d) => {
+                if d.insert(&f, Key::new(&v)).is_some() {
+                    return dup(r, at);
+                }
+            }
+            None => {
+                lp.push_back(&f);
+                lp.push_back(&v);
+            }
         }
     }
-    Ok(Value::Hash(h))
+    Ok(Value::Hash(match table {
+        Some(d) => HashValue::Table(d),
+        None if repeats_a_field(&lp) => return dup(r, start),
+        None => HashValue::Listpack(lp),
+    }))
 }
 
 fn load_quicklist(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value> {

@@ -218,6 +218,10 @@ fn plain_aggregates_follow_the_limits() {
     for dup in [
         &hagg(&[b"f", b"1", b"f", b"2"]),
         &hagg(&[b"f", b"1", b"g", b"2", b"f", b"3"]),
+        // Repeated in the listpack part, then converted by a long value; and repeated by
+        // the pair that converts.
+        &hagg(&[b"f", b"1", b"f", b"2", b"g", b"long-value"]),
+        &hagg(&[b"f", b"1", b"f", b"long-value"]),
     ] {
         assert_eq!(
             one(ty::HASH, dup, &c).unwrap_err().kind,
