@@ -10,6 +10,7 @@ mod common;
 
 use common::{latin1, render};
 use engine::EngineConfig;
+use engine::object::Value;
 use persist::rdb::codec::crc64;
 use persist::rdb::load::{DumpError, Item, LoadOptions, load, parse_dump_payload};
 use serde_json::{Value as Json, json};
@@ -211,12 +212,32 @@ fn server_state(s: &mut Server) -> BTreeMap<String, Json> {
             };
             let pttl: i64 = s.q(&[b"PTTL", &k]);
             let enc: String = s.q(&[b"OBJECT", b"ENCODING", &k]);
-            let row = json!({"type": t, "value": value, "pttl": pttl > 0, "encoding": enc});
+            let mut row = json!({"type": t, "value": value, "pttl": pttl > 0, "encoding": enc});
+            if t == "list" {
+                // DEBUG OBJECT's ql_nodes: the loaded quicklist has the same nodes.
+                let info: String = s.q(&[b"DEBUG", b"OBJECT", &k]);
+                let nodes = info
+                    .split(' ')
+                    .find_map(|f| f.strip_prefix("ql_nodes:"))
+                    .unwrap();
+                row["nodes"] = json!(nodes.parse::<usize>().unwrap());
+            }
             out.insert(format!("{db}:{}", latin1(&k)), row);
         }
     }
     s.run(&[b"SELECT", b"0"]);
     out
+}
+
+/// A loaded value as [`server_state`] describes a key.
+fn ours(v: &Value, has_ttl: bool) -> Json {
+    let (t, value) = render(v);
+    let mut row =
+        json!({"type": t, "value": value, "pttl": has_ttl, "encoding": v.encoding_name()});
+    if let Value::List(l) = v {
+        row["nodes"] = json!(l.ql().node_count());
+    }
+    row
 }
 
 struct Loaded {
@@ -247,9 +268,7 @@ fn load_image(bytes: &[u8], cfg: &EngineConfig) -> Loaded {
                 idle_secs,
                 freq,
             } => {
-                let (t, v) = render(&value);
-                let row = json!({"type": t, "value": v, "pttl": expire_ms.is_some(),
-                                 "encoding": value.encoding_name()});
+                let row = ours(&value, expire_ms.is_some());
                 l.keys.insert(format!("{db}:{}", latin1(&key)), row);
                 l.idle += usize::from(idle_secs.is_some());
                 l.freq += usize::from(freq.is_some());
@@ -367,12 +386,7 @@ fn dump_payloads_parse_and_corruption_is_classified_as_redis_does() {
         s.run(&[b"SELECT", db.as_bytes()]);
         let payload: Vec<u8> = s.q(&[b"DUMP", key.as_bytes()]);
         let v = parse_dump_payload(&payload, &opts).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-        let (t, value) = render(&v);
-        assert_eq!(
-            json!({"type": t, "value": value, "pttl": want["pttl"], "encoding": v.encoding_name()}),
-            *want,
-            "{name}"
-        );
+        assert_eq!(ours(&v, want["pttl"] == true), *want, "{name}");
         // Any flipped byte: the version or the checksum is wrong.
         for i in [0, payload.len() / 2, payload.len() - 10, payload.len() - 1] {
             let mut bad = payload.clone();
@@ -420,4 +434,28 @@ fn dump_payloads_parse_and_corruption_is_classified_as_redis_does() {
         parse_dump_payload(&p, &opts).unwrap_err(),
         DumpError::VersionOrChecksum
     );
+
+    // An empty set (as Redis 7.0 skips on load) and a version-11 string, both with a good
+    // checksum: the same classification as RESTORE's.
+    for (body, ver, want, text) in [
+        (&[2u8, 0][..], 10u16, DumpError::BadData, "Bad data format"),
+        (
+            &[0, 1, b'x'][..],
+            11,
+            DumpError::VersionOrChecksum,
+            "version or checksum are wrong",
+        ),
+    ] {
+        let mut p = body.to_vec();
+        p.extend_from_slice(&ver.to_le_bytes());
+        let crc = crc64(0, &p);
+        p.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(parse_dump_payload(&p, &opts).unwrap_err(), want);
+        let r: redis::RedisResult<()> = redis::cmd("RESTORE")
+            .arg("y")
+            .arg(0)
+            .arg(&p)
+            .query(&mut s.con);
+        assert!(r.unwrap_err().to_string().contains(text));
+    }
 }

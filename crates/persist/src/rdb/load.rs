@@ -497,30 +497,57 @@ fn load_zset(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value> {
     Ok(Value::ZSet(v))
 }
 
+/// A plain `HASH`: a listpack while every pair fits the limits (`hashTypeConvert` as soon as
+/// one does not, or from the start past `hash-max-listpack-entries`). Pairs are appended and
+/// the listpack's fields checked for duplicates once, not searched per pair: with a large
+/// `hash-max-listpack-entries` a per-pair search would be quadratic.
 fn load_hash(r: &mut Reader<'_>, cfg: &EngineConfig) -> Result<Value> {
+    let start = r.pos;
     let n = r.len()?;
     let limits = cfg.hash_limits;
-    let mut h = if n > limits.max_listpack_entries as u64 {
-        HashValue::Table(Box::new(Dict::with_capacity(capped(r, n, 2))))
-    } else {
-        HashValue::new()
-    };
+    let dup = |r: &Reader<'_>, at| Err(r.err(at, "Duplicate hash fields detected"));
+    let mut lp = Listpack::new();
+    let mut table: Option<Box<Dict<Key>>> = None;
+    if n > limits.max_listpack_entries as u64 {
+        table = Some(Box::new(Dict::with_capacity(capped(r, n, 2))));
+    }
     for _ in 0..n {
         let at = r.pos;
         let f = r.string()?;
         let v = r.string()?;
-        let new = match &mut h {
-            HashValue::Table(d) => d.insert(&f, Key::new(&v)).is_none(),
-            lp => {
-                lp.try_conversion(&[&f, &v], limits);
-                lp.set(&f, &v, limits)
+        if table.is_none()
+            && (f.len() > limits.max_listpack_value
+                || v.len() > limits.max_listpack_value
+                || !lp.safe_to_add(f.len() + v.len()))
+        {
+            if repeats_a_field(&lp) {
+                return dup(r, start);
             }
-        };
-        if !new {
-            return Err(r.err(at, "Duplicate hash fields detected"));
+            let mut d = Dict::with_capacity(capped(r, n, 2).max(lp.len() / 2));
+            let mut it = lp.iter();
+            let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+            while let (Some(x), Some(y)) = (it.next(), it.next()) {
+                d.insert(x.as_bytes(&mut a), Key::new(y.as_bytes(&mut b)));
+            }
+            table = Some(Box::new(d));
+        }
+        match &mut table {
+            Some(d) => {
+                if d.insert(&f, Key::new(&v)).is_some() {
+                    return dup(r, at);
+                }
+            }
+            None => {
+                lp.push_back(&f);
+                lp.push_back(&v);
+            }
         }
     }
-    Ok(Value::Hash(h))
+    Ok(Value::Hash(match table {
+        Some(d) => HashValue::Table(d),
+        None if repeats_a_field(&lp) => return dup(r, start),
+        None => HashValue::Listpack(lp),
+    }))
 }
 
 fn load_quicklist(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value> {
@@ -558,16 +585,35 @@ fn load_quicklist(r: &mut Reader<'_>, t: u8, cfg: &EngineConfig) -> Result<Value
 }
 
 /// Checks a listpack of pairs: an even count and no repeated field or member
-/// (`lpPairsValidateIntegrityAndDups`, which Redis runs only when deep-sanitizing).
+/// (`lpPairsValidateIntegrityAndDups`, which Redis runs only when deep-sanitizing; the
+/// engine's listpack hashes and sorted sets assume it, so we always do).
 fn pairs_listpack(blob: &[u8]) -> Option<Listpack> {
-    let mut seen = HashSet::new();
     let mut n = 0usize;
-    let lp = Listpack::from_bytes_with(blob.to_vec(), |v| {
+    let lp = Listpack::from_bytes_with(blob.to_vec(), |_| {
         n += 1;
-        n.is_multiple_of(2) || seen.insert(v.to_vec())
+        true
     })
     .ok()?;
-    (n.is_multiple_of(2)).then_some(lp)
+    (n.is_multiple_of(2) && !repeats_a_field(&lp)).then_some(lp)
+}
+
+/// Whether two fields (entries 0, 2, 4 …) of a listpack have the same bytes. Small ones
+/// (most hashes and sorted sets) are compared pairwise without allocating.
+fn repeats_a_field(lp: &Listpack) -> bool {
+    const PAIRWISE_MAX: usize = 32;
+    let fields = || lp.iter().step_by(2);
+    if lp.len() / 2 <= PAIRWISE_MAX {
+        let (mut a, mut b) = ([0u8; 20], [0u8; 20]);
+        for (i, x) in fields().enumerate() {
+            let x = x.as_bytes(&mut a);
+            if fields().skip(i + 1).any(|y| y.as_bytes(&mut b) == x) {
+                return true;
+            }
+        }
+        return false;
+    }
+    let mut seen = HashSet::with_capacity(lp.len() / 2);
+    !fields().all(|f| seen.insert(f.to_vec()))
 }
 
 /// With `sanitize-dump-payload yes`: the scores of a listpack sorted set parse and the pairs

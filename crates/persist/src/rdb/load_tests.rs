@@ -218,6 +218,10 @@ fn plain_aggregates_follow_the_limits() {
     for dup in [
         &hagg(&[b"f", b"1", b"f", b"2"]),
         &hagg(&[b"f", b"1", b"g", b"2", b"f", b"3"]),
+        // Repeated in the listpack part, then converted by a long value; and repeated by
+        // the pair that converts.
+        &hagg(&[b"f", b"1", b"f", b"2", b"g", b"long-value"]),
+        &hagg(&[b"f", b"1", b"f", b"long-value"]),
     ] {
         assert_eq!(
             one(ty::HASH, dup, &c).unwrap_err().kind,
@@ -305,6 +309,20 @@ fn blobs_are_adopted_or_converted() {
     let dup = Listpack::from_items([&b"f"[..], b"1", b"f", b"2"]);
     let e = one(ty::HASH_LISTPACK, &blob(dup.bytes()), &c).unwrap_err();
     assert_eq!(e.kind, "Hash listpack integrity check failed.");
+    // Past the pairwise-comparison size too, and with a field equal to an integer's bytes
+    // stored as a string (Redis never writes one, a crafted blob can).
+    let mut many: Vec<Vec<u8>> = (0..40)
+        .flat_map(|i| [format!("f{i}").into_bytes(), b"v".to_vec()])
+        .collect();
+    let lp = Listpack::from_items(many.iter().map(|v| v.as_slice()));
+    assert!(one(ty::HASH_LISTPACK, &blob(lp.bytes()), &cfg()).is_ok());
+    many[78] = b"f3".to_vec();
+    let lp = Listpack::from_items(many.iter().map(|v| v.as_slice()));
+    assert!(one(ty::HASH_LISTPACK, &blob(lp.bytes()), &cfg()).is_err());
+    // "7" as a 1-byte string entry (0x81 '7', backlen 2) next to the integer 7 (0x07, backlen 1).
+    let crafted = b"\x10\x00\x00\x00\x04\x00\x81\x37\x02\x01\x01\x07\x01\x01\x01\xff";
+    assert!(Listpack::from_bytes(crafted.to_vec()).is_ok());
+    assert!(one(ty::HASH_LISTPACK, &blob(crafted), &cfg()).is_err());
     let odd = Listpack::from_items([&b"f"[..], b"1", b"g"]);
     assert!(one(ty::ZSET_LISTPACK, &blob(odd.bytes()), &c).is_err());
     // Deep sanitization also checks the order of a listpack sorted set.
