@@ -162,7 +162,12 @@ fn idx(h: u32) -> usize {
     ((h >> (3 * 8 - HLOG as u32)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1)
 }
 
-fn compress_into(input: &[u8], out: &mut [u8], htab: &mut [(u32, u32)], stamp: u32) -> Option<usize> {
+fn compress_into(
+    input: &[u8],
+    out: &mut [u8],
+    htab: &mut [(u32, u32)],
+    stamp: u32,
+) -> Option<usize> {
     let in_len = input.len();
     let out_end = out.len();
     let mut ip = 0usize;
@@ -173,7 +178,11 @@ fn compress_into(input: &[u8], out: &mut [u8], htab: &mut [(u32, u32)], stamp: u
     while in_len >= 3 && ip < in_len - 2 {
         hval = (hval << 8) | at(ip + 2);
         let slot = &mut htab[idx(hval)];
-        let reference = if slot.0 == stamp { Some(slot.1 as usize - 1) } else { None };
+        let reference = if slot.0 == stamp {
+            Some(slot.1 as usize - 1)
+        } else {
+            None
+        };
         *slot = (stamp, ip as u32 + 1);
         let matched = reference.and_then(|r| {
             let off = ip - r - 1;
@@ -346,7 +355,9 @@ mod tests {
         assert!(n < 10, "{n}");
         assert_eq!(lzf_decompress(&out, input.len()).unwrap(), input);
         // Random-looking data does not fit in len - 4: refused, nothing appended.
-        let noise: Vec<u8> = (0..64u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let noise: Vec<u8> = (0..64u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         let mut out = vec![7];
         assert_eq!(z.compress(&noise, &mut out, noise.len() - 4), None);
         assert_eq!(out, [7]);
