@@ -146,6 +146,7 @@ pub mod flags {
     pub const ONLY_SENTINEL: u64 = 1 << 21;
     pub const PROTECTED: u64 = 1 << 22;
     pub const MODULE_NO_CLUSTER: u64 = 1 << 23;
+    pub const NO_ASYNC_LOADING: u64 = 1 << 24;
 
     /// Redis's names for the bits, in COMMAND INFO's order.
     pub const NAMES: &[(&str, u64)] = &[
@@ -170,6 +171,7 @@ pub mod flags {
         ("no_mandatory_keys", NO_MANDATORY_KEYS),
         ("protected", PROTECTED),
         ("module_no_cluster", MODULE_NO_CLUSTER),
+        ("no_async_loading", NO_ASYNC_LOADING),
         ("no_multi", NO_MULTI),
         ("movablekeys", MOVABLE_KEYS),
         ("allow_busy", ALLOW_BUSY),

@@ -314,6 +314,15 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             return;
         }
     }
+    // The AOF cannot be written: refuse writes (and PING, as Redis) with -MISCONF.
+    if server.aof.write_error.is_some()
+        && (row.meta.flags & engine::commands::table::flags::WRITE != 0 || row.meta.name == "ping")
+        && let Some(text) = crate::features::aof::write_denied_text(server)
+    {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, &text);
+        return;
+    }
     // Later gates (auth, OOM) slot in here.
     crate::dispatch::call::call(server, key, row, args, Origin::Client);
 }

@@ -26,6 +26,7 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("shutdown", shutdown),
     ("config", config),
     ("info", info),
+    ("bgrewriteaof", crate::features::aof::bgrewriteaof),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -692,12 +693,26 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 log::set_max_level(crate::sys::log_filter(cfg.loglevel));
                 Ok(())
             }
+            // Turning the AOF on needs the whole server (it rewrites); what can fail
+            // before that is checked here so CONFIG SET still fails as Redis's does.
+            Apply::Appendonly if cfg.appendonly => {
+                crate::features::aof::can_start(cfg).map_err(|e| -> SetErr {
+                    log::warn!("{e}");
+                    "Unable to turn on AOF. Check server logs.".into()
+                })
+            }
             _ => Ok(()),
         }
     };
     match config::config_command(config, args, local, &mut out, &mut apply)? {
         ConfigEffect::None => {}
-        ConfigEffect::Set(_) => server.apply_settings(),
+        ConfigEffect::Set(applied) => {
+            server.apply_settings();
+            if applied.contains(Apply::Appendonly) {
+                let now = server.now_ms();
+                let _ = crate::features::aof::config_changed(server, now);
+            }
+        }
         ConfigEffect::ResetStat => {
             server.reset_stats();
             reply(server, key).ok();

@@ -26,6 +26,7 @@
 
 mod bufring;
 mod conn_ops;
+mod file_ops;
 mod input;
 mod op;
 mod periodic;
@@ -233,7 +234,11 @@ impl EventLoop {
             // time (rate-limited inside the engine).
             self.server.engine.active_expire_cycle(true);
             crate::features::pubsub::drain_notifications(&mut self.server, None);
+            // The turn's AOF bytes go to a write before any reply goes out (Redis's
+            // flushAppendOnlyFile in beforeSleep); `always` holds replies in flush_sends.
+            crate::features::aof::before_sleep(&mut self.server, self.now_ms);
             self.flush_sends();
+            self.submit_file_ops();
             match self.submit_and_wait() {
                 Ok(_) => {}
                 Err(e)
@@ -346,6 +351,7 @@ impl EventLoop {
             Some(Op::Close) => {}
             Some(Op::Timer) => self.on_timer(),
             Some(Op::Signal) => self.on_signal(res),
+            Some(op @ (Op::FileWrite | Op::FileSync)) => self.on_file_op(op, key, res),
             None => log::warn!("unexpected completion {u:#x}"),
         }
     }

@@ -27,6 +27,10 @@ pub enum Op {
     Timer = 6,
     /// A read of the signalfd.
     Signal = 7,
+    /// A write of a [`crate::fileio`] request (key = its slot there).
+    FileWrite = 8,
+    /// The fsync of a [`crate::fileio`] request.
+    FileSync = 9,
 }
 
 #[inline]
@@ -44,6 +48,8 @@ pub fn ud_op(u: u64) -> Option<Op> {
         5 => Op::Close,
         6 => Op::Timer,
         7 => Op::Signal,
+        8 => Op::FileWrite,
+        9 => Op::FileSync,
         _ => return None,
     })
 }
