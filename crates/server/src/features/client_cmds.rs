@@ -27,6 +27,7 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("config", config),
     ("info", info),
     ("bgrewriteaof", crate::features::aof::bgrewriteaof),
+    ("debug", debug),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -719,6 +720,31 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// DEBUG, behind `enable-debug-command` as Redis: only SET-ACTIVE-EXPIRE (the tests that
+/// compare propagated streams with Redis's switch the active expiry cycle off in both).
+fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let allowed = match server.config.compat.enable_debug_command {
+        1 => true,
+        2 => server.clients[key]
+            .peer_addr()
+            .is_none_or(|a| a.ip().is_loopback()),
+        _ => false,
+    };
+    if !allowed {
+        return Err(CmdError::Static(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    if args.len() == 3 && is_kw(args[1], "set-active-expire") {
+        server.engine.active_expire_enabled = resp::num::parse_i64(args[2]).unwrap_or(0) != 0;
+        reply(server, key).ok();
+        return Ok(());
+    }
+    Err(CmdError::Static(
+        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE",
+    ))
 }
 
 /// INFO [section ...]: the info module writes the sections asked for.

@@ -259,8 +259,8 @@ impl EventLoop {
         wake.clear();
         self.server.wake = wake;
         let mut list = std::mem::take(&mut self.flush);
-        // appendfsync always: output produced while AOF bytes were not yet durable waits
-        // for their fsync (features::aof wakes the connection).
+        // With the AOF on, output produced after AOF bytes were taken waits until their write
+        // (and fsync under `always`) completed; features::aof wakes the connection.
         let hold = crate::features::aof::holds_replies(&self.server);
         let (appended, durable) = (self.server.aof.appended, self.server.aof.durable);
         for &key in &list {

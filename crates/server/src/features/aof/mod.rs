@@ -6,11 +6,15 @@
 //!   the turn's bytes go to the current incremental file as one ring write
 //!   ([`crate::fileio`]), at most one in flight (what arrives meanwhile waits and goes in the
 //!   next: group commit).
-//! - `appendfsync always`: the write carries a linked `fdatasync`, and no reply produced
-//!   after a write was taken is sent before that write is synced: the loop holds such
-//!   connections (`Conn::aof_hold` > [`Aof::durable`]) and [`on_file_done`] wakes them.
-//!   `everysec`: a separate fdatasync at most once a second, off the loop's path (the ring
-//!   runs it). `no`: never.
+//! - Replies wait for their data: Redis writes (write(2)) the turn's AOF bytes before it
+//!   sends the turn's replies, so a crash of the process never loses an acknowledged write.
+//!   Here the write is asynchronous, so the loop holds a connection whose output was
+//!   produced after AOF bytes were taken (`Conn::aof_hold` > [`Aof::durable`]) until the
+//!   write completes; [`on_file_done`] wakes it.
+//! - `appendfsync always`: the write carries a linked `fdatasync` and `durable` advances
+//!   only when both completed (group commit: one fsync per turn's bytes). `everysec`: a
+//!   separate fdatasync at most once a second, off the loop's path (the ring runs it).
+//!   `no`: never.
 //! - Failures as 7.0: under `always` a failed write or fsync exits the process (nothing
 //!   unsynced was acknowledged); otherwise `aof_last_write_status:err`, the bytes are kept
 //!   and retried once a second, and write commands get `-MISCONF` until a write succeeds.
@@ -56,8 +60,12 @@ pub struct Aof {
     sync_inflight: bool,
     /// Bytes taken from the sink since start (a logical offset across files).
     pub appended: u64,
-    /// Of those, the bytes a completed write + fsync covers (`always` only).
+    /// Of those, the bytes whose write (and, under `always`, fsync) completed: replies
+    /// produced before this point may go out.
     pub durable: u64,
+    /// Bytes a synchronous flush wrote and synced while a ring write was still in flight:
+    /// durable once that write completes.
+    flushed_to: u64,
     /// Written since the last fsync (`everysec`).
     unsynced: bool,
     last_fsync_ms: i64,
@@ -91,6 +99,7 @@ impl Default for Aof {
             sync_inflight: false,
             appended: 0,
             durable: 0,
+            flushed_to: 0,
             unsynced: false,
             last_fsync_ms: 0,
             held: Vec::new(),
@@ -135,9 +144,10 @@ pub(crate) fn lossy(b: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(b)
 }
 
-/// Whether replies must wait for the fsync of the data before them.
+/// Whether replies must wait for the AOF write (and under `always` the fsync) of the data
+/// before them.
 pub fn holds_replies(server: &Server) -> bool {
-    server.aof.on && server.config.compat.appendfsync == FSYNC_ALWAYS
+    server.aof.on
 }
 
 fn sink(server: &mut Server) -> Option<&mut AofSink> {
@@ -178,14 +188,11 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         return;
     }
     take_from_sink(server);
-    if !holds_replies(server) {
-        release_all(server);
-    }
-    if server.aof.rewrite_scheduled && !server.aof.io_busy() {
+    if server.aof.rewrite_scheduled {
         server.aof.rewrite_scheduled = false;
         let _ = rewrite::rewrite(server, now_ms);
     }
-    let always = holds_replies(server);
+    let always = server.config.compat.appendfsync == FSYNC_ALWAYS;
     let aof = &mut server.aof;
     let Some(fd) = aof.fd.as_ref().map(|f| f.as_raw_fd()) else {
         return;
@@ -223,7 +230,7 @@ fn release_all(server: &mut Server) {
 
 /// A finished AOF write or fsync.
 pub fn on_file_done(server: &mut Server, d: Done) {
-    let always = holds_replies(server);
+    let always = server.config.compat.appendfsync == FSYNC_ALWAYS;
     // Both kinds are accounted below; a retired fd closes once nothing refers to it.
     let retire_after = d.token == TOKEN_WRITE && !server.aof.sync_inflight
         || d.token == TOKEN_SYNC && server.aof.write_inflight.is_none();
@@ -240,12 +247,12 @@ pub fn on_file_done(server: &mut Server, d: Done) {
                     if aof.write_error.take().is_some() {
                         log::warn!("AOF write error looks solved, Redis can write again.");
                     }
-                    if d.synced {
-                        aof.durable = aof.durable.max(end);
-                        server.wake.append(&mut server.aof.held);
-                    } else {
+                    // The write was submitted with the fsync `always` asks for (or none).
+                    if !d.synced {
                         aof.unsynced = true;
                     }
+                    aof.durable = aof.durable.max(end).max(aof.flushed_to);
+                    server.wake.append(&mut server.aof.held);
                     if let Some(s) = sink(server) {
                         s.give_back(d.buf);
                     }
@@ -510,6 +517,15 @@ pub(crate) fn flush_sync(server: &mut Server) {
     if server.config.compat.appendfsync != 2 {
         let _ = f.sync_data();
     }
+    // All taken bytes are now written: durable at once, or when the ring write before them
+    // completes.
+    let aof = &mut server.aof;
+    if aof.write_inflight.is_some() {
+        aof.flushed_to = aof.appended;
+    } else {
+        aof.durable = aof.appended;
+        server.wake.append(&mut server.aof.held);
+    }
 }
 
 /// Cron (Redis's serverCron part): the automatic rewrite when the AOF grew by
@@ -551,17 +567,13 @@ pub fn bgrewriteaof(server: &mut Server, key: usize, _args: &[&[u8]]) -> engine:
         ));
     }
     let now = server.now_ms();
-    let msg = if server.aof.on && server.aof.io_busy() {
-        server.aof.rewrite_scheduled = true;
-        "Background append only file rewriting scheduled"
-    } else {
-        if rewrite::rewrite(server, now).is_err() {
-            return Err(engine::CmdError::Owned(
-                "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into(),
-            ));
-        }
-        "Background append only file rewriting started"
-    };
+    // Runs now: a write in flight keeps its (retired) file open until it completes.
+    if rewrite::rewrite(server, now).is_err() {
+        return Err(engine::CmdError::Owned(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into(),
+        ));
+    }
+    let msg = "Background append only file rewriting started";
     crate::dispatch::gate::reply(server, key).simple(msg.as_bytes());
     Ok(())
 }
