@@ -51,6 +51,7 @@ subscribe unsubscribe psubscribe punsubscribe ssubscribe sunsubscribe publish sp
 hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincrbyfloat hstrlen hrandfield hscan
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
+save bgsave lastsave dump restore
 """.split()
 
 REDIS_VERSION = "7.0.15"

@@ -160,7 +160,31 @@ pub struct Db {
     /// them in place. Buffers are reused, so steady state allocates nothing.
     expired_log: Vec<u8>,
     expired_log_lens: Vec<(KeyEvent, usize)>,
+    /// The running snapshot's hook, if one runs (see [`SnapshotHook`]).
+    pub(crate) snapshot: Option<SnapshotRef>,
+    /// The epoch new entries are stamped with: the running (or latest) snapshot's, so a
+    /// snapshot never writes a key created after it started.
+    pub(crate) new_epoch: u32,
 }
+
+/// A fork-free snapshot's side of the write hook (the serializer lives in `persist`; the
+/// engine only calls it). Invariant kept with [`Db::before_write`]: while a snapshot with
+/// epoch E runs, an entry with `epoch < E` holds exactly its value at the snapshot's start,
+/// and the hook is called with it before it changes or goes away.
+pub trait SnapshotHook {
+    /// `entry` (in live db `db`) is about to change or be deleted and has not been written
+    /// yet: write it now. The db then stamps it with the snapshot's epoch.
+    fn preserve(&mut self, db: usize, key: &[u8], entry: &Entry);
+    /// Live db `db` is being emptied (FLUSHDB, FLUSHALL): the snapshot takes its dict, whose
+    /// unwritten entries it still has to write, instead of each entry being preserved.
+    fn adopt(&mut self, db: usize, dict: Dict<Entry>, expires: Dict<()>);
+    /// Live dbs `a` and `b` were swapped (SWAPDB).
+    fn swapped(&mut self, a: usize, b: usize);
+}
+
+/// A shared handle on the running snapshot: every db holds one while it runs, and the loop
+/// drives the walk through another. One thread: `RefCell`, never contended.
+pub type SnapshotRef = (u32, std::rc::Rc<std::cell::RefCell<dyn SnapshotHook>>);
 
 impl Db {
     pub fn new(id: usize) -> Db {
@@ -181,6 +205,8 @@ impl Db {
             log_new: false,
             expired_log: Vec::new(),
             expired_log_lens: Vec::new(),
+            snapshot: None,
+            new_epoch: 0,
         }
     }
 
@@ -408,7 +434,9 @@ impl Db {
             }
             return false;
         }
-        self.dict.insert_new(Key::new(key), Entry::new(value, lru));
+        let mut e = Entry::new(value, lru);
+        e.epoch = self.new_epoch;
+        self.dict.insert_new(Key::new(key), e);
         true
     }
 
@@ -472,8 +500,14 @@ impl Db {
         had
     }
 
-    /// Removes every key.
+    /// Removes every key. A running snapshot takes the dicts as they are (it still has to
+    /// write what they held when it started).
     pub fn clear(&mut self) {
+        if let Some((_, hook)) = &self.snapshot {
+            let dict = std::mem::take(&mut self.dict);
+            let expires = std::mem::take(&mut self.expires);
+            hook.borrow_mut().adopt(self.id, dict, expires);
+        }
         self.dict.clear();
         self.expires.clear();
         self.avg_ttl = 0;
@@ -518,17 +552,38 @@ impl Db {
         }
     }
 
-    /// The write hook: called before any mutation of an entry (including deletion and lazy
-    /// expiry), and by [`Db::lookup_write`] before a write that may not happen (the command
-    /// can still fail, e.g. WRONGTYPE). It is empty today and must stay cheap (inlined, no
-    /// lookup). What plugs in here later: the fork-free snapshot's copy-on-write (serialize
-    /// the old entry if its `epoch` predates the running snapshot; being early is harmless),
-    /// WATCH (Redis's `touchWatchedKey`) and keyspace notifications / client-side-caching
-    /// invalidation — those two must fire only on a real modification, so they need a
-    /// "did write" signal from the command (or `Engine::dirty`), not just this call.
+    /// The write hook: called before any mutation of an entry (including deletion), and by
+    /// [`Db::lookup_write`] before a write that may not happen (the command can still fail,
+    /// e.g. WRONGTYPE). While a snapshot runs, an entry it has not written yet (its `epoch`
+    /// predates the snapshot's) is handed to the snapshot first (serialize-before-mutate;
+    /// being early is harmless). Without a snapshot this is one branch.
+    ///
+    /// Not called for keys deleted by expiry (lazy or active): an expired key is one a
+    /// loader drops anyway, so the snapshot may miss it. WATCH and notifications need a "did
+    /// write" signal from the command, so they are not hooked here.
     #[inline]
     pub fn before_write(&mut self, key: &[u8]) {
-        let _ = key;
+        if self.snapshot.is_some() {
+            self.preserve_for_snapshot(key);
+        }
+    }
+
+    #[cold]
+    fn preserve_for_snapshot(&mut self, key: &[u8]) {
+        let Some((epoch, hook)) = &self.snapshot else {
+            return;
+        };
+        if let Some(e) = self.dict.get_mut(key)
+            && e.epoch < *epoch
+        {
+            hook.borrow_mut().preserve(self.id, key, e);
+            e.epoch = *epoch;
+        }
+    }
+
+    /// The main dict, for a snapshot's walk (which stamps the entries it writes).
+    pub fn dict_mut(&mut self) -> &mut Dict<Entry> {
+        &mut self.dict
     }
 
     /// One bounded step of the active expiry cycle over this db: samples keys with a TTL and

@@ -747,6 +747,23 @@ impl<V> Dict<V> {
         })
     }
 
+    /// [`Dict::scan`] with mutable access to the values (a snapshot's walk stamps what it
+    /// writes). Keys stay fixed, so the cursor's guarantee is unchanged.
+    pub fn scan_mut(&mut self, cursor: u64, f: &mut dyn FnMut(&[u8], &mut V)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let sizes = [self.ht[0].size(), self.ht[1].size()];
+        let ht = &mut self.ht;
+        scan_buckets(cursor, sizes, self.rehashidx.is_some(), |t, b| {
+            let mut cur = ht[t].buckets[b].as_deref_mut();
+            while let Some(n) = cur {
+                f(n.key.as_bytes(), &mut n.value);
+                cur = n.next.as_deref_mut();
+            }
+        })
+    }
+
     /// A random entry (Redis's `dictGetFairRandomKey`): samples up to 15 entries from a
     /// random run of buckets and picks one of them, which is fairer than one random bucket
     /// (a key sharing its bucket is not less likely to be picked); falls back to

@@ -117,6 +117,8 @@ pub struct Engine {
     pub serve_only: Option<Vec<u8>>,
     /// Keys clients are blocked on, and those signalled ready.
     pub blocking: crate::blocking::Blocking,
+    /// The latest snapshot's epoch (see [`Engine::begin_snapshot`]).
+    snapshot_epoch: u32,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
     cron_state: CronState,
 }
@@ -155,6 +157,7 @@ impl Engine {
             block: None,
             serve_only: None,
             blocking: Default::default(),
+            snapshot_epoch: 0,
             cron_state: CronState::default(),
         };
         // `notify-keyspace-events` from the config file may already want `expired` events.
@@ -486,6 +489,35 @@ impl Engine {
 
     /// The time commands see.
     #[inline]
+    /// Starts a fork-free snapshot: every db calls `hook` before changing an entry the
+    /// snapshot has not written (see [`crate::db::SnapshotHook`]). Returns the snapshot's
+    /// epoch: entries stamped with it are written (or were created after the start). One
+    /// snapshot at a time.
+    pub fn begin_snapshot(
+        &mut self,
+        hook: std::rc::Rc<std::cell::RefCell<dyn crate::db::SnapshotHook>>,
+    ) -> u32 {
+        assert!(!self.snapshot_running(), "one snapshot at a time");
+        self.snapshot_epoch += 1;
+        let epoch = self.snapshot_epoch;
+        for db in &mut self.dbs {
+            db.snapshot = Some((epoch, hook.clone()));
+            db.new_epoch = epoch;
+        }
+        epoch
+    }
+
+    /// Ends the running snapshot (finished or abandoned): writes stop calling its hook.
+    pub fn end_snapshot(&mut self) {
+        for db in &mut self.dbs {
+            db.snapshot = None;
+        }
+    }
+
+    pub fn snapshot_running(&self) -> bool {
+        self.dbs.first().is_some_and(|d| d.snapshot.is_some())
+    }
+
     pub fn now_ms(&self) -> i64 {
         self.fixed_now_ms.unwrap_or_else(|| self.clock.now_ms())
     }

@@ -8,3 +8,8 @@
 
 pub mod aof;
 pub mod rdb;
+pub mod snapshot;
+
+/// The Redis version written in the `redis-ver` AUX field (INFO's `redis_version`): tools and
+/// a real Redis reading our files see the version whose formats we write.
+pub const REDIS_VERSION: &str = "7.0.15";

@@ -180,6 +180,11 @@ pub struct Server {
     pub fileio: crate::fileio::FileIo,
     /// Replies held for the AOF's fsync so far (a statistic for tests and INFO).
     pub aof_clients_held: u64,
+    /// RDB persistence state and the running background save.
+    pub persistence: crate::features::persistence::Persistence,
+    /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
+    /// there).
+    pub in_exec: bool,
 }
 
 impl Server {
@@ -283,6 +288,8 @@ impl Server {
             aof: Default::default(),
             fileio: Default::default(),
             aof_clients_held: 0,
+            persistence: crate::features::persistence::Persistence::new(start_unix),
+            in_exec: false,
         })
     }
 
@@ -348,6 +355,7 @@ impl Server {
 pub fn cron(server: &mut Server, now_ms: i64) {
     server.engine.cron();
     crate::features::aof::cron(server);
+    crate::features::persistence::cron(server);
     let st = &mut server.stats;
     if now_ms - st.last_metric_ms >= 100 {
         st.last_metric_ms = now_ms;

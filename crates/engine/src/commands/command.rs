@@ -448,6 +448,11 @@ mod tests {
             "publish",
             "spublish",
             "pubsub",
+            "save",
+            "bgsave",
+            "lastsave",
+            "dump",
+            "restore",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

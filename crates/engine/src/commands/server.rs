@@ -91,6 +91,9 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         // Watchers stay with their db number, so a swap changes what they see.
         ctx.engine.touch_watched_on_swap(a, b);
         let dbs = &mut ctx.engine.dbs;
+        if let Some((_, hook)) = &dbs[a].snapshot {
+            hook.borrow_mut().swapped(a, b);
+        }
         dbs.swap(a, b);
         dbs[a].id = a;
         dbs[b].id = b;

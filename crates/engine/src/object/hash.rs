@@ -220,6 +220,24 @@ impl HashValue {
         }
     }
 
+    /// Adopts a listpack of field/value pairs loaded from an RDB file or a RESTORE payload
+    /// (already validated: an even number of entries, no repeated field), converting it to a
+    /// table when it has more than `max_listpack_entries` pairs. As Redis's loader, only the
+    /// count is checked, not the value lengths (that would be a second O(n) scan).
+    pub fn from_listpack(lp: Listpack, limits: HashLimits) -> HashValue {
+        let mut h = HashValue::Listpack(lp);
+        if h.len() > limits.max_listpack_entries {
+            h.convert();
+        }
+        h
+    }
+
+    /// Converts a listpack hash to a table now (`hashTypeConvert`), for callers that decide
+    /// on other grounds than a write, such as the RDB loader for a zipmap with a long value.
+    pub fn convert_to_table(&mut self) {
+        self.convert();
+    }
+
     /// `hashTypeConvert(o, OBJ_ENCODING_HT)`: moves every pair into a table sized for them.
     fn convert(&mut self) {
         let HashValue::Listpack(lp) = self else {
@@ -331,6 +349,29 @@ mod tests {
 
     fn get(h: &HashValue, f: &str) -> Option<Vec<u8>> {
         h.get(f.as_bytes()).map(|v| v.to_vec())
+    }
+
+    #[test]
+    fn from_listpack_converts_by_count_only() {
+        let lp = Listpack::from_items([&b"f1"[..], b"v1", b"f2", b"a-long-value"]);
+        let h = HashValue::from_listpack(lp.clone(), lim(2, 4));
+        assert_eq!(
+            h.encoding_name(),
+            "listpack",
+            "value length is not checked on load"
+        );
+        assert_eq!(get(&h, "f2").as_deref(), Some(&b"a-long-value"[..]));
+        let mut h = HashValue::from_listpack(lp, lim(1, 64));
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!((h.len(), get(&h, "f1").as_deref()), (2, Some(&b"v1"[..])));
+        h.convert_to_table();
+        assert_eq!(h.encoding_name(), "hashtable");
+        let mut h = HashValue::from_listpack(Listpack::from_items([&b"a"[..], b"1"]), lim(8, 8));
+        h.convert_to_table();
+        assert_eq!(
+            (h.encoding_name(), get(&h, "a").as_deref()),
+            ("hashtable", Some(&b"1"[..]))
+        );
     }
 
     #[test]

@@ -74,6 +74,16 @@ impl SetValue {
         SetValue::IntSet(IntSet::new())
     }
 
+    /// Adopts an intset loaded from an RDB file or a RESTORE payload, converting it to a
+    /// hashtable when it has more than `max_intset` members (Redis's loader does the same).
+    pub fn from_intset(s: IntSet, max_intset: usize) -> SetValue {
+        let mut v = SetValue::IntSet(s);
+        if v.len() > max_intset {
+            v.convert();
+        }
+        v
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding_name(&self) -> &'static str {
         match self {
@@ -305,6 +315,19 @@ mod tests {
         let mut v: Vec<Vec<u8>> = s.iter().map(|m| m.as_bytes(&mut buf).to_vec()).collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn from_intset_converts_past_the_limit() {
+        let mut is = IntSet::new();
+        for v in [3, -1, 7] {
+            is.add(v);
+        }
+        let s = SetValue::from_intset(is.clone(), 3);
+        assert_eq!((s.encoding_name(), members(&s).len()), ("intset", 3));
+        let s = SetValue::from_intset(is, 2);
+        assert_eq!(s.encoding_name(), "hashtable");
+        assert_eq!(members(&s), [&b"-1"[..], b"3", b"7"]);
     }
 
     #[test]

@@ -176,6 +176,19 @@ impl ZSetValue {
         }
     }
 
+    /// Adopts a listpack of `member, score` pairs loaded from an RDB file or a RESTORE
+    /// payload (validated by the caller: even length, no repeated member, in `(score,
+    /// member)` order as Redis writes it), converting it to a skiplist when it has more than
+    /// `max_entries` pairs, as Redis's loader does (the lengths are not checked).
+    pub fn from_listpack(lp: Listpack, lim: ZLimits) -> ZSetValue {
+        let mut z = ZSetValue::Listpack(lp);
+        let n = z.len();
+        if n > lim.max_entries {
+            z.convert_to_skiplist(n);
+        }
+        z
+    }
+
     /// An empty set in the skiplist encoding (`createZsetObject`).
     pub fn new_skiplist() -> ZSetValue {
         ZSetValue::SkipList(Box::default())
@@ -522,5 +535,33 @@ impl ZSetValue {
     /// Inserts a member known to be absent (store commands building a fresh result).
     pub fn insert_new(&mut self, m: &[u8], score: f64, lim: ZLimits) {
         let _ = self.add(m, score, AddFlags::default(), lim);
+    }
+}
+
+#[cfg(test)]
+mod load_tests {
+    use super::*;
+
+    #[test]
+    fn from_listpack_converts_by_count() {
+        let lp = Listpack::from_items([&b"a"[..], b"1", b"b", b"2.5"]);
+        let lim = ZLimits {
+            max_entries: 2,
+            max_value: 64,
+        };
+        let z = ZSetValue::from_listpack(lp.clone(), lim);
+        assert_eq!((z.encoding_name(), z.score(b"b")), ("listpack", Some(2.5)));
+        let z = ZSetValue::from_listpack(
+            lp,
+            ZLimits {
+                max_entries: 1,
+                ..lim
+            },
+        );
+        assert_eq!(z.encoding_name(), "skiplist");
+        assert_eq!(
+            (z.len(), z.score(b"a"), z.score(b"b")),
+            (2, Some(1.0), Some(2.5))
+        );
     }
 }

@@ -3,3 +3,5 @@
 pub mod codec;
 pub mod load;
 pub mod write;
+pub mod ziplist;
+pub mod zipmap;

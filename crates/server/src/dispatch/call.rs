@@ -58,7 +58,12 @@ pub fn call(
             };
             f(&mut ctx, args)
         }
-        Handler::Server(f) => f(server, key, args),
+        Handler::Server(f) => {
+            let was = std::mem::replace(&mut server.in_exec, origin == Origin::Exec);
+            let r = f(server, key, args);
+            server.in_exec = was;
+            r
+        }
     };
     let usec = start.elapsed().as_micros() as u64;
     // A blocking command that found nothing asked to be parked (see crate::dispatch::blocking).

@@ -137,6 +137,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .iter()
         .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
+        .chain(crate::features::persistence::commands::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -293,6 +294,19 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
+    // Writes (and PING) while the disk cannot be written (Redis's
+    // `writeCommandsDeniedByDiskError`), before MULTI queues them.
+    // The RDB's refusal first, then the AOF's (a failed write or fsync), as Redis.
+    let denied = crate::features::persistence::writes_denied(server)
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| crate::features::aof::write_denied_text(server).map(std::borrow::Cow::Owned));
+    if let Some(text) = denied
+        && (row.meta.name == "ping" || is_write(server, key, row))
+    {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, &text);
+        return;
+    }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
     if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {
@@ -314,17 +328,22 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             return;
         }
     }
-    // The AOF cannot be written: refuse writes (and PING, as Redis) with -MISCONF.
-    if server.aof.write_error.is_some()
-        && (row.meta.flags & engine::commands::table::flags::WRITE != 0 || row.meta.name == "ping")
-        && let Some(text) = crate::features::aof::write_denied_text(server)
-    {
-        row.handler.bump(|s| s.rejected_calls += 1);
-        reject(server, key, row, &text);
-        return;
-    }
     // Later gates (auth, OOM) slot in here.
     crate::dispatch::call::call(server, key, row, args, Origin::Client);
+}
+
+/// Whether a request writes: a `write` command, or EXEC of a transaction that queued one.
+fn is_write(server: &Server, key: usize, row: &Row<Cmd>) -> bool {
+    use engine::commands::table::flags::WRITE;
+    if row.meta.flags & WRITE != 0 {
+        return true;
+    }
+    row.meta.name == "exec"
+        && server.clients[key]
+            .multi
+            .cmds
+            .iter()
+            .any(|q| server.table.rows()[q.row].meta.flags & WRITE != 0)
 }
 
 #[cfg(test)]

@@ -607,9 +607,9 @@ fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 ///
-/// No persistence exists yet, so there is never anything to save: a plain SHUTDOWN (or
-/// NOSAVE/NOW/FORCE) exits at once. An explicit SAVE without FORCE is refused, because
-/// Redis would write an RDB there and we cannot.
+/// Saves the RDB first when asked (SAVE) or when `save` points exist (unless NOSAVE); a
+/// failed save keeps the server up unless FORCE. No replicas to wait for, so NOW changes
+/// nothing and the shutdown is immediate.
 fn shutdown(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let (mut nosave, mut save, mut force, mut abort, mut any) = (false, false, false, false, false);
     for a in &args[1..] {
@@ -635,14 +635,20 @@ fn shutdown(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         // Shutdown is immediate here, so one is never in progress.
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
-    if save && !force {
-        log::warn!("SHUTDOWN SAVE refused: persistence (RDB) is not implemented yet");
-        return Err(CmdError::Static(
-            "ERR Errors trying to SHUTDOWN. Check logs. (SAVE: persistence is not implemented yet)",
-        ));
-    }
     log::warn!("User requested shutdown...");
     let _ = key;
+    let save = if nosave {
+        Some(false)
+    } else if save {
+        Some(true)
+    } else {
+        None
+    };
+    if crate::features::persistence::prepare_shutdown(server, save, force).is_err() {
+        return Err(CmdError::Static(
+            "ERR Errors trying to SHUTDOWN. Check logs.",
+        ));
+    }
     server.shutdown = Shutdown::Exit;
     Ok(())
 }

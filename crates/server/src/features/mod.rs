@@ -11,4 +11,5 @@ pub mod aof;
 pub mod client_cmds;
 pub mod config;
 pub mod info;
+pub mod persistence;
 pub mod pubsub;

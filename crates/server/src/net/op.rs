@@ -27,10 +27,12 @@ pub enum Op {
     Timer = 6,
     /// A read of the signalfd.
     Signal = 7,
+    /// A background save's file write or fsync (`features::persistence`).
+    SaveFile = 8,
     /// A write of a [`crate::fileio`] request (key = its slot there).
-    FileWrite = 8,
+    FileWrite = 9,
     /// The fsync of a [`crate::fileio`] request.
-    FileSync = 9,
+    FileSync = 10,
 }
 
 #[inline]
@@ -48,8 +50,9 @@ pub fn ud_op(u: u64) -> Option<Op> {
         5 => Op::Close,
         6 => Op::Timer,
         7 => Op::Signal,
-        8 => Op::FileWrite,
-        9 => Op::FileSync,
+        8 => Op::SaveFile,
+        9 => Op::FileWrite,
+        10 => Op::FileSync,
         _ => return None,
     })
 }

@@ -87,6 +87,28 @@ impl EventLoop {
         };
         log::warn!("Received {name} scheduling shutdown...");
         log::warn!("User requested shutdown...");
+        // `shutdown-on-sigint|sigterm`: default | save | nosave, plus now and force.
+        let flags = if signo == libc::SIGINT as u32 {
+            self.server.config.compat.shutdown_on_sigint
+        } else {
+            self.server.config.compat.shutdown_on_sigterm
+        };
+        let save = if flags & 2 != 0 {
+            Some(false)
+        } else if flags & 1 != 0 {
+            Some(true)
+        } else {
+            None
+        };
+        if crate::features::persistence::prepare_shutdown(&mut self.server, save, flags & 8 != 0)
+            .is_err()
+        {
+            log::warn!(
+                "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+            );
+            self.arm_signal();
+            return;
+        }
         self.server.shutdown = Shutdown::Exit;
     }
 }

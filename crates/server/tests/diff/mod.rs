@@ -133,6 +133,7 @@ script_tests!(
     multi,
     pubsub,
     blocking,
+    dump,
 );
 
 fn run_listed(name: &str) {

@@ -257,7 +257,7 @@ pub fn on_file_done(server: &mut Server, d: Done) {
                         s.give_back(d.buf);
                     }
                 }
-                Err(errno) => write_failed(server, d, errno, always),
+                Err(errno) => write_failed(server, d, errno, always, end),
             }
         }
         _ => {
@@ -281,7 +281,7 @@ pub fn on_file_done(server: &mut Server, d: Done) {
     }
 }
 
-fn write_failed(server: &mut Server, d: Done, errno: i32, always: bool) {
+fn write_failed(server: &mut Server, d: Done, errno: i32, always: bool, end: u64) {
     let e = std::io::Error::from_raw_os_error(errno);
     let text = crate::features::config::strerror(&e);
     if always {
@@ -295,6 +295,10 @@ fn write_failed(server: &mut Server, d: Done, errno: i32, always: bool) {
     if server.aof.write_error.is_none() {
         log::warn!("Error writing to the AOF file: {text}");
     }
+    // As Redis (whose replies follow a failed write(2) anyway): the replies go, later
+    // writes get -MISCONF until the AOF can be written again.
+    server.aof.durable = server.aof.durable.max(end);
+    server.wake.append(&mut server.aof.held);
     // Keep the bytes: they go again, at the same offset, on the next retry.
     let aof = &mut server.aof;
     aof.write_error = Some(errno);

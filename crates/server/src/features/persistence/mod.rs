@@ -1,0 +1,524 @@
+//! RDB persistence: SAVE, BGSAVE (fork-free, see `persist::snapshot`), LASTSAVE, `save`
+//! points, DUMP/RESTORE, loading at start-up, and the state INFO persistence reports.
+//!
+//! A background save is a [`persist::snapshot::Snapshot`] hooked into the engine's dbs. The
+//! loop calls [`background_step`] once per turn: it walks a bounded slice of the keyspace
+//! (about [`STEP_BYTES`] of output) and hands the bytes to the ring as file writes
+//! ([`FileOp`], completed in [`on_file_done`]); the loop does not wait for completions while
+//! a save runs (it polls), so slices keep coming between client turns. When the walk ends the
+//! file is fsynced through the ring, then renamed over `dbfilename` in `dir`.
+//!
+//! Invariants: at most one snapshot runs; the temp file is `temp-<pid>.rdb` (Redis's
+//! `temp-%d.rdb` for BGSAVE) in `dir`, removed on failure; `lastsave` and the dirty baseline
+//! move only when a save succeeded; output not yet written to the file stays bounded
+//! ([`MAX_BUFFERED`]: the walk pauses while the disk catches up).
+
+pub mod commands;
+
+use crate::server::Server;
+use persist::rdb::write::SaveOptions;
+use persist::snapshot::{Purpose, Snapshot};
+use std::cell::RefCell;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Instant;
+
+/// Output per loop turn of a background save.
+pub const STEP_BYTES: usize = 128 * 1024;
+/// Output produced but not yet written, beyond which the walk waits for the disk.
+pub const MAX_BUFFERED: usize = 8 * 1024 * 1024;
+/// Redis's `CONFIG_BGSAVE_RETRY_DELAY`: after a failed BGSAVE, save points wait this long.
+const BGSAVE_RETRY_DELAY_S: i64 = 5;
+
+/// What INFO persistence and LASTSAVE report, and the running background save.
+pub struct Persistence {
+    /// Unix seconds of the last successful save (the start time until one happens).
+    pub lastsave: i64,
+    pub last_bgsave_ok: bool,
+    /// Duration of the last background save, or -1.
+    pub last_bgsave_time_sec: i64,
+    /// Unix seconds of the last BGSAVE attempt (for the retry delay after a failure).
+    pub last_bgsave_try: i64,
+    /// `engine.dirty` as of the data in the last successful save.
+    pub dirty_at_save: u64,
+    /// `rdb_saves`: successful saves, foreground and background.
+    pub saves: u64,
+    /// `BGSAVE SCHEDULE` (or BGSAVE inside EXEC) waiting for the running snapshot to end.
+    pub bgsave_scheduled: bool,
+    pub bg: Option<Background>,
+    /// Keys loaded / skipped as expired by the last load (INFO's `rdb_last_load_keys_*`).
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+}
+
+impl Persistence {
+    pub fn new(start_unix: i64) -> Persistence {
+        Persistence {
+            lastsave: start_unix,
+            last_bgsave_ok: true,
+            last_bgsave_time_sec: -1,
+            last_bgsave_try: 0,
+            dirty_at_save: 0,
+            saves: 0,
+            bgsave_scheduled: false,
+            bg: None,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
+        }
+    }
+
+    /// Whether the loop has background work to do each turn (it must not sleep): a walk
+    /// that is not waiting for the disk.
+    pub fn wants_turns(&self) -> bool {
+        self.bg
+            .as_ref()
+            .is_some_and(|b| !b.walk_done && b.failed.is_none() && b.queued.len() < MAX_BUFFERED)
+    }
+
+    /// `rdb_changes_since_last_save`.
+    pub fn changes_since_save(&self, dirty: u64) -> u64 {
+        dirty.saturating_sub(self.dirty_at_save)
+    }
+}
+
+/// A background save in progress.
+pub struct Background {
+    pub snap: Rc<RefCell<Snapshot>>,
+    pub purpose: Purpose,
+    file: File,
+    tmp: PathBuf,
+    target: PathBuf,
+    started: Instant,
+    dirty_at_start: u64,
+    /// Bytes taken from the snapshot, waiting for the file.
+    queued: Vec<u8>,
+    /// The buffer the ring is writing (kept alive until the completion).
+    inflight: Option<Vec<u8>>,
+    /// How much of `inflight` is written.
+    inflight_done: usize,
+    /// File offset of the next write.
+    offset: u64,
+    fsync_inflight: bool,
+    walk_done: bool,
+    failed: Option<String>,
+}
+
+impl Background {
+    /// Seconds since the save started (INFO's `rdb_current_bgsave_time_sec`).
+    pub fn elapsed_secs(&self) -> i64 {
+        self.started.elapsed().as_secs() as i64
+    }
+}
+
+/// A file operation the loop submits on the ring for the background save.
+#[derive(Debug)]
+pub enum FileOp {
+    Write {
+        fd: i32,
+        ptr: *const u8,
+        len: u32,
+        offset: u64,
+    },
+    Fsync {
+        fd: i32,
+    },
+}
+
+/// Redis's `-MISCONF` text for writes refused after a failed background save.
+pub const MISCONF_RDB: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+
+/// Why writes are refused now, if they are (Redis's `writeCommandsDeniedByDiskError`): the
+/// last background save failed, `save` points exist and `stop-writes-on-bgsave-error` is on.
+pub fn writes_denied(server: &Server) -> Option<&'static str> {
+    let c = &server.config;
+    (c.compat.stop_writes_on_bgsave_error
+        && !c.save.is_empty()
+        && !server.persistence.last_bgsave_ok)
+        .then_some(MISCONF_RDB)
+}
+
+/// The save options from the config (`rdbcompression`, `rdbchecksum`).
+pub fn save_options(server: &Server) -> SaveOptions {
+    SaveOptions {
+        compression: server.config.compat.rdbcompression,
+        checksum: server.config.compat.rdbchecksum,
+    }
+}
+
+/// `dir`/`dbfilename`.
+pub fn rdb_path(server: &Server) -> PathBuf {
+    let name = String::from_utf8_lossy(&server.config.compat.dbfilename).into_owned();
+    server.config.dir.join(name)
+}
+
+fn unix_now(server: &Server) -> i64 {
+    server.now_ms().div_euclid(1000)
+}
+
+fn used_memory() -> u64 {
+    crate::alloc::used_memory() as u64
+}
+
+/// SAVE: the whole keyspace written at once, blocking the loop as Redis's SAVE does.
+pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
+    let bytes = persist::rdb::write::write_all(
+        &server.engine,
+        save_options(server),
+        unix_now(server),
+        used_memory(),
+        false,
+    );
+    let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
+    let res = write_file_durably(&tmp, &bytes).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|e| {
+            format!(
+                "Error moving temp DB file {} on the final destination {} (in server root dir {}): {e}",
+                tmp.display(),
+                path.display(),
+                server.config.dir.display()
+            )
+        })
+    });
+    match res {
+        Ok(()) => {
+            fsync_dir(path);
+            log::info!("DB saved on disk");
+            server.persistence.dirty_at_save = server.engine.dirty;
+            server.persistence.lastsave = unix_now(server);
+            server.persistence.saves += 1;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            log::warn!("{e}");
+            Err(e)
+        }
+    }
+}
+
+fn write_file_durably(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    let mut f = File::create(path).map_err(|e| {
+        format!(
+            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+            path.display(),
+            std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| "unknown".into())
+        )
+    })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| format!("Write error saving DB on disk: {e}"))
+}
+
+/// Makes a rename durable (Redis's `fsyncFileDir`). Best effort.
+fn fsync_dir(path: &Path) {
+    if let Some(dir) = path.parent()
+        && let Ok(d) = File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+    {
+        let _ = d.sync_all();
+    }
+}
+
+/// Why a background save could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Busy,
+    Io(String),
+}
+
+/// Starts a background save of the keyspace into `target` (through `temp-<pid>.rdb`).
+pub fn start_background(
+    server: &mut Server,
+    target: PathBuf,
+    purpose: Purpose,
+) -> Result<(), StartError> {
+    if server.persistence.bg.is_some() || server.engine.snapshot_running() {
+        return Err(StartError::Busy);
+    }
+    server.persistence.last_bgsave_try = unix_now(server);
+    let tmp = target.with_file_name(format!("temp-{}.rdb", std::process::id()));
+    let file = match File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = format!(
+                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
+                tmp.display(),
+                server.config.dir.display()
+            );
+            log::warn!("{msg}");
+            if purpose == Purpose::Rdb {
+                server.persistence.last_bgsave_ok = false;
+            }
+            return Err(StartError::Io(msg));
+        }
+    };
+    let snap = Rc::new(RefCell::new(Snapshot::new(
+        server.engine.dbs.len(),
+        save_options(server),
+        purpose,
+        unix_now(server),
+        used_memory(),
+    )));
+    let epoch = server.engine.begin_snapshot(snap.clone());
+    snap.borrow_mut().set_epoch(epoch);
+    log::info!("Background saving started");
+    server.persistence.bg = Some(Background {
+        snap,
+        purpose,
+        file,
+        tmp,
+        target,
+        started: Instant::now(),
+        dirty_at_start: server.engine.dirty,
+        queued: Vec::new(),
+        inflight: None,
+        inflight_done: 0,
+        offset: 0,
+        fsync_inflight: false,
+        walk_done: false,
+        failed: None,
+    });
+    Ok(())
+}
+
+/// One turn's share of the background save: walks a slice and returns the file operation
+/// to submit, if the ring is not already busy with one.
+pub fn background_step(server: &mut Server) -> Option<FileOp> {
+    let Server {
+        persistence,
+        engine,
+        ..
+    } = server;
+    let bg = persistence.bg.as_mut()?;
+    if bg.failed.is_none() && !bg.walk_done && bg.queued.len() < MAX_BUFFERED {
+        let mut snap = bg.snap.borrow_mut();
+        bg.walk_done = snap.step(engine, STEP_BYTES);
+        let out = snap.take_output();
+        drop(snap);
+        if bg.queued.is_empty() {
+            bg.queued = out;
+        } else {
+            bg.queued.extend_from_slice(&out);
+        }
+        if bg.walk_done {
+            // Writes stop calling the hook: everything is in the output now.
+            engine.end_snapshot();
+        }
+    } else if !bg.walk_done {
+        // Bytes preserved by writes since the last turn.
+        let out = bg.snap.borrow_mut().take_output();
+        bg.queued.extend_from_slice(&out);
+    }
+    next_file_op(server)
+}
+
+fn next_file_op(server: &mut Server) -> Option<FileOp> {
+    let bg = server.persistence.bg.as_mut()?;
+    if bg.inflight.is_some() || bg.fsync_inflight {
+        return None;
+    }
+    if bg.failed.is_some() {
+        finish_background(server, false);
+        return None;
+    }
+    if !bg.queued.is_empty() {
+        let buf = std::mem::take(&mut bg.queued);
+        bg.inflight_done = 0;
+        let op = FileOp::Write {
+            fd: bg.file.as_raw_fd(),
+            ptr: buf.as_ptr(),
+            len: buf.len().min(u32::MAX as usize >> 1) as u32,
+            offset: bg.offset,
+        };
+        bg.inflight = Some(buf);
+        return Some(op);
+    }
+    if bg.walk_done {
+        bg.fsync_inflight = true;
+        return Some(FileOp::Fsync {
+            fd: bg.file.as_raw_fd(),
+        });
+    }
+    None
+}
+
+/// A file operation of the background save completed with `res` (bytes or -errno); returns
+/// the next one to submit.
+pub fn on_file_done(server: &mut Server, res: i32) -> Option<FileOp> {
+    let bg = server.persistence.bg.as_mut()?;
+    if bg.fsync_inflight {
+        bg.fsync_inflight = false;
+        if res < 0 {
+            bg.failed = Some(format!(
+                "Write error saving DB on disk: {}",
+                std::io::Error::from_raw_os_error(-res)
+            ));
+            finish_background(server, false);
+        } else {
+            finish_background(server, true);
+        }
+        return None;
+    }
+    let buf = bg.inflight.as_ref()?;
+    if res <= 0 {
+        let err = if res == 0 {
+            "short write".to_string()
+        } else {
+            std::io::Error::from_raw_os_error(-res).to_string()
+        };
+        bg.failed = Some(format!("Write error saving DB on disk: {err}"));
+        bg.inflight = None;
+        return next_file_op(server);
+    }
+    bg.inflight_done += res as usize;
+    bg.offset += res as u64;
+    if bg.inflight_done < buf.len() {
+        // A short write: the rest of the same buffer.
+        let rest = &buf[bg.inflight_done..];
+        return Some(FileOp::Write {
+            fd: bg.file.as_raw_fd(),
+            ptr: rest.as_ptr(),
+            len: rest.len().min(u32::MAX as usize >> 1) as u32,
+            offset: bg.offset,
+        });
+    }
+    // Reuse the allocation for the next batch when nothing queued meanwhile.
+    let mut buf = bg.inflight.take().expect("checked");
+    if bg.queued.is_empty() {
+        buf.clear();
+        bg.queued = buf;
+    }
+    next_file_op(server)
+}
+
+/// Ends the background save: renames the file over the target on success, else removes it.
+fn finish_background(server: &mut Server, ok: bool) {
+    let Some(bg) = server.persistence.bg.take() else {
+        return;
+    };
+    server.engine.end_snapshot();
+    let secs = bg.started.elapsed().as_secs() as i64;
+    let mut ok = ok && bg.failed.is_none();
+    if let Some(e) = &bg.failed {
+        log::warn!("{e}");
+    }
+    drop(bg.file);
+    if ok {
+        if let Err(e) = std::fs::rename(&bg.tmp, &bg.target) {
+            log::warn!(
+                "Error moving temp DB file {} on the final destination {}: {e}",
+                bg.tmp.display(),
+                bg.target.display()
+            );
+            ok = false;
+        } else {
+            fsync_dir(&bg.target);
+        }
+    }
+    if !ok {
+        let _ = std::fs::remove_file(&bg.tmp);
+    }
+    let now = unix_now(server);
+    let p = &mut server.persistence;
+    match bg.purpose {
+        Purpose::Rdb => {
+            p.last_bgsave_ok = ok;
+            p.last_bgsave_time_sec = secs;
+            if ok {
+                log::info!("Background saving terminated with success");
+                p.dirty_at_save = bg.dirty_at_start;
+                p.lastsave = now;
+                p.saves += 1;
+            } else {
+                log::warn!("Background saving error");
+            }
+        }
+        Purpose::AofBase => {}
+    }
+}
+
+/// Abandons a running background save (FLUSHALL does this in Redis; also shutdown).
+pub fn abort_background(server: &mut Server) {
+    if let Some(bg) = server.persistence.bg.as_mut() {
+        bg.failed = Some("Background saving aborted".into());
+        if bg.inflight.is_none() && !bg.fsync_inflight {
+            finish_background(server, false);
+        }
+    }
+}
+
+/// The cron's part (Redis's `serverCron`): start a scheduled BGSAVE, or one due to a `save`
+/// point: at least `changes` changes and more than `seconds` since the last save, and not
+/// right after a failed attempt.
+pub fn cron(server: &mut Server) {
+    if server.persistence.bg.is_some() {
+        return;
+    }
+    let now = unix_now(server);
+    let p = &server.persistence;
+    let changes = p.changes_since_save(server.engine.dirty);
+    let retry_ok = now - p.last_bgsave_try > BGSAVE_RETRY_DELAY_S || p.last_bgsave_ok;
+    let due = if p.bgsave_scheduled {
+        Some(None)
+    } else {
+        server
+            .config
+            .save
+            .iter()
+            .find(|&&(secs, min_changes)| {
+                changes >= min_changes as u64 && now - p.lastsave > secs && retry_ok
+            })
+            .map(|&(secs, _)| Some(secs))
+    };
+    let Some(point) = due else {
+        return;
+    };
+    if let Some(secs) = point {
+        log::info!("{changes} changes in {secs} seconds. Saving...");
+    }
+    server.persistence.bgsave_scheduled = false;
+    let target = rdb_path(server);
+    let _ = start_background(server, target, Purpose::Rdb);
+}
+
+/// A shutdown stopped because its save failed (see [`prepare_shutdown`]).
+#[derive(Debug)]
+pub struct ShutdownRefused;
+
+/// The RDB side of a shutdown (Redis's `prepareForShutdown`): abandons a background save,
+/// then saves when asked (`SAVE`), or by default when `save` points are configured, unless
+/// `NOSAVE`. A failed save stops the shutdown unless `force`.
+pub fn prepare_shutdown(
+    server: &mut Server,
+    save: Option<bool>,
+    force: bool,
+) -> Result<(), ShutdownRefused> {
+    if server.persistence.bg.is_some() {
+        log::warn!("There is a child saving an .rdb. Killing it!");
+        abort_background(server);
+        if let Some(bg) = server.persistence.bg.take() {
+            // Its write is still on the ring; the process exits before it matters.
+            server.engine.end_snapshot();
+            let _ = std::fs::remove_file(&bg.tmp);
+            std::mem::forget(bg.inflight);
+        }
+    }
+    let wanted = save.unwrap_or(!server.config.save.is_empty());
+    if wanted {
+        log::warn!("Saving the final RDB snapshot before exiting.");
+        let path = rdb_path(server);
+        if save_sync(server, &path).is_err() && !force {
+            log::warn!("Error trying to save the DB, can't exit.");
+            return Err(ShutdownRefused);
+        }
+    }
+    Ok(())
+}
