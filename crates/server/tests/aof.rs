@@ -267,45 +267,58 @@ fn write_dataset(c: &mut Client, tag: &str) {
     ok(c.cmd(&["SELECT", "0"]));
 }
 
-/// Redis 7.0 started on ringkv's directory (a command base after BGREWRITEAOF plus an
-/// incremental) serves ringkv's data.
+/// Redis 7.0 started on ringkv's directory (a base after BGREWRITEAOF, RDB or commands,
+/// plus an incremental) serves ringkv's data.
 #[test]
 fn redis_loads_our_aof() {
     if !redis_or_skip("aof::redis_loads_our_aof") {
         return;
     }
-    let ours = Server::ringkv_with(AOF_ON);
-    let mut c = ours.connect();
-    write_dataset(&mut c, "a_");
-    assert_eq!(
-        c.cmd(&["BGREWRITEAOF"]).text(),
-        "Background append only file rewriting started"
-    );
-    write_dataset(&mut c, "b_");
-    c.cmd(&["DEL", "a_s"]);
-    let want = dump(&mut c);
-    check_aof(ours.dir());
-    let dir = ours.kill9();
-    let redis = Server::start_in(Kind::Redis, AOF_ON, &dir);
-    let got = dump(&mut redis.connect());
-    assert_eq!(
-        got,
-        want,
-        "Redis on ringkv's AOF\n--- log ---\n{}",
-        redis.log()
-    );
+    for preamble in ["yes", "no"] {
+        let ours =
+            Server::ringkv_with(&["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
+        let mut c = ours.connect();
+        write_dataset(&mut c, "a_");
+        assert_eq!(
+            c.cmd(&["BGREWRITEAOF"]).text(),
+            "Background append only file rewriting started"
+        );
+        write_dataset(&mut c, "b_");
+        c.cmd(&["DEL", "a_s"]);
+        let want = dump(&mut c);
+        check_aof(ours.dir());
+        let suffix = if preamble == "yes" {
+            ".base.rdb"
+        } else {
+            ".base.aof"
+        };
+        assert_eq!(
+            files_ending(ours.dir(), suffix).len(),
+            1,
+            "preamble {preamble}"
+        );
+        let dir = ours.kill9();
+        let redis = Server::start_in(Kind::Redis, AOF_ON, &dir);
+        let got = dump(&mut redis.connect());
+        assert_eq!(
+            got,
+            want,
+            "Redis on ringkv's AOF (preamble {preamble})\n{}",
+            redis.log()
+        );
+    }
 }
 
-/// ringkv started on Redis 7.0's directory (the empty RDB base Redis writes at start, a
-/// command base after a rewrite with aof-use-rdb-preamble no, incrementals) serves
-/// Redis's data.
+/// ringkv started on Redis 7.0's directory (the empty RDB base Redis writes at start, or
+/// the base of a rewrite, RDB or commands, then incrementals) serves Redis's data.
 #[test]
 fn we_load_redis_aof() {
     if !redis_or_skip("aof::we_load_redis_aof") {
         return;
     }
-    for rewrite in [false, true] {
-        let redis = Server::redis_with(&["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+    for (rewrite, preamble) in [(false, "yes"), (true, "no"), (true, "yes")] {
+        let redis =
+            Server::redis_with(&["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
         let mut c = redis.connect();
         write_dataset(&mut c, "a_");
         if rewrite {
@@ -315,7 +328,10 @@ fn we_load_redis_aof() {
                 .cmd(&["INFO", "persistence"])
                 .text()
                 .contains("aof_rewrite_in_progress:0")
-                || files_ending(redis.dir(), ".base.aof").is_empty()
+                || files_ending(redis.dir(), ".incr.aof")
+                    .iter()
+                    .all(|p| !p.to_string_lossy().ends_with(".2.incr.aof"))
+                || files_ending(redis.dir(), ".1.incr.aof").len() == 1
             {
                 assert!(Instant::now() < deadline, "Redis's rewrite did not finish");
                 std::thread::sleep(Duration::from_millis(20));
@@ -329,7 +345,7 @@ fn we_load_redis_aof() {
         assert_eq!(
             got,
             want,
-            "ringkv on Redis's AOF (rewrite {rewrite})\n{}",
+            "ringkv on Redis's AOF (rewrite {rewrite}, preamble {preamble})\n{}",
             ours.log()
         );
     }
@@ -479,7 +495,7 @@ fn rewrite_then_restart_keeps_the_data() {
         std::fs::read_to_string(aof_dir(ours.dir()).join("appendonly.aof.manifest")).unwrap();
     assert_eq!(
         manifest,
-        "file appendonly.aof.2.base.aof seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
     );
     assert!(files_ending(ours.dir(), ".1.incr.aof").is_empty());
     let dir = ours.kill9();

@@ -10,7 +10,7 @@
 //! - `reader.rs`: RESP command files → argv with offsets; truncated tail vs corruption.
 //! - `writer.rs`: the encoding of the propagated stream and [`writer::AofSink`], the
 //!   engine's sink that buffers it for the server to write.
-//! - `rewrite.rs`: the keyspace as commands (a command base) and the empty RDB base.
+//! - `rewrite.rs`: the keyspace as commands (a command base, `aof-use-rdb-preamble no`).
 //!
 //! The server (`crates/server/src/features/aof.rs`) owns the files, the fsync policy and
 //! when to rewrite.

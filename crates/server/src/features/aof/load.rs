@@ -157,6 +157,41 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     result
 }
 
+/// Loads an RDB base (or old-style preamble) into the keyspace with the RDB loader; returns
+/// the offset after it (commands may follow). Keys already expired are kept, as Redis's
+/// RDBFLAGS_AOF_PREAMBLE: the commands after them were written while they lived.
+fn load_rdb_base(server: &mut Server, bytes: &[u8]) -> Result<usize, String> {
+    use persist::rdb::load::{Item, LoadOptions};
+    let config = server.engine.config.clone();
+    let opts = LoadOptions {
+        config: &config,
+        deep_sanitize: false,
+    };
+    let dbs = &mut server.engine.dbs;
+    let mut unsupported = None;
+    let end = persist::rdb::load::load(bytes, &opts, &mut |item| {
+        match item {
+            Item::Entry {
+                db,
+                key,
+                value,
+                expire_ms,
+                ..
+            } => dbs[db].set_with_expire(&key, value, expire_ms),
+            Item::Function { .. } => unsupported = Some("functions (FUNCTION LOAD)"),
+            Item::Aux { .. } | Item::ResizeDb { .. } | Item::ModuleAux => {}
+        }
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    if let Some(what) = unsupported {
+        return Err(format!(
+            "The RDB base holds {what}, which ringkv does not support"
+        ));
+    }
+    Ok(end)
+}
+
 /// Replays one file. Err: a fatal error, logged.
 fn load_file(
     server: &mut Server,
@@ -189,14 +224,10 @@ fn load_file(
     let mut start = 0;
     if bytes.starts_with(b"REDIS") {
         log::info!("Reading RDB base file on AOF loading...");
-        match persist::aof::rewrite::skip_empty_rdb(&bytes) {
+        match load_rdb_base(server, &bytes) {
             Ok(end) => start = end,
             Err(e) => {
-                if e == persist::aof::rewrite::PreambleError::HasData {
-                    log::warn!(
-                        "The RDB base file {shown} holds keys: loading them needs the RDB loader, not yet in this build"
-                    );
-                }
+                log::warn!("{e}");
                 log::warn!("Error reading the RDB base file {shown}, AOF loading aborted");
                 return Err(Fatal);
             }

@@ -376,7 +376,7 @@ pub fn open_on_start(server: &mut Server, now_ms: i64) -> Result<(), String> {
     let name = server.config.compat.appendfilename.clone();
     let mut dirty = false;
     if server.aof.manifest.base.is_none() && server.aof.manifest.incrs.is_empty() {
-        let rdb = server.config.compat.aof_use_rdb_preamble && rewrite::base_is_rdb(server);
+        let rdb = rewrite::base_is_rdb(server);
         let base = server.aof.manifest.new_base(&name, rdb);
         let size = rewrite::write_base_file(server, &dir.join(os(&base)), rdb, now_ms)
             .map_err(|e| format!("Can't create the AOF base file {}: {e}", lossy(&base)))?;

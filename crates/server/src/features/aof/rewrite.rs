@@ -13,14 +13,15 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-/// Whether a base with `aof-use-rdb-preamble yes` can be an RDB now: only an empty dataset
-/// until the RDB writer is on this branch (the command form is written otherwise, named
-/// `.base.aof`, which Redis loads the same).
+/// Whether a new base is an RDB (`.base.rdb`, `aof-use-rdb-preamble yes`, the default) or
+/// commands (`.base.aof`).
 pub fn base_is_rdb(server: &Server) -> bool {
-    server.engine.dbs.iter().all(|d| d.is_empty())
+    server.config.compat.aof_use_rdb_preamble
 }
 
-/// Writes the keyspace as a base into `w` (RDB when `rdb`, else commands).
+/// Writes the keyspace as a base into `w` (an RDB with `aof-base 1` when `rdb`, else
+/// commands). The one place a rewrite reads the keyspace: the point-in-time snapshot
+/// (`persist::snapshot`, `Purpose::AofBase`) replaces this to write in the background.
 pub fn write_base(
     server: &Server,
     w: &mut impl Write,
@@ -28,10 +29,12 @@ pub fn write_base(
     now_ms: i64,
 ) -> std::io::Result<()> {
     if rdb {
-        let bytes = persist::aof::rewrite::empty_rdb(
-            crate::features::config::REDIS_VERSION,
+        let bytes = persist::rdb::write::write_all(
+            &server.engine,
+            crate::features::persistence::save_options(server),
             now_ms / 1000,
             crate::alloc::used_memory() as u64,
+            true,
         );
         w.write_all(&bytes)
     } else {
@@ -138,7 +141,7 @@ fn finish(server: &mut Server, now_ms: i64) -> Result<(), String> {
     let dir = aof_dir(server);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let name = server.config.compat.appendfilename.clone();
-    let rdb = server.config.compat.aof_use_rdb_preamble && base_is_rdb(server);
+    let rdb = base_is_rdb(server);
     let mut m = server.aof.manifest.clone();
     let base = m.new_base(&name, rdb);
     let size = write_base_file(server, &dir.join(os(&base)), rdb, now_ms)
