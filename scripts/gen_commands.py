@@ -42,6 +42,7 @@ ping echo select swapdb quit reset hello dbsize flushdb flushall time info
 client|setname client|getname client|id client|info client|list client|kill client|help client|unblock client|no-evict client|getredir client|trackinginfo client|caching
 config|get config|set config|resetstat config|help
 shutdown auth
+bgrewriteaof debug
 command|count command|info command|docs command|list command|getkeys
 command|getkeysandflags command|help
 zadd zincrby zrem zcard zscore zmscore zrank zrevrank zcount zlexcount zrange zrangestore zrevrange zrangebyscore zrevrangebyscore zrangebylex zrevrangebylex zremrangebyrank zremrangebyscore zremrangebylex zpopmin zpopmax zmpop zrandmember zunion zinter zdiff zunionstore zinterstore zdiffstore zintercard zscan bzpopmin bzpopmax bzmpop sort sort_ro

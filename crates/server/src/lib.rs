@@ -14,6 +14,7 @@ pub mod alloc;
 pub mod client;
 pub mod dispatch;
 pub mod features;
+pub mod fileio;
 pub mod inproc;
 pub mod listener;
 pub mod net;

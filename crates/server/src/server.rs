@@ -174,6 +174,12 @@ pub struct Server {
     /// and need a send; the loop drains this before it submits sends. May hold stale or
     /// repeated keys (the loop skips those).
     pub wake: Vec<usize>,
+    /// The append-only file (see [`crate::features::aof`]).
+    pub aof: crate::features::aof::Aof,
+    /// File writes and fsyncs on the ring, for any owner (see [`crate::fileio`]).
+    pub fileio: crate::fileio::FileIo,
+    /// Replies held for the AOF's fsync so far (a statistic for tests and INFO).
+    pub aof_clients_held: u64,
     /// RDB persistence state and the running background save.
     pub persistence: crate::features::persistence::Persistence,
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
@@ -279,6 +285,9 @@ impl Server {
             blocked: Default::default(),
             pubsub: Default::default(),
             wake: Vec::new(),
+            aof: Default::default(),
+            fileio: Default::default(),
+            aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
             in_exec: false,
         })
@@ -304,6 +313,18 @@ impl Server {
             && c.begin_close()
         {
             self.to_close.push((key, c.generation));
+        }
+    }
+
+    /// Hands finished file requests to their owners (see [`crate::fileio`]): one arm per
+    /// [`crate::fileio::Owner`].
+    pub fn file_done(&mut self) {
+        let done = std::mem::take(&mut self.fileio.done);
+        for d in done {
+            match d.owner {
+                crate::fileio::Owner::Aof => crate::features::aof::on_file_done(self, d),
+                crate::fileio::Owner::Snapshot => {}
+            }
         }
     }
 
@@ -333,6 +354,7 @@ impl Server {
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
     server.engine.cron();
+    crate::features::aof::cron(server);
     crate::features::persistence::cron(server);
     let st = &mut server.stats;
     if now_ms - st.last_metric_ms >= 100 {

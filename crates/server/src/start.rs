@@ -69,6 +69,19 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             return 1;
         }
     };
+    // Redis's loadDataFromDisk: with appendonly yes the AOF is the data (dump.rdb is not
+    // read), then aofOpenIfNeededOnServerStart.
+    if server.config.appendonly {
+        use crate::features::aof;
+        if aof::load::load(&mut server).is_err() {
+            return 1;
+        }
+        let now = server.now_ms();
+        if let Err(e) = aof::open_on_start(&mut server, now) {
+            log::warn!("{e}");
+            return 1;
+        }
+    }
     let cfg = &server.config;
     let listeners = match crate::listener::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
         Ok(l) => l,

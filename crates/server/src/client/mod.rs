@@ -99,6 +99,11 @@ pub struct Conn {
     pub obuf_soft_since: i64,
     /// MULTI state and queued commands (see [`crate::dispatch::multi`]).
     pub multi: multi::MultiState,
+    /// With `appendfsync always`: the AOF offset its output waits for (see
+    /// `features::aof`); its replies are sent once the AOF is durable up to here.
+    pub aof_hold: u64,
+    /// `pending.len()` when `aof_hold` was last set.
+    pub aof_marked_len: usize,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -139,6 +144,8 @@ impl Conn {
             subs: Default::default(),
             obuf_soft_since: 0,
             multi: Default::default(),
+            aof_hold: 0,
+            aof_marked_len: 0,
             peer: None,
             local: None,
         }

@@ -296,11 +296,15 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     }
     // Writes (and PING) while the disk cannot be written (Redis's
     // `writeCommandsDeniedByDiskError`), before MULTI queues them.
-    if let Some(text) = crate::features::persistence::writes_denied(server)
+    // The RDB's refusal first, then the AOF's (a failed write or fsync), as Redis.
+    let denied = crate::features::persistence::writes_denied(server)
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| crate::features::aof::write_denied_text(server).map(std::borrow::Cow::Owned));
+    if let Some(text) = denied
         && (row.meta.name == "ping" || is_write(server, key, row))
     {
         row.handler.bump(|s| s.rejected_calls += 1);
-        reject(server, key, row, text);
+        reject(server, key, row, &text);
         return;
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).

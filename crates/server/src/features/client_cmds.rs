@@ -26,6 +26,8 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("shutdown", shutdown),
     ("config", config),
     ("info", info),
+    ("bgrewriteaof", crate::features::aof::bgrewriteaof),
+    ("debug", debug),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -698,18 +700,57 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 log::set_max_level(crate::sys::log_filter(cfg.loglevel));
                 Ok(())
             }
+            // Turning the AOF on needs the whole server (it rewrites); what can fail
+            // before that is checked here so CONFIG SET still fails as Redis's does.
+            Apply::Appendonly if cfg.appendonly => {
+                crate::features::aof::can_start(cfg).map_err(|e| -> SetErr {
+                    log::warn!("{e}");
+                    "Unable to turn on AOF. Check server logs.".into()
+                })
+            }
             _ => Ok(()),
         }
     };
     match config::config_command(config, args, local, &mut out, &mut apply)? {
         ConfigEffect::None => {}
-        ConfigEffect::Set(_) => server.apply_settings(),
+        ConfigEffect::Set(applied) => {
+            server.apply_settings();
+            if applied.contains(Apply::Appendonly) {
+                let now = server.now_ms();
+                let _ = crate::features::aof::config_changed(server, now);
+            }
+        }
         ConfigEffect::ResetStat => {
             server.reset_stats();
             reply(server, key).ok();
         }
     }
     Ok(())
+}
+
+/// DEBUG, behind `enable-debug-command` as Redis: only SET-ACTIVE-EXPIRE (the tests that
+/// compare propagated streams with Redis's switch the active expiry cycle off in both).
+fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let allowed = match server.config.compat.enable_debug_command {
+        1 => true,
+        2 => server.clients[key]
+            .peer_addr()
+            .is_none_or(|a| a.ip().is_loopback()),
+        _ => false,
+    };
+    if !allowed {
+        return Err(CmdError::Static(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
+        ));
+    }
+    if args.len() == 3 && is_kw(args[1], "set-active-expire") {
+        server.engine.active_expire_enabled = resp::num::parse_i64(args[2]).unwrap_or(0) != 0;
+        reply(server, key).ok();
+        return Ok(());
+    }
+    Err(CmdError::Static(
+        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE",
+    ))
 }
 
 /// INFO [section ...]: the info module writes the sections asked for.

@@ -164,6 +164,28 @@ macro_rules! f {
     };
 }
 
+fn ok_err(ok: bool) -> &'static str {
+    if ok { "ok" } else { "err" }
+}
+
+/// `aof_last_cow_size`, then the lines Redis adds while the AOF is on (`aof_current_size`
+/// ... `aof_delayed_fsync`), which a fixed field list cannot make conditional.
+fn aof_cow_and_sizes(v: &View<'_>, s: &mut String) {
+    s.push('0');
+    let aof = &v.server.aof;
+    if aof.on {
+        let _ = write!(
+            s,
+            "\r\naof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:{}\r\n\
+             aof_buffer_length:{}\r\naof_pending_bio_fsync:0\r\naof_delayed_fsync:0",
+            aof.current_size,
+            aof.base_size,
+            aof.rewrite_scheduled as u8,
+            aof.buffer_len()
+        );
+    }
+}
+
 /// Every section, in output order, with its fields.
 #[rustfmt::skip]
 pub static SECTIONS: &[Section] = &[
@@ -278,16 +300,17 @@ pub static SECTIONS: &[Section] = &[
         f!("rdb_last_cow_size", _ => 0),
         f!("rdb_last_load_keys_expired", v => v.server.persistence.last_load_keys_expired),
         f!("rdb_last_load_keys_loaded", v => v.server.persistence.last_load_keys_loaded),
-        f!("aof_enabled", _ => 0),
+        f!("aof_enabled", v => v.server.aof.on as u8),
+        // Rewrites run between two loop turns (no background rewrite yet).
         f!("aof_rewrite_in_progress", _ => 0),
-        f!("aof_rewrite_scheduled", _ => 0),
-        f!("aof_last_rewrite_time_sec", _ => -1),
+        f!("aof_rewrite_scheduled", v => v.server.aof.rewrite_scheduled as u8),
+        f!("aof_last_rewrite_time_sec", v => v.server.aof.last_rewrite_time_sec),
         f!("aof_current_rewrite_time_sec", _ => -1),
-        f!("aof_last_bgrewrite_status", _ => "ok"),
-        f!("aof_rewrites", _ => 0),
-        f!("aof_rewrites_consecutive_failures", _ => 0),
-        f!("aof_last_write_status", _ => "ok"),
-        f!("aof_last_cow_size", _ => 0),
+        f!("aof_last_bgrewrite_status", v => ok_err(v.server.aof.last_bgrewrite_ok)),
+        f!("aof_rewrites", v => v.server.aof.rewrites),
+        f!("aof_rewrites_consecutive_failures", v => v.server.aof.rewrites_consecutive_failures),
+        f!("aof_last_write_status", v => ok_err(v.server.aof.write_error.is_none())),
+        Field { name: "aof_last_cow_size", value: aof_cow_and_sizes },
         f!("module_fork_in_progress", _ => 0),
         f!("module_fork_last_cow_size", _ => 0),
     ])},

@@ -259,6 +259,10 @@ impl EventLoop {
         wake.clear();
         self.server.wake = wake;
         let mut list = std::mem::take(&mut self.flush);
+        // With the AOF on, output produced after AOF bytes were taken waits until their write
+        // (and fsync under `always`) completed; features::aof wakes the connection.
+        let hold = crate::features::aof::holds_replies(&self.server);
+        let (appended, durable) = (self.server.aof.appended, self.server.aof.durable);
         for &key in &list {
             let Some(c) = self.server.clients.get_mut(key) else {
                 continue;
@@ -266,6 +270,19 @@ impl EventLoop {
             c.in_flush = false;
             if c.state == ConnState::Closing || c.send_inflight {
                 continue;
+            }
+            if hold && !c.pending.is_empty() {
+                // Output that grew since it was last held depends on everything
+                // appended so far; output merely woken keeps its mark.
+                if c.pending.len() != c.aof_marked_len {
+                    c.aof_marked_len = c.pending.len();
+                    c.aof_hold = c.aof_hold.max(appended);
+                }
+                if c.aof_hold > durable {
+                    self.server.aof.held.push(key);
+                    self.server.aof_clients_held += 1;
+                    continue;
+                }
             }
             if c.pending.is_empty() {
                 if c.state == ConnState::CloseAfterReply {
@@ -275,6 +292,7 @@ impl EventLoop {
             }
             std::mem::swap(&mut c.pending, &mut c.sending);
             c.send_off = 0;
+            c.aof_marked_len = 0;
             // Output handed off: input held back by backpressure may run again.
             if c.deferred && !c.in_runnable && c.state == ConnState::Open {
                 c.in_runnable = true;

@@ -26,6 +26,7 @@
 
 mod bufring;
 mod conn_ops;
+mod file_ops;
 mod input;
 mod op;
 mod periodic;
@@ -236,7 +237,11 @@ impl EventLoop {
             if let Some(op) = crate::features::persistence::background_step(&mut self.server) {
                 self.submit_save_file(op);
             }
+            // The turn's AOF bytes go to a write before any reply goes out (Redis's
+            // flushAppendOnlyFile in beforeSleep); `always` holds replies in flush_sends.
+            crate::features::aof::before_sleep(&mut self.server, self.now_ms);
             self.flush_sends();
+            self.submit_file_ops();
             match self.submit_and_wait() {
                 Ok(_) => {}
                 Err(e)
@@ -355,6 +360,7 @@ impl EventLoop {
                     self.submit_save_file(op);
                 }
             }
+            Some(op @ (Op::FileWrite | Op::FileSync)) => self.on_file_op(op, key, res),
             None => log::warn!("unexpected completion {u:#x}"),
         }
     }

@@ -29,6 +29,10 @@ pub enum Op {
     Signal = 7,
     /// A background save's file write or fsync (`features::persistence`).
     SaveFile = 8,
+    /// A write of a [`crate::fileio`] request (key = its slot there).
+    FileWrite = 9,
+    /// The fsync of a [`crate::fileio`] request.
+    FileSync = 10,
 }
 
 #[inline]
@@ -47,6 +51,8 @@ pub fn ud_op(u: u64) -> Option<Op> {
         6 => Op::Timer,
         7 => Op::Signal,
         8 => Op::SaveFile,
+        9 => Op::FileWrite,
+        10 => Op::FileSync,
         _ => return None,
     })
 }

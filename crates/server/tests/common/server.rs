@@ -178,6 +178,8 @@ pub struct Server {
     dir: PathBuf,
     log: PathBuf,
     args: Vec<String>,
+    /// Leave `dir` in place on drop (a restart in the same directory follows).
+    keep_dir: bool,
 }
 
 impl Server {
@@ -209,7 +211,33 @@ impl Server {
     }
 
     pub fn try_start(kind: Kind, args: &[&str]) -> Result<Server, String> {
-        let dir = unique_dir(kind);
+        Self::try_start_in(kind, args, &unique_dir(kind))
+    }
+
+    /// A fresh directory for [`Server::start_in`] (not created yet).
+    pub fn new_dir(kind: Kind) -> PathBuf {
+        unique_dir(kind)
+    }
+
+    /// Starts a server working in `dir` (a restart on the files of an earlier one).
+    pub fn start_in(kind: Kind, args: &[&str], dir: &Path) -> Server {
+        match Self::try_start_in(kind, args, dir) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Kills the process with SIGKILL (no shutdown), reaps it, and returns its directory,
+    /// which is kept for the next server.
+    pub fn kill9(mut self) -> PathBuf {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.keep_dir = true;
+        self.dir.clone()
+    }
+
+    pub fn try_start_in(kind: Kind, args: &[&str], dir: &Path) -> Result<Server, String> {
+        let dir = dir.to_path_buf();
         let mut last_err = String::new();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
@@ -292,6 +320,8 @@ impl Server {
             dir: dir.to_path_buf(),
             log,
             args: full,
+            // A failed attempt keeps the directory: it may hold a restart's files.
+            keep_dir: true,
         };
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
@@ -326,7 +356,10 @@ impl Server {
                             format!("port {port} is held by another process; retrying"),
                         ));
                     }
-                    _ if server.exit_status().is_none() => return Ok(server),
+                    _ if server.exit_status().is_none() => {
+                        server.keep_dir = false;
+                        return Ok(server);
+                    }
                     _ => continue,
                 }
             }
@@ -433,7 +466,7 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         // Keep the directory when asked, to inspect logs and files of a failed run.
-        if std::env::var_os("RINGKV_KEEP_TEST_DIRS").is_none() {
+        if std::env::var_os("RINGKV_KEEP_TEST_DIRS").is_none() && !self.keep_dir {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }

@@ -267,10 +267,13 @@ mod tests {
             err.contains("'requirepass'") && err.contains("does not enforce passwords"),
             "{err}"
         );
-        let err = set(&mut c, &["appendonly", "yes"]).unwrap_err();
-        assert!(err.contains("'appendonly'") && err.contains("AOF"), "{err}");
+        let err = set(&mut c, &["aof-timestamp-enabled", "yes"]).unwrap_err();
+        assert!(
+            err.contains("'aof-timestamp-enabled'") && err.contains("timestamp"),
+            "{err}"
+        );
         assert!(set(&mut c, &["requirepass", ""]).is_ok());
-        assert!(set(&mut c, &["appendonly", "no"]).is_ok());
+        assert!(set(&mut c, &["aof-timestamp-enabled", "no"]).is_ok());
     }
 
     #[test]

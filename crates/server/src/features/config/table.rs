@@ -202,11 +202,11 @@ fn no_cluster(v: bool) -> Result<(), &'static str> {
     }
 }
 
-/// Accepted only once the AOF exists (the persistence issue): until then `appendonly yes`
-/// would silently keep nothing.
-fn no_aof_yet(v: bool) -> Result<(), &'static str> {
+/// `aof-timestamp-enabled yes` would write `#TS:` annotations (and AOF-timestamp
+/// truncation at load); refused until implemented rather than silently ignored.
+fn no_aof_timestamps(v: bool) -> Result<(), &'static str> {
     if v {
-        Err("ringkv does not write an AOF yet: refusing appendonly yes rather than keeping nothing")
+        Err("ringkv does not write AOF timestamp annotations: aof-timestamp-enabled must be no")
     } else {
         Ok(())
     }
@@ -620,7 +620,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("rdb-save-incremental-fsync", None, MODIFIABLE, compat.rdb_save_incremental_fsync, true, None),
     boolean!("aof-load-truncated", None, MODIFIABLE, compat.aof_load_truncated, true, None),
     boolean!("aof-use-rdb-preamble", None, MODIFIABLE, compat.aof_use_rdb_preamble, true, None),
-    boolean!("aof-timestamp-enabled", None, MODIFIABLE, compat.aof_timestamp_enabled, false, None),
+    boolean!("aof-timestamp-enabled", None, MODIFIABLE, compat.aof_timestamp_enabled, false, None, Some(no_aof_timestamps)),
     boolean!("cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE, compat.cluster_replica_no_failover, false, None),
     boolean!("replica-lazy-flush", Some("slave-lazy-flush"), MODIFIABLE, compat.replica_lazy_flush, false, None),
     boolean!("replica-serve-stale-data", Some("slave-serve-stale-data"), MODIFIABLE, compat.replica_serve_stale_data, true, None),
@@ -630,7 +630,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("activedefrag", None, MODIFIABLE, compat.activedefrag, false, None, Some(no_defrag)),
     boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None),
     boolean!("cluster-enabled", None, IMMUTABLE, compat.cluster_enabled, false, None, Some(no_cluster)),
-    boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly), Some(no_aof_yet)),
+    boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly), None),
     boolean!("cluster-allow-reads-when-down", None, MODIFIABLE, compat.cluster_allow_reads_when_down, false, None),
     boolean!("cluster-allow-pubsubshard-when-down", None, MODIFIABLE, compat.cluster_allow_pubsubshard_when_down, true, None),
     boolean!("crash-log-enabled", None, MODIFIABLE, compat.crash_log_enabled, true, None),

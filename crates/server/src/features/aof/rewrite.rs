@@ -1,0 +1,172 @@
+//! AOF rewrite, in Redis 7.0's three steps: a new incremental file is opened and listed
+//! first (writes go there from now on), then a new base is written from the keyspace, then
+//! the manifest switches atomically to the new base + the new incremental (the old base and
+//! incrementals become history and are deleted).
+//!
+//! The base is written synchronously, between two loop turns, from the live keyspace:
+//! [`write_base`] is the one place that changes when the fork-free point-in-time snapshot
+//! lands (it would then write in the background while the loop runs, and [`finish`] run on
+//! its completion).
+
+use super::*;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+/// Whether a new base is an RDB (`.base.rdb`, `aof-use-rdb-preamble yes`, the default) or
+/// commands (`.base.aof`).
+pub fn base_is_rdb(server: &Server) -> bool {
+    server.config.compat.aof_use_rdb_preamble
+}
+
+/// Writes the keyspace as a base into `w` (an RDB with `aof-base 1` when `rdb`, else
+/// commands). The one place a rewrite reads the keyspace: the point-in-time snapshot
+/// (`persist::snapshot`, `Purpose::AofBase`) replaces this to write in the background.
+pub fn write_base(
+    server: &Server,
+    w: &mut impl Write,
+    rdb: bool,
+    now_ms: i64,
+) -> std::io::Result<()> {
+    if rdb {
+        let bytes = persist::rdb::write::write_all(
+            &server.engine,
+            crate::features::persistence::save_options(server),
+            now_ms / 1000,
+            crate::alloc::used_memory() as u64,
+            true,
+        );
+        w.write_all(&bytes)
+    } else {
+        persist::aof::rewrite::rewrite_dbs(&server.engine.dbs, w)
+    }
+}
+
+/// Writes a base file at `path` (via a temp file in `dir`, fsynced, renamed), returns its size.
+pub fn write_base_file(
+    server: &Server,
+    path: &Path,
+    rdb: bool,
+    now_ms: i64,
+) -> std::io::Result<u64> {
+    let tmp = server
+        .config
+        .dir
+        .join(os(&persist::aof::manifest::temp_rewrite_name(
+            std::process::id(),
+        )));
+    let f = File::create(&tmp)?;
+    let mut w = BufWriter::with_capacity(1 << 16, f);
+    write_base(server, &mut w, rdb, now_ms)?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.sync_all()?;
+    let size = f.metadata()?.len();
+    std::fs::rename(&tmp, path)?;
+    Ok(size)
+}
+
+/// A whole rewrite now. Ok after the manifest switched; Err (logged) leaves the old files in
+/// charge and counts a failure.
+pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
+    let started = Instant::now();
+    if !server.aof.on {
+        // BGREWRITEAOF with the AOF off: the files on disk are the ones to replace.
+        server.aof.manifest = super::load::read_manifest(server)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    }
+    let r = (|| {
+        start(server)?;
+        log::warn!(
+            "Background append only file rewriting started by pid {}",
+            std::process::id()
+        );
+        finish(server, now_ms)
+    })();
+    let aof = &mut server.aof;
+    aof.last_rewrite_time_sec = started.elapsed().as_secs() as i64;
+    match &r {
+        Ok(()) => {
+            aof.rewrites += 1;
+            aof.last_bgrewrite_ok = true;
+            aof.rewrites_consecutive_failures = 0;
+            log::warn!("Background AOF rewrite terminated with success");
+        }
+        Err(e) => {
+            aof.last_bgrewrite_ok = false;
+            aof.rewrites_consecutive_failures += 1;
+            log::warn!("Background AOF rewrite failed: {e}");
+        }
+    }
+    r
+}
+
+/// Step 1 (Redis's `openNewIncrAofForAppend`): flush what is buffered to the current file,
+/// open a new incremental file and list it in the manifest; the stream goes there now.
+fn start(server: &mut Server) -> Result<(), String> {
+    if !server.aof.on {
+        return Ok(());
+    }
+    take_from_sink(server);
+    flush_sync(server);
+    let dir = aof_dir(server);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let name = server.config.compat.appendfilename.clone();
+    let mut m = server.aof.manifest.clone();
+    let incr = m.new_incr(&name);
+    let path = dir.join(os(&incr));
+    // A file of that name would be a leftover of a failed rewrite: start it empty.
+    let f = File::create(&path)
+        .map_err(|e| format!("Can't open the append-only file {}: {e}", lossy(&incr)))?;
+    let old = std::mem::replace(&mut server.aof.manifest, m);
+    if let Err(e) = persist_manifest(server) {
+        server.aof.manifest = old;
+        return Err(e.to_string());
+    }
+    let fd = OwnedFd::from(f);
+    if let Some(old) = server.aof.fd.replace(fd) {
+        retire(server, old);
+    }
+    server.aof.write_off = 0;
+    if let Some(s) = sink(server) {
+        s.reset_select();
+    }
+    Ok(())
+}
+
+/// Steps 2 and 3 (Redis's `backgroundRewriteDoneHandler`): the new base, then the
+/// manifest naming it and the newest incremental; the rest becomes history.
+fn finish(server: &mut Server, now_ms: i64) -> Result<(), String> {
+    let dir = aof_dir(server);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let name = server.config.compat.appendfilename.clone();
+    let rdb = base_is_rdb(server);
+    let mut m = server.aof.manifest.clone();
+    let base = m.new_base(&name, rdb);
+    let size = write_base_file(server, &dir.join(os(&base)), rdb, now_ms)
+        .map_err(|e| format!("can't write the AOF base file {}: {e}", lossy(&base)))?;
+    log::info!(
+        "Successfully renamed the temporary AOF base file into {}",
+        lossy(&base)
+    );
+    if server.aof.on {
+        m.mark_rewritten_incrs_as_history();
+    } else {
+        // Without a file being appended to, the base holds everything.
+        for mut f in m.incrs.drain(..) {
+            f.kind = persist::aof::FileKind::History;
+            m.history.push(f);
+        }
+    }
+    let old = std::mem::replace(&mut server.aof.manifest, m);
+    if let Err(e) = persist_manifest(server) {
+        server.aof.manifest = old;
+        return Err(e.to_string());
+    }
+    let aof = &mut server.aof;
+    aof.base_size = size;
+    aof.current_size = size + aof.write_off;
+    delete_history(server);
+    Ok(())
+}

@@ -1,0 +1,523 @@
+//! The append-only file, on real servers: ringkv's AOF against Redis 7.0.15's file for file
+//! (the propagation scripts), each server loading the other's directory, kill -9 under
+//! `appendfsync always`, a truncated tail and a corrupt middle at start-up, rewrites and
+//! restarts. Tests needing `redis-server` skip loudly without it (and fail with
+//! `RINGKV_REQUIRE_REDIS=1`).
+
+mod common;
+#[path = "diff/script.rs"]
+#[allow(dead_code)]
+mod script;
+
+use common::server::{Kind, redis_or_skip};
+use common::{Client, Server};
+use script::{Action, parse_script};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const AOF_ON: &[&str] = &["--appendonly", "yes"];
+
+fn aof_dir(dir: &Path) -> PathBuf {
+    dir.join("appendonlydir")
+}
+
+/// The files of the AOF directory whose name ends with `suffix`, sorted.
+fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(aof_dir(dir))
+        .unwrap_or_else(|e| panic!("{}: {e}", aof_dir(dir).display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect();
+    v.sort();
+    v
+}
+
+fn incr_file(dir: &Path) -> PathBuf {
+    let v = files_ending(dir, ".incr.aof");
+    assert_eq!(v.len(), 1, "one incr file in {}: {v:?}", dir.display());
+    v[0].clone()
+}
+
+/// Integers of 13+ digits are absolute times in ms (the servers' clocks differ).
+fn normalize(argv: &[Vec<u8>]) -> String {
+    argv.iter()
+        .map(|a| {
+            let s = String::from_utf8_lossy(a);
+            if s.len() >= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
+                "<ms>".to_string()
+            } else {
+                s.into_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The commands of an AOF command file.
+fn parse_aof(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut r = persist::aof::Reader::new(bytes, 0);
+    loop {
+        match r.next_command() {
+            persist::aof::Next::Command { argv, .. } => {
+                let v: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+                out.push(normalize(&v));
+            }
+            persist::aof::Next::End => return out,
+            other => panic!("malformed AOF: {other:?}"),
+        }
+    }
+}
+
+/// `redis-check-aof <manifest>` accepts the directory.
+fn check_aof(dir: &Path) {
+    let manifest = aof_dir(dir).join("appendonly.aof.manifest");
+    let out = Command::new("redis-check-aof")
+        .arg(&manifest)
+        .output()
+        .expect("running redis-check-aof");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("All AOF files and manifest are valid"),
+        "redis-check-aof refused {}:\n{text}",
+        manifest.display()
+    );
+}
+
+fn scripts() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/propagation");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs a propagation script on a real server; returns its incr AOF's commands.
+fn run_script(srv: &Server, steps: &[script::Step]) -> Vec<String> {
+    let mut clients: Vec<Client> = vec![srv.connect()];
+    let mut slot = 0;
+    for step in steps {
+        match &step.action {
+            Action::Client(n) => {
+                slot = *n;
+                while clients.len() <= slot {
+                    clients.push(srv.connect());
+                }
+            }
+            Action::Sleep(ms) => std::thread::sleep(Duration::from_millis(*ms)),
+            Action::WaitBlocked(n) => {
+                if let Err(e) = clients[slot].wait_blocked(*n) {
+                    panic!("{}, line {}: {e}", srv.name(), step.line);
+                }
+            }
+            Action::Cmd(args) => {
+                let c = &mut clients[slot];
+                c.send(args).unwrap();
+                for _ in 0..step.replies {
+                    c.read_reply().unwrap();
+                }
+            }
+            Action::Reset | Action::Raw(..) => panic!("line {}: not supported", step.line),
+        }
+    }
+    // appendfsync always: a reply means its turn's bytes are in the file.
+    for c in &mut clients {
+        c.cmd(&["PING"]);
+    }
+    parse_aof(&std::fs::read(incr_file(srv.dir())).unwrap())
+}
+
+/// ringkv's incremental AOF equals Redis's for every propagation script, and
+/// redis-check-aof accepts ringkv's directory.
+#[test]
+fn incr_files_match_redis() {
+    if !redis_or_skip("aof::incr_files_match_redis") {
+        return;
+    }
+    let mut failures = Vec::new();
+    for path in scripts() {
+        let steps = parse_script(&std::fs::read(&path).unwrap()).unwrap();
+        let redis = Server::redis_with(&[
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        let r = redis.connect().cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        assert!(!r.is_error(), "{}", r.text());
+        let ours = Server::ringkv_with(&[
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--enable-debug-command",
+            "yes",
+        ]);
+        let r = ours.connect().cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+        assert_eq!(r.text(), "OK");
+        let theirs = run_script(&redis, &steps);
+        let mine = run_script(&ours, &steps);
+        check_aof(ours.dir());
+        if theirs != mine {
+            let mut report = format!("{}: incr AOFs differ (Redis | ringkv)\n", path.display());
+            for i in 0..theirs.len().max(mine.len()) {
+                let a = theirs.get(i).map_or("", String::as_str);
+                let b = mine.get(i).map_or("", String::as_str);
+                let mark = if a == b { "  " } else { "!!" };
+                report.push_str(&format!("{mark} {a:<40} | {b}\n"));
+            }
+            failures.push(report);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every key of every db, as commands show it: type, value (sorted where unordered) and
+/// absolute expiry.
+fn dump(c: &mut Client) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for db in 0..16 {
+        c.cmd(&["SELECT", &db.to_string()]);
+        let keys = c.cmd(&["KEYS", "*"]);
+        for k in &keys.items {
+            let k = String::from_utf8_lossy(k.as_bytes().unwrap()).into_owned();
+            let ty = c.cmd(&["TYPE", &k]).text();
+            let mut val = match ty.as_str() {
+                "string" => c.cmd(&["GET", &k]).text(),
+                "list" => joined(c.cmd(&["LRANGE", &k, "0", "-1"])),
+                "zset" => joined(c.cmd(&["ZRANGE", &k, "0", "-1", "WITHSCORES"])),
+                "set" => sorted(c.cmd(&["SMEMBERS", &k])),
+                "hash" => sorted(c.cmd(&["HGETALL", &k])),
+                other => panic!("type {other}"),
+            };
+            val.push_str(&format!(" exp={}", c.cmd(&["PEXPIRETIME", &k]).text()));
+            out.insert(format!("{db}:{k}:{ty}"), val);
+        }
+    }
+    out
+}
+
+fn texts(r: common::resp::Reply) -> Vec<String> {
+    assert!(r.is_aggregate(), "{r}");
+    r.items.iter().map(|i| i.text()).collect()
+}
+
+fn joined(r: common::resp::Reply) -> String {
+    texts(r).join(",")
+}
+
+fn sorted(r: common::resp::Reply) -> String {
+    let mut v = texts(r);
+    v.sort();
+    v.join(",")
+}
+
+/// A dataset of every type, several dbs, TTLs, a transaction; `big` adds collections past
+/// the 64-item rewrite batches and the listpack thresholds.
+fn write_dataset(c: &mut Client, tag: &str) {
+    let ok = |r: common::resp::Reply| assert!(!r.is_error(), "{}", r.text());
+    ok(c.cmd(&["SET", &format!("{tag}s"), "v a l"]));
+    ok(c.cmd(&["SET", &format!("{tag}n"), "12345"]));
+    ok(c.cmd(&["SET", &format!("{tag}ttl"), "x", "EX", "1000"]));
+    ok(c.cmd(&["RPUSH", &format!("{tag}l"), "a", "b", "c"]));
+    ok(c.cmd(&["HSET", &format!("{tag}h"), "f", "1", "g", "two"]));
+    ok(c.cmd(&["SADD", &format!("{tag}si"), "1", "2", "3"]));
+    ok(c.cmd(&["SADD", &format!("{tag}ss"), "x", "y"]));
+    ok(c.cmd(&[
+        "ZADD",
+        &format!("{tag}z"),
+        "1.5",
+        "a",
+        "-2",
+        "b",
+        "3e10",
+        "c",
+    ]));
+    ok(c.cmd(&["SELECT", "5"]));
+    ok(c.cmd(&["MULTI"]));
+    c.cmd(&["INCR", &format!("{tag}ctr")]);
+    c.cmd(&["LPUSH", &format!("{tag}l5"), "x"]);
+    ok(c.cmd(&["EXEC"]));
+    for i in 0..150 {
+        c.cmd(&["RPUSH", &format!("{tag}big_l"), &format!("e{i}")]);
+        c.cmd(&["SADD", &format!("{tag}big_s"), &format!("m{i}")]);
+        c.cmd(&[
+            "ZADD",
+            &format!("{tag}big_z"),
+            &i.to_string(),
+            &format!("m{i}"),
+        ]);
+        c.cmd(&[
+            "HSET",
+            &format!("{tag}big_h"),
+            &format!("f{i}"),
+            &"v".repeat(i),
+        ]);
+    }
+    ok(c.cmd(&["SELECT", "0"]));
+}
+
+/// Redis 7.0 started on ringkv's directory (a base after BGREWRITEAOF, RDB or commands,
+/// plus an incremental) serves ringkv's data.
+#[test]
+fn redis_loads_our_aof() {
+    if !redis_or_skip("aof::redis_loads_our_aof") {
+        return;
+    }
+    for preamble in ["yes", "no"] {
+        let ours =
+            Server::ringkv_with(&["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
+        let mut c = ours.connect();
+        write_dataset(&mut c, "a_");
+        assert_eq!(
+            c.cmd(&["BGREWRITEAOF"]).text(),
+            "Background append only file rewriting started"
+        );
+        write_dataset(&mut c, "b_");
+        c.cmd(&["DEL", "a_s"]);
+        let want = dump(&mut c);
+        check_aof(ours.dir());
+        let suffix = if preamble == "yes" {
+            ".base.rdb"
+        } else {
+            ".base.aof"
+        };
+        assert_eq!(
+            files_ending(ours.dir(), suffix).len(),
+            1,
+            "preamble {preamble}"
+        );
+        let dir = ours.kill9();
+        let redis = Server::start_in(Kind::Redis, AOF_ON, &dir);
+        let got = dump(&mut redis.connect());
+        assert_eq!(
+            got,
+            want,
+            "Redis on ringkv's AOF (preamble {preamble})\n{}",
+            redis.log()
+        );
+    }
+}
+
+/// ringkv started on Redis 7.0's directory (the empty RDB base Redis writes at start, or
+/// the base of a rewrite, RDB or commands, then incrementals) serves Redis's data.
+#[test]
+fn we_load_redis_aof() {
+    if !redis_or_skip("aof::we_load_redis_aof") {
+        return;
+    }
+    for (rewrite, preamble) in [(false, "yes"), (true, "no"), (true, "yes")] {
+        let redis =
+            Server::redis_with(&["--appendonly", "yes", "--aof-use-rdb-preamble", preamble]);
+        let mut c = redis.connect();
+        write_dataset(&mut c, "a_");
+        if rewrite {
+            c.cmd(&["BGREWRITEAOF"]);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !c
+                .cmd(&["INFO", "persistence"])
+                .text()
+                .contains("aof_rewrite_in_progress:0")
+                || files_ending(redis.dir(), ".incr.aof")
+                    .iter()
+                    .all(|p| !p.to_string_lossy().ends_with(".2.incr.aof"))
+                || files_ending(redis.dir(), ".1.incr.aof").len() == 1
+            {
+                assert!(Instant::now() < deadline, "Redis's rewrite did not finish");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        write_dataset(&mut c, "b_");
+        let want = dump(&mut c);
+        let dir = redis.kill9();
+        let ours = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+        let got = dump(&mut ours.connect());
+        assert_eq!(
+            got,
+            want,
+            "ringkv on Redis's AOF (rewrite {rewrite}, preamble {preamble})\n{}",
+            ours.log()
+        );
+    }
+}
+
+/// kill -9 under a write load with appendfsync always: every acknowledged write is there
+/// after the restart.
+#[test]
+fn kill9_under_always_keeps_every_acknowledged_write() {
+    let ours = Server::ringkv_with(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut workers = Vec::new();
+    for w in 0..4 {
+        let mut c = ours.connect();
+        let stop = stop.clone();
+        workers.push(std::thread::spawn(move || {
+            let mut acked = Vec::new();
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                // Pipelines of 8: replies come back together (one group commit).
+                for j in 0..8 {
+                    c.send(&["SET", &format!("w{w}:{}", i + j), "v"]).unwrap();
+                }
+                for j in 0..8 {
+                    match c.read_reply() {
+                        Ok(r) if r.text() == "OK" => acked.push(i + j),
+                        _ => return acked,
+                    }
+                }
+                i += 8;
+            }
+            acked
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    let dir = ours.kill9();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<Vec<u64>> = workers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(acked.iter().all(|a| !a.is_empty()), "the load ran");
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    let mut c = again.connect();
+    for (w, keys) in acked.iter().enumerate() {
+        for i in keys {
+            let k = format!("w{w}:{i}");
+            assert_eq!(
+                c.cmd(&["EXISTS", &k]).as_int(),
+                Some(1),
+                "acknowledged {k} lost"
+            );
+        }
+    }
+}
+
+fn append_bytes(path: &Path, bytes: &[u8]) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+/// A command cut at the end: loaded up to the last whole command, the file truncated there,
+/// logged as Redis; with aof-load-truncated no the server refuses to start.
+#[test]
+fn truncated_tail_loads_and_is_cut() {
+    let ours = Server::ringkv_with(AOF_ON);
+    let mut c = ours.connect();
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "2"]);
+    c.cmd(&["PING"]);
+    let dir = ours.kill9();
+    let incr = incr_file(&dir);
+    let good = std::fs::metadata(&incr).unwrap().len();
+    append_bytes(&incr, b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nhel");
+    let refused = Server::try_start_in(
+        Kind::Ringkv,
+        &["--appendonly", "yes", "--aof-load-truncated", "no"],
+        &dir,
+    );
+    let err = refused
+        .err()
+        .expect("aof-load-truncated no refuses a cut file");
+    assert!(
+        err.contains("Unexpected end of file reading the append only file"),
+        "{err}"
+    );
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    let mut c = again.connect();
+    assert_eq!(c.cmd(&["GET", "b"]).text(), "2");
+    assert_eq!(c.cmd(&["EXISTS", "c"]).as_int(), Some(0));
+    let log = again.log();
+    assert!(
+        log.contains("!!! Warning: short read while loading the AOF file"),
+        "{log}"
+    );
+    assert!(log.contains(&format!("at offset {good} !!!")), "{log}");
+    assert!(
+        log.contains("loaded anyway because aof-load-truncated is enabled"),
+        "{log}"
+    );
+    // New writes follow the cut.
+    c.cmd(&["SET", "d", "4"]);
+    c.cmd(&["PING"]);
+    let dir = again.kill9();
+    assert!(std::fs::metadata(incr_file(&dir)).unwrap().len() > good);
+    let third = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    assert_eq!(third.connect().cmd(&["GET", "d"]).text(), "4");
+}
+
+/// Garbage between commands: the server refuses to start, with Redis's message.
+#[test]
+fn corrupt_middle_refuses_to_start() {
+    let ours = Server::ringkv_with(AOF_ON);
+    let mut c = ours.connect();
+    c.cmd(&["SET", "a", "1"]);
+    let dir = ours.kill9();
+    let incr = incr_file(&dir);
+    append_bytes(
+        &incr,
+        b"garbage\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n",
+    );
+    let err = Server::try_start_in(Kind::Ringkv, AOF_ON, &dir)
+        .err()
+        .expect("a corrupt AOF refuses to start");
+    assert!(
+        err.contains("Bad file format reading the append only file appendonly.aof.1.incr.aof: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// BGREWRITEAOF, more writes, restart: the same data; the manifest names the new base and
+/// incremental only, the old files are gone; INFO counts the rewrite.
+#[test]
+fn rewrite_then_restart_keeps_the_data() {
+    let ours = Server::ringkv_with(AOF_ON);
+    let mut c = ours.connect();
+    write_dataset(&mut c, "a_");
+    c.cmd(&["BGREWRITEAOF"]);
+    write_dataset(&mut c, "b_");
+    c.cmd(&["DEL", "a_l"]);
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert!(
+        info.contains("aof_enabled:1") && info.contains("aof_rewrites:1"),
+        "{info}"
+    );
+    let want = dump(&mut c);
+    let manifest =
+        std::fs::read_to_string(aof_dir(ours.dir()).join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n"
+    );
+    assert!(files_ending(ours.dir(), ".1.incr.aof").is_empty());
+    let dir = ours.kill9();
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    assert_eq!(dump(&mut again.connect()), want);
+}
+
+/// CONFIG SET appendonly yes at runtime writes the existing data as a base (as Redis,
+/// which rewrites); a restart with appendonly yes serves it.
+#[test]
+fn config_set_appendonly_rewrites_then_restart() {
+    let ours = Server::ringkv();
+    let mut c = ours.connect();
+    write_dataset(&mut c, "a_");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]).text(), "OK");
+    c.cmd(&["SET", "after", "1"]);
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert!(info.contains("aof_enabled:1"), "{info}");
+    let want = dump(&mut c);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]).text(), "OK");
+    c.cmd(&["SET", "not-logged", "1"]);
+    let dir = ours.kill9();
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    assert_eq!(dump(&mut again.connect()), want);
+}
