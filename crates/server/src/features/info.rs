@@ -302,10 +302,10 @@ pub static SECTIONS: &[Section] = &[
         f!("rdb_last_load_keys_loaded", v => v.server.persistence.last_load_keys_loaded),
         f!("aof_enabled", v => v.server.aof.on as u8),
         // Rewrites run between two loop turns (no background rewrite yet).
-        f!("aof_rewrite_in_progress", _ => 0),
+        f!("aof_rewrite_in_progress", v => u8::from(v.server.aof.rewrite_started.is_some())),
         f!("aof_rewrite_scheduled", v => v.server.aof.rewrite_scheduled as u8),
         f!("aof_last_rewrite_time_sec", v => v.server.aof.last_rewrite_time_sec),
-        f!("aof_current_rewrite_time_sec", _ => -1),
+        f!("aof_current_rewrite_time_sec", v => v.server.aof.rewrite_started.map_or(-1, |s| s.elapsed().as_secs() as i64)),
         f!("aof_last_bgrewrite_status", v => ok_err(v.server.aof.last_bgrewrite_ok)),
         f!("aof_rewrites", v => v.server.aof.rewrites),
         f!("aof_rewrites_consecutive_failures", v => v.server.aof.rewrites_consecutive_failures),

@@ -85,6 +85,9 @@ pub struct Aof {
     pub last_rewrite_time_sec: i64,
     pub last_bgrewrite_ok: bool,
     pub rewrites_consecutive_failures: u64,
+    /// When the running background rewrite started (its base is a snapshot in
+    /// `server.persistence.bg` with `Purpose::AofBase`).
+    pub rewrite_started: Option<std::time::Instant>,
 }
 
 impl Default for Aof {
@@ -113,6 +116,7 @@ impl Default for Aof {
             last_rewrite_time_sec: -1,
             last_bgrewrite_ok: true,
             rewrites_consecutive_failures: 0,
+            rewrite_started: None,
         }
     }
 }
@@ -188,9 +192,10 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         return;
     }
     take_from_sink(server);
-    if server.aof.rewrite_scheduled {
+    // A scheduled rewrite waits for a running snapshot (BGSAVE, or a rewrite) to end.
+    if server.aof.rewrite_scheduled && server.persistence.bg.is_none() {
         server.aof.rewrite_scheduled = false;
-        let _ = rewrite::rewrite(server, now_ms);
+        let _ = rewrite::rewrite_background(server, now_ms);
     }
     let always = server.config.compat.appendfsync == FSYNC_ALWAYS;
     let aof = &mut server.aof;
@@ -538,7 +543,11 @@ pub(crate) fn flush_sync(server: &mut Server) {
 pub fn cron(server: &mut Server) {
     let c = &server.config.compat;
     let aof = &server.aof;
-    if !aof.on || aof.rewrite_scheduled || c.auto_aof_rewrite_percentage == 0 {
+    if !aof.on
+        || aof.rewrite_scheduled
+        || aof.rewrite_started.is_some()
+        || c.auto_aof_rewrite_percentage == 0
+    {
         return;
     }
     if aof.current_size as i64 <= c.auto_aof_rewrite_min_size {
@@ -563,21 +572,27 @@ pub fn write_denied_text(server: &Server) -> Option<String> {
     ))
 }
 
-/// BGREWRITEAOF
+/// BGREWRITEAOF: the base is written by a point-in-time snapshot in the background; while
+/// another snapshot runs (BGSAVE), or inside EXEC, the rewrite is scheduled.
 pub fn bgrewriteaof(server: &mut Server, key: usize, _args: &[&[u8]]) -> engine::CmdResult {
-    if server.aof.rewrite_scheduled {
+    if server.aof.rewrite_started.is_some() {
         return Err(engine::CmdError::Owned(
             "ERR Background append only file rewriting already in progress".into(),
         ));
     }
-    let now = server.now_ms();
-    // Runs now: a write in flight keeps its (retired) file open until it completes.
-    if rewrite::rewrite(server, now).is_err() {
-        return Err(engine::CmdError::Owned(
-            "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into(),
-        ));
-    }
-    let msg = "Background append only file rewriting started";
+    let msg = if server.persistence.bg.is_some() || server.in_exec {
+        server.aof.rewrite_scheduled = true;
+        server.aof.rewrites_consecutive_failures = 0;
+        "Background append only file rewriting scheduled"
+    } else {
+        let now = server.now_ms();
+        if rewrite::rewrite_background(server, now).is_err() {
+            return Err(engine::CmdError::Owned(
+                "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.".into(),
+            ));
+        }
+        "Background append only file rewriting started"
+    };
     crate::dispatch::gate::reply(server, key).simple(msg.as_bytes());
     Ok(())
 }

@@ -3,10 +3,11 @@
 //! the manifest switches atomically to the new base + the new incremental (the old base and
 //! incrementals become history and are deleted).
 //!
-//! The base is written synchronously, between two loop turns, from the live keyspace:
-//! [`write_base`] is the one place that changes when the fork-free point-in-time snapshot
-//! lands (it would then write in the background while the loop runs, and [`finish`] run on
-//! its completion).
+//! BGREWRITEAOF and the automatic rewrite write an RDB base with the fork-free point-in-time
+//! snapshot (`features::persistence`, `Purpose::AofBase`) while the loop keeps serving; the
+//! switch ([`background_done`]) runs when its file is complete. Turning the AOF on (at
+//! start-up or by CONFIG SET) and a command base (`aof-use-rdb-preamble no`) write the base
+//! synchronously ([`rewrite`]), so the AOF is complete from its first reply on.
 
 use super::*;
 use std::io::{BufWriter, Write};
@@ -102,6 +103,82 @@ pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
     r
 }
 
+/// A rewrite whose base is written in the background (RDB base), or at once (command base).
+/// The caller checked no snapshot runs.
+pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String> {
+    if !base_is_rdb(server) {
+        return rewrite(server, now_ms);
+    }
+    if !server.aof.on {
+        server.aof.manifest = super::load::read_manifest(server)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    }
+    let r = (|| {
+        start(server)?;
+        let dir = aof_dir(server);
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let tmp = dir.join(os(&persist::aof::manifest::temp_rewrite_name(
+            std::process::id(),
+        )));
+        crate::features::persistence::start_background(
+            server,
+            tmp,
+            persist::snapshot::Purpose::AofBase,
+        )
+        .map_err(|e| format!("{e:?}"))
+    })();
+    match r {
+        Ok(()) => {
+            log::warn!(
+                "Background append only file rewriting started by pid {}",
+                std::process::id()
+            );
+            server.aof.rewrite_started = Some(Instant::now());
+            Ok(())
+        }
+        Err(e) => {
+            let aof = &mut server.aof;
+            aof.last_bgrewrite_ok = false;
+            aof.rewrites_consecutive_failures += 1;
+            log::warn!("Background AOF rewrite failed: {e}");
+            Err(e)
+        }
+    }
+}
+
+/// The background base is complete (`ok`) in `tmp`, or failed: switch the manifest to it
+/// (Redis's `backgroundRewriteDoneHandler`), or keep the old files in charge.
+pub fn background_done(server: &mut Server, ok: bool, tmp: &Path) {
+    let started = server.aof.rewrite_started.take();
+    let r = if ok {
+        finish_with(server, |_, path| {
+            std::fs::rename(tmp, path)?;
+            Ok(std::fs::metadata(path)?.len())
+        })
+    } else {
+        Err("the snapshot could not be written".to_string())
+    };
+    let aof = &mut server.aof;
+    aof.last_rewrite_time_sec = started.map_or(-1, |s| s.elapsed().as_secs() as i64);
+    match r {
+        Ok(()) => {
+            aof.rewrites += 1;
+            aof.last_bgrewrite_ok = true;
+            aof.rewrites_consecutive_failures = 0;
+            log::warn!("Background AOF rewrite terminated with success");
+            log::warn!("Background AOF rewrite finished successfully");
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(tmp);
+            aof.last_bgrewrite_ok = false;
+            aof.rewrites_consecutive_failures += 1;
+            log::warn!("Background AOF rewrite failed: {e}");
+        }
+    }
+}
+
 /// Step 1 (Redis's `openNewIncrAofForAppend`): flush what is buffered to the current file,
 /// open a new incremental file and list it in the manifest; the stream goes there now.
 fn start(server: &mut Server) -> Result<(), String> {
@@ -138,13 +215,24 @@ fn start(server: &mut Server) -> Result<(), String> {
 /// Steps 2 and 3 (Redis's `backgroundRewriteDoneHandler`): the new base, then the
 /// manifest naming it and the newest incremental; the rest becomes history.
 fn finish(server: &mut Server, now_ms: i64) -> Result<(), String> {
+    let rdb = base_is_rdb(server);
+    finish_with(server, |server, path| {
+        write_base_file(server, path, rdb, now_ms)
+    })
+}
+
+/// Steps 2 and 3 with the base written by `write` at the path given (returning its size).
+fn finish_with(
+    server: &mut Server,
+    write: impl FnOnce(&Server, &Path) -> std::io::Result<u64>,
+) -> Result<(), String> {
     let dir = aof_dir(server);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let name = server.config.compat.appendfilename.clone();
     let rdb = base_is_rdb(server);
     let mut m = server.aof.manifest.clone();
     let base = m.new_base(&name, rdb);
-    let size = write_base_file(server, &dir.join(os(&base)), rdb, now_ms)
+    let size = write(server, &dir.join(os(&base)))
         .map_err(|e| format!("can't write the AOF base file {}: {e}", lossy(&base)))?;
     log::info!(
         "Successfully renamed the temporary AOF base file into {}",

@@ -442,7 +442,12 @@ fn finish_background(server: &mut Server, ok: bool) {
                 log::warn!("Background saving error");
             }
         }
-        Purpose::AofBase => {}
+        Purpose::AofBase => {
+            if ok {
+                log::info!("Background AOF buffer size: 0 MB");
+            }
+            crate::features::aof::rewrite::background_done(server, ok, &bg.target);
+        }
     }
 }
 
