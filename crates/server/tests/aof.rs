@@ -485,7 +485,15 @@ fn rewrite_then_restart_keeps_the_data() {
     c.cmd(&["BGREWRITEAOF"]);
     write_dataset(&mut c, "b_");
     c.cmd(&["DEL", "a_l"]);
-    let info = c.cmd(&["INFO", "persistence"]).text();
+    // The base is written in the background: wait for the switch.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let info = loop {
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        if info.contains("aof_rewrite_in_progress:0") || std::time::Instant::now() > deadline {
+            break info;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
     assert!(
         info.contains("aof_enabled:1") && info.contains("aof_rewrites:1"),
         "{info}"

@@ -576,3 +576,32 @@ fn a_corrupt_or_truncated_rdb_refuses_to_start_naming_the_offset() {
         .expect("garbage must not load");
     assert!(err.contains("Fatal error loading the DB"), "{err}");
 }
+
+/// DEBUG RELOAD saves, empties and loads back (Redis's own tests lean on it); NOSAVE loads
+/// the file as it was; MERGE NOFLUSH keeps keys the file does not have.
+#[test]
+fn debug_reload_round_trips_the_keyspace() {
+    let dir = TempDir::new("reload");
+    let ours = Server::ringkv_with(&["--dir", &dir.s(), "--enable-debug-command", "yes"]);
+    let mut c = ours.connect();
+    fill_every_encoding(&mut c);
+    let want = describe(&mut c);
+    assert_eq!(text(&c.cmd(&["DEBUG", "RELOAD"])), "+OK\r\n");
+    assert_eq!(describe(&mut c), want);
+    ok(&mut c, &["SET", "after", "1"]);
+    ok(&mut c, &["DEL", "list:big"]);
+    assert_eq!(text(&c.cmd(&["DEBUG", "RELOAD", "NOSAVE"])), "+OK\r\n");
+    assert_eq!(describe(&mut c), want);
+    ok(&mut c, &["SET", "extra", "1"]);
+    ok(&mut c, &["SET", "str:emb", "changed"]);
+    assert_eq!(
+        text(&c.cmd(&["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"])),
+        "+OK\r\n"
+    );
+    assert_eq!(text(&c.cmd(&["GET", "extra"])), "$1\r\n1\r\n");
+    assert_eq!(text(&c.cmd(&["GET", "str:emb"])), "$11\r\nhello world\r\n");
+    assert_eq!(
+        text(&c.cmd(&["DEBUG", "RELOAD", "FAST"])),
+        "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
+    );
+}

@@ -453,6 +453,8 @@ mod tests {
             "lastsave",
             "dump",
             "restore",
+            "bgrewriteaof",
+            "debug",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

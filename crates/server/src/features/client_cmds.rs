@@ -728,8 +728,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// DEBUG, behind `enable-debug-command` as Redis: only SET-ACTIVE-EXPIRE (the tests that
-/// compare propagated streams with Redis's switch the active expiry cycle off in both).
+/// DEBUG, behind `enable-debug-command` as Redis: SET-ACTIVE-EXPIRE (the tests that compare
+/// propagated streams with Redis's switch the active expiry cycle off in both) and RELOAD
+/// [MERGE] [NOFLUSH] [NOSAVE] (save, empty, load back: Redis's own tests use it).
 fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let allowed = match server.config.compat.enable_debug_command {
         1 => true,
@@ -748,8 +749,28 @@ fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         reply(server, key).ok();
         return Ok(());
     }
+    if is_kw(args[1], "reload") {
+        let (mut merge, mut flush, mut save) = (false, true, true);
+        for opt in &args[2..] {
+            if is_kw(opt, "merge") {
+                merge = true;
+            } else if is_kw(opt, "noflush") {
+                flush = false;
+            } else if is_kw(opt, "nosave") {
+                save = false;
+            } else {
+                return Err(CmdError::Static(
+                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
+                ));
+            }
+        }
+        crate::features::persistence::debug_reload(server, merge, flush, save)
+            .map_err(CmdError::Static)?;
+        reply(server, key).ok();
+        return Ok(());
+    }
     Err(CmdError::Static(
-        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE",
+        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE and DEBUG RELOAD",
     ))
 }
 

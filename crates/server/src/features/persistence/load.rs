@@ -21,6 +21,17 @@ pub fn load_image(
     bytes: &[u8],
     drop_expired: bool,
 ) -> Result<LoadStats, RdbError> {
+    load_image_with(engine, bytes, drop_expired, false)
+}
+
+/// [`load_image`]; with `merge` a key already present is replaced instead of being an error
+/// (DEBUG RELOAD MERGE).
+pub fn load_image_with(
+    engine: &mut Engine,
+    bytes: &[u8],
+    drop_expired: bool,
+    merge: bool,
+) -> Result<LoadStats, RdbError> {
     let now = engine.now_ms();
     let config = engine.config.clone();
     let opts = LoadOptions {
@@ -42,6 +53,9 @@ pub fn load_image(
                 if drop_expired && expire_ms.is_some_and(|at| at < now) {
                     stats.expired += 1;
                     return Ok(());
+                }
+                if merge {
+                    engine.dbs[db].delete(&key, now);
                 }
                 if !engine.dbs[db].insert_loaded(&key, value, expire_ms) {
                     return Err(RdbError {

@@ -562,3 +562,39 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
         )),
     }
 }
+
+/// DEBUG RELOAD: save (unless `save` is false), empty the keyspace (unless `flush` is false),
+/// load the file back (`merge`: keys present already are replaced).
+pub fn debug_reload(
+    server: &mut Server,
+    merge: bool,
+    flush: bool,
+    save: bool,
+) -> Result<(), &'static str> {
+    let path = rdb_path(server);
+    if save && save_sync(server, &path).is_err() {
+        return Err("ERR");
+    }
+    if flush {
+        for i in 0..server.engine.dbs.len() {
+            server.engine.touch_watched_on_flush(i);
+            server.engine.dbs[i].clear();
+        }
+    }
+    let bytes = std::fs::read(&path).map_err(|e| {
+        log::warn!("Fatal error loading the DB: {e}");
+        "ERR Error trying to load the RDB dump, check server logs."
+    })?;
+    match load::load_image_with(&mut server.engine, &bytes, true, merge) {
+        Ok(stats) => {
+            server.persistence.last_load_keys_loaded = stats.loaded;
+            server.persistence.last_load_keys_expired = stats.expired;
+            log::warn!("DB reloaded by DEBUG RELOAD");
+            Ok(())
+        }
+        Err(e) => {
+            log::warn!("Error loading the RDB dump: {e}");
+            Err("ERR Error trying to load the RDB dump, check server logs.")
+        }
+    }
+}
