@@ -9,7 +9,8 @@
 //!   write completed, and one sync covers all the file's earlier writes too).
 //! - [`FileIo::sync`]`(owner, token, fd, kind)`: only the fsync (`appendfsync everysec`).
 //! - Completions arrive as [`Done`] in the owner's arm of [`crate::server::Server::file_done`]
-//!   (`Owner::Aof` → `features::aof::on_file_done`). Add an [`Owner`] variant and an arm
+//!   (`Owner::Aof` → `features::aof::on_file_done`, `Owner::Snapshot` →
+//!   `features::persistence::on_file_done`). Add an [`Owner`] variant and an arm
 //!   there for a new subsystem; `token` is the owner's own tag (a sequence number...).
 //!
 //! Invariants: the buffer belongs to this module from `write` until its `Done` (the ring
@@ -24,7 +25,7 @@ use std::os::fd::RawFd;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owner {
     Aof,
-    /// The RDB snapshot writer (the lead's BGSAVE); no arm yet.
+    /// The background save's RDB file (`features::persistence`).
     Snapshot,
 }
 

@@ -323,7 +323,9 @@ impl Server {
         for d in done {
             match d.owner {
                 crate::fileio::Owner::Aof => crate::features::aof::on_file_done(self, d),
-                crate::fileio::Owner::Snapshot => {}
+                crate::fileio::Owner::Snapshot => {
+                    crate::features::persistence::on_file_done(self, d)
+                }
             }
         }
     }

@@ -234,9 +234,7 @@ impl EventLoop {
             // time (rate-limited inside the engine).
             self.server.engine.active_expire_cycle(true);
             crate::features::pubsub::drain_notifications(&mut self.server, None);
-            if let Some(op) = crate::features::persistence::background_step(&mut self.server) {
-                self.submit_save_file(op);
-            }
+            crate::features::persistence::background_step(&mut self.server);
             // The turn's AOF bytes go to a write before any reply goes out (Redis's
             // flushAppendOnlyFile in beforeSleep); `always` holds replies in flush_sends.
             crate::features::aof::before_sleep(&mut self.server, self.now_ms);
@@ -354,33 +352,9 @@ impl EventLoop {
             Some(Op::Close) => {}
             Some(Op::Timer) => self.on_timer(),
             Some(Op::Signal) => self.on_signal(res),
-            Some(Op::SaveFile) => {
-                if let Some(op) = crate::features::persistence::on_file_done(&mut self.server, res)
-                {
-                    self.submit_save_file(op);
-                }
-            }
             Some(op @ (Op::FileWrite | Op::FileSync)) => self.on_file_op(op, key, res),
             None => log::warn!("unexpected completion {u:#x}"),
         }
-    }
-
-    /// Submits a background save's file operation (its buffer stays owned by the save
-    /// until the completion).
-    fn submit_save_file(&mut self, op: crate::features::persistence::FileOp) {
-        use crate::features::persistence::FileOp;
-        let e = match op {
-            FileOp::Write {
-                fd,
-                ptr,
-                len,
-                offset,
-            } => opcode::Write::new(types::Fd(fd), ptr, len)
-                .offset(offset)
-                .build(),
-            FileOp::Fsync { fd } => opcode::Fsync::new(types::Fd(fd)).build(),
-        };
-        push(&mut self.ring, e.user_data(ud(Op::SaveFile, 0, 0)));
     }
 
     fn arm_accept(&mut self, i: usize) {

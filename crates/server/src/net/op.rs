@@ -27,8 +27,6 @@ pub enum Op {
     Timer = 6,
     /// A read of the signalfd.
     Signal = 7,
-    /// A background save's file write or fsync (`features::persistence`).
-    SaveFile = 8,
     /// A write of a [`crate::fileio`] request (key = its slot there).
     FileWrite = 9,
     /// The fsync of a [`crate::fileio`] request.
@@ -50,7 +48,6 @@ pub fn ud_op(u: u64) -> Option<Op> {
         5 => Op::Close,
         6 => Op::Timer,
         7 => Op::Signal,
-        8 => Op::SaveFile,
         9 => Op::FileWrite,
         10 => Op::FileSync,
         _ => return None,

@@ -3,10 +3,11 @@
 //!
 //! A background save is a [`persist::snapshot::Snapshot`] hooked into the engine's dbs. The
 //! loop calls [`background_step`] once per turn: it walks a bounded slice of the keyspace
-//! (about [`STEP_BYTES`] of output) and hands the bytes to the ring as file writes
-//! ([`FileOp`], completed in [`on_file_done`]); the loop does not wait for completions while
-//! a save runs (it polls), so slices keep coming between client turns. When the walk ends the
-//! file is fsynced through the ring, then renamed over `dbfilename` in `dir`.
+//! (about [`STEP_BYTES`] of output) and hands the bytes to the ring as file writes through
+//! [`crate::fileio`] (one in flight; completions in [`on_file_done`]); the loop does not wait
+//! for completions while the walk has work (it polls), so slices keep coming between client
+//! turns. When the walk ends the file is fsynced through the ring, then renamed over its
+//! target (`dbfilename` in `dir`, or the AOF's new base).
 //!
 //! Invariants: at most one snapshot runs; the temp file is `temp-<pid>.rdb` (Redis's
 //! `temp-%d.rdb` for BGSAVE) in `dir`, removed on failure; `lastsave` and the dirty baseline
@@ -16,6 +17,7 @@
 pub mod commands;
 pub mod load;
 
+use crate::fileio::{Owner, Sync};
 use crate::server::Server;
 use persist::rdb::write::SaveOptions;
 use persist::snapshot::{Purpose, Snapshot};
@@ -95,13 +97,14 @@ pub struct Background {
     dirty_at_start: u64,
     /// Bytes taken from the snapshot, waiting for the file.
     queued: Vec<u8>,
-    /// The buffer the ring is writing (kept alive until the completion).
-    inflight: Option<Vec<u8>>,
-    /// How much of `inflight` is written.
-    inflight_done: usize,
+    /// A write or the final fsync is on the ring (one at a time, so writes stay in order
+    /// and the buffered bytes bounded).
+    io_inflight: bool,
+    /// A spare buffer from the last completed write, reused for the next batch.
+    spare: Vec<u8>,
     /// File offset of the next write.
     offset: u64,
-    fsync_inflight: bool,
+    fsync_done: bool,
     walk_done: bool,
     failed: Option<String>,
 }
@@ -111,20 +114,6 @@ impl Background {
     pub fn elapsed_secs(&self) -> i64 {
         self.started.elapsed().as_secs() as i64
     }
-}
-
-/// A file operation the loop submits on the ring for the background save.
-#[derive(Debug)]
-pub enum FileOp {
-    Write {
-        fd: i32,
-        ptr: *const u8,
-        len: u32,
-        offset: u64,
-    },
-    Fsync {
-        fd: i32,
-    },
 }
 
 /// Redis's `-MISCONF` text for writes refused after a failed background save.
@@ -280,25 +269,27 @@ pub fn start_background(
         started: Instant::now(),
         dirty_at_start: server.engine.dirty,
         queued: Vec::new(),
-        inflight: None,
-        inflight_done: 0,
+        io_inflight: false,
+        spare: Vec::new(),
         offset: 0,
-        fsync_inflight: false,
+        fsync_done: false,
         walk_done: false,
         failed: None,
     });
     Ok(())
 }
 
-/// One turn's share of the background save: walks a slice and returns the file operation
-/// to submit, if the ring is not already busy with one.
-pub fn background_step(server: &mut Server) -> Option<FileOp> {
+/// One turn's share of the background save: walks a slice (unless the disk is behind) and
+/// queues what it produced as the next file write.
+pub fn background_step(server: &mut Server) {
     let Server {
         persistence,
         engine,
         ..
     } = server;
-    let bg = persistence.bg.as_mut()?;
+    let Some(bg) = persistence.bg.as_mut() else {
+        return;
+    };
     if bg.failed.is_none() && !bg.walk_done && bg.queued.len() < MAX_BUFFERED {
         let mut snap = bg.snap.borrow_mut();
         bg.walk_done = snap.step(engine, STEP_BYTES);
@@ -318,86 +309,62 @@ pub fn background_step(server: &mut Server) -> Option<FileOp> {
         let out = bg.snap.borrow_mut().take_output();
         bg.queued.extend_from_slice(&out);
     }
-    next_file_op(server)
+    next_file_op(server);
 }
 
-fn next_file_op(server: &mut Server) -> Option<FileOp> {
-    let bg = server.persistence.bg.as_mut()?;
-    if bg.inflight.is_some() || bg.fsync_inflight {
-        return None;
+/// Queues the next write (or the final fsync) when nothing is on the ring; ends the save
+/// once the fsync is done or a failure is recorded.
+fn next_file_op(server: &mut Server) {
+    let Some(bg) = server.persistence.bg.as_mut() else {
+        return;
+    };
+    if bg.io_inflight {
+        return;
     }
     if bg.failed.is_some() {
         finish_background(server, false);
-        return None;
+        return;
     }
+    let fd = bg.file.as_raw_fd();
     if !bg.queued.is_empty() {
-        let buf = std::mem::take(&mut bg.queued);
-        bg.inflight_done = 0;
-        let op = FileOp::Write {
-            fd: bg.file.as_raw_fd(),
-            ptr: buf.as_ptr(),
-            len: buf.len().min(u32::MAX as usize >> 1) as u32,
-            offset: bg.offset,
-        };
-        bg.inflight = Some(buf);
-        return Some(op);
+        let buf = std::mem::replace(&mut bg.queued, std::mem::take(&mut bg.spare));
+        bg.io_inflight = true;
+        let offset = bg.offset;
+        server
+            .fileio
+            .write(Owner::Snapshot, 0, fd, offset, buf, Sync::None);
+        return;
     }
     if bg.walk_done {
-        bg.fsync_inflight = true;
-        return Some(FileOp::Fsync {
-            fd: bg.file.as_raw_fd(),
-        });
+        if bg.fsync_done {
+            finish_background(server, true);
+        } else {
+            bg.io_inflight = true;
+            server.fileio.sync(Owner::Snapshot, 1, fd, Sync::Full);
+        }
     }
-    None
 }
 
-/// A file operation of the background save completed with `res` (bytes or -errno); returns
-/// the next one to submit.
-pub fn on_file_done(server: &mut Server, res: i32) -> Option<FileOp> {
-    let bg = server.persistence.bg.as_mut()?;
-    if bg.fsync_inflight {
-        bg.fsync_inflight = false;
-        if res < 0 {
-            bg.failed = Some(format!(
-                "Write error saving DB on disk: {}",
-                std::io::Error::from_raw_os_error(-res)
-            ));
-            finish_background(server, false);
-        } else {
-            finish_background(server, true);
-        }
-        return None;
-    }
-    let buf = bg.inflight.as_ref()?;
-    if res <= 0 {
-        let err = if res == 0 {
-            "short write".to_string()
-        } else {
-            std::io::Error::from_raw_os_error(-res).to_string()
-        };
-        bg.failed = Some(format!("Write error saving DB on disk: {err}"));
-        bg.inflight = None;
-        return next_file_op(server);
-    }
-    bg.inflight_done += res as usize;
-    bg.offset += res as u64;
-    if bg.inflight_done < buf.len() {
-        // A short write: the rest of the same buffer.
-        let rest = &buf[bg.inflight_done..];
-        return Some(FileOp::Write {
-            fd: bg.file.as_raw_fd(),
-            ptr: rest.as_ptr(),
-            len: rest.len().min(u32::MAX as usize >> 1) as u32,
-            offset: bg.offset,
-        });
-    }
-    // Reuse the allocation for the next batch when nothing queued meanwhile.
-    let mut buf = bg.inflight.take().expect("checked");
-    if bg.queued.is_empty() {
+/// A write or the fsync of the background save completed.
+pub fn on_file_done(server: &mut Server, d: crate::fileio::Done) {
+    let Some(bg) = server.persistence.bg.as_mut() else {
+        return;
+    };
+    bg.io_inflight = false;
+    bg.offset += d.written as u64;
+    if let Err(errno) = d.result {
+        bg.failed = Some(format!(
+            "Write error saving DB on disk: {}",
+            std::io::Error::from_raw_os_error(errno)
+        ));
+    } else if d.token == 1 {
+        bg.fsync_done = true;
+    } else {
+        let mut buf = d.buf;
         buf.clear();
-        bg.queued = buf;
+        bg.spare = buf;
     }
-    next_file_op(server)
+    next_file_op(server);
 }
 
 /// Ends the background save: renames the file over the target on success, else removes it.
@@ -455,7 +422,7 @@ fn finish_background(server: &mut Server, ok: bool) {
 pub fn abort_background(server: &mut Server) {
     if let Some(bg) = server.persistence.bg.as_mut() {
         bg.failed = Some("Background saving aborted".into());
-        if bg.inflight.is_none() && !bg.fsync_inflight {
+        if !bg.io_inflight {
             finish_background(server, false);
         }
     }
@@ -513,8 +480,9 @@ pub fn prepare_shutdown(
         if let Some(bg) = server.persistence.bg.take() {
             // Its write is still on the ring; the process exits before it matters.
             server.engine.end_snapshot();
+            // A write still on the ring owns its buffer in `fileio`; the fd closes here,
+            // and the process exits before it matters.
             let _ = std::fs::remove_file(&bg.tmp);
-            std::mem::forget(bg.inflight);
         }
     }
     let wanted = save.unwrap_or(!server.config.save.is_empty());
