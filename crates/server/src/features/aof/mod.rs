@@ -197,7 +197,11 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         server.aof.rewrite_scheduled = false;
         let _ = rewrite::rewrite_background(server, now_ms);
     }
-    let always = server.config.compat.appendfsync == FSYNC_ALWAYS;
+    // `no-appendfsync-on-rewrite yes`: no fsync while a snapshot (BGSAVE or a rewrite)
+    // writes its file, as Redis skips it while it has a child.
+    let skip_sync =
+        server.config.compat.no_appendfsync_on_rewrite && server.persistence.bg.is_some();
+    let always = server.config.compat.appendfsync == FSYNC_ALWAYS && !skip_sync;
     let aof = &mut server.aof;
     let Some(fd) = aof.fd.as_ref().map(|f| f.as_raw_fd()) else {
         return;
@@ -215,7 +219,7 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         aof.write_off += len;
         aof.write_inflight = Some(aof.appended);
     }
-    let everysec = server.config.compat.appendfsync == FSYNC_EVERYSEC;
+    let everysec = server.config.compat.appendfsync == FSYNC_EVERYSEC && !skip_sync;
     let aof = &mut server.aof;
     if everysec && aof.unsynced && !aof.sync_inflight && now_ms - aof.last_fsync_ms >= 1000 {
         aof.unsynced = false;
