@@ -117,6 +117,9 @@ pub struct Engine {
     pub serve_only: Option<Vec<u8>>,
     /// Keys clients are blocked on, and those signalled ready.
     pub blocking: crate::blocking::Blocking,
+    /// FLUSHALL ran: the server aborts a background save and, with save points, writes the
+    /// empty dataset (Redis's `flushAllDataAndResetRDB`). Taken by the runner.
+    pub flushed_all: bool,
     /// The latest snapshot's epoch (see [`Engine::begin_snapshot`]).
     snapshot_epoch: u32,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
@@ -157,6 +160,7 @@ impl Engine {
             block: None,
             serve_only: None,
             blocking: Default::default(),
+            flushed_all: false,
             snapshot_epoch: 0,
             cron_state: CronState::default(),
         };

@@ -605,3 +605,43 @@ fn debug_reload_round_trips_the_keyspace() {
         "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"
     );
 }
+
+/// FLUSHALL abandons a running BGSAVE (not a failure: Redis kills its child with SIGUSR1)
+/// and, with save points, saves the empty dataset so a restart does not resurrect the keys;
+/// without save points it counts one change more than the keys it removed, as 7.0.
+#[test]
+fn flushall_aborts_bgsave_and_saves_the_empty_dataset() {
+    let dir = TempDir::new("flushall");
+    let ours = Server::ringkv_with(&["--dir", &dir.s()]);
+    let mut c = ours.connect();
+    let mut load = Vec::new();
+    for i in 0..50_000 {
+        load.extend(common::encode_command(&["SET", &format!("k{i}"), "v"]));
+    }
+    c.send_raw(&load).unwrap();
+    for _ in 0..50_000 {
+        c.read_reply().unwrap();
+    }
+    ok(&mut c, &["SAVE"]);
+    let mut both = common::encode_command(&["BGSAVE"]);
+    both.extend(common::encode_command(&["FLUSHALL"]));
+    c.send_raw(&both).unwrap();
+    assert_eq!(
+        text(&c.read_reply().unwrap()),
+        "+Background saving started\r\n"
+    );
+    assert_eq!(text(&c.read_reply().unwrap()), "+OK\r\n");
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "0");
+    assert_eq!(info_field(&mut c, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "0");
+    ok(&mut c, &["SET", "k", "v"]);
+    drop(ours);
+    let again = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+    let mut c = again.connect();
+    assert_eq!(text(&c.cmd(&["DBSIZE"])), ":0\r\n", "{}", again.log());
+    for i in 0..3 {
+        ok(&mut c, &["SET", &format!("n{i}"), "v"]);
+    }
+    ok(&mut c, &["FLUSHALL"]);
+    assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "7");
+}

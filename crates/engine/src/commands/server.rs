@@ -67,9 +67,11 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         removed += db.len() as u64;
         db.clear();
     }
-    // Redis 7.0 counts only the keys removed (7.2 adds one for the flush itself) and forces
-    // propagation instead, as FLUSHDB does.
-    ctx.engine.dirty += removed;
+    // Redis 7.0 counts the keys removed plus one for the flush (`flushAllDataAndResetRDB`)
+    // and forces propagation, as FLUSHDB does. The server then resets the RDB (an effect:
+    // the engine does no I/O).
+    ctx.engine.dirty += removed + 1;
+    ctx.engine.flushed_all = true;
     ctx.engine.propagation.rewrite(args);
     ctx.out.ok();
     Ok(())
@@ -162,7 +164,10 @@ mod tests {
         fill(&mut h, "0", &["a", "b"]);
         let dirty = h.engine.dirty;
         assert_eq!(h.run(&["FLUSHALL", "ASYNC"]), "+OK\r\n");
-        assert_eq!(h.engine.dirty, dirty + 3);
+        // The keys removed plus one for the flush (checked on Redis 7.0.15's
+        // rdb_changes_since_last_save).
+        assert_eq!(h.engine.dirty, dirty + 4);
+        assert!(std::mem::take(&mut h.engine.flushed_all));
         assert!(h.last_propagated().is_some());
         assert!(h.engine.dbs.iter().all(|d| d.is_empty()));
         assert_eq!(h.run(&["FLUSHALL", "lazy"]), "-ERR syntax error\r\n");

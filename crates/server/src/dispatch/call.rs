@@ -65,6 +65,9 @@ pub fn call(
             r
         }
     };
+    if std::mem::take(&mut server.engine.flushed_all) {
+        crate::features::persistence::after_flushall(server);
+    }
     let usec = start.elapsed().as_micros() as u64;
     // A blocking command that found nothing asked to be parked (see crate::dispatch::blocking).
     // (Taken whatever happened, so a failed handler's request cannot leak to the next.)

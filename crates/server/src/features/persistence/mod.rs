@@ -107,6 +107,9 @@ pub struct Background {
     fsync_done: bool,
     walk_done: bool,
     failed: Option<String>,
+    /// Abandoned on purpose (FLUSHALL; Redis kills its child with SIGUSR1): not a failure
+    /// for `rdb_last_bgsave_status`.
+    aborted: bool,
 }
 
 impl Background {
@@ -149,6 +152,27 @@ fn unix_now(server: &Server) -> i64 {
 
 fn used_memory() -> u64 {
     crate::alloc::used_memory() as u64
+}
+
+/// After FLUSHALL (Redis's `flushAllDataAndResetRDB`): a background RDB save is abandoned,
+/// and with save points the empty dataset is saved at once, so a restart does not bring the
+/// flushed keys back. (An AOF rewrite's snapshot keeps going: it adopted the old dicts.)
+pub fn after_flushall(server: &mut Server) {
+    if server
+        .persistence
+        .bg
+        .as_ref()
+        .is_some_and(|b| b.purpose == Purpose::Rdb)
+    {
+        abort_background(server);
+    }
+    if !server.config.save.is_empty() {
+        let path = rdb_path(server);
+        let saves = server.persistence.saves;
+        let _ = save_sync(server, &path);
+        // Not counted in `rdb_saves`, as in Redis.
+        server.persistence.saves = saves;
+    }
 }
 
 /// SAVE: the whole keyspace written at once, blocking the loop as Redis's SAVE does.
@@ -275,6 +299,7 @@ pub fn start_background(
         fsync_done: false,
         walk_done: false,
         failed: None,
+        aborted: false,
     });
     Ok(())
 }
@@ -375,7 +400,9 @@ fn finish_background(server: &mut Server, ok: bool) {
     server.engine.end_snapshot();
     let secs = bg.started.elapsed().as_secs() as i64;
     let mut ok = ok && bg.failed.is_none();
-    if let Some(e) = &bg.failed {
+    if bg.aborted {
+        log::warn!("Background saving terminated by signal 10");
+    } else if let Some(e) = &bg.failed {
         log::warn!("{e}");
     }
     drop(bg.file);
@@ -397,6 +424,7 @@ fn finish_background(server: &mut Server, ok: bool) {
     let now = unix_now(server);
     let p = &mut server.persistence;
     match bg.purpose {
+        Purpose::Rdb if bg.aborted => {}
         Purpose::Rdb => {
             p.last_bgsave_ok = ok;
             p.last_bgsave_time_sec = secs;
@@ -422,6 +450,7 @@ fn finish_background(server: &mut Server, ok: bool) {
 pub fn abort_background(server: &mut Server) {
     if let Some(bg) = server.persistence.bg.as_mut() {
         bg.failed = Some("Background saving aborted".into());
+        bg.aborted = true;
         if !bg.io_inflight {
             finish_background(server, false);
         }
