@@ -91,3 +91,22 @@ pub fn adjust_open_files_limit(maxclients: u64) -> Result<(), u64> {
     }
     Ok(())
 }
+
+/// Removes a file without the loop paying for it: the file is opened first and its last
+/// reference dropped on a short-lived thread, because freeing a big file's blocks (when its
+/// last link and last descriptor go) takes tens of milliseconds (Redis does it in a child or
+/// a bio thread). Best effort, as an unlink of a missing file.
+pub fn remove_file_in_background(path: &std::path::Path) {
+    let held = std::fs::File::open(path).ok();
+    let _ = std::fs::remove_file(path);
+    close_in_background(held);
+}
+
+/// Drops `f` (the last descriptor of a file that may hold many blocks) off the loop thread.
+pub fn close_in_background(f: Option<std::fs::File>) {
+    if let Some(f) = f {
+        let _ = std::thread::Builder::new()
+            .name("close-file".into())
+            .spawn(move || drop(f));
+    }
+}

@@ -103,6 +103,10 @@ const MAX_REF: usize = (1 << 8) + (1 << 3);
 /// An LZF compressor that keeps its hash table between calls. The table is stamped with a
 /// generation rather than zeroed, so compressing a 30-byte string costs 30 bytes of work, not
 /// a 256 KiB memset (liblzf leaves it uninitialised; a stale slot can only cost a match).
+/// Small inputs hash into a small corner of it (`HLOG` 10 for up to 1 KiB, growing with the
+/// input to liblzf's 16), which stays in L1 for the short strings that dominate a snapshot;
+/// the output is valid LZF either way (Redis's own differs run to run, from its
+/// uninitialised table).
 pub struct Lzf {
     /// (generation, position + 1) per hash slot.
     htab: Vec<(u32, u32)>,
@@ -157,11 +161,6 @@ impl Lzf {
     }
 }
 
-#[inline]
-fn idx(h: u32) -> usize {
-    ((h >> (3 * 8 - HLOG as u32)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1)
-}
-
 fn compress_into(
     input: &[u8],
     out: &mut [u8],
@@ -169,6 +168,9 @@ fn compress_into(
     stamp: u32,
 ) -> Option<usize> {
     let in_len = input.len();
+    let hlog = (usize::BITS - in_len.leading_zeros()).clamp(10, HLOG as u32);
+    let mask = (1usize << hlog) - 1;
+    let idx = |h: u32| ((h >> (3 * 8 - hlog)).wrapping_sub(h.wrapping_mul(5)) as usize) & mask;
     let out_end = out.len();
     let mut ip = 0usize;
     let mut op = 1usize; // start run

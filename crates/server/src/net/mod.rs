@@ -282,19 +282,28 @@ impl EventLoop {
     /// what completed (the zero timeout still runs the deferred task work, which a plain
     /// submit would not).
     fn submit_and_wait(&mut self) -> io::Result<usize> {
-        if !self.runnable.is_empty() || self.server.persistence.wants_turns() {
+        if !self.runnable.is_empty() {
             let ts = types::Timespec::new();
             let args = types::SubmitArgs::new().timespec(&ts);
             return self.ring.submitter().submit_with_args(1, &args);
         }
-        let Some(deadline) = self.server.blocked.next_deadline() else {
-            return self.ring.submit_and_wait(1);
-        };
+        // A background save's next slice is due in this long (zero: now).
+        let save_in = self.server.persistence.next_step_in();
         // A client times out once the clock is past its deadline (Redis: deadline < now).
-        let ms = (deadline + 1 - self.server.now_ms()).max(0) as u64;
+        let blocked_in = self.server.blocked.next_deadline().map(|deadline| {
+            let ms = (deadline + 1 - self.server.now_ms()).max(0) as u64;
+            std::time::Duration::from_millis(ms)
+        });
+        let wait = match (save_in, blocked_in) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => match a.or(b) {
+                Some(d) => d,
+                None => return self.ring.submit_and_wait(1),
+            },
+        };
         let ts = types::Timespec::new()
-            .sec(ms / 1000)
-            .nsec((ms % 1000) as u32 * 1_000_000);
+            .sec(wait.as_secs())
+            .nsec(wait.subsec_nanos());
         let args = types::SubmitArgs::new().timespec(&ts);
         self.ring.submitter().submit_with_args(1, &args)
     }

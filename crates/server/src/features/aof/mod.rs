@@ -365,7 +365,7 @@ pub fn delete_history(server: &mut Server) {
             "Removing the history file {} in the background",
             lossy(&f.name)
         );
-        let _ = std::fs::remove_file(dir.join(os(&f.name)));
+        crate::sys::remove_file_in_background(&dir.join(os(&f.name)));
     }
     let _ = persist_manifest(server);
 }

@@ -28,8 +28,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
 
-/// Output per loop turn of a background save.
-pub const STEP_BYTES: usize = 128 * 1024;
+/// Output per loop turn of a background save: about 0.2 ms of work (1M small keys SAVE in
+/// 0.9 s, 69 MB), so a client's request waits at most that long behind the walk.
+pub const STEP_BYTES: usize = 8 * 1024;
 /// Output produced but not yet written, beyond which the walk waits for the disk.
 pub const MAX_BUFFERED: usize = 8 * 1024 * 1024;
 /// Redis's `CONFIG_BGSAVE_RETRY_DELAY`: after a failed BGSAVE, save points wait this long.
@@ -72,12 +73,15 @@ impl Persistence {
         }
     }
 
-    /// Whether the loop has background work to do each turn (it must not sleep): a walk
-    /// that is not waiting for the disk.
-    pub fn wants_turns(&self) -> bool {
-        self.bg
-            .as_ref()
-            .is_some_and(|b| !b.walk_done && b.failed.is_none() && b.queued.len() < MAX_BUFFERED)
+    /// When the loop must run a turn for the background save at the latest (it must not
+    /// sleep longer): `Some(ZERO)` when a slice is due, `None` when the walk waits for the
+    /// disk (a completion wakes the loop) or no save runs.
+    pub fn next_step_in(&self) -> Option<std::time::Duration> {
+        let b = self.bg.as_ref()?;
+        if b.walk_done || b.failed.is_some() || b.queued.len() >= MAX_BUFFERED {
+            return None;
+        }
+        Some(b.next_step_at.saturating_duration_since(Instant::now()))
     }
 
     /// `rdb_changes_since_last_save`.
@@ -105,7 +109,12 @@ pub struct Background {
     /// File offset of the next write.
     offset: u64,
     fsync_done: bool,
+    /// After the rename: the directory, whose fsync (on the ring) makes the rename durable.
+    dir: Option<File>,
+    dir_synced: bool,
     walk_done: bool,
+    /// The walk's duty cycle: the next slice runs no earlier than this.
+    next_step_at: Instant,
     failed: Option<String>,
     /// Abandoned on purpose (FLUSHALL; Redis kills its child with SIGUSR1): not a failure
     /// for `rdb_last_bgsave_status`.
@@ -297,7 +306,10 @@ pub fn start_background(
         spare: Vec::new(),
         offset: 0,
         fsync_done: false,
+        dir: None,
+        dir_synced: false,
         walk_done: false,
+        next_step_at: Instant::now(),
         failed: None,
         aborted: false,
     });
@@ -315,9 +327,17 @@ pub fn background_step(server: &mut Server) {
     let Some(bg) = persistence.bg.as_mut() else {
         return;
     };
-    if bg.failed.is_none() && !bg.walk_done && bg.queued.len() < MAX_BUFFERED {
+    let now = Instant::now();
+    if bg.failed.is_none()
+        && !bg.walk_done
+        && bg.queued.len() < MAX_BUFFERED
+        && now >= bg.next_step_at
+    {
         let mut snap = bg.snap.borrow_mut();
         bg.walk_done = snap.step(engine, STEP_BYTES);
+        // At most half the loop's time: after a slice, as long again for the clients (and
+        // idle time, which keeps the thread a "sleeper" the scheduler wakes promptly).
+        bg.next_step_at = Instant::now() + now.elapsed();
         let out = snap.take_output();
         drop(snap);
         if bg.queued.is_empty() {
@@ -361,11 +381,42 @@ fn next_file_op(server: &mut Server) {
         return;
     }
     if bg.walk_done {
-        if bg.fsync_done {
-            finish_background(server, true);
-        } else {
+        if !bg.fsync_done {
             bg.io_inflight = true;
             server.fileio.sync(Owner::Snapshot, 1, fd, Sync::Full);
+        } else if bg.dir_synced {
+            finish_background(server, true);
+        } else {
+            // The file is durable: rename it over the target, then fsync the directory
+            // (Redis's `fsyncFileDir`) on the ring too, so the loop never waits for the disk.
+            // The file replaced is held open across the rename and closed on another
+            // thread: freeing its blocks inside rename(2) stalled the loop ~30 ms per 70 MB.
+            let replaced = File::open(&bg.target).ok();
+            let renamed = std::fs::rename(&bg.tmp, &bg.target);
+            crate::sys::close_in_background(replaced);
+            if let Err(e) = renamed {
+                bg.failed = Some(format!(
+                    "Error moving temp DB file {} on the final destination {}: {e}",
+                    bg.tmp.display(),
+                    bg.target.display()
+                ));
+                finish_background(server, false);
+                return;
+            }
+            let dir = bg
+                .target
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            match File::open(dir) {
+                Ok(d) => {
+                    let dfd = d.as_raw_fd();
+                    bg.dir = Some(d);
+                    bg.io_inflight = true;
+                    server.fileio.sync(Owner::Snapshot, 2, dfd, Sync::Full);
+                }
+                Err(_) => finish_background(server, true),
+            }
         }
     }
 }
@@ -384,6 +435,8 @@ pub fn on_file_done(server: &mut Server, d: crate::fileio::Done) {
         ));
     } else if d.token == 1 {
         bg.fsync_done = true;
+    } else if d.token == 2 {
+        bg.dir_synced = true;
     } else {
         let mut buf = d.buf;
         buf.clear();
@@ -399,25 +452,15 @@ fn finish_background(server: &mut Server, ok: bool) {
     };
     server.engine.end_snapshot();
     let secs = bg.started.elapsed().as_secs() as i64;
-    let mut ok = ok && bg.failed.is_none();
+    let ok = ok && bg.failed.is_none();
     if bg.aborted {
         log::warn!("Background saving terminated by signal 10");
     } else if let Some(e) = &bg.failed {
         log::warn!("{e}");
     }
     drop(bg.file);
-    if ok {
-        if let Err(e) = std::fs::rename(&bg.tmp, &bg.target) {
-            log::warn!(
-                "Error moving temp DB file {} on the final destination {}: {e}",
-                bg.tmp.display(),
-                bg.target.display()
-            );
-            ok = false;
-        } else {
-            fsync_dir(&bg.target);
-        }
-    }
+    drop(bg.dir);
+    // Renamed already when `ok` (see `next_file_op`).
     if !ok {
         let _ = std::fs::remove_file(&bg.tmp);
     }
