@@ -485,6 +485,17 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// `sdssplitargs` for text that is not a request (redis.conf lines, AOF manifests): owned
+/// words, `None` on unbalanced quotes or a closing quote not followed by a blank. A NUL byte
+/// ends the line, as it ends a C string.
+pub fn split_args_owned(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = &line[..memchr::memchr(0, line).unwrap_or(line.len())];
+    let arena = Bump::new();
+    let mut args = Vec::new();
+    split_args(line, &arena, &mut args).ok()?;
+    Some(args.iter().map(|a| a.to_vec()).collect())
+}
+
 /// Splits an inline line as `sdssplitargs` does. The line has no NUL (the line search stops at
 /// one), so "end of line" plays the role of C's terminating NUL. Empty arguments (`""`) are
 /// kept, as Redis 7.0 keeps them.

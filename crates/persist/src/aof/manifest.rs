@@ -315,86 +315,11 @@ fn repr(s: &[u8], out: &mut Vec<u8>) {
     out.push(b'"');
 }
 
-fn hex(c: u8) -> u8 {
-    (c as char).to_digit(16).unwrap_or(0) as u8
-}
-
 /// `sdssplitargs`: words separated by spaces, `"..."` with C escapes and `'...'`; `None`
 /// for unbalanced quotes or a closing quote not followed by a space.
 /// (The config loader has the same rules for redis.conf lines.)
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let is_space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
-    let mut out = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < line.len() && is_space(line[p]) {
-            p += 1;
-        }
-        if p >= line.len() {
-            return Some(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            let c = at(p);
-            if inq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && at(p + 2).is_ascii_hexdigit()
-                    && at(p + 3).is_ascii_hexdigit()
-                {
-                    cur.push(hex(at(p + 2)) * 16 + hex(at(p + 3)));
-                    p += 3;
-                } else if c == b'\\' && p + 1 < line.len() {
-                    p += 1;
-                    cur.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        o => o,
-                    });
-                } else if c == b'"' {
-                    if p + 1 < line.len() && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if p >= line.len() {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if p + 1 < line.len() && !is_space(at(p + 1)) {
-                        return None;
-                    }
-                    p += 1;
-                    break;
-                } else if p >= line.len() {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if p >= line.len() || is_space(c) {
-                break;
-            } else if c == b'"' {
-                inq = true;
-            } else if c == b'\'' {
-                insq = true;
-            } else {
-                cur.push(c);
-            }
-            p += 1;
-        }
-        out.push(cur);
-    }
+    resp::parse::split_args_owned(line)
 }
 
 #[cfg(test)]

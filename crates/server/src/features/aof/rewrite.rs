@@ -70,13 +70,7 @@ pub fn write_base_file(
 /// charge and counts a failure.
 pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
     let started = Instant::now();
-    if !server.aof.on {
-        // BGREWRITEAOF with the AOF off: the files on disk are the ones to replace.
-        server.aof.manifest = super::load::read_manifest(server)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-    }
+    adopt_files_on_disk(server);
     let r = (|| {
         start(server)?;
         log::warn!(
@@ -85,9 +79,28 @@ pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
         );
         finish(server, now_ms)
     })();
+    record_outcome(server, Some(started), &r);
+    r
+}
+
+/// BGREWRITEAOF with the AOF off: the files on disk are the ones to replace.
+fn adopt_files_on_disk(server: &mut Server) {
+    if !server.aof.on {
+        server.aof.manifest = super::load::read_manifest(server)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+    }
+}
+
+/// INFO's rewrite counters and Redis's log lines for a rewrite that ended (or failed to
+/// start) with `r`.
+fn record_outcome(server: &mut Server, started: Option<Instant>, r: &Result<(), String>) {
     let aof = &mut server.aof;
-    aof.last_rewrite_time_sec = started.elapsed().as_secs() as i64;
-    match &r {
+    if let Some(s) = started {
+        aof.last_rewrite_time_sec = s.elapsed().as_secs() as i64;
+    }
+    match r {
         Ok(()) => {
             aof.rewrites += 1;
             aof.last_bgrewrite_ok = true;
@@ -100,7 +113,6 @@ pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
             log::warn!("Background AOF rewrite failed: {e}");
         }
     }
-    r
 }
 
 /// A rewrite whose base is written in the background (RDB base), or at once (command base).
@@ -109,12 +121,7 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
     if !base_is_rdb(server) {
         return rewrite(server, now_ms);
     }
-    if !server.aof.on {
-        server.aof.manifest = super::load::read_manifest(server)
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-    }
+    adopt_files_on_disk(server);
     let r = (|| {
         start(server)?;
         let dir = aof_dir(server);
@@ -139,11 +146,9 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
             Ok(())
         }
         Err(e) => {
-            let aof = &mut server.aof;
-            aof.last_bgrewrite_ok = false;
-            aof.rewrites_consecutive_failures += 1;
-            log::warn!("Background AOF rewrite failed: {e}");
-            Err(e)
+            let r = Err(e);
+            record_outcome(server, None, &r);
+            r
         }
     }
 }
@@ -160,23 +165,10 @@ pub fn background_done(server: &mut Server, ok: bool, tmp: &Path) {
     } else {
         Err("the snapshot could not be written".to_string())
     };
-    let aof = &mut server.aof;
-    aof.last_rewrite_time_sec = started.map_or(-1, |s| s.elapsed().as_secs() as i64);
-    match r {
-        Ok(()) => {
-            aof.rewrites += 1;
-            aof.last_bgrewrite_ok = true;
-            aof.rewrites_consecutive_failures = 0;
-            log::warn!("Background AOF rewrite terminated with success");
-            log::warn!("Background AOF rewrite finished successfully");
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(tmp);
-            aof.last_bgrewrite_ok = false;
-            aof.rewrites_consecutive_failures += 1;
-            log::warn!("Background AOF rewrite failed: {e}");
-        }
+    if r.is_err() {
+        let _ = std::fs::remove_file(tmp);
     }
+    record_outcome(server, started, &r);
 }
 
 /// Step 1 (Redis's `openNewIncrAofForAppend`): flush what is buffered to the current file,
