@@ -645,3 +645,39 @@ fn flushall_aborts_bgsave_and_saves_the_empty_dataset() {
     ok(&mut c, &["FLUSHALL"]);
     assert_eq!(info_field(&mut c, "rdb_changes_since_last_save"), "7");
 }
+
+/// Redis's own "FLUSHALL aborts bgsave" test: `rdb-key-save-delay` (per key) makes a
+/// background save slow without blocking the loop, and FLUSHALL abandons it.
+#[test]
+fn rdb_key_save_delay_slows_bgsave_and_flushall_aborts_it() {
+    let dir = TempDir::new("keydelay");
+    let ours = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+    let mut c = ours.connect();
+    let mut load = Vec::new();
+    for i in 0..1000 {
+        load.extend(common::encode_command(&["SET", &format!("k{i}"), "v"]));
+    }
+    c.send_raw(&load).unwrap();
+    for _ in 0..1000 {
+        c.read_reply().unwrap();
+    }
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(text(&c.cmd(&["BGSAVE"])), "+Background saving started\r\n");
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    let t = Instant::now();
+    assert_eq!(text(&c.cmd(&["PING"])), "+PONG\r\n");
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "the loop is blocked"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(info_field(&mut c, "rdb_bgsave_in_progress"), "1");
+    ok(&mut c, &["FLUSHALL"]);
+    wait_bgsave_done(&mut c);
+    let changes: u64 = info_field(&mut c, "rdb_changes_since_last_save")
+        .parse()
+        .unwrap();
+    assert!(changes > 999, "{changes}");
+    ok(&mut c, &["SET", "x", "xx"]);
+    assert!(!dir.path().join("dump.rdb").exists());
+}

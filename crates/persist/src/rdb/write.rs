@@ -361,8 +361,7 @@ pub fn dump_payload(v: &Value, compression: bool) -> Vec<u8> {
     e.out
 }
 
-/// A whole RDB image of `dbs`, written at once (SAVE, DEBUG RELOAD, tests). The background
-/// snapshot writes the same bytes in steps.
+/// A whole RDB image of the engine's dbs, in memory (DEBUG-style uses, tests).
 pub fn write_all(
     engine: &engine::Engine,
     opts: SaveOptions,
@@ -370,7 +369,32 @@ pub fn write_all(
     used_mem: u64,
     aof_base: bool,
 ) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_to(engine, opts, ctime_secs, used_mem, aof_base, &mut out)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Streams a whole RDB image of the engine's dbs into `w` (SAVE, a synchronous AOF base),
+/// in chunks of about [`CHUNK`] bytes: the image is never whole in memory. The background
+/// snapshot writes the same bytes in steps.
+pub fn write_to(
+    engine: &engine::Engine,
+    opts: SaveOptions,
+    ctime_secs: i64,
+    used_mem: u64,
+    aof_base: bool,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let mut e = Encoder::new(opts);
+    e.out.reserve(CHUNK + CHUNK / 4);
+    let mut crc = Checksum::new(opts.checksum);
+    let mut drain = |e: &mut Encoder, w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        crc.update(&e.out);
+        w.write_all(&e.out)?;
+        e.out.clear();
+        Ok(())
+    };
     e.header();
     e.info_aux(ctime_secs, used_mem, aof_base);
     for db in &engine.dbs {
@@ -378,10 +402,24 @@ pub fn write_all(
             continue;
         }
         e.select_db(db.id, db.len() as u64, db.expires_len() as u64);
-        db.for_each(&mut |k, entry| e.entry(k, entry));
+        let mut err = None;
+        db.for_each(&mut |k, entry| {
+            if err.is_some() {
+                return;
+            }
+            e.entry(k, entry);
+            if e.out.len() >= CHUNK {
+                err = drain(&mut e, w).err();
+            }
+        });
+        if let Some(err) = err {
+            return Err(err);
+        }
     }
     e.eof();
-    let footer = Checksum::new(opts.checksum).finish(&e.out);
-    e.out.extend_from_slice(&footer);
-    e.out
+    drain(&mut e, w)?;
+    w.write_all(&crc.finish(&[]))
 }
+
+/// Bytes [`write_to`] buffers before writing them out.
+pub const CHUNK: usize = 1 << 20;

@@ -161,35 +161,14 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
 /// the offset after it (commands may follow). Keys already expired are kept, as Redis's
 /// RDBFLAGS_AOF_PREAMBLE: the commands after them were written while they lived.
 fn load_rdb_base(server: &mut Server, bytes: &[u8]) -> Result<usize, String> {
-    use persist::rdb::load::{Item, LoadOptions};
-    let config = server.engine.config.clone();
-    let opts = LoadOptions {
-        config: &config,
-        deep_sanitize: false,
+    let flags = crate::features::persistence::load::Flags {
+        drop_expired: false,
+        merge: false,
+        key_delay: server.config.compat.key_load_delay,
     };
-    let dbs = &mut server.engine.dbs;
-    let mut unsupported = None;
-    let end = persist::rdb::load::load(bytes, &opts, &mut |item| {
-        match item {
-            Item::Entry {
-                db,
-                key,
-                value,
-                expire_ms,
-                ..
-            } => dbs[db].set_with_expire(&key, value, expire_ms),
-            Item::Function { .. } => unsupported = Some("functions (FUNCTION LOAD)"),
-            Item::Aux { .. } | Item::ResizeDb { .. } | Item::ModuleAux => {}
-        }
-        Ok(())
-    })
-    .map_err(|e| e.to_string())?;
-    if let Some(what) = unsupported {
-        return Err(format!(
-            "The RDB base holds {what}, which ringkv does not support"
-        ));
-    }
-    Ok(end)
+    crate::features::persistence::load::load_image(&mut server.engine, bytes, flags)
+        .map(|s| s.consumed)
+        .map_err(|e| e.to_string())
 }
 
 /// Replays one file. Err: a fatal error, logged.

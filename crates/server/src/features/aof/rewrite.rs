@@ -21,8 +21,8 @@ pub fn base_is_rdb(server: &Server) -> bool {
 }
 
 /// Writes the keyspace as a base into `w` (an RDB with `aof-base 1` when `rdb`, else
-/// commands). The one place a rewrite reads the keyspace: the point-in-time snapshot
-/// (`persist::snapshot`, `Purpose::AofBase`) replaces this to write in the background.
+/// commands), at once: turning the AOF on, and command bases. BGREWRITEAOF's RDB base is
+/// written by the background snapshot instead (see [`rewrite_background`]).
 pub fn write_base(
     server: &Server,
     w: &mut impl Write,
@@ -30,14 +30,14 @@ pub fn write_base(
     now_ms: i64,
 ) -> std::io::Result<()> {
     if rdb {
-        let bytes = persist::rdb::write::write_all(
+        persist::rdb::write::write_to(
             &server.engine,
             crate::features::persistence::save_options(server),
             now_ms / 1000,
             crate::alloc::used_memory() as u64,
             true,
-        );
-        w.write_all(&bytes)
+            w,
+        )
     } else {
         persist::aof::rewrite::rewrite_dbs(&server.engine.dbs, w)
     }

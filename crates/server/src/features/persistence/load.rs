@@ -13,25 +13,23 @@ pub struct LoadStats {
     pub consumed: usize,
 }
 
-/// Loads `bytes` into `engine` (whose dbs should be empty). Keys whose TTL has passed are
-/// skipped when `drop_expired` (a master loading an RDB; not for an AOF's preamble, whose
-/// commands may still touch them). A key present twice is an error, as in Redis.
-pub fn load_image(
-    engine: &mut Engine,
-    bytes: &[u8],
-    drop_expired: bool,
-) -> Result<LoadStats, RdbError> {
-    load_image_with(engine, bytes, drop_expired, false)
+/// How an image is loaded.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags {
+    /// Skip keys whose TTL has passed (a master loading an RDB; not an AOF's base, whose
+    /// commands may still touch them: Redis's `RDBFLAGS_AOF_PREAMBLE`).
+    pub drop_expired: bool,
+    /// A key already present is replaced instead of being an error (DEBUG RELOAD MERGE).
+    pub merge: bool,
+    /// `key-load-delay`: microseconds to wait per key (negative: nanoseconds), a testing
+    /// knob that makes a load observable.
+    pub key_delay: i64,
 }
 
-/// [`load_image`]; with `merge` a key already present is replaced instead of being an error
-/// (DEBUG RELOAD MERGE).
-pub fn load_image_with(
-    engine: &mut Engine,
-    bytes: &[u8],
-    drop_expired: bool,
-    merge: bool,
-) -> Result<LoadStats, RdbError> {
+/// Loads `bytes` into `engine` (whose dbs should be empty unless `merge`). A key present
+/// twice is an error, as in Redis; so are function libraries, which ringkv cannot keep
+/// (scripting is a later issue), rather than dropping them without a word.
+pub fn load_image(engine: &mut Engine, bytes: &[u8], flags: Flags) -> Result<LoadStats, RdbError> {
     let now = engine.now_ms();
     let config = engine.config.clone();
     let opts = LoadOptions {
@@ -50,11 +48,14 @@ pub fn load_image_with(
                 expire_ms,
                 ..
             } => {
-                if drop_expired && expire_ms.is_some_and(|at| at < now) {
+                if flags.key_delay != 0 {
+                    std::thread::sleep(delay(flags.key_delay));
+                }
+                if flags.drop_expired && expire_ms.is_some_and(|at| at < now) {
                     stats.expired += 1;
                     return Ok(());
                 }
-                if merge {
+                if flags.merge {
                     engine.dbs[db].delete(&key, now);
                 }
                 if !engine.dbs[db].insert_loaded(&key, value, expire_ms) {
@@ -70,16 +71,25 @@ pub fn load_image_with(
                 stats.loaded += 1;
             }
             Item::Function { .. } => {
-                // Scripting is a later issue: the library cannot be kept.
-                log::warn!(
-                    "The RDB holds a function library; functions are not supported yet, skipping it"
-                );
+                return Err(RdbError {
+                    offset: u64::MAX,
+                    kind: "the file holds function libraries (FUNCTION LOAD), which ringkv does not support yet".into(),
+                });
             }
             Item::ModuleAux => {}
         }
         Ok(())
     })?;
     Ok(stats)
+}
+
+/// Redis's `debugDelay`: positive microseconds, negative nanoseconds.
+pub fn delay(v: i64) -> std::time::Duration {
+    if v >= 0 {
+        std::time::Duration::from_micros(v as u64)
+    } else {
+        std::time::Duration::from_nanos(v.unsigned_abs())
+    }
 }
 
 fn log_aux(key: &[u8], value: &[u8], now_ms: i64) {

@@ -186,16 +186,22 @@ pub fn after_flushall(server: &mut Server) {
 
 /// SAVE: the whole keyspace written at once, blocking the loop as Redis's SAVE does.
 pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
-    let bytes = persist::rdb::write::write_all(
-        &server.engine,
-        save_options(server),
-        unix_now(server),
-        used_memory(),
-        false,
-    );
     let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
-    let res = write_file_durably(&tmp, &bytes).and_then(|()| {
-        std::fs::rename(&tmp, path).map_err(|e| {
+    let res = write_file_durably(&tmp, |w| {
+        persist::rdb::write::write_to(
+            &server.engine,
+            save_options(server),
+            unix_now(server),
+            used_memory(),
+            false,
+            w,
+        )
+    })
+    .and_then(|()| {
+        let replaced = File::open(path).ok();
+        let renamed = std::fs::rename(&tmp, path);
+        crate::sys::close_in_background(replaced);
+        renamed.map_err(|e| {
             format!(
                 "Error moving temp DB file {} on the final destination {} (in server root dir {}): {e}",
                 tmp.display(),
@@ -221,8 +227,11 @@ pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
     }
 }
 
-fn write_file_durably(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::io::Write;
+/// Creates `path`, lets `write` fill it, fsyncs it.
+fn write_file_durably(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(), String> {
     let mut f = File::create(path).map_err(|e| {
         format!(
             "Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}",
@@ -232,7 +241,7 @@ fn write_file_durably(path: &Path, bytes: &[u8]) -> Result<(), String> {
                 .unwrap_or_else(|_| "unknown".into())
         )
     })?;
-    f.write_all(bytes)
+    write(&mut f)
         .and_then(|()| f.sync_all())
         .map_err(|e| format!("Write error saving DB on disk: {e}"))
 }
@@ -319,6 +328,9 @@ pub fn start_background(
 /// One turn's share of the background save: walks a slice (unless the disk is behind) and
 /// queues what it produced as the next file write.
 pub fn background_step(server: &mut Server) {
+    // `rdb-key-save-delay` (a testing knob, per key): one bucket per slice, the next after
+    // the keys' delay instead of sleeping in the loop.
+    let key_delay = server.config.compat.rdb_key_save_delay;
     let Server {
         persistence,
         engine,
@@ -334,10 +346,16 @@ pub fn background_step(server: &mut Server) {
         && now >= bg.next_step_at
     {
         let mut snap = bg.snap.borrow_mut();
-        bg.walk_done = snap.step(engine, STEP_BYTES);
+        let keys_before = snap.keys;
+        let budget = if key_delay != 0 { 1 } else { STEP_BYTES };
+        bg.walk_done = snap.step(engine, budget);
         // At most half the loop's time: after a slice, as long again for the clients (and
         // idle time, which keeps the thread a "sleeper" the scheduler wakes promptly).
         bg.next_step_at = Instant::now() + now.elapsed();
+        if key_delay != 0 {
+            let keys = u32::try_from(snap.keys - keys_before).unwrap_or(u32::MAX);
+            bg.next_step_at += load::delay(key_delay) * keys;
+        }
         let out = snap.take_output();
         drop(snap);
         if bg.queued.is_empty() {
@@ -579,7 +597,12 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let start = Instant::now();
-    match load::load_image(&mut server.engine, &bytes, true) {
+    let flags = load::Flags {
+        drop_expired: true,
+        merge: false,
+        key_delay: server.config.compat.key_load_delay,
+    };
+    match load::load_image(&mut server.engine, &bytes, flags) {
         Ok(stats) => {
             log::info!(
                 "Done loading RDB, keys loaded: {}, keys expired: {}.",
@@ -625,7 +648,12 @@ pub fn debug_reload(
         log::warn!("Fatal error loading the DB: {e}");
         "ERR Error trying to load the RDB dump, check server logs."
     })?;
-    match load::load_image_with(&mut server.engine, &bytes, true, merge) {
+    let flags = load::Flags {
+        drop_expired: true,
+        merge,
+        key_delay: server.config.compat.key_load_delay,
+    };
+    match load::load_image(&mut server.engine, &bytes, flags) {
         Ok(stats) => {
             server.persistence.last_load_keys_loaded = stats.loaded;
             server.persistence.last_load_keys_expired = stats.expired;
