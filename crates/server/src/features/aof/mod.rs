@@ -3,14 +3,15 @@
 //!
 //! - Writing: the engine's sink ([`persist::aof::AofSink`]) buffers the propagated stream;
 //!   once per loop turn ([`before_sleep`], Redis's `flushAppendOnlyFile` in `beforeSleep`)
-//!   the turn's bytes go to the current incremental file as one ring write
-//!   ([`crate::fileio`]), at most one in flight (what arrives meanwhile waits and goes in the
-//!   next: group commit).
-//! - Replies wait for their data: Redis writes (write(2)) the turn's AOF bytes before it
-//!   sends the turn's replies, so a crash of the process never loses an acknowledged write.
-//!   Here the write is asynchronous, so the loop holds a connection whose output was
-//!   produced after AOF bytes were taken (`Conn::aof_hold` > [`Aof::durable`]) until the
-//!   write completes; [`on_file_done`] wakes it.
+//!   the turn's bytes go to the current incremental file: under `everysec` and `no` with
+//!   one `pwrite` before the turn's replies are sent, as Redis writes (a crash of the process
+//!   then loses no acknowledged write; a page-cache write does not wait for the disk);
+//!   under `always` as one ring write with its fdatasync linked ([`crate::fileio`]), at most
+//!   one in flight (what arrives meanwhile goes in the next: group commit).
+//! - Replies wait for their data: the loop holds a connection whose output was produced
+//!   after AOF bytes were taken (`Conn::aof_hold` > [`Aof::durable`]) until they are durable
+//!   for the policy (written, or written and fsynced); [`on_file_done`] wakes it. Under
+//!   `everysec`/`no` the write is done by then, so nothing is held.
 //! - `appendfsync always`: the write carries a linked `fdatasync` and `durable` advances
 //!   only when both completed (group commit: one fsync per turn's bytes). `everysec`: a
 //!   separate fdatasync at most once a second, off the loop's path (the ring runs it).
@@ -21,9 +22,8 @@
 //! - Start-up ([`load::load`]): the manifest, base and incrementals replayed through the one
 //!   runner with a socket-less client; then [`open_on_start`] creates the base and the
 //!   incremental Redis would.
-//! - Rewrite ([`rewrite`]): BGREWRITEAOF, `CONFIG SET appendonly yes`, the automatic one.
-//!   For now the base is written synchronously from the live keyspace at a turn boundary
-//!   (the point-in-time snapshot replaces [`rewrite::write_base`] when it lands).
+//! - Rewrite ([`rewrite`]): BGREWRITEAOF and the automatic one write the base with the
+//!   fork-free snapshot in the background; `CONFIG SET appendonly yes` writes it at once.
 
 pub mod load;
 pub mod rewrite;
@@ -208,7 +208,16 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
     };
     // After a failed write, retry once a second (Redis's serverCron retry).
     let may_write = aof.write_error.is_none() || now_ms - aof.last_write_retry_ms >= 1000;
-    if aof.write_inflight.is_none() && !aof.pending.is_empty() && may_write {
+    if aof.write_inflight.is_none() && !aof.pending.is_empty() && may_write && !always {
+        // `everysec` / `no`: write(2) now, before the turn's replies go out, as Redis does:
+        // the page cache has the bytes, so a crash of the process loses no acknowledged
+        // write, and replies need not wait a ring round trip for a write that never
+        // blocks on the disk.
+        aof.last_write_retry_ms = now_ms;
+        write_now(server, fd);
+    }
+    let aof = &mut server.aof;
+    if aof.write_inflight.is_none() && !aof.pending.is_empty() && may_write && always {
         aof.last_write_retry_ms = now_ms;
         let buf = std::mem::take(&mut aof.pending);
         let len = buf.len() as u64;
@@ -226,6 +235,61 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         aof.sync_inflight = true;
         aof.last_fsync_ms = now_ms;
         server.fileio.sync(Owner::Aof, TOKEN_SYNC, fd, Sync::Data);
+    }
+}
+
+/// Writes `pending` at the end of the file now (`pwrite`, continued when short): the
+/// synchronous path of `everysec` and `no`. On failure the bytes stay pending for the retry
+/// and writes get `-MISCONF` (Redis's `flushAppendOnlyFile` error handling).
+fn write_now(server: &mut Server, fd: std::os::fd::RawFd) {
+    let aof = &mut server.aof;
+    let mut done = 0usize;
+    let err = loop {
+        if done == aof.pending.len() {
+            break None;
+        }
+        let rest = &aof.pending[done..];
+        // SAFETY: `fd` is the open AOF file (owned by `aof.fd` for the whole call); the
+        // pointer and length describe `rest`, alive and unaliased for the call.
+        let n = unsafe {
+            libc::pwrite(
+                fd,
+                rest.as_ptr().cast(),
+                rest.len(),
+                (aof.write_off + done as u64) as libc::off_t,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            break Some(e);
+        }
+        if n == 0 {
+            break Some(std::io::Error::from_raw_os_error(libc::ENOSPC));
+        }
+        done += n as usize;
+    };
+    aof.write_off += done as u64;
+    aof.current_size += done as u64;
+    aof.pending.drain(..done);
+    match err {
+        None => {
+            if aof.write_error.take().is_some() {
+                log::warn!("AOF write error looks solved, Redis can write again.");
+            }
+            aof.unsynced = true;
+            aof.durable = aof.appended;
+            server.wake.append(&mut server.aof.held);
+        }
+        Some(e) => {
+            log::warn!(
+                "Error writing to the AOF file: {}",
+                crate::features::config::strerror(&e)
+            );
+            aof.write_error = e.raw_os_error();
+        }
     }
 }
 
