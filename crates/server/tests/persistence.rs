@@ -246,6 +246,15 @@ fn our_rdb_passes_redis_check_rdb_and_loads_in_redis_with_the_same_data() {
             got, want,
             "Redis loaded our {cmd} (rdbcompression {compression}) differently"
         );
+        // And back: Redis saves what it loaded (over our file), and a fresh ringkv serves
+        // the same data.
+        ok(&mut redis.connect(), &["SAVE"]);
+        let back = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+        assert_eq!(
+            describe(&mut back.connect()),
+            want,
+            "ours -> Redis -> ours changed the data"
+        );
     }
 }
 
@@ -680,4 +689,54 @@ fn rdb_key_save_delay_slows_bgsave_and_flushall_aborts_it() {
     assert!(changes > 999, "{changes}");
     ok(&mut c, &["SET", "x", "xx"]);
     assert!(!dir.path().join("dump.rdb").exists());
+}
+
+/// One snapshot at a time, as Redis has one child: a BGSAVE during a background AOF rewrite
+/// is refused unless SCHEDULEd, and then runs when the rewrite is done; BGREWRITEAOF during
+/// a BGSAVE is scheduled likewise.
+#[test]
+fn bgsave_and_bgrewriteaof_take_turns() {
+    let dir = TempDir::new("turns");
+    let ours = Server::ringkv_with(&["--dir", &dir.s(), "--save", "", "--appendonly", "yes"]);
+    let mut c = ours.connect();
+    let mut load = Vec::new();
+    for i in 0..300 {
+        load.extend(common::encode_command(&["SET", &format!("k{i}"), "v"]));
+    }
+    c.send_raw(&load).unwrap();
+    for _ in 0..300 {
+        c.read_reply().unwrap();
+    }
+    // 1 ms per key: each snapshot takes about 0.3 s.
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(
+        text(&c.cmd(&["BGREWRITEAOF"])),
+        "+Background append only file rewriting started\r\n"
+    );
+    assert_eq!(
+        text(&c.cmd(&["BGREWRITEAOF"])),
+        "-ERR Background append only file rewriting already in progress\r\n"
+    );
+    assert_eq!(
+        text(&c.cmd(&["BGSAVE"])),
+        "-ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n"
+    );
+    assert_eq!(
+        text(&c.cmd(&["BGSAVE", "SCHEDULE"])),
+        "+Background saving scheduled\r\n"
+    );
+    wait_for("the scheduled BGSAVE", || {
+        info_field(&mut c, "rdb_saves") == "1"
+    });
+    assert_eq!(info_field(&mut c, "aof_rewrites"), "1");
+    assert_eq!(info_field(&mut c, "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(text(&c.cmd(&["BGSAVE"])), "+Background saving started\r\n");
+    assert_eq!(
+        text(&c.cmd(&["BGREWRITEAOF"])),
+        "+Background append only file rewriting scheduled\r\n"
+    );
+    wait_for("the scheduled rewrite", || {
+        info_field(&mut c, "aof_rewrites") == "2"
+    });
+    assert!(dir.path().join("dump.rdb").exists());
 }
