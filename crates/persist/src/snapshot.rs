@@ -17,8 +17,10 @@
 //!   loader would drop them.
 //! - a large aggregate is written in bounded steps ([`Encoder::value_step`]). While one is
 //!   half-written its entry keeps `epoch < E`, so a write to it calls the hook, which first
-//!   finishes writing that value (a bounded stall for that one key); it is stamped only once
-//!   complete.
+//!   finishes writing that value; it is stamped only once complete. The server holds back a
+//!   write to a big value not written yet ([`Snapshot::must_wait_for`]) and has it written
+//!   ahead of the walk ([`Snapshot::prioritize`]), so the hook does not serialize a million
+//!   elements inside one command.
 //! - FLUSHDB/FLUSHALL hand the old dict to the snapshot ([`SnapshotHook::adopt`]), which
 //!   walks it instead of the live db; SWAPDB is followed by remapping file dbs to live dbs.
 //! - the stream may `SELECTDB` the same db more than once (a preserved entry of another
@@ -72,6 +74,8 @@ pub struct Snapshot {
     /// The file db the stream last selected.
     selected: Option<usize>,
     partial: Option<Partial>,
+    /// Big values a write waits for (live db, key): written ahead of the walk, in steps.
+    priority: Vec<(usize, Vec<u8>)>,
     /// Entries preserved while a value is half-written: appended once it completes.
     side: Option<Encoder>,
     /// EOF and checksum written.
@@ -104,6 +108,7 @@ impl Snapshot {
             cur: 0,
             selected: None,
             partial: None,
+            priority: Vec::new(),
             side: None,
             finished: false,
             bytes: 0,
@@ -117,6 +122,22 @@ impl Snapshot {
 
     pub fn is_finished(&self) -> bool {
         self.finished
+    }
+
+    /// Whether a write to `e` must wait for this snapshot: a big value not written yet,
+    /// which the hook would otherwise serialize in one go (tens of milliseconds for a
+    /// million elements). The caller holds the write back and calls
+    /// [`Snapshot::prioritize`]; the walk then writes the value in bounded steps first.
+    pub fn must_wait_for(&self, e: &Entry) -> bool {
+        !self.finished && e.epoch < self.epoch && is_big(&e.value)
+    }
+
+    /// Writes the value of `key` in live db `db` ahead of the walk (see
+    /// [`Snapshot::must_wait_for`]).
+    pub fn prioritize(&mut self, db: usize, key: &[u8]) {
+        if !self.priority.iter().any(|(d, k)| *d == db && k == key) {
+            self.priority.push((db, key.to_vec()));
+        }
     }
 
     /// Bytes produced and not yet taken.
@@ -169,6 +190,10 @@ impl Snapshot {
                 && !self.continue_partial(engine, p, stop)
             {
                 return false;
+            }
+            // Then a value a write waits for.
+            if self.start_priority(engine, budget) {
+                continue;
             }
             if self.enc.out.len() >= stop {
                 return false;
@@ -259,6 +284,50 @@ impl Snapshot {
         true
     }
 
+    /// Starts writing the next prioritized value still unwritten (as the half-written value,
+    /// stamped once complete); false when there is none.
+    fn start_priority(&mut self, engine: &mut engine::Engine, budget: usize) -> bool {
+        while let Some((live, key)) = self.priority.pop() {
+            let f = self.file_of_live(live);
+            let epoch = self.epoch;
+            let dict = match self.walks[f].adopted.as_mut() {
+                Some(d) => d,
+                None => engine.dbs[live].dict_mut(),
+            };
+            let Some(e) = dict.get_mut(&key) else {
+                continue;
+            };
+            if e.epoch >= epoch {
+                continue;
+            }
+            self.selected_for(f);
+            let dict = match self.walks[f].adopted.as_mut() {
+                Some(d) => d,
+                None => engine.dbs[live].dict_mut(),
+            };
+            let e = dict.get_mut(&key).expect("looked up above");
+            self.enc.key_header(&key, e);
+            let mut at = None;
+            if self.enc.value_step(&e.value, &mut at, budget) {
+                e.epoch = epoch;
+                self.keys += 1;
+            } else {
+                self.partial = Some(Partial {
+                    file_db: f,
+                    key,
+                    at,
+                });
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Selects file db `f` in the stream (no RESIZEDB: the walk writes that).
+    fn selected_for(&mut self, f: usize) {
+        self.select(f, None);
+    }
+
     /// Writes a whole entry of file db `f`: into the stream, or while a value is half-written
     /// into the side buffer that follows it.
     fn write_entry(&mut self, f: usize, key: &[u8], e: &Entry) {
@@ -319,7 +388,7 @@ impl Snapshot {
 }
 
 /// Whether a value is worth writing in steps.
-fn is_big(v: &Value) -> bool {
+pub fn is_big(v: &Value) -> bool {
     match v {
         Value::Str(_) => false,
         Value::List(l) => l.ql().node_count() > 8,

@@ -740,3 +740,43 @@ fn bgsave_and_bgrewriteaof_take_turns() {
     });
     assert!(dir.path().join("dump.rdb").exists());
 }
+
+/// A write to a big value the running snapshot has not written waits (that client alone)
+/// while the snapshot writes the value ahead of its walk in bounded steps, instead of the
+/// write hook serializing it in one go inside the command; the file keeps the old value.
+#[test]
+fn a_write_to_a_big_unwritten_value_waits_for_it_alone() {
+    let dir = TempDir::new("bigwait");
+    let ours = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+    let mut c = ours.connect();
+    let mut load = Vec::new();
+    for i in 0..1000 {
+        load.extend(common::encode_command(&["SET", &format!("k{i}"), "v"]));
+    }
+    let mut z = vec!["ZADD".to_string(), "big".into()];
+    for i in 0..2000 {
+        z.push(i.to_string());
+        z.push(format!("m{i}"));
+    }
+    load.extend(common::encode_command(&z));
+    c.send_raw(&load).unwrap();
+    for _ in 0..1001 {
+        c.read_reply().unwrap();
+    }
+    // 1 ms per key: the walk takes about a second.
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(text(&c.cmd(&["BGSAVE"])), "+Background saving started\r\n");
+    let mut other = ours.connect();
+    assert_eq!(text(&c.cmd(&["ZADD", "big", "-1", "new"])), ":1\r\n");
+    assert_eq!(text(&other.cmd(&["PING"])), "+PONG\r\n");
+    // Served long before the walk is done.
+    assert_eq!(info_field(&mut other, "rdb_bgsave_in_progress"), "1");
+    assert_eq!(text(&c.cmd(&["ZCARD", "big"])), ":2001\r\n");
+    ok(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_bgsave_done(&mut c);
+    drop(ours);
+    let again = Server::ringkv_with(&["--dir", &dir.s(), "--save", ""]);
+    let mut c = again.connect();
+    assert_eq!(text(&c.cmd(&["ZCARD", "big"])), ":2000\r\n");
+    assert_eq!(text(&c.cmd(&["ZSCORE", "big", "new"])), "$-1\r\n");
+}

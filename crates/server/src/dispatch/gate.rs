@@ -199,7 +199,7 @@ fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
 }
 
 /// Looks up `container|sub` (case-insensitive) without allocating.
-fn lookup_sub<'t>(table: &'t CmdTable, container: &str, sub: &[u8]) -> Option<&'t Row<Cmd>> {
+pub fn lookup_sub<'t>(table: &'t CmdTable, container: &str, sub: &[u8]) -> Option<&'t Row<Cmd>> {
     let mut buf = [0u8; 64];
     let n = container.len() + 1 + sub.len();
     if n > buf.len() {

@@ -240,6 +240,15 @@ pub(super) fn run_batch(
         args.clear();
         match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {
+                // A write to a big value the running snapshot has not written waits (not
+                // consumed, retried next turn) while the snapshot writes it in steps.
+                if server.persistence.bg.is_some()
+                    && !args.is_empty()
+                    && crate::features::persistence::write_must_wait(server, key, &args)
+                {
+                    ran = Ran::Budget;
+                    break;
+                }
                 server.clients[key].qbuf_current = buf.len() - pos;
                 pos += consumed;
                 if !args.is_empty() {
