@@ -485,6 +485,25 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
+/// Quotes `s` as Redis's `sdscatrepr`: `"..."` with `\\ \" \n \r \t \a \b` and `\xHH`
+/// for other bytes outside printable ASCII (config values, AOF manifest names).
+pub fn repr(s: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &c in s {
+        match c {
+            b'\\' | b'"' => out.extend_from_slice(&[b'\\', c]),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            7 => out.extend_from_slice(b"\\a"),
+            8 => out.extend_from_slice(b"\\b"),
+            0x20..=0x7e => out.push(c),
+            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
+        }
+    }
+    out.push(b'"');
+}
+
 /// `sdssplitargs` for text that is not a request (redis.conf lines, AOF manifests): owned
 /// words, `None` on unbalanced quotes or a closing quote not followed by a blank. A NUL byte
 /// ends the line, as it ends a C string.

@@ -42,37 +42,6 @@ fn incr_file(dir: &Path) -> PathBuf {
     v[0].clone()
 }
 
-/// Integers of 13+ digits are absolute times in ms (the servers' clocks differ).
-fn normalize(argv: &[Vec<u8>]) -> String {
-    argv.iter()
-        .map(|a| {
-            let s = String::from_utf8_lossy(a);
-            if s.len() >= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
-                "<ms>".to_string()
-            } else {
-                s.into_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The commands of an AOF command file.
-fn parse_aof(bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut r = persist::aof::Reader::new(bytes, 0);
-    loop {
-        match r.next_command() {
-            persist::aof::Next::Command { argv, .. } => {
-                let v: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
-                out.push(normalize(&v));
-            }
-            persist::aof::Next::End => return out,
-            other => panic!("malformed AOF: {other:?}"),
-        }
-    }
-}
-
 /// `redis-check-aof <manifest>` accepts the directory.
 fn check_aof(dir: &Path) {
     let manifest = aof_dir(dir).join("appendonly.aof.manifest");
@@ -132,7 +101,7 @@ fn run_script(srv: &Server, steps: &[script::Step]) -> Vec<String> {
     for c in &mut clients {
         c.cmd(&["PING"]);
     }
-    parse_aof(&std::fs::read(incr_file(srv.dir())).unwrap())
+    common::aof::commands(&std::fs::read(incr_file(srv.dir())).unwrap())
 }
 
 /// ringkv's incremental AOF equals Redis's for every propagation script, and

@@ -297,23 +297,7 @@ fn needs_repr(s: &[u8]) -> bool {
     })
 }
 
-/// `sdscatrepr`: `"..."` with C escapes.
-fn repr(s: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' | b'"' => out.extend_from_slice(&[b'\\', c]),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
-}
+use resp::parse::repr;
 
 /// `sdssplitargs`: words separated by spaces, `"..."` with C escapes and `'...'`; `None`
 /// for unbalanced quotes or a closing quote not followed by a space.

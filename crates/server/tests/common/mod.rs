@@ -16,6 +16,7 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code, unused_imports)]
 
+pub mod aof;
 pub mod resp;
 pub mod server;
 

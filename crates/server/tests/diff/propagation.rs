@@ -26,49 +26,6 @@ fn scripts() -> Vec<PathBuf> {
     v
 }
 
-/// Integers of 13+ digits are absolute times in ms.
-fn normalize(argv: &[Vec<u8>]) -> String {
-    argv.iter()
-        .map(|a| {
-            let s = String::from_utf8_lossy(a);
-            if s.len() >= 13 && s.bytes().all(|b| b.is_ascii_digit()) {
-                "<ms>".to_string()
-            } else {
-                s.into_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// The commands of an AOF: RESP arrays of bulk strings, back to back.
-fn parse_aof(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut buf = bytes;
-    while !buf.is_empty() {
-        let (argv, used) = parse_array(buf).expect("well-formed AOF");
-        out.push(argv);
-        buf = &buf[used..];
-    }
-    out
-}
-
-fn parse_array(buf: &[u8]) -> Option<(Vec<Vec<u8>>, usize)> {
-    let line_end = |from: usize| memchr::memmem::find(&buf[from..], b"\r\n").map(|i| from + i);
-    let e = line_end(0)?;
-    let n: usize = std::str::from_utf8(&buf[1..e]).ok()?.parse().ok()?;
-    let mut pos = e + 2;
-    let mut argv = Vec::with_capacity(n);
-    for _ in 0..n {
-        let e = line_end(pos)?;
-        let len: usize = std::str::from_utf8(&buf[pos + 1..e]).ok()?.parse().ok()?;
-        let start = e + 2;
-        argv.push(buf[start..start + len].to_vec());
-        pos = start + len + 2;
-    }
-    Some((argv, pos))
-}
-
 fn aof_incr(dir: &Path) -> Vec<u8> {
     let d = dir.join("appendonlydir");
     for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
@@ -135,14 +92,11 @@ fn run_both(steps: &[Step]) -> (Vec<String>, Vec<String>) {
     for c in &mut clients {
         c.cmd(&["PING"]);
     }
-    let theirs: Vec<String> = parse_aof(&aof_incr(redis.dir()))
-        .iter()
-        .map(|a| normalize(a))
-        .collect();
+    let theirs = crate::common::aof::commands(&aof_incr(redis.dir()));
     let mine: Vec<String> = ours
         .take_propagated()
         .iter()
-        .map(|a| normalize(a))
+        .map(|a| crate::common::aof::normalize(a))
         .collect();
     (theirs, mine)
 }

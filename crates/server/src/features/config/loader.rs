@@ -16,25 +16,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
 }
 
 /// Quotes `s` as Redis's `sdscatrepr` (how command-line values are appended to the config).
-pub fn repr(s: &[u8], out: &mut Vec<u8>) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' | b'"' => {
-                out.push(b'\\');
-                out.push(c);
-            }
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => out.extend_from_slice(format!("\\x{c:02x}").as_bytes()),
-        }
-    }
-    out.push(b'"');
-}
+pub use resp::parse::repr;
 
 /// Why the configuration could not be loaded. `Display` is the text Redis prints to stderr
 /// before exiting with status 1.
