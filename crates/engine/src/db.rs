@@ -175,6 +175,10 @@ pub trait SnapshotHook {
     /// `entry` (in live db `db`) is about to change or be deleted and has not been written
     /// yet: write it now. The db then stamps it with the snapshot's epoch.
     fn preserve(&mut self, db: usize, key: &[u8], entry: &Entry);
+    /// `entry`, not written yet, is being deleted because it expired (lazily or by the
+    /// active cycle). The snapshot may leave it out (a loader drops an expired key), but a
+    /// value it has half-written must be finished, or the stream would break.
+    fn expired(&mut self, db: usize, key: &[u8], entry: &Entry);
     /// Live db `db` is being emptied (FLUSHDB, FLUSHALL): the snapshot takes its dict, whose
     /// unwritten entries it still has to write, instead of each entry being preserved.
     fn adopt(&mut self, db: usize, dict: Dict<Entry>, expires: Dict<()>);
@@ -312,8 +316,13 @@ impl Db {
                 self.hits += stats as u64;
                 return Some(e);
             }
-            Lookup::Evicted(k, _) => {
+            Lookup::Evicted(k, e) => {
                 // Lazy expiry: the engine turns the log into the event, WATCH touch and DEL.
+                if let Some((epoch, hook)) = &self.snapshot
+                    && e.epoch < *epoch
+                {
+                    hook.borrow_mut().expired(self.id, &k, &e);
+                }
                 self.expires.remove(&k);
                 self.expired_keys += 1;
                 // Field by field: the Found arm's borrow of the dict rules out `&mut self`.
@@ -406,7 +415,12 @@ impl Db {
 
     /// Removes an expired key from both dicts and counts it.
     fn delete_expired(&mut self, key: &[u8]) {
-        if self.dict.remove(key).is_some() {
+        if let Some((k, e)) = self.dict.remove(key) {
+            if let Some((epoch, hook)) = &self.snapshot
+                && e.epoch < *epoch
+            {
+                hook.borrow_mut().expired(self.id, &k, &e);
+            }
             self.expires.remove(key);
             self.expired_keys += 1;
             self.record_expired(key);
@@ -578,8 +592,8 @@ impl Db {
     /// predates the snapshot's) is handed to the snapshot first (serialize-before-mutate;
     /// being early is harmless). Without a snapshot this is one branch.
     ///
-    /// Not called for keys deleted by expiry (lazy or active): an expired key is one a
-    /// loader drops anyway, so the snapshot may miss it. WATCH and notifications need a "did
+    /// Keys deleted by expiry (lazy or active) go to [`SnapshotHook::expired`] instead: an
+    /// expired key is one a loader drops anyway, so the snapshot may leave it out. WATCH and notifications need a "did
     /// write" signal from the command, so they are not hooked here.
     #[inline]
     pub fn before_write(&mut self, key: &[u8]) {

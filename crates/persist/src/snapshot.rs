@@ -13,8 +13,8 @@
 //! - every entry present at the start is written exactly once: SCAN visits every key that
 //!   stays in the dict at least once (also across incremental rehashing and resizes), the
 //!   epoch stamp turns repeat visits into no-ops, and an entry leaving the dict (write,
-//!   delete) is preserved first. Keys deleted by expiry may be missed: they are expired, and a
-//!   loader would drop them.
+//!   delete) is preserved first. Keys deleted by expiry are left out (a loader would drop
+//!   them), except a half-written value, which is finished first ([`SnapshotHook::expired`]).
 //! - a large aggregate is written in bounded steps ([`Encoder::value_step`]). While one is
 //!   half-written its entry keeps `epoch < E`, so a write to it calls the hook, which first
 //!   finishes writing that value; it is stamped only once complete. The server holds back a
@@ -417,6 +417,18 @@ impl SnapshotHook for Snapshot {
             return;
         }
         self.write_entry(f, key, entry);
+    }
+
+    fn expired(&mut self, db: usize, key: &[u8], entry: &Entry) {
+        // Only a half-written value must be completed; any other expired key is left out.
+        let f = self.file_of_live(db);
+        if self
+            .partial
+            .as_ref()
+            .is_some_and(|p| p.file_db == f && p.key == key)
+        {
+            self.preserve(db, key, entry);
+        }
     }
 
     fn adopt(&mut self, db: usize, dict: Dict<Entry>, _expires: Dict<()>) {

@@ -52,6 +52,9 @@ pub struct Persistence {
     /// `BGSAVE SCHEDULE` (or BGSAVE inside EXEC) waiting for the running snapshot to end.
     pub bgsave_scheduled: bool,
     pub bg: Option<Background>,
+    /// The next background save's id: tags its ring requests, so a completion of an
+    /// abandoned save never counts for a later one.
+    next_id: u64,
     /// Keys loaded / skipped as expired by the last load (INFO's `rdb_last_load_keys_*`).
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
@@ -68,6 +71,7 @@ impl Persistence {
             saves: 0,
             bgsave_scheduled: false,
             bg: None,
+            next_id: 1,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
         }
@@ -92,6 +96,8 @@ impl Persistence {
 
 /// A background save in progress.
 pub struct Background {
+    /// Tags this save's ring requests (`token = id << 2 | kind`).
+    id: u64,
     pub snap: Rc<RefCell<Snapshot>>,
     pub purpose: Purpose,
     file: File,
@@ -276,7 +282,9 @@ pub fn start_background(
         return Err(StartError::Busy);
     }
     server.persistence.last_bgsave_try = unix_now(server);
-    let tmp = target.with_file_name(format!("temp-{}.rdb", std::process::id()));
+    // Not SAVE's `temp-<pid>.rdb`: a SAVE (FLUSHALL's, DEBUG RELOAD's) may run while this
+    // file is still being written (Redis's child has its own pid, hence its own name).
+    let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
     let file = match File::create(&tmp) {
         Ok(f) => f,
         Err(e) => {
@@ -302,7 +310,10 @@ pub fn start_background(
     let epoch = server.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
     log::info!("Background saving started");
+    let id = server.persistence.next_id;
+    server.persistence.next_id += 1;
     server.persistence.bg = Some(Background {
+        id,
         snap,
         purpose,
         file,
@@ -395,13 +406,15 @@ fn next_file_op(server: &mut Server) {
         let offset = bg.offset;
         server
             .fileio
-            .write(Owner::Snapshot, 0, fd, offset, buf, Sync::None);
+            .write(Owner::Snapshot, bg.id << 2, fd, offset, buf, Sync::None);
         return;
     }
     if bg.walk_done {
         if !bg.fsync_done {
             bg.io_inflight = true;
-            server.fileio.sync(Owner::Snapshot, 1, fd, Sync::Full);
+            server
+                .fileio
+                .sync(Owner::Snapshot, bg.id << 2 | 1, fd, Sync::Full);
         } else if bg.dir_synced {
             finish_background(server, true);
         } else {
@@ -431,7 +444,9 @@ fn next_file_op(server: &mut Server) {
                     let dfd = d.as_raw_fd();
                     bg.dir = Some(d);
                     bg.io_inflight = true;
-                    server.fileio.sync(Owner::Snapshot, 2, dfd, Sync::Full);
+                    server
+                        .fileio
+                        .sync(Owner::Snapshot, bg.id << 2 | 2, dfd, Sync::Full);
                 }
                 Err(_) => finish_background(server, true),
             }
@@ -444,6 +459,10 @@ pub fn on_file_done(server: &mut Server, d: crate::fileio::Done) {
     let Some(bg) = server.persistence.bg.as_mut() else {
         return;
     };
+    if d.token >> 2 != bg.id {
+        // A request of an abandoned save (its fd is closed; its file removed).
+        return;
+    }
     bg.io_inflight = false;
     bg.offset += d.written as u64;
     if let Err(errno) = d.result {
@@ -451,9 +470,9 @@ pub fn on_file_done(server: &mut Server, d: crate::fileio::Done) {
             "Write error saving DB on disk: {}",
             std::io::Error::from_raw_os_error(errno)
         ));
-    } else if d.token == 1 {
+    } else if d.token & 3 == 1 {
         bg.fsync_done = true;
-    } else if d.token == 2 {
+    } else if d.token & 3 == 2 {
         bg.dir_synced = true;
     } else {
         let mut buf = d.buf;
@@ -564,16 +583,14 @@ pub fn prepare_shutdown(
     save: Option<bool>,
     force: bool,
 ) -> Result<(), ShutdownRefused> {
-    if server.persistence.bg.is_some() {
+    if let Some(bg) = server.persistence.bg.as_ref() {
         log::warn!("There is a child saving an .rdb. Killing it!");
+        let tmp = bg.tmp.clone();
+        // Ends now, or when its write on the ring completes (the fd stays open until then,
+        // so a refused shutdown leaves nothing dangling); its file goes now, as Redis's
+        // `rdbRemoveTempFile`.
         abort_background(server);
-        if let Some(bg) = server.persistence.bg.take() {
-            // Its write is still on the ring; the process exits before it matters.
-            server.engine.end_snapshot();
-            // A write still on the ring owns its buffer in `fileio`; the fd closes here,
-            // and the process exits before it matters.
-            let _ = std::fs::remove_file(&bg.tmp);
-        }
+        let _ = std::fs::remove_file(&tmp);
     }
     let wanted = save.unwrap_or(!server.config.save.is_empty());
     if wanted {
@@ -696,9 +713,8 @@ pub fn write_must_wait(server: &mut Server, key: usize, args: &[&[u8]]) -> bool 
         return false;
     }
     let c = &server.clients[key];
-    let db = c.session.db;
     let mut keys = Vec::new();
-    let mut check = |meta: &engine::commands::table::CommandMeta, argv: &[&[u8]]| {
+    let mut check = |db: usize, meta: &engine::commands::table::CommandMeta, argv: &[&[u8]]| {
         if meta.flags & WRITE == 0 {
             return false;
         }
@@ -724,15 +740,29 @@ pub fn write_must_wait(server: &mut Server, key: usize, args: &[&[u8]]) -> bool 
             // Queued, not run: EXEC decides.
             return false;
         }
-        // EXEC runs every queued command: any of them writing a big unwritten value waits.
+        // EXEC runs every queued command: any of them writing a big unwritten value waits
+        // (in the db a queued SELECT chose).
         let mut argv = Vec::new();
+        let mut db = c.session.db;
         for q in &c.multi.cmds {
             c.multi.argv(q, &mut argv);
-            if check(table.rows()[q.row].meta, &argv) {
+            let meta = table.rows()[q.row].meta;
+            if meta.name == "select" {
+                if let Some(n) = argv
+                    .get(1)
+                    .and_then(|a| resp::num::parse_i64(a))
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|&n| n < server.engine.dbs.len())
+                {
+                    db = n;
+                }
+                continue;
+            }
+            if check(db, meta, &argv) {
                 return true;
             }
         }
         return false;
     }
-    check(row.meta, args)
+    check(c.session.db, row.meta, args)
 }
