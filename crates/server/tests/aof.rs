@@ -42,6 +42,19 @@ fn incr_file(dir: &Path) -> PathBuf {
     v[0].clone()
 }
 
+/// Waits until no AOF rewrite runs; returns INFO persistence.
+fn wait_rewrite_done(c: &mut Client) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        if info.contains("aof_rewrite_in_progress:0") && info.contains("aof_rewrite_scheduled:0") {
+            return info;
+        }
+        assert!(Instant::now() < deadline, "the rewrite did not end: {info}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// `redis-check-aof <manifest>` accepts the directory.
 fn check_aof(dir: &Path) {
     let manifest = aof_dir(dir).join("appendonly.aof.manifest");
@@ -455,14 +468,7 @@ fn rewrite_then_restart_keeps_the_data() {
     write_dataset(&mut c, "b_");
     c.cmd(&["DEL", "a_l"]);
     // The base is written in the background: wait for the switch.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let info = loop {
-        let info = c.cmd(&["INFO", "persistence"]).text();
-        if info.contains("aof_rewrite_in_progress:0") || std::time::Instant::now() > deadline {
-            break info;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
+    let info = wait_rewrite_done(&mut c);
     assert!(
         info.contains("aof_enabled:1") && info.contains("aof_rewrites:1"),
         "{info}"
@@ -491,9 +497,50 @@ fn config_set_appendonly_rewrites_then_restart() {
     c.cmd(&["SET", "after", "1"]);
     let info = c.cmd(&["INFO", "persistence"]).text();
     assert!(info.contains("aof_enabled:1"), "{info}");
+    // The first base is written in the background (Redis's AOF_WAIT_REWRITE): wait for it,
+    // as Redis's tests do, before turning the AOF off again.
+    wait_rewrite_done(&mut c);
+    let manifest =
+        std::fs::read_to_string(aof_dir(ours.dir()).join("appendonly.aof.manifest")).unwrap();
+    assert_eq!(
+        manifest,
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(
+        files_ending(ours.dir(), ".incr").is_empty(),
+        "the temp incr file is renamed"
+    );
     let want = dump(&mut c);
     assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "no"]).text(), "OK");
     c.cmd(&["SET", "not-logged", "1"]);
+    let dir = ours.kill9();
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    assert_eq!(dump(&mut again.connect()), want);
+}
+
+/// Turning the AOF on at runtime does not block: the first base is a background snapshot
+/// (scheduled after a running BGSAVE, as Redis), writes meanwhile go to a temp incremental
+/// file that joins the manifest with the base; a restart from the AOF has everything.
+#[test]
+fn turning_the_aof_on_at_runtime_writes_the_first_base_in_the_background() {
+    let ours = Server::ringkv_with(&["--save", ""]);
+    let mut c = ours.connect();
+    write_dataset(&mut c, "a_");
+    // A slow BGSAVE first (1 ms per key), so the AOF's first base has to wait for it.
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000"]);
+    assert_eq!(c.cmd(&["BGSAVE"]).text(), "Background saving started");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "appendonly", "yes"]).text(), "OK");
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert!(
+        info.contains("aof_enabled:1") && info.contains("aof_rewrite_scheduled:1"),
+        "{info}"
+    );
+    c.cmd(&["SET", "during-wait", "1"]);
+    c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]);
+    wait_rewrite_done(&mut c);
+    c.cmd(&["SET", "after", "1"]);
+    let want = dump(&mut c);
+    assert!(want.contains_key("0:during-wait:string"));
     let dir = ours.kill9();
     let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
     assert_eq!(dump(&mut again.connect()), want);

@@ -250,6 +250,15 @@ pub fn incr_name(appendfilename: &[u8], seq: i64) -> Vec<u8> {
 
 /// `temp-rewriteaof-bg-<pid>.aof`-style name of a base being written (Redis's
 /// `temp-rewriteaof-bg-%d.aof`; in `dir`, not in `appenddirname`).
+/// The incremental file written while the AOF is being turned on and its first base is
+/// not complete (Redis's `temp-<appendfilename>.incr`): not in the manifest until then.
+pub fn temp_incr_name(appendfilename: &[u8]) -> Vec<u8> {
+    let mut n = b"temp-".to_vec();
+    n.extend_from_slice(appendfilename);
+    n.extend_from_slice(b".incr");
+    n
+}
+
 pub fn temp_rewrite_name(pid: u32) -> Vec<u8> {
     format!("temp-rewriteaof-bg-{pid}.aof").into_bytes()
 }

@@ -22,8 +22,11 @@
 //! - Start-up ([`load::load`]): the manifest, base and incrementals replayed through the one
 //!   runner with a socket-less client; then [`open_on_start`] creates the base and the
 //!   incremental Redis would.
-//! - Rewrite ([`rewrite`]): BGREWRITEAOF and the automatic one write the base with the
-//!   fork-free snapshot in the background; `CONFIG SET appendonly yes` writes it at once.
+//! - Rewrite ([`rewrite`]): BGREWRITEAOF, the automatic one and `CONFIG SET appendonly yes`
+//!   write the base with the fork-free snapshot in the background. Turning the AOF on
+//!   streams to a temp incremental file (`temp-<appendfilename>.incr`, not in the manifest)
+//!   until that first base is complete, as Redis's `AOF_WAIT_REWRITE`; a failed first base is
+//!   retried after 5 s.
 
 pub mod load;
 pub mod rewrite;
@@ -85,6 +88,11 @@ pub struct Aof {
     pub last_rewrite_time_sec: i64,
     pub last_bgrewrite_ok: bool,
     pub rewrites_consecutive_failures: u64,
+    /// Turned on at runtime and waiting for its first base (Redis's `AOF_WAIT_REWRITE`): the
+    /// stream goes to the temp incremental file, which joins the manifest with the base.
+    pub waiting_base: bool,
+    /// A failed first base is retried no earlier than this (Unix ms).
+    pub rewrite_retry_at_ms: i64,
     /// When the running background rewrite started (its base is a snapshot in
     /// `server.persistence.bg` with `Purpose::AofBase`).
     pub rewrite_started: Option<std::time::Instant>,
@@ -117,6 +125,8 @@ impl Default for Aof {
             last_bgrewrite_ok: true,
             rewrites_consecutive_failures: 0,
             rewrite_started: None,
+            waiting_base: false,
+            rewrite_retry_at_ms: 0,
         }
     }
 }
@@ -193,7 +203,10 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
     }
     take_from_sink(server);
     // A scheduled rewrite waits for a running snapshot (BGSAVE, or a rewrite) to end.
-    if server.aof.rewrite_scheduled && server.persistence.bg.is_none() {
+    if server.aof.rewrite_scheduled
+        && server.persistence.bg.is_none()
+        && now_ms >= server.aof.rewrite_retry_at_ms
+    {
         server.aof.rewrite_scheduled = false;
         let _ = rewrite::rewrite_background(server, now_ms);
     }
@@ -535,14 +548,34 @@ fn start(server: &mut Server, now_ms: i64) -> Result<(), String> {
         .ok()
         .flatten()
         .unwrap_or_default();
-    server.aof.on = true;
-    attach_sink(server);
-    rewrite::rewrite(server, now_ms).inspect_err(|_| {
-        server.aof.on = false;
-        server.engine.set_sink(None);
+    // The stream goes to a temp incremental file outside the manifest until the first base
+    // (a background snapshot) is complete, as Redis's AOF_WAIT_REWRITE: a crash meanwhile
+    // leaves the files on disk as they were.
+    let name = server.config.compat.appendfilename.clone();
+    let temp = dir.join(os(&manifest::temp_incr_name(&name)));
+    let f = File::create(&temp).map_err(|e| {
+        format!(
+            "Can't open the append-only file {}: {}",
+            temp.display(),
+            crate::features::config::strerror(&e)
+        )
     })?;
-    log::warn!("Background AOF rewrite finished successfully");
-    Ok(())
+    if let Some(old) = server.aof.fd.replace(OwnedFd::from(f)) {
+        retire(server, old);
+    }
+    server.aof.write_off = 0;
+    server.aof.current_size = 0;
+    server.aof.on = true;
+    server.aof.waiting_base = true;
+    attach_sink(server);
+    if server.persistence.bg.is_some() {
+        log::warn!(
+            "AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible."
+        );
+        server.aof.rewrite_scheduled = true;
+        return Ok(());
+    }
+    rewrite::rewrite_background(server, now_ms)
 }
 
 /// Turns the AOF off: what is buffered is written and fsynced now.
@@ -557,6 +590,15 @@ pub fn stop(server: &mut Server) {
     }
     server.aof.rewrite_scheduled = false;
     server.engine.set_sink(None);
+    if std::mem::take(&mut server.aof.waiting_base) {
+        // Its first base never completed: the rewrite is abandoned and the temp file goes,
+        // as Redis's stopAppendOnly kills the rewrite child.
+        if server.aof.rewrite_started.is_some() {
+            crate::features::persistence::abort_background(server);
+        }
+        let name = server.config.compat.appendfilename.clone();
+        let _ = std::fs::remove_file(aof_dir(server).join(os(&manifest::temp_incr_name(&name))));
+    }
     release_all(server);
 }
 

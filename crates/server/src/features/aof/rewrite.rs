@@ -3,11 +3,11 @@
 //! the manifest switches atomically to the new base + the new incremental (the old base and
 //! incrementals become history and are deleted).
 //!
-//! BGREWRITEAOF and the automatic rewrite write an RDB base with the fork-free point-in-time
-//! snapshot (`features::persistence`, `Purpose::AofBase`) while the loop keeps serving; the
-//! switch ([`background_done`]) runs when its file is complete. Turning the AOF on (at
-//! start-up or by CONFIG SET) and a command base (`aof-use-rdb-preamble no`) write the base
-//! synchronously ([`rewrite`]), so the AOF is complete from its first reply on.
+//! BGREWRITEAOF, the automatic rewrite and turning the AOF on by CONFIG SET write an RDB base
+//! with the fork-free point-in-time snapshot (`features::persistence`, `Purpose::AofBase`)
+//! while the loop keeps serving; the switch ([`background_done`]; [`finish_enable`] for the
+//! first base) runs when its file is complete. A command base (`aof-use-rdb-preamble no`)
+//! is written synchronously ([`rewrite`]).
 
 use super::*;
 use std::io::{BufWriter, Write};
@@ -123,7 +123,10 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
     }
     adopt_files_on_disk(server);
     let r = (|| {
-        start(server)?;
+        // Turning on: the temp incremental file stays the target until the base is done.
+        if !server.aof.waiting_base {
+            start(server)?;
+        }
         let dir = aof_dir(server);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         let tmp = dir.join(os(&persist::aof::manifest::temp_rewrite_name(
@@ -157,18 +160,60 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
 /// (Redis's `backgroundRewriteDoneHandler`), or keep the old files in charge.
 pub fn background_done(server: &mut Server, ok: bool, tmp: &Path) {
     let started = server.aof.rewrite_started.take();
-    let r = if ok {
+    let waiting = server.aof.waiting_base && server.aof.on;
+    let r = if !ok {
+        Err("the snapshot could not be written".to_string())
+    } else if waiting {
+        finish_enable(server, tmp)
+    } else {
         finish_with(server, |_, path| {
             std::fs::rename(tmp, path)?;
             Ok(std::fs::metadata(path)?.len())
         })
-    } else {
-        Err("the snapshot could not be written".to_string())
     };
     if r.is_err() {
         let _ = std::fs::remove_file(tmp);
+        if waiting {
+            // Still waiting for a first base: try again shortly (Redis retries in its cron).
+            server.aof.rewrite_scheduled = true;
+            server.aof.rewrite_retry_at_ms = server.now_ms() + 5000;
+        }
     }
     record_outcome(server, started, &r);
+}
+
+/// The first base after turning the AOF on is complete in `tmp`: the base and the temp
+/// incremental file (renamed, still open for appending) become the manifest; whatever was
+/// on disk before becomes history.
+fn finish_enable(server: &mut Server, tmp: &Path) -> Result<(), String> {
+    let dir = aof_dir(server);
+    let name = server.config.compat.appendfilename.clone();
+    let rdb = base_is_rdb(server);
+    let mut m = server.aof.manifest.clone();
+    let base = m.new_base(&name, rdb);
+    for mut f in m.incrs.drain(..) {
+        f.kind = persist::aof::FileKind::History;
+        m.history.push(f);
+    }
+    let incr = m.new_incr(&name);
+    let base_path = dir.join(os(&base));
+    std::fs::rename(tmp, &base_path)
+        .map_err(|e| format!("can't rename the AOF base file {}: {e}", lossy(&base)))?;
+    let temp_incr = dir.join(os(&persist::aof::manifest::temp_incr_name(&name)));
+    std::fs::rename(&temp_incr, dir.join(os(&incr)))
+        .map_err(|e| format!("can't rename the AOF incr file {}: {e}", lossy(&incr)))?;
+    let size = std::fs::metadata(&base_path).map_or(0, |md| md.len());
+    let old = std::mem::replace(&mut server.aof.manifest, m);
+    if let Err(e) = persist_manifest(server) {
+        server.aof.manifest = old;
+        return Err(e.to_string());
+    }
+    let aof = &mut server.aof;
+    aof.waiting_base = false;
+    aof.base_size = size;
+    aof.current_size = size + aof.write_off;
+    delete_history(server);
+    Ok(())
 }
 
 /// Step 1 (Redis's `openNewIncrAofForAppend`): flush what is buffered to the current file,
