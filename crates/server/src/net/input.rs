@@ -34,6 +34,9 @@ impl EventLoop {
         if c.deferred {
             if ran == Ran::Budget {
                 self.mark_runnable(key);
+            } else if ran == Ran::SnapshotWait {
+                let generation = c.generation;
+                self.server.persistence.waiters.push((key, generation));
             }
         } else if c.read_eof {
             self.on_input_end(key);
@@ -246,7 +249,7 @@ pub(super) fn run_batch(
                     && !args.is_empty()
                     && crate::features::persistence::write_must_wait(server, key, &args)
                 {
-                    ran = Ran::Budget;
+                    ran = Ran::SnapshotWait;
                     break;
                 }
                 server.clients[key].qbuf_current = buf.len() - pos;

@@ -74,6 +74,9 @@ enum Ran {
     Budget,
     /// The output passed `OBUF_PAUSE`; complete commands may remain.
     OutputFull,
+    /// The next command waits for the running snapshot to write a big value
+    /// (`persistence::write_must_wait`): retried after the snapshot's next slice.
+    SnapshotWait,
 }
 
 /// Pushes an SQE, handing the queue to the kernel first if it is full.
@@ -235,6 +238,12 @@ impl EventLoop {
             self.server.engine.active_expire_cycle(true);
             crate::features::pubsub::drain_notifications(&mut self.server, None);
             crate::features::persistence::background_step(&mut self.server);
+            // Clients waiting for the snapshot retry once per slice (not every poll).
+            for (key, generation) in std::mem::take(&mut self.server.persistence.waiters) {
+                if self.conn(key, generation).is_some() {
+                    self.mark_runnable(key);
+                }
+            }
             // The turn's AOF bytes go to a write before any reply goes out (Redis's
             // flushAppendOnlyFile in beforeSleep); `always` holds replies in flush_sends.
             crate::features::aof::before_sleep(&mut self.server, self.now_ms);

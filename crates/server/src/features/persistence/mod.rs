@@ -52,6 +52,9 @@ pub struct Persistence {
     /// `BGSAVE SCHEDULE` (or BGSAVE inside EXEC) waiting for the running snapshot to end.
     pub bgsave_scheduled: bool,
     pub bg: Option<Background>,
+    /// Clients (slab key, generation) whose next request waits for the snapshot to write a
+    /// big value (see [`write_must_wait`]); the loop retries them after each slice.
+    pub waiters: Vec<(usize, u32)>,
     /// The next background save's id: tags its ring requests, so a completion of an
     /// abandoned save never counts for a later one.
     next_id: u64,
@@ -71,6 +74,7 @@ impl Persistence {
             saves: 0,
             bgsave_scheduled: false,
             bg: None,
+            waiters: Vec::new(),
             next_id: 1,
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
