@@ -71,17 +71,6 @@ fn check_aof(dir: &Path) {
     );
 }
 
-fn scripts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/propagation");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    v.sort();
-    v
-}
-
 /// Runs a propagation script on a real server; returns its incr AOF's commands.
 fn run_script(srv: &Server, steps: &[script::Step]) -> Vec<String> {
     let mut clients: Vec<Client> = vec![srv.connect()];
@@ -125,7 +114,7 @@ fn incr_files_match_redis() {
         return;
     }
     let mut failures = Vec::new();
-    for path in scripts() {
+    for path in common::aof::propagation_scripts() {
         let steps = parse_script(&std::fs::read(&path).unwrap()).unwrap();
         let redis = Server::redis_with(&[
             "--appendonly",
@@ -150,16 +139,8 @@ fn incr_files_match_redis() {
         let theirs = run_script(&redis, &steps);
         let mine = run_script(&ours, &steps);
         check_aof(ours.dir());
-        if theirs != mine {
-            let mut report = format!("{}: incr AOFs differ (Redis | ringkv)\n", path.display());
-            for i in 0..theirs.len().max(mine.len()) {
-                let a = theirs.get(i).map_or("", String::as_str);
-                let b = mine.get(i).map_or("", String::as_str);
-                let mark = if a == b { "  " } else { "!!" };
-                report.push_str(&format!("{mark} {a:<40} | {b}\n"));
-            }
-            failures.push(report);
-        }
+        let title = format!("{}: incr AOFs differ (Redis | ringkv)", path.display());
+        failures.extend(common::aof::side_by_side(&title, &theirs, &mine));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -32,3 +32,32 @@ pub fn commands(bytes: &[u8]) -> Vec<String> {
         }
     }
 }
+
+/// The propagation scripts (`tests/propagation/*.txt`), sorted: the in-process propagation
+/// test and the AOF test both replay them against Redis.
+pub fn propagation_scripts() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/propagation");
+    let mut v: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `None` when the two command lists are equal, else a side-by-side report under `title`
+/// (`!!` marks the lines that differ).
+pub fn side_by_side(title: &str, theirs: &[String], mine: &[String]) -> Option<String> {
+    if theirs == mine {
+        return None;
+    }
+    let mut report = format!("{title}\n");
+    for i in 0..theirs.len().max(mine.len()) {
+        let a = theirs.get(i).map_or("", String::as_str);
+        let b = mine.get(i).map_or("", String::as_str);
+        let mark = if a == b { "  " } else { "!!" };
+        report.push_str(&format!("{mark} {a:<40} | {b}\n"));
+    }
+    Some(report)
+}

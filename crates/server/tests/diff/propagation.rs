@@ -12,19 +12,8 @@ use super::script::{Action, Step, parse_script};
 use crate::common::resp::Client;
 use crate::common::server::{Server, redis_or_skip};
 use server::inproc::InProcess;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-fn scripts() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/propagation");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .collect();
-    v.sort();
-    v
-}
 
 fn aof_incr(dir: &Path) -> Vec<u8> {
     let d = dir.join("appendonlydir");
@@ -107,22 +96,13 @@ fn propagation_matches_redis_aof() {
         return;
     }
     let mut failures = Vec::new();
-    for path in scripts() {
+    for path in crate::common::aof::propagation_scripts() {
         let src = std::fs::read_to_string(&path).unwrap();
         let steps =
             parse_script(src.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let (theirs, mine) = run_both(&steps);
-        if theirs != mine {
-            let width = theirs.len().max(mine.len());
-            let mut report = format!("{}: streams differ (Redis AOF | ringkv)\n", path.display());
-            for i in 0..width {
-                let a = theirs.get(i).map_or("", String::as_str);
-                let b = mine.get(i).map_or("", String::as_str);
-                let mark = if a == b { "  " } else { "!!" };
-                report.push_str(&format!("{mark} {a:<40} | {b}\n"));
-            }
-            failures.push(report);
-        }
+        let title = format!("{}: streams differ (Redis AOF | ringkv)", path.display());
+        failures.extend(crate::common::aof::side_by_side(&title, &theirs, &mine));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
