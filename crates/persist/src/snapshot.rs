@@ -300,7 +300,7 @@ impl Snapshot {
             if e.epoch >= epoch {
                 continue;
             }
-            self.selected_for(f);
+            self.select(f, None);
             let dict = match self.walks[f].adopted.as_mut() {
                 Some(d) => d,
                 None => engine.dbs[live].dict_mut(),
@@ -321,11 +321,6 @@ impl Snapshot {
             return true;
         }
         false
-    }
-
-    /// Selects file db `f` in the stream (no RESIZEDB: the walk writes that).
-    fn selected_for(&mut self, f: usize) {
-        self.select(f, None);
     }
 
     /// Writes a whole entry of file db `f`: into the stream, or while a value is half-written

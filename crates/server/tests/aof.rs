@@ -116,14 +116,7 @@ fn incr_files_match_redis() {
     let mut failures = Vec::new();
     for path in common::aof::propagation_scripts() {
         let steps = parse_script(&std::fs::read(&path).unwrap()).unwrap();
-        let redis = Server::redis_with(&[
-            "--appendonly",
-            "yes",
-            "--appendfsync",
-            "always",
-            "--enable-debug-command",
-            "yes",
-        ]);
+        let redis = Server::redis_with(common::aof::REDIS_AOF_ALWAYS);
         let r = redis.connect().cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
         assert!(!r.is_error(), "{}", r.text());
         let ours = Server::ringkv_with(&[

@@ -61,3 +61,14 @@ pub fn side_by_side(title: &str, theirs: &[String], mine: &[String]) -> Option<S
     }
     Some(report)
 }
+
+/// A Redis whose AOF is the reference stream: every command written before its reply, and
+/// DEBUG allowed (the scripts switch its active expiry off).
+pub const REDIS_AOF_ALWAYS: &[&str] = &[
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "always",
+    "--enable-debug-command",
+    "yes",
+];

@@ -28,14 +28,7 @@ fn aof_incr(dir: &Path) -> Vec<u8> {
 
 /// Runs `steps` on Redis (AOF on) and on an in-process ringkv; returns both streams.
 fn run_both(steps: &[Step]) -> (Vec<String>, Vec<String>) {
-    let redis = Server::redis_with(&[
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "always",
-        "--enable-debug-command",
-        "yes",
-    ]);
+    let redis = Server::redis_with(crate::common::aof::REDIS_AOF_ALWAYS);
     let mut clients: Vec<Client> = vec![redis.connect()];
     let r = clients[0].cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
     assert!(!r.is_error(), "DEBUG SET-ACTIVE-EXPIRE: {}", r.text());

@@ -2,17 +2,19 @@
 //! points, DUMP/RESTORE, loading at start-up, and the state INFO persistence reports.
 //!
 //! A background save is a [`persist::snapshot::Snapshot`] hooked into the engine's dbs. The
-//! loop calls [`background_step`] once per turn: it walks a bounded slice of the keyspace
-//! (about [`STEP_BYTES`] of output) and hands the bytes to the ring as file writes through
-//! [`crate::fileio`] (one in flight; completions in [`on_file_done`]); the loop does not wait
-//! for completions while the walk has work (it polls), so slices keep coming between client
-//! turns. When the walk ends the file is fsynced through the ring, then renamed over its
-//! target (`dbfilename` in `dir`, or the AOF's new base).
+//! loop calls [`background_step`] once per turn: when a slice is due it walks a bounded
+//! slice of the keyspace (about [`STEP_BYTES`] of output; the next slice after twice the
+//! time it took, so the loop sleeps between slices) and hands the bytes to the ring as file
+//! writes through [`crate::fileio`] (one in flight; completions in [`on_file_done`]), with an
+//! fdatasync every [`AUTOSYNC_BYTES`] under `rdb-save-incremental-fsync` /
+//! `aof-rewrite-incremental-fsync`. When the walk ends the file is fsynced through the ring,
+//! renamed over its target (`dbfilename` in `dir`, or the AOF's new base), and the directory
+//! fsynced through the ring.
 //!
-//! Invariants: at most one snapshot runs; the temp file is `temp-<pid>.rdb` (Redis's
-//! `temp-%d.rdb` for BGSAVE) in `dir`, removed on failure; `lastsave` and the dirty baseline
-//! move only when a save succeeded; output not yet written to the file stays bounded
-//! ([`MAX_BUFFERED`]: the walk pauses while the disk catches up).
+//! Invariants: at most one snapshot runs; its temp file is `temp-bgsave-<pid>.rdb` (SAVE's
+//! is `temp-<pid>.rdb`: both may exist at once) beside the target, removed on failure;
+//! `lastsave` and the dirty baseline move only when a save succeeded; output not yet written
+//! to the file stays bounded ([`MAX_BUFFERED`]: the walk pauses while the disk catches up).
 
 pub mod commands;
 pub mod load;
@@ -35,6 +37,10 @@ use std::time::Instant;
 pub const STEP_BYTES: usize = 4 * 1024;
 /// Output produced but not yet written, beyond which the walk waits for the disk.
 pub const MAX_BUFFERED: usize = 8 * 1024 * 1024;
+/// Redis's `REDIS_AUTOSYNC_BYTES`: with the incremental-fsync directives, the file is
+/// fdatasynced every this many bytes while it is written, so the kernel never holds a whole
+/// snapshot of dirty pages to flush at the end.
+pub const AUTOSYNC_BYTES: u64 = 4 * 1024 * 1024;
 /// Redis's `CONFIG_BGSAVE_RETRY_DELAY`: after a failed BGSAVE, save points wait this long.
 const BGSAVE_RETRY_DELAY_S: i64 = 5;
 
@@ -120,6 +126,10 @@ pub struct Background {
     spare: Vec<u8>,
     /// File offset of the next write.
     offset: u64,
+    /// `rdb-save-incremental-fsync` (or `aof-rewrite-incremental-fsync` for an AOF base):
+    /// fdatasync every [`AUTOSYNC_BYTES`]; `synced_to` is the offset the last one covered.
+    autosync: bool,
+    synced_to: u64,
     fsync_done: bool,
     /// After the rename: the directory, whose fsync (on the ring) makes the rename durable.
     dir: Option<File>,
@@ -199,14 +209,20 @@ pub fn after_flushall(server: &mut Server) {
 /// SAVE: the whole keyspace written at once, blocking the loop as Redis's SAVE does.
 pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
     let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
-    let res = write_file_durably(&tmp, |w| {
+    let autosync = server.config.compat.rdb_save_incremental_fsync;
+    let res = write_file_durably(&tmp, |file| {
+        let mut w = AutoSync {
+            file,
+            autosync,
+            unsynced: 0,
+        };
         persist::rdb::write::write_to(
             &server.engine,
             save_options(server),
             unix_now(server),
             used_memory(),
             false,
-            w,
+            &mut w,
         )
     })
     .and_then(|()| {
@@ -258,16 +274,41 @@ fn write_file_durably(
         .map_err(|e| format!("Write error saving DB on disk: {e}"))
 }
 
+/// The directory holding `path` (`.` for a bare name).
+fn dir_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
 /// Makes a rename durable (Redis's `fsyncFileDir`). Best effort.
 fn fsync_dir(path: &Path) {
-    if let Some(dir) = path.parent()
-        && let Ok(d) = File::open(if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        })
-    {
+    if let Ok(d) = File::open(dir_of(path)) {
         let _ = d.sync_all();
+    }
+}
+
+/// A file being written by SAVE, fdatasynced every [`AUTOSYNC_BYTES`] when `autosync`
+/// (`rdb-save-incremental-fsync`), as Redis's rio auto-sync.
+struct AutoSync<'f> {
+    file: &'f mut File,
+    autosync: bool,
+    unsynced: u64,
+}
+
+impl std::io::Write for AutoSync<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.autosync && self.unsynced >= AUTOSYNC_BYTES {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 
@@ -331,6 +372,11 @@ pub fn start_background(
         io_inflight: false,
         spare: Vec::new(),
         offset: 0,
+        autosync: match purpose {
+            Purpose::Rdb => server.config.compat.rdb_save_incremental_fsync,
+            Purpose::AofBase => server.config.compat.aof_rewrite_incremental_fsync,
+        },
+        synced_to: 0,
         fsync_done: false,
         dir: None,
         dir_synced: false,
@@ -410,9 +456,15 @@ fn next_file_op(server: &mut Server) {
         let buf = std::mem::replace(&mut bg.queued, std::mem::take(&mut bg.spare));
         bg.io_inflight = true;
         let offset = bg.offset;
+        let end = offset + buf.len() as u64;
+        let sync = if bg.autosync && end - bg.synced_to >= AUTOSYNC_BYTES {
+            Sync::Data
+        } else {
+            Sync::None
+        };
         server
             .fileio
-            .write(Owner::Snapshot, bg.id << 2, fd, offset, buf, Sync::None);
+            .write(Owner::Snapshot, bg.id << 2, fd, offset, buf, sync);
         return;
     }
     if bg.walk_done {
@@ -440,12 +492,7 @@ fn next_file_op(server: &mut Server) {
                 finish_background(server, false);
                 return;
             }
-            let dir = bg
-                .target
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            match File::open(dir) {
+            match File::open(dir_of(&bg.target)) {
                 Ok(d) => {
                     let dfd = d.as_raw_fd();
                     bg.dir = Some(d);
@@ -481,6 +528,9 @@ pub fn on_file_done(server: &mut Server, d: crate::fileio::Done) {
     } else if d.token & 3 == 2 {
         bg.dir_synced = true;
     } else {
+        if d.synced {
+            bg.synced_to = bg.offset;
+        }
         let mut buf = d.buf;
         buf.clear();
         bg.spare = buf;
@@ -771,4 +821,42 @@ pub fn write_must_wait(server: &mut Server, key: usize, args: &[&[u8]]) -> bool 
         return false;
     }
     check(c.session.db, row.meta, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// SAVE's writer syncs once 4 MiB have gone out since the last sync
+    /// (`rdb-save-incremental-fsync`; `write_to` hands it 1 MiB chunks) and passes every byte
+    /// through unchanged.
+    #[test]
+    fn autosync_syncs_every_4_mib_and_keeps_the_bytes() {
+        let path = std::env::temp_dir().join(format!("ringkv-autosync-{}", std::process::id()));
+        let mut f = File::create(&path).unwrap();
+        let data: Vec<u8> = (0..9 * 1024 * 1024u32).map(|i| i as u8).collect();
+        let mut w = AutoSync {
+            file: &mut f,
+            autosync: true,
+            unsynced: 0,
+        };
+        for chunk in data.chunks(1024 * 1024) {
+            w.write_all(chunk).unwrap();
+        }
+        // 9 MiB written: synced at 4 and 8 MiB, 1 MiB since.
+        assert!(w.unsynced < AUTOSYNC_BYTES, "{}", w.unsynced);
+        assert_eq!(w.unsynced % AUTOSYNC_BYTES, 1024 * 1024);
+        let mut off = AutoSync {
+            file: &mut f,
+            autosync: false,
+            unsynced: 0,
+        };
+        off.write_all(&data[..AUTOSYNC_BYTES as usize + 1]).unwrap();
+        assert_eq!(off.unsynced, AUTOSYNC_BYTES + 1, "no sync when off");
+        drop(f);
+        let back = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(&back[..data.len()], &data[..]);
+    }
 }
