@@ -93,9 +93,6 @@ pub struct Aof {
     pub waiting_base: bool,
     /// A failed first base is retried no earlier than this (Unix ms).
     pub rewrite_retry_at_ms: i64,
-    /// When the running background rewrite started (its base is a snapshot in
-    /// `server.persistence.bg` with `Purpose::AofBase`).
-    pub rewrite_started: Option<std::time::Instant>,
 }
 
 impl Default for Aof {
@@ -124,7 +121,6 @@ impl Default for Aof {
             last_rewrite_time_sec: -1,
             last_bgrewrite_ok: true,
             rewrites_consecutive_failures: 0,
-            rewrite_started: None,
             waiting_base: false,
             rewrite_retry_at_ms: 0,
         }
@@ -593,7 +589,7 @@ pub fn stop(server: &mut Server) {
     if std::mem::take(&mut server.aof.waiting_base) {
         // Its first base never completed: the rewrite is abandoned and the temp file goes,
         // as Redis's stopAppendOnly kills the rewrite child.
-        if server.aof.rewrite_started.is_some() {
+        if server.persistence.aof_rewrite().is_some() {
             crate::features::persistence::abort_background(server);
         }
         let name = server.config.compat.appendfilename.clone();
@@ -655,7 +651,7 @@ pub fn cron(server: &mut Server) {
     let aof = &server.aof;
     if !aof.on
         || aof.rewrite_scheduled
-        || aof.rewrite_started.is_some()
+        || server.persistence.aof_rewrite().is_some()
         || c.auto_aof_rewrite_percentage == 0
     {
         return;
@@ -685,7 +681,7 @@ pub fn write_denied_text(server: &Server) -> Option<String> {
 /// BGREWRITEAOF: the base is written by a point-in-time snapshot in the background; while
 /// another snapshot runs (BGSAVE), or inside EXEC, the rewrite is scheduled.
 pub fn bgrewriteaof(server: &mut Server, key: usize, _args: &[&[u8]]) -> engine::CmdResult {
-    if server.aof.rewrite_started.is_some() {
+    if server.persistence.aof_rewrite().is_some() {
         return Err(engine::CmdError::Owned(
             "ERR Background append only file rewriting already in progress".into(),
         ));

@@ -79,7 +79,7 @@ pub fn rewrite(server: &mut Server, now_ms: i64) -> Result<(), String> {
         );
         finish(server, now_ms)
     })();
-    record_outcome(server, Some(started), &r);
+    record_outcome(server, Some(started.elapsed().as_secs() as i64), &r);
     r
 }
 
@@ -95,10 +95,10 @@ fn adopt_files_on_disk(server: &mut Server) {
 
 /// INFO's rewrite counters and Redis's log lines for a rewrite that ended (or failed to
 /// start) with `r`.
-fn record_outcome(server: &mut Server, started: Option<Instant>, r: &Result<(), String>) {
+fn record_outcome(server: &mut Server, secs: Option<i64>, r: &Result<(), String>) {
     let aof = &mut server.aof;
-    if let Some(s) = started {
-        aof.last_rewrite_time_sec = s.elapsed().as_secs() as i64;
+    if let Some(secs) = secs {
+        aof.last_rewrite_time_sec = secs;
     }
     match r {
         Ok(()) => {
@@ -145,7 +145,6 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
                 "Background append only file rewriting started by pid {}",
                 std::process::id()
             );
-            server.aof.rewrite_started = Some(Instant::now());
             Ok(())
         }
         Err(e) => {
@@ -156,10 +155,10 @@ pub fn rewrite_background(server: &mut Server, now_ms: i64) -> Result<(), String
     }
 }
 
-/// The background base is complete (`ok`) in `tmp`, or failed: switch the manifest to it
-/// (Redis's `backgroundRewriteDoneHandler`), or keep the old files in charge.
-pub fn background_done(server: &mut Server, ok: bool, tmp: &Path) {
-    let started = server.aof.rewrite_started.take();
+/// The background base, written in `secs`, is complete (`ok`) in `tmp`, or failed: switch
+/// the manifest to it (Redis's `backgroundRewriteDoneHandler`), or keep the old files in
+/// charge.
+pub fn background_done(server: &mut Server, ok: bool, tmp: &Path, secs: i64) {
     let waiting = server.aof.waiting_base && server.aof.on;
     let r = if !ok {
         Err("the snapshot could not be written".to_string())
@@ -179,7 +178,7 @@ pub fn background_done(server: &mut Server, ok: bool, tmp: &Path) {
             server.aof.rewrite_retry_at_ms = server.now_ms() + 5000;
         }
     }
-    record_outcome(server, started, &r);
+    record_outcome(server, Some(secs), &r);
 }
 
 /// The first base after turning the AOF on is complete in `tmp`: the base and the temp

@@ -23,7 +23,7 @@ const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
 /// # Returns
 /// `+OK`, or a bare `-ERR` when the file could not be written (Redis's `shared.err`).
 fn save(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
-    if bg_rdb_running(server) {
+    if server.persistence.rdb_bgsave().is_some() {
         return Err(CmdError::Static(BGSAVE_IN_PROGRESS));
     }
     let path = rdb_path(server);
@@ -34,14 +34,6 @@ fn save(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
         }
         Err(_) => Err(CmdError::Static("ERR")),
     }
-}
-
-fn bg_rdb_running(server: &Server) -> bool {
-    server
-        .persistence
-        .bg
-        .as_ref()
-        .is_some_and(|b| b.purpose == Purpose::Rdb)
 }
 
 /// # Format
@@ -55,7 +47,7 @@ fn bgsave(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         [_, s] if eq_ic(s, "schedule") => true,
         _ => return Err(CmdError::Syntax),
     };
-    if bg_rdb_running(server) {
+    if server.persistence.rdb_bgsave().is_some() {
         return Err(CmdError::Static(BGSAVE_IN_PROGRESS));
     }
     if server.persistence.bg.is_some() || server.in_exec {

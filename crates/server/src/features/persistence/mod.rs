@@ -100,6 +100,18 @@ impl Persistence {
         Some(b.next_step_at.saturating_duration_since(Instant::now()))
     }
 
+    /// The running background save, if it is a BGSAVE (not an AOF rewrite's base): INFO's
+    /// `rdb_bgsave_in_progress`, what BGSAVE/SAVE refuse and FLUSHALL abandons.
+    pub fn rdb_bgsave(&self) -> Option<&Background> {
+        self.bg.as_ref().filter(|b| b.purpose == Purpose::Rdb)
+    }
+
+    /// The running background save, if it writes an AOF rewrite's base: INFO's
+    /// `aof_rewrite_in_progress`.
+    pub fn aof_rewrite(&self) -> Option<&Background> {
+        self.bg.as_ref().filter(|b| b.purpose == Purpose::AofBase)
+    }
+
     /// `rdb_changes_since_last_save`.
     pub fn changes_since_save(&self, dirty: u64) -> u64 {
         dirty.saturating_sub(self.dirty_at_save)
@@ -189,12 +201,7 @@ fn used_memory() -> u64 {
 /// and with save points the empty dataset is saved at once, so a restart does not bring the
 /// flushed keys back. (An AOF rewrite's snapshot keeps going: it adopted the old dicts.)
 pub fn after_flushall(server: &mut Server) {
-    if server
-        .persistence
-        .bg
-        .as_ref()
-        .is_some_and(|b| b.purpose == Purpose::Rdb)
-    {
+    if server.persistence.rdb_bgsave().is_some() {
         abort_background(server);
     }
     if !server.config.save.is_empty() {
@@ -577,7 +584,7 @@ fn finish_background(server: &mut Server, ok: bool) {
             if ok {
                 log::info!("Background AOF buffer size: 0 MB");
             }
-            crate::features::aof::rewrite::background_done(server, ok, &bg.target);
+            crate::features::aof::rewrite::background_done(server, ok, &bg.target, secs);
         }
     }
 }
