@@ -708,6 +708,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                     "Unable to turn on AOF. Check server logs.".into()
                 })
             }
+            Apply::Maxmemory if cfg.maxmemory != 0 => Err(config::NO_MAXMEMORY_YET.into()),
             _ => Ok(()),
         }
     };
@@ -783,4 +784,29 @@ fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         &mut resp::Reply::new(&mut c.pending, c.session.proto),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::inproc::InProcess;
+
+    /// A memory limit is refused until eviction exists, not stored and ignored; 0 (none)
+    /// is accepted.
+    #[test]
+    fn config_set_refuses_a_memory_limit() {
+        let mut s = InProcess::new(1_767_225_600_000);
+        let c = s.client();
+        assert_eq!(
+            s.run(c, &["CONFIG", "SET", "maxmemory", "16mb"]),
+            format!(
+                "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - {}\r\n",
+                crate::features::config::NO_MAXMEMORY_YET
+            )
+        );
+        assert_eq!(
+            s.run(c, &["CONFIG", "GET", "maxmemory"]),
+            "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+        );
+        assert_eq!(s.run(c, &["CONFIG", "SET", "maxmemory", "0"]), "+OK\r\n");
+    }
 }

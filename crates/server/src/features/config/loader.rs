@@ -139,6 +139,9 @@ impl<'a> Loader<'a> {
                     .into(),
             ));
         }
+        if self.cfg.maxmemory != 0 {
+            return Err(ConfigError::General(super::NO_MAXMEMORY_YET.into()));
+        }
         // Redis clamps hz after loading for backward compatibility; our setter already
         // clamps, so only the log file remains to check.
         if !self.cfg.logfile.is_empty() {
@@ -410,14 +413,14 @@ mod tests {
     #[test]
     fn load_file_syntax() {
         let c = load(
-            "# comment\n\n   port 7000  \r\nBIND 10.0.0.1 \"::1\"\nmaxmemory 1GB\n\
+            "# comment\n\n   port 7000  \r\nBIND 10.0.0.1 \"::1\"\nclient-query-buffer-limit 1GB\n\
              save 900 1\nsave \"60 5\"\nloglevel 'warning'\nhz 0\n\
              list-max-ziplist-entries 5\nrename-command FLUSHALL \"\"\n",
         )
         .unwrap();
         assert_eq!(c.port, 7000);
         assert_eq!(c.bind, ["10.0.0.1", "::1"]);
-        assert_eq!(c.maxmemory, 1 << 30);
+        assert_eq!(c.client_query_buffer_limit, 1 << 30);
         assert_eq!(c.save, [(900, 1), (60, 5)], "save lines accumulate");
         assert_eq!(c.loglevel, LogLevel::Warning);
         assert_eq!(c.hz, 1, "hz is clamped");
@@ -472,6 +475,14 @@ mod tests {
                 "argument couldn't be parsed into an integer"
             )
         );
+        assert_eq!(
+            load_err("maxmemory 16mb\n"),
+            format!(
+                "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{}\n",
+                super::super::NO_MAXMEMORY_YET
+            )
+        );
+        assert!(load("maxmemory 0\n").is_ok());
         assert_eq!(
             load_err("daemonize yes\n"),
             "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nringkv does not daemonize: run \

@@ -140,7 +140,7 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i32,
 
-    // --- stored, not acted on yet (no persistence; AUTH ignores `requirepass`)
+    // --- stored; `maxmemory` must stay 0 until eviction exists (see NO_MAXMEMORY_YET) (no persistence; AUTH ignores `requirepass`)
     /// `save`: (seconds, changes) pairs.
     pub save: Vec<(i64, i64)>,
     pub appendonly: bool,
@@ -463,3 +463,7 @@ mod tests {
         assert_ne!(e.notify_keyspace_events, 0);
     }
 }
+
+/// Why a memory limit is refused (at start-up and by CONFIG SET): without eviction or OOM
+/// refusals a `maxmemory` would be ignored while the operator believes memory is bounded.
+pub const NO_MAXMEMORY_YET: &str = "ringkv does not enforce maxmemory yet (no eviction): refusing a memory limit rather than ignoring it";
