@@ -371,6 +371,10 @@ impl Config {
     }
 }
 
+/// Why a memory limit is refused (at start-up and by CONFIG SET): without eviction or OOM
+/// refusals a `maxmemory` would be ignored while the operator believes memory is bounded.
+pub const NO_MAXMEMORY_YET: &str = "ringkv does not enforce maxmemory yet (no eviction): refusing a memory limit rather than ignoring it";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,7 +467,3 @@ mod tests {
         assert_ne!(e.notify_keyspace_events, 0);
     }
 }
-
-/// Why a memory limit is refused (at start-up and by CONFIG SET): without eviction or OOM
-/// refusals a `maxmemory` would be ignored while the operator believes memory is bounded.
-pub const NO_MAXMEMORY_YET: &str = "ringkv does not enforce maxmemory yet (no eviction): refusing a memory limit rather than ignoring it";
