@@ -253,6 +253,13 @@ impl Engine {
         self.refresh_expire_logging();
     }
 
+    /// Detaches the consumer of propagated writes, returning it (see [`Engine::set_sink`]).
+    pub fn take_sink(&mut self) -> Option<Box<dyn crate::propagate::Sink>> {
+        let sink = self.propagation.take_sink();
+        self.refresh_expire_logging();
+        sink
+    }
+
     /// What WATCH's probes see of `key` in db `db` at the command's time.
     pub fn presence(&self, db: usize, key: &[u8]) -> Presence {
         presence_in(&self.dbs[db], key, self.now_ms())
@@ -462,7 +469,9 @@ impl Engine {
     /// blocked clients, the engine's test harness).
     pub fn after_command(&mut self, db: usize, argv: &[&[u8]], dirty_before: u64) {
         self.flush_expired();
-        let wrote = self.dirty != dirty_before;
+        // A command that reset `dirty` (DEBUG LOADAOF, as Redis's "prevent AOF / replication")
+        // wrote nothing to propagate: only an increase counts, as `call()` clamps the delta.
+        let wrote = self.dirty > dirty_before;
         self.propagation.end_command(db, argv, wrote);
     }
 

@@ -182,6 +182,11 @@ pub struct Server {
     pub aof_clients_held: u64,
     /// RDB persistence state and the running background save.
     pub persistence: crate::features::persistence::Persistence,
+    /// The replication id (`master_replid`): random at start; DEBUG CHANGE-REPL-ID draws a
+    /// new one.
+    pub replid: String,
+    /// DEBUG PAUSE-CRON: the periodic task does nothing while set.
+    pub cron_paused: bool,
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
     /// there).
     pub in_exec: bool,
@@ -289,6 +294,8 @@ impl Server {
             fileio: Default::default(),
             aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
+            replid: crate::features::info::random_hex_id(),
+            cron_paused: false,
             in_exec: false,
         })
     }
@@ -355,6 +362,9 @@ impl Server {
 /// The periodic task, `hz` times a second (Redis's serverCron): engine housekeeping
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
+    if server.cron_paused {
+        return;
+    }
     server.engine.cron();
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);

@@ -27,7 +27,7 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("config", config),
     ("info", info),
     ("bgrewriteaof", crate::features::aof::bgrewriteaof),
-    ("debug", debug),
+    ("debug", crate::features::debug::debug),
 ];
 
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
@@ -727,52 +727,6 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// DEBUG, behind `enable-debug-command` as Redis: SET-ACTIVE-EXPIRE (the tests that compare
-/// propagated streams with Redis's switch the active expiry cycle off in both) and RELOAD
-/// [MERGE] [NOFLUSH] [NOSAVE] (save, empty, load back: Redis's own tests use it).
-fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    let allowed = match server.config.compat.enable_debug_command {
-        1 => true,
-        2 => server.clients[key]
-            .peer_addr()
-            .is_none_or(|a| a.ip().is_loopback()),
-        _ => false,
-    };
-    if !allowed {
-        return Err(CmdError::Static(
-            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ));
-    }
-    if args.len() == 3 && is_kw(args[1], "set-active-expire") {
-        server.engine.active_expire_enabled = resp::num::parse_i64(args[2]).unwrap_or(0) != 0;
-        reply(server, key).ok();
-        return Ok(());
-    }
-    if is_kw(args[1], "reload") {
-        let (mut merge, mut flush, mut save) = (false, true, true);
-        for opt in &args[2..] {
-            if is_kw(opt, "merge") {
-                merge = true;
-            } else if is_kw(opt, "noflush") {
-                flush = false;
-            } else if is_kw(opt, "nosave") {
-                save = false;
-            } else {
-                return Err(CmdError::Static(
-                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
-                ));
-            }
-        }
-        crate::features::persistence::debug_reload(server, merge, flush, save)
-            .map_err(CmdError::Static)?;
-        reply(server, key).ok();
-        return Ok(());
-    }
-    Err(CmdError::Static(
-        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE and DEBUG RELOAD",
-    ))
 }
 
 /// INFO [section ...]: the info module writes the sections asked for.

@@ -43,8 +43,6 @@ pub struct CpuUsage {
 pub struct Process {
     /// 40 hex characters, random per process start (Redis's `run_id`).
     pub run_id: String,
-    /// 40 hex characters, random per process start.
-    pub master_replid: String,
     pub pid: u32,
     /// `uname -srm` as Redis prints it: "Linux 6.1.0 x86_64".
     pub os: String,
@@ -68,7 +66,6 @@ impl Process {
         let used_memory = crate::alloc::used_memory() as u64;
         Process {
             run_id: process_run_id().to_string(),
-            master_replid: process_replid().to_string(),
             pid: std::process::id(),
             os: os_name(),
             executable: std::env::current_exe()
@@ -370,7 +367,7 @@ pub static SECTIONS: &[Section] = &[
         f!("role", _ => "master"),
         f!("connected_slaves", _ => 0),
         f!("master_failover_state", _ => "no-failover"),
-        f!("master_replid", v => v.process.master_replid),
+        f!("master_replid", v => v.server.replid),
         f!("master_replid2", _ => "0000000000000000000000000000000000000000"),
         f!("master_repl_offset", _ => 0),
         f!("second_repl_offset", _ => -1),
@@ -567,12 +564,6 @@ pub fn process_run_id() -> &'static str {
     ID.get_or_init(random_hex_id)
 }
 
-/// This process's `master_replid`.
-pub fn process_replid() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(random_hex_id)
-}
-
 /// A random 40-hex-character id (for `run_id` and `master_replid`), from the OS's
 /// randomness with a time/pid fallback.
 pub fn random_hex_id() -> String {
@@ -669,7 +660,6 @@ mod tests {
     fn process() -> Process {
         Process {
             run_id: "a".repeat(40),
-            master_replid: "b".repeat(40),
             pid: 42,
             os: "Linux 6.1.0 x86_64".into(),
             executable: "/usr/bin/ringkv-server".into(),
@@ -705,6 +695,7 @@ mod tests {
             s.clients.insert(Conn::new(-1, 1, id, 0));
         }
         s.used_memory_startup = 1024 * 1024;
+        s.replid = "b".repeat(40);
         s.stats.total_commands_processed = 1000;
         s.stats.count_error("WRONGTYPE Operation against a key");
         s.stats.count_error("ERR one");
@@ -997,7 +988,6 @@ mod tests {
         assert_ne!(id, random_hex_id());
         assert_eq!(i.run_id, process_run_id());
         assert_eq!(i.run_id.len(), 40);
-        assert_ne!(i.run_id, i.master_replid);
         let j = Process::sample(Instant::now());
         assert_eq!(j.run_id, i.run_id, "run_id is fixed per process");
     }

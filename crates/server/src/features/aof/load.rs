@@ -60,9 +60,18 @@ pub fn read_manifest(server: &Server) -> Result<Option<Manifest>, String> {
     })
 }
 
-/// Loads the AOF into the (empty) keyspace. Err: a fatal error, logged; the server must
-/// not start.
+/// Loads the AOF into the (empty) keyspace at start-up. Err: a fatal error, logged; the
+/// server must not start. Loading is not traffic: the counters start at zero, as Redis's
+/// (which runs the handlers directly, outside call()).
 pub fn load(server: &mut Server) -> Result<Status, Fatal> {
+    let r = load_files(server);
+    server.reset_stats();
+    r
+}
+
+/// Reads the manifest from disk and replays its files into the keyspace (start-up, DEBUG
+/// LOADAOF). Changes made by the replay are not counted as changes (`dirty` is zero after).
+pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     let m = match read_manifest(server) {
         Ok(m) => m.unwrap_or_default(),
         Err(text) => {
@@ -138,9 +147,6 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     }
     server.engine.clock = clock;
     server.clients.remove(key);
-    // Loading is not traffic: the counters start at zero, as Redis's (which runs the
-    // handlers directly, outside call()).
-    server.reset_stats();
     server.engine.dirty = 0;
     if result.is_ok() {
         server.aof.current_size = total;

@@ -643,6 +643,32 @@ pub(crate) fn flush_sync(server: &mut Server) {
     }
 }
 
+/// DEBUG LOADAOF: what the stream buffered is written (and synced) first, the keyspace is
+/// emptied and the AOF named by the manifest on disk is replayed. The replay is not
+/// appended to the AOF again: the sink is detached while it runs.
+pub fn debug_loadaof(server: &mut Server) -> Result<(), &'static str> {
+    if server.aof.on {
+        take_from_sink(server);
+        flush_sync(server);
+    }
+    for i in 0..server.engine.dbs.len() {
+        server.engine.touch_watched_on_flush(i);
+        server.engine.dbs[i].clear();
+    }
+    let sink = server.engine.take_sink();
+    let r = load::load_files(server);
+    if sink.is_some() {
+        server.engine.set_sink(sink);
+    }
+    match r {
+        Ok(_) => {
+            log::warn!("Append Only File loaded by DEBUG LOADAOF");
+            Ok(())
+        }
+        Err(load::Fatal) => Err("ERR Error trying to load the AOF files, check server logs."),
+    }
+}
+
 /// Cron (Redis's serverCron part): the automatic rewrite when the AOF grew by
 /// `auto-aof-rewrite-percentage` over its size after the last rewrite, past
 /// `auto-aof-rewrite-min-size`.
