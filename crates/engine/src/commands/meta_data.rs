@@ -19636,4 +19636,926 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "setbit",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Sets or clears the bit at offset in the string value stored at key",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("setbit"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Sets or clears the bit at offset in the string value stored at key"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("value")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "getbit",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::FAST,
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Returns the bit value at offset in the string value stored at key",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("getbit"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns the bit value at offset in the string value stored at key"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitcount",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Count set bits in a string",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitcount"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Count set bits in a string")),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added the `BYTE|BIT` option."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("start")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("end")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("index_unit")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (Bulk("since"), Bulk("7.0.0")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("byte")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("BYTE")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("bit")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("BIT")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitpos",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.8.7",
+        summary: "Find first bit set or clear in a string",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitpos"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Find first bit set or clear in a string"),
+            ),
+            (Bulk("since"), Bulk("2.8.7")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added the `BYTE|BIT` option."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("bit")), (Bulk("type"), Bulk("integer"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("start")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("end_index")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("end")),
+                                                (Bulk("type"), Bulk("integer")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("index_unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (Bulk("since"), Bulk("7.0.0")),
+                                                (Bulk("flags"), Set(&[Status("optional")])),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("byte")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("BYTE")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("bit")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("BIT")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitop",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 2,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Perform bitwise operations between strings",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitop"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(2),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(3))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Perform bitwise operations between strings"),
+            ),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("operation")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destkey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitfield",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "3.2.0",
+        summary: "Perform arbitrary bitfield integer operations on strings",
+        complexity: "O(1) for each subcommand specified",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update", "variable_flags"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitfield"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk("This command allows both access and modification of the key"),
+                ),
+                (
+                    Bulk("flags"),
+                    Set(&[
+                        Status("RW"),
+                        Status("access"),
+                        Status("update"),
+                        Status("variable_flags"),
+                    ]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Perform arbitrary bitfield integer operations on strings"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (
+                Bulk("complexity"),
+                Bulk("O(1) for each subcommand specified"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("operation")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("encoding_offset")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("token"), Bulk("GET")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("encoding")),
+                                                (Bulk("type"), Bulk("string")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("offset")),
+                                                (Bulk("type"), Bulk("integer")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("write")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("wrap_sat_fail")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (Bulk("token"), Bulk("OVERFLOW")),
+                                                (Bulk("flags"), Set(&[Status("optional")])),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("wrap")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("WRAP")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("sat")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("SAT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("fail")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FAIL")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("write_operation")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (
+                                                                Bulk("name"),
+                                                                Bulk("encoding_offset_value"),
+                                                            ),
+                                                            (Bulk("type"), Bulk("block")),
+                                                            (Bulk("token"), Bulk("SET")),
+                                                            (
+                                                                Bulk("arguments"),
+                                                                Array(&[
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("encoding"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("string"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("offset"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("value"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                ]),
+                                                            ),
+                                                        ]),
+                                                        Map(&[
+                                                            (
+                                                                Bulk("name"),
+                                                                Bulk("encoding_offset_increment"),
+                                                            ),
+                                                            (Bulk("type"), Bulk("block")),
+                                                            (Bulk("token"), Bulk("INCRBY")),
+                                                            (
+                                                                Bulk("arguments"),
+                                                                Array(&[
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("encoding"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("string"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("offset"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("increment"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                ]),
+                                                            ),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::FAST,
+        group: "bitmap",
+        since: "6.0.0",
+        summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        complexity: "O(1) for each subcommand specified",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitfield_ro"),
+            Int(-2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.0.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (
+                Bulk("complexity"),
+                Bulk("O(1) for each subcommand specified"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("encoding_offset")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("GET")),
+                        (
+                            Bulk("flags"),
+                            Set(&[
+                                Status("optional"),
+                                Status("multiple"),
+                                Status("multiple_token"),
+                            ]),
+                        ),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("encoding")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
 ];

@@ -10,6 +10,7 @@ pub mod meta_data;
 pub mod table;
 pub mod testkit;
 
+pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod hash;
@@ -159,5 +160,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(sort::COMMANDS)
         .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
+        .chain(bitmap::COMMANDS)
         .copied()
 }

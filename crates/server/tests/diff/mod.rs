@@ -137,6 +137,7 @@ script_tests!(
     blocking,
     dump,
     debug,
+    bitmap,
 );
 
 fn run_listed(name: &str) {
