@@ -53,6 +53,7 @@ multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
 save bgsave lastsave dump restore
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro
+pfadd pfcount pfmerge pfdebug pfselftest
 """.split()
 
 REDIS_VERSION = "7.0.15"

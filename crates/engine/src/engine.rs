@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub hash_limits: crate::object::hash::HashLimits,
     /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
     pub list_max_listpack_size: i64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past this turns dense.
+    pub hll_sparse_max_bytes: usize,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +62,7 @@ impl Default for EngineConfig {
             zset_limits: crate::object::zset::ZLimits::default(),
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
+            hll_sparse_max_bytes: 3000,
         }
     }
 }

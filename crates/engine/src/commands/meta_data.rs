@@ -20558,4 +20558,444 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "pfadd",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::FAST,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Adds the specified elements to the specified HyperLogLog.",
+        complexity: "O(1) to add every element.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfadd"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hyperloglog"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Adds the specified elements to the specified HyperLogLog."),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("O(1) to add every element.")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfcount",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::HYPERLOGLOG | acl::SLOW,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+        complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfcount"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hyperloglog"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "RW because it may change the internal representation of the key, and propagate to replicas",
+                    ),
+                ),
+                (Bulk("flags"), Set(&[Status("RW"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfmerge",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::SLOW,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Merge N different HyperLogLogs into a single one.",
+        complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "insert"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfmerge"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hyperloglog"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("insert")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Merge N different HyperLogLogs into a single one."),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) to merge N HyperLogLogs, but with high constant times."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destkey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sourcekey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfdebug",
+        arity: 3,
+        flags: flags::WRITE | flags::DENYOOM | flags::ADMIN,
+        first_key: 2,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Internal commands for debugging HyperLogLog values",
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfdebug"),
+            Int(3),
+            Set(&[Status("write"), Status("denyoom"), Status("admin")]),
+            Int(2),
+            Int(2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@hyperloglog"),
+                Status("@admin"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Internal commands for debugging HyperLogLog values"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("N/A")),
+            (Bulk("doc_flags"), Set(&[Status("syscmd")])),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("subcommand")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfselftest",
+        arity: 1,
+        flags: flags::ADMIN,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "An internal command for testing HyperLogLog values",
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfselftest"),
+            Int(1),
+            Set(&[Status("admin")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[
+                Status("@hyperloglog"),
+                Status("@admin"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("An internal command for testing HyperLogLog values"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("N/A")),
+            (Bulk("doc_flags"), Set(&[Status("syscmd")])),
+        ]),
+    },
 ];

@@ -14,6 +14,7 @@ pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod server;
@@ -161,5 +162,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
         .chain(bitmap::COMMANDS)
+        .chain(hll::COMMANDS)
         .copied()
 }

@@ -138,6 +138,7 @@ script_tests!(
     dump,
     debug,
     bitmap,
+    hll,
 );
 
 fn run_listed(name: &str) {

@@ -349,6 +349,7 @@ impl Config {
             },
             // New lists take the fill; existing ones keep their nodes (as Redis).
             list_max_listpack_size: self.compat.list_max_listpack_size,
+            hll_sparse_max_bytes: self.compat.hll_sparse_max_bytes.max(0) as usize,
         }
     }
 
@@ -445,6 +446,7 @@ mod tests {
             ("zset-max-listpack-entries", "4"),
             ("hash-max-listpack-value", "5"),
             ("list-max-listpack-size", "7"),
+            ("hll-sparse-max-bytes", "8"),
             ("notify-keyspace-events", "Ex"),
         ] {
             c.set(k, v).unwrap();
@@ -463,6 +465,7 @@ mod tests {
             ),
             (50, 2 << 20, 3, 4, 5, 7, 16)
         );
+        assert_eq!(e.hll_sparse_max_bytes, 8);
         assert_eq!(e.notify_keyspace_events, c.notify_keyspace_events);
         assert_ne!(e.notify_keyspace_events, 0);
     }
