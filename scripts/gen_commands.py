@@ -52,6 +52,7 @@ hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincr
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
 save bgsave lastsave dump restore
+slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|history latency|reset latency|doctor latency|graph latency|histogram latency|help monitor lolwut module|list module|help module|load module|loadex module|unload client|pause client|unpause
 """.split()
 
 REDIS_VERSION = "7.0.15"
@@ -387,9 +388,16 @@ def rs_key_spec(spec):
     return f"KeySpec {{ flags: &[{fl}], begin: {begin}, find: {find} }}"
 
 
+# Redis 7.0's CMD_MAY_REPLICATE, which COMMAND INFO does not print (its JSON files set it):
+# CLIENT PAUSE WRITE holds these, and replicas may not send them.
+MAY_REPLICATE = {"publish", "spublish", "pfcount", "eval", "evalsha", "fcall"}
+
+
 def rs_row(name, info, docs, subs, indent):
     e = info[1]
     flag_names = [f[1] for f in e[2][1]]
+    if name in MAY_REPLICATE and "may_replicate" not in flag_names:
+        flag_names.append("may_replicate")
     acl_names = [c[1].lstrip("@") for c in e[6][1]]
     tips = [t[1] for t in e[7][1]]
     key_specs = [rs_key_spec(s) for s in e[8][1]]
