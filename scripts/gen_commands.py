@@ -40,7 +40,7 @@ object|encoding object|freq object|idletime object|refcount object|help
 
 ping echo select swapdb quit reset hello dbsize flushdb flushall time info
 client|setname client|getname client|id client|info client|list client|kill client|help client|unblock client|no-evict client|getredir client|trackinginfo client|caching
-config|get config|set config|resetstat config|help
+config|get config|set config|resetstat config|help config|rewrite
 shutdown auth
 bgrewriteaof debug
 command|count command|info command|docs command|list command|getkeys

@@ -36,6 +36,7 @@ use std::path::PathBuf;
 mod command;
 mod directive;
 mod loader;
+mod rewrite;
 mod table;
 
 // The parts are re-exported so callers keep naming `crate::features::config::X`.
