@@ -311,10 +311,16 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
-    // A monitor may not touch the keyspace.
-    if let Some(text) = crate::features::monitor::refused(server, key, row) {
+    // `min-replicas-to-write`: ringkv has no replicas, so never enough good ones (Redis's
+    // checkGoodReplicasStatus).
+    if crate::features::monitor::too_few_replicas(server) && is_write(server, key, row) {
         row.handler.bump(|s| s.rejected_calls += 1);
-        reject(server, key, row, text);
+        reject(
+            server,
+            key,
+            row,
+            "NOREPLICAS Not enough good replicas to write.",
+        );
         return;
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
@@ -323,6 +329,12 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = crate::features::pubsub::not_allowed_text(row.meta.name);
         reject(server, key, row, &text);
+        return;
+    }
+    // A monitor may not touch the keyspace.
+    if let Some(text) = crate::features::monitor::refused(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, text);
         return;
     }
     // MULTI: `no-multi` commands are refused, the rest queued, except the commands that
