@@ -141,6 +141,14 @@ pub struct Server {
     /// while handing `&mut Server` to the handler.
     pub table: &'static CmdTable,
     pub stats: ServerStats,
+    /// SLOWLOG's entries (see [`crate::features::slowlog`]).
+    pub slowlog: crate::features::slowlog::SlowLog,
+    /// LATENCY's event series (see [`crate::features::latency`]).
+    pub latency: crate::features::latency::Latency,
+    /// MONITOR clients (slab key, client id), see [`crate::features::monitor`].
+    pub monitors: Vec<(usize, u64)>,
+    /// CLIENT PAUSE state and the clients it holds (see [`crate::features::pause`]).
+    pub pause: crate::features::pause::Pause,
     pub limits: resp::Limits,
     /// Next CLIENT ID (never reused).
     pub next_client_id: u64,
@@ -272,6 +280,10 @@ impl Server {
             clients: Slab::new(),
             table: Box::leak(Box::new(table)),
             stats: ServerStats::default(),
+            slowlog: Default::default(),
+            latency: Default::default(),
+            monitors: Vec::new(),
+            pause: Default::default(),
             limits,
             // Redis 7.0 creates two internal clients at startup (the Lua scripting and the
             // functions engine clients), so its first connection is id 3; clients (and the
@@ -351,6 +363,7 @@ impl Server {
         for row in self.table.rows() {
             row.handler.stats.set(Default::default());
         }
+        crate::features::latency::reset_histograms(self);
     }
 
     /// Number of connected clients (not counting those being torn down).
@@ -365,7 +378,11 @@ pub fn cron(server: &mut Server, now_ms: i64) {
     if server.cron_paused {
         return;
     }
+    // No active expiry while clients are paused (Redis 7.0).
+    let expire = server.engine.active_expire_enabled;
+    server.engine.active_expire_enabled &= !crate::features::pause::expiry_paused(server);
     server.engine.cron();
+    server.engine.active_expire_enabled = expire;
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);
     let st = &mut server.stats;

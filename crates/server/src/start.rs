@@ -61,7 +61,16 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             cfg.maxclients
         );
     }
-    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    let mut engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    cfg.apply_to_engine(&mut engine);
+    // `disable-thp yes` (the default): no transparent huge pages for this process, as
+    // Redis's THPDisable (huge pages make copy-on-write and latency worse).
+    if cfg.compat.disable_thp {
+        // SAFETY: prctl with integer arguments only; failure is harmless (old kernels).
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
     let mut server = match server::Server::new(cfg, engine) {
         Ok(s) => s,
         Err(msg) => {

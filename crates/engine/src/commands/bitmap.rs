@@ -18,7 +18,7 @@ use super::{CmdFn, Ctx};
 use crate::error::{CmdError, CmdResult};
 use crate::notify;
 use crate::object::{Str, Value};
-use crate::util::{eq_ic, parse_i64};
+use crate::util::{eq_ic, grow_zeroed, parse_i64};
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
     ("setbit", setbit),
@@ -76,13 +76,12 @@ fn with_string_for_write<R>(
             };
             let v = s.make_raw();
             let grown = v.len() < need;
-            if grown {
-                v.resize(need, 0);
-            }
+            grow_zeroed(v, need)?;
             Ok(f(v, grown))
         }
         None => {
-            let mut v = vec![0; need];
+            let mut v = Vec::new();
+            grow_zeroed(&mut v, need)?;
             let r = f(&mut v, true);
             db.set(key, Value::Str(Str::raw(v)), false);
             Ok(r)

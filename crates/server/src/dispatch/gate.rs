@@ -43,6 +43,8 @@ pub struct CmdStats {
 pub struct Cmd {
     pub handler: Handler,
     pub stats: Cell<CmdStats>,
+    /// Latency histogram (`latency-tracking`), created on the first call.
+    pub latency: Cell<Option<Box<crate::features::latency::Hist>>>,
     /// ringkv's behaviour bits ([`behaviour`]) beside Redis's flags in the metadata.
     pub behaviour: u8,
 }
@@ -93,6 +95,7 @@ impl Cmd {
         Cmd {
             handler,
             stats: Cell::new(CmdStats::default()),
+            latency: Cell::new(None),
             behaviour,
         }
     }
@@ -138,6 +141,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
         .chain(crate::features::persistence::commands::COMMANDS)
+        .chain(crate::features::monitor::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -307,12 +311,30 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
+    // `min-replicas-to-write`: ringkv has no replicas, so never enough good ones (Redis's
+    // checkGoodReplicasStatus).
+    if crate::features::monitor::too_few_replicas(server) && is_write(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(
+            server,
+            key,
+            row,
+            "NOREPLICAS Not enough good replicas to write.",
+        );
+        return;
+    }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
     if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = crate::features::pubsub::not_allowed_text(row.meta.name);
         reject(server, key, row, &text);
+        return;
+    }
+    // A monitor may not touch the keyspace.
+    if let Some(text) = crate::features::monitor::refused(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, text);
         return;
     }
     // MULTI: `no-multi` commands are refused, the rest queued, except the commands that

@@ -69,9 +69,9 @@ fn unknown_type(name: &[u8]) -> CmdError {
 }
 
 /// `addReplyHelp`: a status line per entry after a title.
-fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
+pub(crate) fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
     let mut r = reply(server, key);
-    r.array(lines.len() + 2);
+    r.array(lines.len() + 3);
     r.simple(title.as_bytes());
     for l in lines {
         r.simple(l.as_bytes());
@@ -218,6 +218,10 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         r.int(-1);
         r.bulk(b"prefixes");
         r.array(0);
+    } else if is_kw(sub, "pause") {
+        crate::features::pause::client_pause(server, key, args)?;
+    } else if is_kw(sub, "unpause") {
+        crate::features::pause::client_unpause(server, key, args)?;
     } else if is_kw(sub, "caching") {
         return Err(CmdError::Static(
             "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
@@ -261,7 +265,10 @@ pub(crate) fn client_info_line(
     let now = server.now_ms();
     let listener_addr = server.tcp_port;
     let dirty_cas = server.engine.watches.is_dirty(server.clients[who].id());
-    let blocked = server.blocked.is_blocked(who);
+    // Held by CLIENT PAUSE counts as blocked, as Redis's postponed clients.
+    let blocked =
+        server.blocked.is_blocked(who) || server.pause.waiters.iter().any(|&(k, _)| k == who);
+    let monitor = crate::features::monitor::is_monitor(server, who);
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());
     let laddr = match c.local_addr() {
@@ -285,6 +292,9 @@ pub(crate) fn client_info_line(
     let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem + c.multi.memory();
     let mut flags = String::new();
+    if monitor {
+        flags.push('O');
+    }
     if c.subs.active() {
         flags.push('P');
     }

@@ -387,8 +387,7 @@ pub static SECTIONS: &[Section] = &[
     Section { title: "Modules", names: &["modules", "module_list"], default: true, body: Body::Fields(&[]) },
     Section { title: "Commandstats", names: &["commandstats"], default: false, body: Body::Lines(commandstats) },
     Section { title: "Errorstats", names: &["errorstats"], default: true, body: Body::Lines(errorstats) },
-    // Per-command latency histograms are not tracked: the section is empty.
-    Section { title: "Latencystats", names: &["latencystats"], default: false, body: Body::Fields(&[]) },
+    Section { title: "Latencystats", names: &["latencystats"], default: false, body: Body::Lines(latencystats) },
     Section { title: "Cluster", names: &["cluster"], default: true, body: Body::Fields(&[
         f!("cluster_enabled", _ => 0),
     ])},
@@ -414,6 +413,11 @@ fn commandstats(v: &View<'_>, s: &mut String) {
             row.meta.name, c.calls, c.usec, per_call, c.rejected_calls, c.failed_calls
         );
     }
+}
+
+/// Per-command latency percentiles (see [`crate::features::latency`]).
+fn latencystats(v: &View<'_>, s: &mut String) {
+    crate::features::latency::info_lines(v.server, s);
 }
 
 /// One line per error code replied.

@@ -37,6 +37,9 @@ impl EventLoop {
             } else if ran == Ran::SnapshotWait {
                 let generation = c.generation;
                 self.server.persistence.waiters.push((key, generation));
+            } else if ran == Ran::Paused {
+                let generation = c.generation;
+                self.server.pause.waiters.push((key, generation));
             }
         } else if c.read_eof {
             self.on_input_end(key);
@@ -250,6 +253,11 @@ pub(super) fn run_batch(
                     && crate::features::persistence::write_must_wait(server, key, &args)
                 {
                     ran = Ran::SnapshotWait;
+                    break;
+                }
+                // CLIENT PAUSE holds it (not consumed; run when the pause ends).
+                if !args.is_empty() && crate::features::pause::must_wait(server, key, &args) {
+                    ran = Ran::Paused;
                     break;
                 }
                 server.clients[key].qbuf_current = buf.len() - pos;

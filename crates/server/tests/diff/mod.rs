@@ -139,6 +139,7 @@ script_tests!(
     debug,
     bitmap,
     hll,
+    introspection,
 );
 
 fn run_listed(name: &str) {

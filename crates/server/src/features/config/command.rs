@@ -163,14 +163,19 @@ pub fn config_help(out: &mut Reply<'_>) {
     }
 }
 
-/// `CONFIG REWRITE` is not implemented yet: Redis's text when there is no file, else ours.
-pub fn config_rewrite(cfg: &Config, _out: &mut Reply<'_>) -> Result<(), CmdError> {
-    if cfg.config_file.is_none() {
-        return Err(CmdError::Static(
-            "ERR The server is running without a config file",
-        ));
+/// `CONFIG REWRITE`: see [`super::rewrite`].
+pub fn config_rewrite(cfg: &Config, out: &mut Reply<'_>) -> Result<(), CmdError> {
+    match super::rewrite::rewrite_file(cfg) {
+        Ok(()) => {
+            log::info!("CONFIG REWRITE executed with success.");
+            out.ok();
+            Ok(())
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            Err(CmdError::Owned(e))
+        }
     }
-    Err(CmdError::Static("ERR CONFIG REWRITE is not supported yet"))
 }
 
 /// What a CONFIG command asks of the caller beyond its reply.

@@ -36,6 +36,7 @@ use std::path::PathBuf;
 mod command;
 mod directive;
 mod loader;
+mod rewrite;
 mod table;
 
 // The parts are re-exported so callers keep naming `crate::features::config::X`.
@@ -357,6 +358,7 @@ impl Config {
     /// immutable, so the engine's count of databases stays what it was built with.
     pub fn apply_to_engine(&self, engine: &mut engine::Engine) {
         engine.config = self.engine_config();
+        engine.active_rehashing = self.compat.activerehashing;
         // `expired` events need keys deleted by expiry logged (or no longer).
         engine.refresh_expire_logging();
     }

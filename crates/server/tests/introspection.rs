@@ -1,0 +1,410 @@
+//! Real-socket tests of the introspection commands whose replies carry times, durations or
+//! ports (so the differential script `scripts/introspection.txt` compares only their
+//! shape): slow log entries, the MONITOR stream, CLIENT PAUSE holding clients, LATENCY
+//! events and INFO latencystats' field names against Redis 7.0.
+
+mod common;
+
+use common::{Client, Server, redis_or_skip};
+use std::time::{Duration, Instant};
+
+fn texts(r: &common::Reply) -> Vec<String> {
+    r.items.iter().map(|i| i.text()).collect()
+}
+
+fn addr_of(c: &Client) -> String {
+    let a = c.stream().local_addr().unwrap();
+    format!("{}:{}", a.ip(), a.port())
+}
+
+/// Entries as Redis 7.0.15 writes them: id, time, µs, args (cut at 32 with a count, each
+/// cut at 128 bytes with a count, secrets redacted), client address, client name.
+#[test]
+fn slowlog_entries() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"])
+            .text(),
+        "OK"
+    );
+    c.cmd(&["SLOWLOG", "RESET"]);
+    c.cmd(&["CLIENT", "SETNAME", "me"]);
+    let long = "x".repeat(200);
+    c.cmd(&["SET", "k", &long]);
+    let many: Vec<String> = std::iter::once("RPUSH".to_string())
+        .chain(std::iter::once("l".to_string()))
+        .chain((0..40).map(|i| i.to_string()))
+        .collect();
+    c.cmd(&many);
+    c.cmd(&["AUTH", "secret"]);
+    c.cmd(&["HELLO", "2", "AUTH", "default", "pw", "SETNAME", "me"]);
+    c.cmd(&["CONFIG", "SET", "masterauth", "hidden"]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let log = c.cmd(&["SLOWLOG", "GET", "-1"]);
+    let entries: Vec<&common::Reply> = log.items.iter().collect();
+    // Newest first: CONFIG SET, HELLO, AUTH, RPUSH, SET, CLIENT SETNAME, SLOWLOG RESET.
+    assert_eq!(entries.len(), 7, "{}", String::from_utf8_lossy(&log.raw));
+    let ids: Vec<i64> = entries
+        .iter()
+        .map(|e| e.items[0].as_int().unwrap())
+        .collect();
+    // Ids go on across SLOWLOG RESET (the first CONFIG SET was 0).
+    assert_eq!(ids, vec![7, 6, 5, 4, 3, 2, 1]);
+    for e in &entries {
+        assert_eq!(e.items.len(), 6);
+        assert!((e.items[1].as_int().unwrap() - now).abs() <= 2);
+        assert!(e.items[2].as_int().unwrap() >= 0);
+        assert_eq!(e.items[4].text(), addr_of(&c));
+    }
+    assert_eq!(
+        texts(&entries[0].items[3]),
+        ["CONFIG", "SET", "masterauth", "(redacted)"]
+    );
+    assert_eq!(
+        texts(&entries[1].items[3]),
+        [
+            "HELLO",
+            "2",
+            "AUTH",
+            "(redacted)",
+            "(redacted)",
+            "SETNAME",
+            "me"
+        ]
+    );
+    assert_eq!(texts(&entries[2].items[3]), ["AUTH", "(redacted)"]);
+    let rpush = texts(&entries[3].items[3]);
+    assert_eq!(rpush.len(), 32);
+    assert_eq!(rpush[30], "28");
+    assert_eq!(rpush[31], "... (11 more arguments)");
+    assert_eq!(
+        texts(&entries[4].items[3]),
+        [
+            "SET".to_string(),
+            "k".to_string(),
+            format!("{}... (72 more bytes)", "x".repeat(128))
+        ]
+    );
+    // The name at the time of the command.
+    assert_eq!(entries[4].items[5].text(), "me");
+    assert_eq!(entries[6].items[5].text(), "");
+    assert_eq!(c.cmd(&["SLOWLOG", "GET", "1"]).items.len(), 1);
+    // The two SLOWLOG GETs are logged too.
+    assert_eq!(c.cmd(&["SLOWLOG", "LEN"]).as_int(), Some(9));
+}
+
+/// The stream format, the exclusions (admin commands, a gate refusal), redaction, EXEC's
+/// commands before EXEC, a blocking command when it first runs, the db after SELECT, and
+/// what a monitor may still run.
+#[test]
+fn monitor_stream() {
+    let srv = Server::ringkv();
+    let mut m = srv.connect();
+    let mut c = srv.connect();
+    assert_eq!(m.cmd(&["MONITOR"]).text(), "OK");
+    let a = addr_of(&c);
+    c.cmd(&["SET", "k", "a b\"\n\u{1}"]);
+    c.cmd(&["CONFIG", "GET", "port"]);
+    c.cmd(&["GET"]);
+    c.cmd(&["AUTH", "pw"]);
+    c.cmd(&["MULTI"]);
+    c.cmd(&["INCR", "n"]);
+    c.cmd(&["EXEC"]);
+    c.cmd(&["SELECT", "2"]);
+    c.cmd(&["BLPOP", "q", "0.01"]);
+    let want = [
+        format!("[0 {a}] \"SET\" \"k\" \"a b\\\"\\n\\x01\""),
+        format!("[0 {a}] \"AUTH\" \"(redacted)\""),
+        format!("[0 {a}] \"MULTI\""),
+        format!("[0 {a}] \"INCR\" \"n\""),
+        format!("[0 {a}] \"EXEC\""),
+        format!("[2 {a}] \"SELECT\" \"2\""),
+        format!("[2 {a}] \"BLPOP\" \"q\" \"0.01\""),
+    ];
+    for w in want {
+        let line = m.read_reply().unwrap();
+        assert_eq!(line.kind, b'+');
+        let t = line.text();
+        let (ts, rest) = t.split_once(' ').unwrap();
+        let (s, us) = ts.split_once('.').unwrap();
+        assert!(s.parse::<u64>().is_ok() && us.len() == 6, "{t}");
+        assert_eq!(rest, w);
+    }
+    // A monitor may not touch keys; PING is shown to itself after its reply.
+    assert_eq!(
+        m.cmd(&["GET", "k"]).text(),
+        "ERR Replica can't interact with the keyspace"
+    );
+    assert_eq!(m.cmd(&["PING"]).text(), "PONG");
+    let own = m.read_reply().unwrap().text();
+    assert!(
+        own.ends_with(&format!("[0 {}] \"PING\"", addr_of(&m))),
+        "{own}"
+    );
+    let list = c.cmd(&["CLIENT", "LIST"]).text();
+    assert!(list.contains("flags=O "), "{list}");
+}
+
+/// CLIENT PAUSE WRITE holds writes (not reads) until the timeout; CLIENT PAUSE ALL holds
+/// every command, CLIENT UNPAUSE included, until CLIENT UNPAUSE from ... nobody can: the
+/// timeout; UNPAUSE ends a WRITE pause at once.
+#[test]
+fn client_pause_holds_and_releases() {
+    let srv = Server::ringkv();
+    let mut admin = srv.connect();
+    let mut c = srv.connect();
+    c.cmd(&["SET", "k", "1"]);
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]).text(), "OK");
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["GET", "k"]).text(), "1");
+    assert!(t.elapsed() < Duration::from_millis(250));
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["INCR", "k"]).as_int(), Some(2));
+    let held = t.elapsed();
+    assert!(held >= Duration::from_millis(250), "{held:?}");
+    assert!(held < Duration::from_secs(3), "{held:?}");
+
+    // UNPAUSE releases a held client at once.
+    admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]);
+    c.send(&["INCR", "k"]).unwrap();
+    // The held client shows as blocked in CLIENT LIST.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = admin.cmd(&["CLIENT", "LIST"]).text();
+        if list.lines().any(|l| l.contains("flags=b")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{list}");
+    }
+    let t = Instant::now();
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]).text(), "OK");
+    assert_eq!(c.read_reply().unwrap().as_int(), Some(3));
+    assert!(t.elapsed() < Duration::from_secs(2));
+
+    // ALL holds reads too, and the pausing client's own next command.
+    admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
+    assert!(t.elapsed() >= Duration::from_millis(250));
+    // A later WRITE pause neither shortens an ALL pause nor weakens it.
+    admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
+    let t = Instant::now();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10", "WRITE"]).text(), "OK");
+    assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
+    assert!(t.elapsed() >= Duration::from_millis(250));
+    // Refused requests are answered at once.
+    admin.cmd(&["CLIENT", "PAUSE", "2000", "ALL"]);
+    let t = Instant::now();
+    assert!(c.cmd(&["NOSUCH"]).is_error());
+    assert!(c.cmd(&["GET"]).is_error());
+    assert!(t.elapsed() < Duration::from_millis(1500));
+}
+
+/// A monitor is never paused (Redis's replicas are exempt).
+#[test]
+fn monitor_is_not_paused() {
+    let srv = Server::ringkv();
+    let mut admin = srv.connect();
+    let mut m = srv.connect();
+    m.cmd(&["MONITOR"]);
+    admin.cmd(&["CLIENT", "PAUSE", "2000", "ALL"]);
+    let t = Instant::now();
+    assert_eq!(m.cmd(&["PING"]).text(), "PONG");
+    assert!(t.elapsed() < Duration::from_millis(1500));
+}
+
+/// LATENCY events: a command slower than the threshold shows in LATEST, HISTORY, GRAPH and
+/// DOCTOR; RESET forgets it.
+#[test]
+fn latency_events() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    // Enough keys that KEYS * takes well over 1 ms.
+    let mut args = vec!["MSET".to_string()];
+    for i in 0..100_000 {
+        args.push(format!("key:{i}"));
+        args.push("v".into());
+    }
+    c.cmd(&args);
+    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    let t = Instant::now();
+    c.cmd(&["KEYS", "*"]);
+    let ms = t.elapsed().as_millis() as i64;
+    let latest = c.cmd(&["LATENCY", "LATEST"]);
+    let ev = latest
+        .items
+        .iter()
+        .find(|e| e.items[0].text() == "command")
+        .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&latest.raw)));
+    let got = ev.items[2].as_int().unwrap();
+    assert!(got >= 1 && got <= ms + 1, "{got} vs {ms}");
+    assert_eq!(ev.items[3].as_int(), Some(got));
+    let hist = c.cmd(&["LATENCY", "HISTORY", "command"]);
+    assert_eq!(hist.items.len(), 1);
+    assert_eq!(hist.items[0].items[1].as_int(), Some(got));
+    let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).text();
+    // One sample: the bottom row's `_`, a spacing line, then the age label ("0s") down
+    // the column.
+    assert!(
+        graph.starts_with(&format!(
+            "command - high {got} ms, low {got} ms (all time high {got} ms)\n{}\n \n \n \n_\n \n",
+            "-".repeat(80)
+        )) && graph.ends_with("\ns\n"),
+        "{graph:?}"
+    );
+    let doctor = c.cmd(&["LATENCY", "DOCTOR"]).text();
+    assert!(
+        doctor.starts_with("Dave, I have observed latency spikes"),
+        "{doctor}"
+    );
+    assert!(doctor.contains(&format!("1. command: 1 latency spikes (average {got}ms")));
+    assert!(doctor.contains("- Check your Slow Log"));
+    assert_eq!(c.cmd(&["LATENCY", "RESET"]).as_int(), Some(1));
+    assert_eq!(c.cmd(&["LATENCY", "LATEST"]).items.len(), 0);
+}
+
+/// LATENCY HISTOGRAM's shape (calls, cumulative power-of-two buckets) and INFO
+/// latencystats' field names, against Redis after the same commands.
+#[test]
+fn latency_histogram_and_latencystats_match_redis() {
+    if !redis_or_skip("latency_histogram_and_latencystats_match_redis") {
+        return;
+    }
+    let names = |srv: &Server| {
+        let mut c = srv.connect();
+        for i in 0..5 {
+            c.cmd(&["SET", &format!("k{i}"), "v"]);
+        }
+        c.cmd(&["GET", "k1"]);
+        c.cmd(&["CONFIG", "GET", "port"]);
+        let h = c.cmd(&["LATENCY", "HISTOGRAM", "set", "config"]);
+        // map: set → {calls, histogram_usec}, config|get → ...
+        let keys: Vec<String> = h.items.iter().step_by(2).map(|r| r.text()).collect();
+        let set = &h.items[1];
+        assert_eq!(texts(set)[0], "calls");
+        assert_eq!(set.items[1].as_int(), Some(5));
+        assert_eq!(set.items[2].text(), "histogram_usec");
+        let buckets: Vec<i64> = set.items[3]
+            .items
+            .iter()
+            .map(|r| r.as_int().unwrap())
+            .collect();
+        // (µs, cumulative) pairs, µs from 1, 2, 4, 8, 16, 33, 66, 132...; the last count
+        // is every call.
+        for pair in buckets.chunks(2) {
+            let us = pair[0];
+            assert!(
+                [
+                    1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16909, 33818
+                ]
+                .contains(&us),
+                "{us}"
+            );
+        }
+        assert_eq!(*buckets.last().unwrap(), 5);
+        let info = c.cmd(&["INFO", "latencystats"]).text();
+        let mut fields: Vec<String> = info
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .map(|l| {
+                let (name, v) = l.split_once(':').unwrap();
+                let ps: Vec<&str> = v.split(',').map(|p| p.split('=').next().unwrap()).collect();
+                format!("{name}:{}", ps.join(","))
+            })
+            .collect();
+        fields.sort();
+        (keys, fields)
+    };
+    let redis = Server::redis();
+    let ringkv = Server::ringkv();
+    let (rk, rf) = names(&redis);
+    let (ok, of) = names(&ringkv);
+    let mut rk = rk;
+    let mut ok = ok;
+    rk.sort();
+    ok.sort();
+    assert_eq!(ok, rk);
+    assert_eq!(of, rf);
+}
+
+/// CONFIG REWRITE against Redis 7.0's rewrite of the same file after the same CONFIG SETs:
+/// the user's lines, comments and blank lines identical; the appended lines the same set
+/// (Redis orders them by its hash table; its `user` line belongs to ACLs).
+#[test]
+fn config_rewrite_matches_redis() {
+    if !redis_or_skip("config_rewrite_matches_redis") {
+        return;
+    }
+    let input = "# top comment\nport 0\n   \n# memory\nmaxmemory 0\nhash-max-ziplist-entries 100\nsave 900 1\nsave 300 10\nsave 60 100\nrename-command FLUSHDB \"\"\nlogfile \"\"\n\n\ntimeout 5\n";
+    let run = |kind: common::Kind| -> String {
+        let dir = Server::new_dir(kind);
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("r.conf");
+        std::fs::write(&conf, input).unwrap();
+        let port = common::server::free_port();
+        let prog = match kind {
+            common::Kind::Ringkv => common::server::ringkv_bin().to_string(),
+            common::Kind::Redis => common::server::redis_bin(),
+        };
+        let mut child = std::process::Command::new(prog)
+            .arg(&conf)
+            .args(["--port", &port.to_string(), "--dir", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut c = loop {
+            if let Ok(c) = Client::connect(addr) {
+                break c;
+            }
+            assert!(Instant::now() < deadline, "{kind:?} did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for (k, v) in [
+            ("timeout", "0"),
+            ("maxmemory-policy", "allkeys-lru"),
+            ("notify-keyspace-events", "Ex"),
+            ("hash-max-listpack-entries", "512"),
+            ("client-output-buffer-limit", "pubsub 1mb 0 0"),
+            ("save", "900 1 300 10"),
+            ("hz", "20"),
+        ] {
+            assert_eq!(c.cmd(&["CONFIG", "SET", k, v]).text(), "OK", "{k}");
+        }
+        assert_eq!(c.cmd(&["CONFIG", "REWRITE"]).text(), "OK");
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(&conf).unwrap();
+        // The port (given on the command line, different per server) and the directory.
+        text.lines()
+            .filter(|l| !l.starts_with("user ") && !l.starts_with("dir "))
+            .map(|l| {
+                if l.starts_with("port ") {
+                    "port N".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let split = |t: &str| -> (String, Vec<String>) {
+        let at = t.find("# Generated by CONFIG REWRITE").unwrap();
+        let mut added: Vec<String> = t[at..].lines().map(String::from).collect();
+        added.sort();
+        (t[..at].to_string(), added)
+    };
+    let redis = run(common::Kind::Redis);
+    let ringkv = run(common::Kind::Ringkv);
+    assert_eq!(
+        split(&ringkv),
+        split(&redis),
+        "\nredis:\n{redis}\nringkv:\n{ringkv}"
+    );
+}
