@@ -52,6 +52,7 @@ hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincr
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
 save bgsave lastsave dump restore
+acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 """.split()
 
 REDIS_VERSION = "7.0.15"

@@ -185,6 +185,8 @@ pub struct Server {
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
     /// there).
     pub in_exec: bool,
+    /// Users, the ACL LOG (see [`crate::features::acl`]).
+    pub acl: crate::features::acl::Acl,
 }
 
 impl Server {
@@ -254,6 +256,8 @@ impl Server {
             }
         }
         let settings = Settings::from_config(&config);
+        let mut acl = crate::features::acl::Acl::new(config.compat.acl_pubsub_default == 1);
+        acl.set_requirepass(&config.requirepass, config.compat.acl_pubsub_default == 1);
         let start_unix = engine.clock.now_ms() / 1000;
         let limits = resp::Limits {
             proto_max_bulk_len: settings.proto_max_bulk_len,
@@ -290,6 +294,7 @@ impl Server {
             aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
             in_exec: false,
+            acl,
         })
     }
 

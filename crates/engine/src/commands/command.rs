@@ -427,6 +427,7 @@ mod tests {
         // Implemented in the server crate (they need the connection or other subsystems).
         const SERVER_IMPLEMENTED: &[&str] = &[
             "quit",
+            "acl",
             "auth",
             "reset",
             "hello",
