@@ -70,7 +70,7 @@ fn unknown_type(name: &[u8]) -> CmdError {
 /// `addReplyHelp`: a status line per entry after a title.
 pub(crate) fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
     let mut r = reply(server, key);
-    r.array(lines.len() + 2);
+    r.array(lines.len() + 3);
     r.simple(title.as_bytes());
     for l in lines {
         r.simple(l.as_bytes());
@@ -535,7 +535,7 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     // Redis's `authRequired`: only AUTH in HELLO can get an unauthenticated client further.
     if !server.clients[key].authenticated && !server.acl.default_open() {
         return Err(CmdError::Static(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     let c = &mut server.clients[key];
