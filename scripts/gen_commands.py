@@ -55,6 +55,7 @@ save bgsave lastsave dump restore
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro
 pfadd pfcount pfmerge pfdebug pfselftest
 slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|history latency|reset latency|doctor latency|graph latency|histogram latency|help monitor lolwut module|list module|help module|load module|loadex module|unload client|pause client|unpause
+acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 """.split()
 
 REDIS_VERSION = "7.0.15"

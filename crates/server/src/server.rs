@@ -198,6 +198,8 @@ pub struct Server {
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
     /// there).
     pub in_exec: bool,
+    /// Users, the ACL LOG (see [`crate::features::acl`]).
+    pub acl: crate::features::acl::Acl,
 }
 
 impl Server {
@@ -267,6 +269,8 @@ impl Server {
             }
         }
         let settings = Settings::from_config(&config);
+        let mut acl = crate::features::acl::Acl::new(config.compat.acl_pubsub_default == 1);
+        acl.set_requirepass(&config.requirepass, config.compat.acl_pubsub_default == 1);
         let start_unix = engine.clock.now_ms() / 1000;
         let limits = resp::Limits {
             proto_max_bulk_len: settings.proto_max_bulk_len,
@@ -309,6 +313,7 @@ impl Server {
             replid: crate::features::info::random_hex_id(),
             cron_paused: false,
             in_exec: false,
+            acl,
         })
     }
 

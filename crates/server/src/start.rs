@@ -78,6 +78,11 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             return 1;
         }
     };
+    // Redis's ACLLoadUsersAtStartup: `user` directives or the ACL file.
+    if let Err(msg) = crate::features::acl::load_at_startup(&mut server) {
+        log::warn!("{msg}");
+        return 1;
+    }
     // Redis's loadDataFromDisk: with appendonly yes the AOF is the data (dump.rdb is not
     // read), then aofOpenIfNeededOnServerStart.
     if server.config.appendonly {

@@ -432,6 +432,7 @@ mod tests {
             "lolwut",
             "module",
             "quit",
+            "acl",
             "auth",
             "reset",
             "hello",

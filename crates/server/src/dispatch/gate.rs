@@ -1,9 +1,10 @@
 //! The one gate: every parsed request passes here before any handler runs.
 //!
 //! Order, as Redis's `processCommand`: lookup (case-insensitive) → unknown command /
-//! unknown subcommand → arity → RESP2 pub/sub mode → MULTI (`no-multi` refused, the rest
-//! queued) → the runner ([`crate::dispatch::call`]). Authentication and the `denyoom` check
-//! for `maxmemory` belong between MULTI and the runner once they exist. Handlers never
+//! unknown subcommand → arity → authentication and ACL ([`crate::features::acl::admit`])
+//! → disk errors → RESP2 pub/sub mode → MULTI (`no-multi` refused, the rest queued) → the
+//! runner ([`crate::dispatch::call`]). The `denyoom` check for `maxmemory` belongs after
+//! the ACL once it exists. Handlers never
 //! re-check what the gate decided.
 //!
 //! Invariants: no heap allocation on the success path (lookup lowercases into a stack
@@ -47,6 +48,8 @@ pub struct Cmd {
     pub latency: Cell<Option<Box<crate::features::latency::Hist>>>,
     /// ringkv's behaviour bits ([`behaviour`]) beside Redis's flags in the metadata.
     pub behaviour: u8,
+    /// The command's ACL id (its bit in a user's command bitmap).
+    pub acl_id: u16,
 }
 
 /// What a few commands do differently in the gate and the runner. Redis decides these by
@@ -97,6 +100,8 @@ impl Cmd {
             stats: Cell::new(CmdStats::default()),
             latency: Cell::new(None),
             behaviour,
+            acl_id: crate::features::acl::command_id(name.as_bytes())
+                .map_or(crate::features::acl::NO_ID, |i| i as u16),
         }
     }
 
@@ -142,6 +147,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::dispatch::multi::COMMANDS)
         .chain(crate::features::persistence::commands::COMMANDS)
         .chain(crate::features::monitor::COMMANDS)
+        .chain(crate::features::acl::command::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -191,7 +197,7 @@ pub fn reply_error(server: &mut Server, key: usize, text: &str) {
 
 /// Rejects an identified command (Redis's `rejectCommand`): EXEC rejected this way aborts
 /// the transaction with the reason (`execCommandAbort`), others get the error as is.
-fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
+pub(crate) fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
     if row.meta.name == "exec" {
         crate::dispatch::multi::discard_transaction(server, key);
         let reason = text.strip_prefix("ERR ").unwrap_or(text);
@@ -296,6 +302,10 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = CmdError::WrongArity(row.meta.name.to_string()).text();
         reject(server, key, row, &text);
+        return;
+    }
+    // Authentication and ACL (one branch for a client nothing can deny).
+    if !crate::features::acl::admit(server, key, row, args) {
         return;
     }
     // Writes (and PING) while the disk cannot be written (Redis's

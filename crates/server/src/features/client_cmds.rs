@@ -8,6 +8,7 @@
 
 use crate::client::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
+use crate::features::acl;
 use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::listener;
 use crate::server::{Server, Shutdown};
@@ -29,8 +30,6 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("bgrewriteaof", crate::features::aof::bgrewriteaof),
     ("debug", crate::features::debug::debug),
 ];
-
-const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Redis's client types (`getClientTypeByName`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -269,6 +268,7 @@ pub(crate) fn client_info_line(
     let blocked =
         server.blocked.is_blocked(who) || server.pause.waiters.iter().any(|&(k, _)| k == who);
     let monitor = crate::features::monitor::is_monitor(server, who);
+    let user = String::from_utf8_lossy(crate::features::acl::user_name(server, who)).into_owned();
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());
     let laddr = match c.local_addr() {
@@ -328,7 +328,7 @@ pub(crate) fn client_info_line(
     };
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
         c.id(),
         addr,
         laddr,
@@ -353,6 +353,7 @@ pub(crate) fn client_info_line(
         tot_mem,
         events,
         c.last_cmd,
+        user,
         resp
     );
 }
@@ -412,6 +413,7 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut ty = None;
     let mut id: Option<u64> = None;
     let mut skipme = true;
+    let mut user: Option<usize> = None;
     let old_form = args.len() == 3;
     if old_form {
         addr = Some(args[2]);
@@ -432,13 +434,13 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 laddr = Some(opts.value()?);
             } else if opts.eat_with("user", 1) {
                 let val = opts.value()?;
-                // Only the default user exists until ACLs land.
-                if val != b"default" {
+                let Some(id) = server.acl.get(val) else {
                     return Err(CmdError::Owned(format!(
                         "ERR No such user '{}'",
                         lossy_c_str(val)
                     )));
-                }
+                };
+                user = Some(id);
             } else if opts.eat_with("skipme", 1) {
                 let val = opts.value()?;
                 if is_kw(val, "yes") {
@@ -479,6 +481,9 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         if id.is_some_and(|id| c.id() != id) {
             continue;
         }
+        if user.is_some_and(|u| c.user != u) {
+            continue;
+        }
         if k == key {
             if skipme {
                 continue;
@@ -502,12 +507,6 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         server.clients[key].state = ConnState::CloseAfterReply;
     }
     Ok(())
-}
-
-/// Checks AUTH credentials. Until ACLs and `requirepass` land, the only user is `default`
-/// with `nopass`: any password authenticates it, any other user name fails.
-fn authenticate(user: &[u8], _pass: &[u8]) -> bool {
-    user == b"default"
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
@@ -539,9 +538,15 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
     }
     if let Some((u, p)) = creds
-        && !authenticate(u, p)
+        && !acl::authenticate(server, key, u, p, args[0])
     {
-        return Err(CmdError::Static(WRONGPASS));
+        return Err(CmdError::Static(acl::WRONGPASS));
+    }
+    // Redis's `authRequired`: only AUTH in HELLO can get an unauthenticated client further.
+    if !server.clients[key].authenticated && !server.acl.default_open() {
+        return Err(CmdError::Static(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
     }
     let c = &mut server.clients[key];
     if let Some(n) = name {
@@ -581,14 +586,18 @@ fn auth(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
-    if args.len() == 2 {
-        // No password is configured for the default user (requirepass arrives with ACLs).
-        return Err(CmdError::Static(
-            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        ));
-    }
-    if !authenticate(args[1], args[2]) {
-        return Err(CmdError::Static(WRONGPASS));
+    let (user, pass) = if args.len() == 2 {
+        if server.acl.default_user().has(acl::user::uflag::NOPASS) {
+            return Err(CmdError::Static(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        (&b"default"[..], args[1])
+    } else {
+        (args[1], args[2])
+    };
+    if !acl::authenticate(server, key, user, pass, args[0]) {
+        return Err(CmdError::Static(acl::WRONGPASS));
     }
     reply(server, key).ok();
     Ok(())
@@ -611,6 +620,7 @@ fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     c.name = None;
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
+    acl::set_default_auth(server, key);
     reply(server, key).simple(b"RESET");
     Ok(())
 }
@@ -726,6 +736,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ConfigEffect::None => {}
         ConfigEffect::Set(applied) => {
             server.apply_settings();
+            if applied.contains(Apply::Requirepass) {
+                acl::requirepass_changed(server);
+            }
             if applied.contains(Apply::Appendonly) {
                 let now = server.now_ms();
                 let _ = crate::features::aof::config_changed(server, now);

@@ -8,6 +8,7 @@
 //! loop (listener changes go through `net::listener`, plain socket calls, and the loop
 //! re-arms accepts when it sees `Server::listeners_changed`).
 
+pub mod acl;
 pub mod aof;
 pub mod client_cmds;
 pub mod config;

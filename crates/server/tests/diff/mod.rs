@@ -140,6 +140,7 @@ script_tests!(
     bitmap,
     hll,
     introspection,
+    acl,
 );
 
 fn run_listed(name: &str) {

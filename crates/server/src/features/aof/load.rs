@@ -109,6 +109,9 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     let now = server.now_ms();
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
     let key = server.clients.insert(Conn::new(-1, 0, u64::MAX, now));
+    // Redis's AOF client has no user: nothing it replays is checked.
+    server.clients[key].user = crate::features::acl::NO_USER;
+    server.clients[key].acl_pass = true;
     let (frozen, _) = engine::Clock::manual(0);
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
     let mut result = Ok(Status::Ok);

@@ -141,13 +141,17 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i32,
 
-    // --- stored; `maxmemory` must stay 0 until eviction exists (see NO_MAXMEMORY_YET) (no persistence; AUTH ignores `requirepass`)
+    // --- `maxmemory` must stay 0 until eviction exists (see NO_MAXMEMORY_YET)
     /// `save`: (seconds, changes) pairs.
     pub save: Vec<(i64, i64)>,
     pub appendonly: bool,
-    /// `requirepass` (binary-safe; empty = no password). Stored only: AUTH does not consult
-    /// it yet.
+    /// `requirepass` (binary-safe; empty = no password): the default user's password
+    /// (`features::acl` applies it at start and after CONFIG SET).
     pub requirepass: Vec<u8>,
+
+    /// `user name rule...` directives, in order: the name, then the rules (selectors
+    /// already merged into one word), checked when read; `features::acl` creates the users.
+    pub users: Vec<Vec<Vec<u8>>>,
 
     /// `rename-command old new` lines, in order, for the command table to apply.
     pub rename_commands: Vec<(Vec<u8>, Vec<u8>)>,

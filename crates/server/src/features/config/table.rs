@@ -224,18 +224,6 @@ fn no_aof_timestamps(v: bool) -> Result<(), &'static str> {
     }
 }
 
-/// Accepted only once passwords are enforced (the operations/ACL issue): until then a
-/// `requirepass` would leave the server open while the operator believes it protected.
-fn no_password_yet(v: &[u8]) -> Result<(), &'static str> {
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err(
-            "ringkv does not enforce passwords yet: refusing requirepass rather than running unprotected",
-        )
-    }
-}
-
 // The directive audit: what ringkv cannot do is refused (at start-up and by CONFIG SET)
 // when asked for, rather than stored and ignored; the default, which matches what ringkv
 // does, stays accepted so stock redis.conf files load. See docs/CONFIG.md.
@@ -772,7 +760,7 @@ pub static TABLE: &[Directive] = &[
     string!("logfile", None, IMMUTABLE, logfile, "", None),
     // SDS configs
     string!("masterauth", None, SENSITIVE, compat.masterauth, "", None),
-    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), Some(no_password_yet)),
+    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), None),
     // Enum configs
     enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None, Some(no_supervision)),
     enumeration!("syslog-facility", None, IMMUTABLE, SYSLOG_FACILITY_ENUM, compat.syslog_facility, 1, None),
