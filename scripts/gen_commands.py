@@ -52,6 +52,7 @@ hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincr
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
 save bgsave lastsave dump restore
+memory|usage memory|doctor memory|stats memory|purge memory|malloc-stats memory|help
 """.split()
 
 REDIS_VERSION = "7.0.15"

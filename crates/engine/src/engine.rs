@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub hash_limits: crate::object::hash::HashLimits,
     /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
     pub list_max_listpack_size: i64,
+    /// `maxmemory`, `maxmemory-policy` and the other eviction settings.
+    pub evict: crate::evict::EvictConfig,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +62,7 @@ impl Default for EngineConfig {
             zset_limits: crate::object::zset::ZLimits::default(),
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
+            evict: crate::evict::EvictConfig::default(),
         }
     }
 }
@@ -124,6 +127,8 @@ pub struct Engine {
     snapshot_epoch: u32,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
     cron_state: CronState,
+    /// The eviction pool, whether eviction must continue, `evicted_keys`.
+    pub evict: crate::evict::EvictState,
 }
 
 /// Progress of the periodic jobs carried from one call to the next.
@@ -163,7 +168,9 @@ impl Engine {
             flushed_all: false,
             snapshot_epoch: 0,
             cron_state: CronState::default(),
+            evict: Default::default(),
         };
+        engine.refresh_policy();
         // `notify-keyspace-events` from the config file may already want `expired` events.
         engine.refresh_expire_logging();
         engine
@@ -329,6 +336,7 @@ impl Engine {
     /// CONFIG RESETSTAT: zero the engine's and every db's counters.
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
+        self.evict.evicted_keys = 0;
         for db in &mut self.dbs {
             db.reset_stats();
         }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod dict;
 pub mod engine;
 pub mod error;
+pub mod evict;
 pub mod glob;
 pub mod ldouble;
 pub mod notify;

@@ -185,6 +185,9 @@ pub struct Server {
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
     /// there).
     pub in_exec: bool,
+    /// Replaying the AOF at start-up: no eviction and no OOM refusals (Redis loads without
+    /// `processCommand`).
+    pub loading: bool,
 }
 
 impl Server {
@@ -290,6 +293,7 @@ impl Server {
             aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
             in_exec: false,
+            loading: false,
         })
     }
 

@@ -11,5 +11,6 @@ pub mod aof;
 pub mod client_cmds;
 pub mod config;
 pub mod info;
+pub mod memory;
 pub mod persistence;
 pub mod pubsub;

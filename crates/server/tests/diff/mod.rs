@@ -134,6 +134,7 @@ script_tests!(
     pubsub,
     blocking,
     dump,
+    memory,
 );
 
 fn run_listed(name: &str) {

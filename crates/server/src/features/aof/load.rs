@@ -101,6 +101,7 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
     let key = server.clients.insert(Conn::new(-1, 0, u64::MAX, now));
     let (frozen, _) = engine::Clock::manual(0);
+    server.loading = true;
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
     let mut result = Ok(Status::Ok);
     for (i, f) in files.iter().enumerate() {
@@ -137,6 +138,7 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
         }
     }
     server.engine.clock = clock;
+    server.loading = false;
     server.clients.remove(key);
     // Loading is not traffic: the counters start at zero, as Redis's (which runs the
     // handlers directly, outside call()).
