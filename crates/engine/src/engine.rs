@@ -337,6 +337,8 @@ impl Engine {
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
         self.evict.evicted_keys = 0;
+        self.evict.exceeded_total = std::time::Duration::ZERO;
+        self.evict.exceeded_since = None;
         for db in &mut self.dbs {
             db.reset_stats();
         }

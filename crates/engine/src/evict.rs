@@ -221,6 +221,12 @@ pub struct EvictState {
     pub running: bool,
     /// INFO `evicted_keys`.
     pub evicted_keys: u64,
+    /// Since when memory has been over the limit (a call ended Running or Fail), for INFO
+    /// `current_eviction_exceeded_time`.
+    pub exceeded_since: Option<Instant>,
+    /// Time spent over the limit in earlier episodes (INFO
+    /// `total_eviction_exceeded_time` adds the current one).
+    pub exceeded_total: Duration,
     /// Scratch for the key being deleted.
     victim: Vec<u8>,
 }
@@ -232,12 +238,40 @@ impl Default for EvictState {
             next_db: 0,
             running: false,
             evicted_keys: 0,
+            exceeded_since: None,
+            exceeded_total: Duration::ZERO,
             victim: Vec::new(),
         }
     }
 }
 
 impl EvictState {
+    /// Redis's `update_metrics` at the end of `performEvictions`: an episode over the limit
+    /// starts with the first call that could not get under it and ends with one that did.
+    fn track(&mut self, outcome: EvictOutcome) -> EvictOutcome {
+        match outcome {
+            EvictOutcome::Ok => {
+                if let Some(t) = self.exceeded_since.take() {
+                    self.exceeded_total += t.elapsed();
+                }
+            }
+            _ => {
+                self.exceeded_since.get_or_insert_with(Instant::now);
+            }
+        }
+        outcome
+    }
+
+    /// INFO `current_eviction_exceeded_time`.
+    pub fn current_exceeded(&self) -> Duration {
+        self.exceeded_since.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    /// INFO `total_eviction_exceeded_time`.
+    pub fn total_exceeded(&self) -> Duration {
+        self.exceeded_total + self.current_exceeded()
+    }
+
     /// Redis's `evictionPoolPopulate` insertion of one sampled key.
     fn offer(&mut self, db: usize, key: &[u8], score: u64) {
         let pool = &mut self.pool;
@@ -284,6 +318,11 @@ impl Engine {
     /// evicts keys by the policy until enough was freed, for at most the tenacity's time
     /// limit (then [`EvictState::running`] stays set and the caller calls again later).
     pub fn perform_evictions(&mut self, used: &dyn Fn(&Engine) -> usize) -> EvictOutcome {
+        let outcome = self.evict_round(used);
+        self.evict.track(outcome)
+    }
+
+    fn evict_round(&mut self, used: &dyn Fn(&Engine) -> usize) -> EvictOutcome {
         let cfg = self.config.evict;
         if cfg.maxmemory == 0 {
             self.evict.running = false;

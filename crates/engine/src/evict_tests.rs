@@ -50,6 +50,13 @@ fn noeviction_and_no_candidates_fail() {
     }
     assert_eq!(h.engine.perform_evictions(&per_key), EvictOutcome::Fail);
     assert_eq!(h.engine.dbs[0].len(), 10);
+    // An episode over the limit is timed until a call gets under it.
+    assert!(h.engine.evict.exceeded_since.is_some());
+    h.engine.config.evict.maxmemory = 0;
+    assert_eq!(h.engine.perform_evictions(&per_key), EvictOutcome::Ok);
+    assert!(h.engine.evict.exceeded_since.is_none());
+    assert!(h.engine.evict.total_exceeded() > Duration::ZERO);
+    h.engine.config.evict.maxmemory = 500;
     // volatile-* with no volatile key: nothing to evict.
     for p in [
         Policy::VolatileLru,
