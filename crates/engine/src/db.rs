@@ -135,10 +135,17 @@ pub struct Db {
     /// The active expiry cycle's position in `expires` (a SCAN cursor, see
     /// [`Db::active_expire_step`]).
     pub(crate) expires_cursor: u64,
-    /// LRU clock of the latest time this db was told about (every lookup passes `now_ms`, the
+    /// The latest time (Unix ms) this db was told about (every lookup passes `now_ms`, the
     /// cron refreshes it); stamps entries created by [`Db::set`], which takes no time, as
     /// Redis stamps new objects with its cached `server.lruclock`.
-    lru_now: u32,
+    now_ms: i64,
+    /// Set under an LFU `maxmemory-policy` (by `Engine::refresh_policy`): reads bump the
+    /// entry's LFU counter instead of stamping the LRU clock, new keys start at
+    /// `LFU_INIT_VAL` (see [`crate::evict`]).
+    pub(crate) lfu: Option<crate::evict::LfuParams>,
+    /// State of the LFU counter's random draws (a per-db generator: no thread-local access
+    /// on the read path).
+    lfu_rng: u64,
     /// Scratch for the active expiry cycle: keys found expired while scanning `expires`
     /// (concatenated, with their lengths), deleted after the scan. Kept to avoid allocating
     /// per cycle.
@@ -201,7 +208,9 @@ impl Db {
             misses: 0,
             avg_ttl: 0,
             expires_cursor: 0,
-            lru_now: 0,
+            now_ms: 0,
+            lfu: None,
+            lfu_rng: 0x9e37_79b9_7f4a_7c15 ^ id as u64,
             expire_scratch: Vec::new(),
             expire_scratch_lens: Vec::new(),
             log_expired: false,
@@ -292,7 +301,64 @@ impl Db {
     /// Remembers the current time for LRU stamps of new entries.
     #[inline]
     pub fn update_clock(&mut self, now_ms: i64) {
-        self.lru_now = lru_clock(now_ms);
+        self.now_ms = now_ms;
+    }
+
+    /// The `lru` field of an entry created now: the LRU clock, or a fresh LFU counter.
+    #[inline]
+    fn new_stamp(&self) -> u32 {
+        if self.lfu.is_some() {
+            crate::evict::lfu_new(self.now_ms)
+        } else {
+            lru_clock(self.now_ms)
+        }
+    }
+
+    /// Redis's access touch: the LRU clock, or under LFU the decayed and log-incremented
+    /// counter.
+    #[inline]
+    fn touch(lfu: Option<crate::evict::LfuParams>, rng: &mut u64, e: &mut Entry, now_ms: i64) {
+        match lfu {
+            None => e.lru = lru_clock(now_ms),
+            Some(p) => {
+                // xorshift64: a uniform draw in [0, 1) for LFULogIncr.
+                let mut x = *rng;
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                *rng = x;
+                let r = (x >> 11) as f64 / (1u64 << 53) as f64;
+                e.lru = crate::evict::lfu_touch(e.lru, now_ms, p, r);
+            }
+        }
+    }
+
+    /// Sets an entry's access data as RESTORE's IDLETIME / FREQ and a loaded file's
+    /// LRU/LFU opcodes ask (Redis's `objectSetLRUOrLFU`): a frequency counts under an LFU
+    /// policy, an idle time under the others. True if one was applied.
+    pub fn set_lru_or_lfu(&mut self, key: &[u8], freq: Option<u8>, idle_secs: Option<i64>) -> bool {
+        let now = self.now_ms;
+        let lfu = self.lfu.is_some();
+        let Some(e) = self.dict.get_mut(key) else {
+            return false;
+        };
+        match (lfu, freq, idle_secs) {
+            (true, Some(f), _) => {
+                e.lru = (crate::evict::lfu_minutes(now) << 8) | f as u32;
+                true
+            }
+            (false, _, Some(idle)) if idle >= 0 => {
+                let clock = lru_clock(now) as i64;
+                let idle = idle.min(LRU_CLOCK_MAX as i64);
+                let mut abs = clock - idle;
+                if abs < 0 {
+                    abs = (clock + (LRU_CLOCK_MAX as i64 - idle)) & LRU_CLOCK_MAX as i64;
+                }
+                e.lru = abs as u32;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// The lookup shared by every flavour: lazy expiry in the same dict walk, then LRU touch
@@ -306,12 +372,11 @@ impl Db {
         stats: bool,
         keymiss: bool,
     ) -> Option<&mut Entry> {
-        let lru = lru_clock(now_ms);
-        self.lru_now = lru;
+        self.now_ms = now_ms;
         match self.dict.lookup_or_evict(key, |e| e.is_expired(now_ms)) {
             Lookup::Found(e) => {
                 if touch {
-                    e.lru = lru;
+                    Self::touch(self.lfu, &mut self.lfu_rng, e, now_ms);
                 }
                 self.hits += stats as u64;
                 return Some(e);
@@ -439,10 +504,13 @@ impl Db {
     /// [`Db::set`] without the `new` event; true if the key was inserted.
     fn set_value(&mut self, key: &[u8], value: Value, keep_ttl: bool) -> bool {
         self.before_write(key);
-        let lru = self.lru_now;
+        let lru = self.new_stamp();
         if let Some(e) = self.dict.get_mut(key) {
             e.value = value;
-            e.lru = lru;
+            // Under LFU an overwrite keeps the key's counter (Redis's dbSetValue).
+            if self.lfu.is_none() {
+                e.lru = lru;
+            }
             if !keep_ttl && e.replace_expire(None).is_some() {
                 self.expires.remove(key);
             }
@@ -493,7 +561,7 @@ impl Db {
     /// Removes and returns a key's value and TTL (RENAME, MOVE).
     pub fn take(&mut self, key: &[u8], now_ms: i64) -> Option<(Value, Option<i64>)> {
         self.before_write(key);
-        self.lru_now = lru_clock(now_ms);
+        self.now_ms = now_ms;
         let (_, e) = self.dict.remove(key)?;
         if e.expire_at().is_some() {
             self.expires.remove(key);
@@ -505,6 +573,35 @@ impl Db {
         }
         let at = e.expire_at();
         Some((e.value, at))
+    }
+
+    /// MEMORY STATS: bytes of the main and expires tables' buckets and nodes.
+    pub fn table_overhead(&self) -> (usize, usize) {
+        (self.dict.table_overhead(), self.expires.table_overhead())
+    }
+
+    /// MEMORY USAGE: the bytes `key` takes (entry node, key, value; aggregates sampled on
+    /// `samples` elements), found without expiry check or LRU touch, as Redis's `dictFind`.
+    pub fn memory_usage(&self, key: &[u8], samples: usize) -> Option<usize> {
+        let e = self.dict.get(key)?;
+        let ttl = if e.expire_at().is_some() {
+            self.expires.entry_bytes(key)
+        } else {
+            0
+        };
+        Some(self.dict.entry_bytes(key) + ttl + e.value.memory_usage(samples))
+    }
+
+    /// Deletes `key` for `maxmemory` (Redis's `dbSyncDelete` from `performEvictions`): the
+    /// snapshot hook first, then both dicts. Expired or not, it counts as evicted (the
+    /// caller counts). True if it existed.
+    pub fn evict(&mut self, key: &[u8]) -> bool {
+        self.before_write(key);
+        if self.dict.remove(key).is_none() {
+            return false;
+        }
+        self.expires.remove(key);
+        true
     }
 
     /// Sets an absolute expiry on an existing key. Returns false if the key is missing.

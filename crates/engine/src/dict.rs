@@ -140,6 +140,15 @@ pub(crate) fn scan_buckets(
 /// such as `user:1000:session`.
 const INLINE_CAP: usize = 22;
 
+/// The allocation (jemalloc's class) of a key of `len` bytes: none when stored inline.
+fn key_heap_bytes(len: usize) -> usize {
+    if len <= INLINE_CAP {
+        0
+    } else {
+        crate::util::malloc_size(len)
+    }
+}
+
 /// An owned byte-string key. Short keys live inline (no allocation); longer ones on the heap.
 /// Derefs to `[u8]`.
 #[derive(Clone)]
@@ -508,6 +517,45 @@ impl<V> Dict<V> {
         self.slots() * link
             + self.len() * node
             + self.iter_keys().map(|k| k.heap_size()).sum::<usize>()
+    }
+
+    /// [`Dict::heap_bytes`] plus what values own (`value_bytes`), with keys and values
+    /// measured on the first `samples` entries only and scaled to the whole dict (MEMORY
+    /// USAGE's sampling of aggregates, as Redis's `objectComputeSize`). Sizes are jemalloc's
+    /// classes.
+    pub fn heap_bytes_sampled(&self, samples: usize, value_bytes: impl Fn(&V) -> usize) -> usize {
+        use crate::util::malloc_size;
+        let node = malloc_size(std::mem::size_of::<Node<V>>());
+        let table = malloc_size(self.slots() * std::mem::size_of::<Link<V>>());
+        let (mut seen, mut sum) = (0usize, 0usize);
+        for (k, v) in self.iter().take(samples.max(1)) {
+            sum += node + key_heap_bytes(k.len()) + value_bytes(v);
+            seen += 1;
+        }
+        table + sum.checked_div(seen).unwrap_or(0) * self.len()
+    }
+
+    /// Bytes of the bucket arrays and the entry nodes (jemalloc's classes), without keys'
+    /// and values' own allocations: MEMORY STATS' `overhead.hashtable.*`.
+    pub fn table_overhead(&self) -> usize {
+        use crate::util::malloc_size;
+        let table = |n: usize| {
+            if n == 0 {
+                0
+            } else {
+                malloc_size(n * std::mem::size_of::<Link<V>>())
+            }
+        };
+        table(self.ht[0].size())
+            + table(self.ht[1].size())
+            + self.len() * malloc_size(std::mem::size_of::<Node<V>>())
+    }
+
+    /// Bytes of one entry's node and out-of-line key (jemalloc's classes), excluding what
+    /// the value owns: the keyspace's share of MEMORY USAGE.
+    pub fn entry_bytes(&self, key: &[u8]) -> usize {
+        use crate::util::malloc_size;
+        malloc_size(std::mem::size_of::<Node<V>>()) + key_heap_bytes(key.len())
     }
 
     /// Redis's `_dictRehashStep`: every lookup/insert/delete moves one bucket while rehashing.

@@ -49,6 +49,8 @@ pub struct EngineConfig {
     pub list_max_listpack_size: i64,
     /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past this turns dense.
     pub hll_sparse_max_bytes: usize,
+    /// `maxmemory`, `maxmemory-policy` and the other eviction settings.
+    pub evict: crate::evict::EvictConfig,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
             hll_sparse_max_bytes: 3000,
+            evict: crate::evict::EvictConfig::default(),
         }
     }
 }
@@ -127,6 +130,8 @@ pub struct Engine {
     snapshot_epoch: u32,
     /// Where the periodic jobs resume (Redis keeps these as statics in the functions).
     cron_state: CronState,
+    /// The eviction pool, whether eviction must continue, `evicted_keys`.
+    pub evict: crate::evict::EvictState,
 }
 
 /// Progress of the periodic jobs carried from one call to the next.
@@ -166,7 +171,9 @@ impl Engine {
             flushed_all: false,
             snapshot_epoch: 0,
             cron_state: CronState::default(),
+            evict: Default::default(),
         };
+        engine.refresh_policy();
         // `notify-keyspace-events` from the config file may already want `expired` events.
         engine.refresh_expire_logging();
         engine
@@ -339,6 +346,9 @@ impl Engine {
     /// CONFIG RESETSTAT: zero the engine's and every db's counters.
     pub fn reset_stats(&mut self) {
         self.stats = Stats::default();
+        self.evict.evicted_keys = 0;
+        self.evict.exceeded_total = std::time::Duration::ZERO;
+        self.evict.exceeded_since = None;
         for db in &mut self.dbs {
             db.reset_stats();
         }

@@ -13,6 +13,7 @@ pub mod dict;
 pub mod digest;
 pub mod engine;
 pub mod error;
+pub mod evict;
 pub mod glob;
 pub mod ldouble;
 pub mod notify;

@@ -275,6 +275,23 @@ pub fn reply_help(out: &mut resp::Reply<'_>, cmd: &[u8], lines: &[&str]) {
     out.simple(b"    Prints this help.");
 }
 
+/// The bytes jemalloc 5 hands out for a request of `n` bytes (its size class, what
+/// `malloc_usable_size` reports): 8, then multiples of 16 up to 128, then four classes per
+/// power of two. MEMORY USAGE reports real bytes with it; the server's counting allocator
+/// uses it for `used_memory` (its test checks it against jemalloc's `nallocx`).
+#[inline]
+pub fn malloc_size(n: usize) -> usize {
+    if n <= 8 {
+        8
+    } else if n <= 128 {
+        (n + 15) & !15
+    } else {
+        let shift = (usize::BITS - (n - 1).leading_zeros()) - 3;
+        let delta = 1usize << shift;
+        (n + delta - 1) & !(delta - 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -200,6 +200,9 @@ pub struct Server {
     pub in_exec: bool,
     /// Users, the ACL LOG (see [`crate::features::acl`]).
     pub acl: crate::features::acl::Acl,
+    /// Replaying the AOF at start-up: no eviction and no OOM refusals (Redis loads without
+    /// `processCommand`).
+    pub loading: bool,
 }
 
 impl Server {
@@ -314,6 +317,7 @@ impl Server {
             cron_paused: false,
             in_exec: false,
             acl,
+            loading: false,
         })
     }
 

@@ -461,6 +461,7 @@ mod tests {
             "restore",
             "bgrewriteaof",
             "debug",
+            "memory",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

@@ -674,8 +674,8 @@ enum ObjectSub {
 /// `OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key`, `OBJECT HELP`
 /// # Returns
 /// The value's encoding / access frequency / idle seconds / reference count, or null for a
-/// missing key. FREQ needs an LFU maxmemory policy, which ringkv does not have, so it always
-/// answers Redis's error for the default policy.
+/// missing key. FREQ needs an LFU `maxmemory-policy` and IDLETIME any other (the two share
+/// the entry's 24 bits, see [`crate::evict`]); each answers Redis's error otherwise.
 fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let sub_arg = args[1];
     let (sub, full_name) = if is_kw(sub_arg, "help") {
@@ -701,6 +701,7 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Err(CmdError::WrongArity(full_name.into()));
     }
     let now = ctx.now_ms();
+    let evict = ctx.engine.config.evict;
     let Some(e) = ctx.db().peek_nonotify(args[2], now) else {
         ctx.out.null();
         return Ok(());
@@ -715,15 +716,26 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
         }
         ObjectSub::IdleTime => {
+            if evict.policy.is_lfu() {
+                return Err(CmdError::Static(
+                    "ERR An LFU maxmemory policy is selected, idle time not tracked. \
+                     Please note that when switching between policies at runtime LRU and LFU \
+                     data will take some time to adjust.",
+                ));
+            }
             let idle = idle_seconds(e, now);
             ctx.out.int(idle as i64);
         }
         ObjectSub::Freq => {
-            return Err(CmdError::Static(
-                "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
-                 Please note that when switching between policies at runtime LRU and LFU data \
-                 will take some time to adjust.",
-            ));
+            if !evict.policy.is_lfu() {
+                return Err(CmdError::Static(
+                    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. \
+                     Please note that when switching between policies at runtime LRU and LFU \
+                     data will take some time to adjust.",
+                ));
+            }
+            let freq = crate::evict::lfu_decr_and_return(e.lru, now, evict.lfu_decay_time);
+            ctx.out.int(freq as i64);
         }
     }
     Ok(())

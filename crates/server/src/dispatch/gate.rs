@@ -2,10 +2,10 @@
 //!
 //! Order, as Redis's `processCommand`: lookup (case-insensitive) → unknown command /
 //! unknown subcommand → arity → authentication and ACL ([`crate::features::acl::admit`])
-//! → disk errors → RESP2 pub/sub mode → MULTI (`no-multi` refused, the rest queued) → the
-//! runner ([`crate::dispatch::call`]). The `denyoom` check for `maxmemory` belongs after
-//! the ACL once it exists. Handlers never
-//! re-check what the gate decided.
+//! → `maxmemory` (eviction, then the OOM refusal of `denyoom` commands:
+//! `features::memory::denied_by_oom`) → disk errors → RESP2 pub/sub mode → MULTI
+//! (`no-multi` refused, the rest queued) → the runner ([`crate::dispatch::call`]).
+//! Handlers never re-check what the gate decided.
 //!
 //! Invariants: no heap allocation on the success path (lookup lowercases into a stack
 //! buffer; the row is `&'static`); per-command statistics live in the row (`Cell`s), so the
@@ -64,18 +64,21 @@ pub mod behaviour {
     /// Replies are pushes, which CLIENT REPLY OFF/SKIP does not silence (Redis 7.0's
     /// `CLIENT_PUSHING`): the subscription confirmations.
     pub const PUSH_REPLY: u8 = 1 << 2;
+    /// Not refused for memory inside MULTI, where everything else is (its queue would
+    /// grow): EXEC (refused only for a queued `denyoom` command), DISCARD, QUIT, RESET.
+    pub const OOM_OK_IN_MULTI: u8 = 1 << 3;
 }
 
 /// The rows with behaviour bits. Matches Redis 7.0.15's `processCommand` lists.
 const BEHAVIOUR: &[(&str, u8)] = {
     use behaviour::*;
     &[
-        ("exec", DRIVES_MULTI),
-        ("discard", DRIVES_MULTI),
+        ("exec", DRIVES_MULTI | OOM_OK_IN_MULTI),
+        ("discard", DRIVES_MULTI | OOM_OK_IN_MULTI),
         ("multi", DRIVES_MULTI),
         ("watch", DRIVES_MULTI),
-        ("quit", DRIVES_MULTI | IN_SUBSCRIBED),
-        ("reset", DRIVES_MULTI | IN_SUBSCRIBED),
+        ("quit", DRIVES_MULTI | IN_SUBSCRIBED | OOM_OK_IN_MULTI),
+        ("reset", DRIVES_MULTI | IN_SUBSCRIBED | OOM_OK_IN_MULTI),
         ("ping", IN_SUBSCRIBED),
         ("subscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("ssubscribe", IN_SUBSCRIBED | PUSH_REPLY),
@@ -148,6 +151,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::features::persistence::commands::COMMANDS)
         .chain(crate::features::monitor::COMMANDS)
         .chain(crate::features::acl::command::COMMANDS)
+        .chain(crate::features::memory::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {
@@ -306,6 +310,13 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     }
     // Authentication and ACL (one branch for a client nothing can deny).
     if !crate::features::acl::admit(server, key, row, args) {
+        return;
+    }
+    // Out of memory: evict, then refuse what would grow memory (Redis's processCommand,
+    // after the ACL, before the disk-error check).
+    if crate::features::memory::denied_by_oom(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, crate::features::memory::OOM_TEXT);
         return;
     }
     // Writes (and PING) while the disk cannot be written (Redis's

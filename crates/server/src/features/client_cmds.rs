@@ -728,7 +728,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                     "Unable to turn on AOF. Check server logs.".into()
                 })
             }
-            Apply::Maxmemory if cfg.maxmemory != 0 => Err(config::NO_MAXMEMORY_YET.into()),
+            Apply::MaxmemoryClients if cfg.compat.maxmemory_clients != 0 => {
+                Err(config::NO_CLIENT_EVICTION.into())
+            }
             _ => Ok(()),
         }
     };
@@ -738,6 +740,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             server.apply_settings();
             if applied.contains(Apply::Requirepass) {
                 acl::requirepass_changed(server);
+            }
+            if applied.contains(Apply::Maxmemory) {
+                crate::features::memory::maxmemory_changed(server);
             }
             if applied.contains(Apply::Appendonly) {
                 let now = server.now_ms();
@@ -767,23 +772,42 @@ fn info(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
 mod tests {
     use crate::inproc::InProcess;
 
-    /// A memory limit is refused until eviction exists, not stored and ignored; 0 (none)
-    /// is accepted.
+    /// A memory limit reaches the engine; a client-memory limit (no client eviction) is
+    /// refused, not stored and ignored; 0 (none) is accepted.
     #[test]
-    fn config_set_refuses_a_memory_limit() {
+    fn config_set_memory_limits() {
         let mut s = InProcess::new(1_767_225_600_000);
         let c = s.client();
         assert_eq!(
-            s.run(c, &["CONFIG", "SET", "maxmemory", "16mb"]),
+            s.run(
+                c,
+                &[
+                    "CONFIG",
+                    "SET",
+                    "maxmemory",
+                    "16mb",
+                    "maxmemory-policy",
+                    "allkeys-lfu"
+                ]
+            ),
+            "+OK\r\n"
+        );
+        assert_eq!(s.server.engine.config.evict.maxmemory, 16 << 20);
+        assert!(s.server.engine.config.evict.policy.is_lfu());
+        assert_eq!(
+            s.run(c, &["CONFIG", "SET", "maxmemory-clients", "10%"]),
             format!(
-                "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - {}\r\n",
-                crate::features::config::NO_MAXMEMORY_YET
+                "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - {}\r\n",
+                crate::features::config::NO_CLIENT_EVICTION
             )
         );
         assert_eq!(
-            s.run(c, &["CONFIG", "GET", "maxmemory"]),
-            "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+            s.run(c, &["CONFIG", "GET", "maxmemory-clients"]),
+            "*2\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n"
         );
-        assert_eq!(s.run(c, &["CONFIG", "SET", "maxmemory", "0"]), "+OK\r\n");
+        assert_eq!(
+            s.run(c, &["CONFIG", "SET", "maxmemory-clients", "0"]),
+            "+OK\r\n"
+        );
     }
 }

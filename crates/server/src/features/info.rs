@@ -14,8 +14,7 @@
 //!   end of the Server section.
 //! - Generation is a pure function of the server state, the [`Process`] sample and the
 //!   requested sections, so tests pin the exact text with a hand-made sample.
-//! - Fields ringkv cannot measure honestly (jemalloc's allocator stats, Lua memory, fork
-//!   and replication figures…) are printed as 0 (`0.00` for ratios) rather than invented;
+//! - Fields ringkv cannot measure honestly (Lua memory, fork and replication figures…) are printed as 0 (`0.00` for ratios) rather than invented;
 //!   docs/CONFIG.md lists them.
 
 use std::fmt::Write as _;
@@ -55,6 +54,8 @@ pub struct Process {
     pub used_memory_peak: u64,
     pub used_memory_rss: u64,
     pub total_system_memory: u64,
+    /// jemalloc's allocated / active / resident bytes.
+    pub allocator: crate::alloc::AllocatorInfo,
     pub cpu: CpuUsage,
 }
 
@@ -79,6 +80,7 @@ impl Process {
             used_memory_peak: (crate::alloc::peak_memory() as u64).max(used_memory),
             used_memory_rss: crate::alloc::rss_bytes() as u64,
             total_system_memory: total_system_memory(),
+            allocator: crate::alloc::allocator_info(),
             cpu: cpu_usage(),
         }
     }
@@ -237,9 +239,9 @@ pub static SECTIONS: &[Section] = &[
         // Redis: the dataset as a share of what was allocated after startup.
         f!("used_memory_dataset_perc", v => format_args!("{:.2}%", v.used_memory_dataset() as f64 * 100.0
             / v.process.used_memory.saturating_sub(v.server.used_memory_startup).max(1) as f64)),
-        f!("allocator_allocated", _ => 0),
-        f!("allocator_active", _ => 0),
-        f!("allocator_resident", _ => 0),
+        f!("allocator_allocated", v => v.process.allocator.allocated),
+        f!("allocator_active", v => v.process.allocator.active),
+        f!("allocator_resident", v => v.process.allocator.resident),
         f!("total_system_memory", v => v.process.total_system_memory),
         f!("total_system_memory_human", v => bytes_to_human(v.process.total_system_memory)),
         f!("used_memory_lua", _ => 0),
@@ -258,21 +260,21 @@ pub static SECTIONS: &[Section] = &[
         f!("maxmemory", v => v.server.config.maxmemory),
         f!("maxmemory_human", v => bytes_to_human(v.server.config.maxmemory)),
         f!("maxmemory_policy", v => String::from_utf8_lossy(&v.server.config.get("maxmemory-policy").unwrap_or_default())),
-        f!("allocator_frag_ratio", _ => "0.00"),
-        f!("allocator_frag_bytes", _ => 0),
-        f!("allocator_rss_ratio", _ => "0.00"),
-        f!("allocator_rss_bytes", _ => 0),
-        f!("rss_overhead_ratio", _ => "0.00"),
-        f!("rss_overhead_bytes", _ => 0),
+        f!("allocator_frag_ratio", v => format_args!("{:.2}", ratio(v.process.allocator.active, v.process.allocator.allocated))),
+        f!("allocator_frag_bytes", v => v.process.allocator.active as i64 - v.process.allocator.allocated as i64),
+        f!("allocator_rss_ratio", v => format_args!("{:.2}", ratio(v.process.allocator.resident, v.process.allocator.active))),
+        f!("allocator_rss_bytes", v => v.process.allocator.resident as i64 - v.process.allocator.active as i64),
+        f!("rss_overhead_ratio", v => format_args!("{:.2}", ratio(v.process.used_memory_rss, v.process.allocator.resident))),
+        f!("rss_overhead_bytes", v => v.process.used_memory_rss as i64 - v.process.allocator.resident as i64),
         f!("mem_fragmentation_ratio", v => format_args!("{:.2}", ratio(v.process.used_memory_rss, v.process.used_memory))),
         f!("mem_fragmentation_bytes", v => v.process.used_memory_rss as i64 - v.process.used_memory as i64),
-        f!("mem_not_counted_for_evict", _ => 0),
+        f!("mem_not_counted_for_evict", v => crate::features::memory::not_counted_for_evict(v.server)),
         f!("mem_replication_backlog", _ => 0),
         f!("mem_total_replication_buffers", _ => 0),
         f!("mem_clients_slaves", _ => 0),
         f!("mem_clients_normal", v => v.mem_clients_normal()),
         f!("mem_cluster_links", _ => 0),
-        f!("mem_aof_buffer", _ => 0),
+        f!("mem_aof_buffer", v => crate::features::memory::not_counted_for_evict(v.server)),
         f!("mem_allocator", _ => "jemalloc-5.3.0"),
         f!("active_defrag_running", _ => 0),
         f!("lazyfree_pending_objects", _ => 0),
@@ -331,10 +333,10 @@ pub static SECTIONS: &[Section] = &[
         f!("expired_stale_perc", v => format_args!("{:.2}", v.server.engine.stats.expired_stale_perc * 100.0)),
         f!("expired_time_cap_reached_count", v => v.server.engine.stats.expired_time_cap_reached_count),
         f!("expire_cycle_cpu_milliseconds", v => v.server.engine.stats.expire_cycle_time_used_us / 1000),
-        f!("evicted_keys", _ => 0),
+        f!("evicted_keys", v => v.server.engine.evict.evicted_keys),
         f!("evicted_clients", _ => 0),
-        f!("total_eviction_exceeded_time", _ => 0),
-        f!("current_eviction_exceeded_time", _ => 0),
+        f!("total_eviction_exceeded_time", v => v.server.engine.evict.total_exceeded().as_millis()),
+        f!("current_eviction_exceeded_time", v => v.server.engine.evict.current_exceeded().as_millis()),
         f!("keyspace_hits", v => v.server.engine.keyspace_hits()),
         f!("keyspace_misses", v => v.server.engine.keyspace_misses()),
         f!("pubsub_channels", v => v.server.pubsub.num_channels()),
@@ -673,6 +675,11 @@ mod tests {
             used_memory_peak: 4 * 1024 * 1024,
             used_memory_rss: 8 * 1024 * 1024,
             total_system_memory: 16 << 30,
+            allocator: crate::alloc::AllocatorInfo {
+                allocated: 3 << 20,
+                active: 4 << 20,
+                resident: 6 << 20,
+            },
             cpu: CpuUsage {
                 sys: Duration::from_micros(1_500_000),
                 user: Duration::from_micros(20),

@@ -240,6 +240,9 @@ impl EventLoop {
             if !crate::features::pause::expiry_paused(&mut self.server) {
                 self.server.engine.active_expire_cycle(true);
             }
+            // Eviction a command's call left unfinished (its time limit): another bounded
+            // round per turn, without sleeping, until memory is under the limit.
+            crate::features::memory::continue_evictions(&mut self.server);
             crate::features::pubsub::drain_notifications(&mut self.server, None);
             crate::features::persistence::background_step(&mut self.server);
             // Clients waiting for the snapshot retry once per slice (not every poll).
@@ -301,7 +304,7 @@ impl EventLoop {
     /// what completed (the zero timeout still runs the deferred task work, which a plain
     /// submit would not).
     fn submit_and_wait(&mut self) -> io::Result<usize> {
-        if !self.runnable.is_empty() {
+        if !self.runnable.is_empty() || self.server.engine.evict.running {
             let ts = types::Timespec::new();
             let args = types::SubmitArgs::new().timespec(&ts);
             return self.ring.submitter().submit_with_args(1, &args);

@@ -141,6 +141,7 @@ script_tests!(
     hll,
     introspection,
     acl,
+    memory,
 );
 
 fn run_listed(name: &str) {

@@ -113,6 +113,7 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     server.clients[key].user = crate::features::acl::NO_USER;
     server.clients[key].acl_pass = true;
     let (frozen, _) = engine::Clock::manual(0);
+    server.loading = true;
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
     let mut result = Ok(Status::Ok);
     for (i, f) in files.iter().enumerate() {
@@ -149,6 +150,7 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
         }
     }
     server.engine.clock = clock;
+    server.loading = false;
     server.clients.remove(key);
     server.engine.dirty = 0;
     if result.is_ok() {

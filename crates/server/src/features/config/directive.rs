@@ -38,8 +38,11 @@ pub enum Apply {
     ProtoMaxBulkLen,
     /// `client-query-buffer-limit`.
     ClientQueryBufferLimit,
-    /// `maxmemory` / `maxmemory-policy`.
+    /// `maxmemory` / `maxmemory-policy` / `maxmemory-samples` / the tenacity and LFU
+    /// parameters: the engine's eviction settings.
     Maxmemory,
+    /// `maxmemory-clients`: refused unless 0 (no client eviction).
+    MaxmemoryClients,
     /// `timeout`: idle client timeout.
     Timeout,
     /// `loglevel`.
@@ -89,7 +92,7 @@ impl Applied {
     }
 }
 
-const ALL_APPLY: [Apply; 16] = [
+const ALL_APPLY: [Apply; 17] = [
     Apply::Port,
     Apply::Bind,
     Apply::Maxclients,
@@ -97,6 +100,7 @@ const ALL_APPLY: [Apply; 16] = [
     Apply::ProtoMaxBulkLen,
     Apply::ClientQueryBufferLimit,
     Apply::Maxmemory,
+    Apply::MaxmemoryClients,
     Apply::Timeout,
     Apply::Loglevel,
     Apply::Dir,

@@ -69,19 +69,9 @@ pub enum LogLevel {
     Warning,
 }
 
-/// `maxmemory-policy`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum MaxmemoryPolicy {
-    VolatileLru,
-    VolatileLfu,
-    VolatileRandom,
-    VolatileTtl,
-    AllkeysLru,
-    AllkeysLfu,
-    AllkeysRandom,
-    #[default]
-    Noeviction,
-}
+/// `maxmemory-policy`: the engine's, which evicts by it (variants in the order of the
+/// config enum, so the row stores the index).
+pub use engine::evict::Policy as MaxmemoryPolicy;
 
 /// Bits of `notify-keyspace-events` (Redis's `NOTIFY_*`): the engine's, which raises them.
 pub use engine::notify;
@@ -140,8 +130,11 @@ pub struct Config {
     pub maxmemory: u64,
     pub maxmemory_policy: MaxmemoryPolicy,
     pub maxmemory_samples: i32,
+    pub maxmemory_eviction_tenacity: i64,
+    pub lfu_log_factor: i64,
+    pub lfu_decay_time: i64,
 
-    // --- `maxmemory` must stay 0 until eviction exists (see NO_MAXMEMORY_YET)
+    // --- persistence and security
     /// `save`: (seconds, changes) pairs.
     pub save: Vec<(i64, i64)>,
     pub appendonly: bool,
@@ -254,11 +247,8 @@ pub struct Compat {
     pub active_defrag_cycle_max: i64,
     pub active_defrag_threshold_lower: i64,
     pub active_defrag_threshold_upper: i64,
-    pub lfu_log_factor: i64,
-    pub lfu_decay_time: i64,
     pub replica_priority: i64,
     pub repl_diskless_sync_delay: i64,
-    pub maxmemory_eviction_tenacity: i64,
     pub replica_announce_port: i64,
     pub cluster_port: i64,
     pub cluster_announce_bus_port: i64,
@@ -355,6 +345,14 @@ impl Config {
             // New lists take the fill; existing ones keep their nodes (as Redis).
             list_max_listpack_size: self.compat.list_max_listpack_size,
             hll_sparse_max_bytes: self.compat.hll_sparse_max_bytes.max(0) as usize,
+            evict: engine::evict::EvictConfig {
+                maxmemory: self.maxmemory,
+                policy: self.maxmemory_policy,
+                samples: self.maxmemory_samples.max(1) as usize,
+                tenacity: self.maxmemory_eviction_tenacity.clamp(0, 100) as u32,
+                lfu_log_factor: self.lfu_log_factor.clamp(0, u32::MAX as i64) as u32,
+                lfu_decay_time: self.lfu_decay_time.clamp(0, u32::MAX as i64) as u32,
+            },
         }
     }
 
@@ -365,6 +363,8 @@ impl Config {
         engine.active_rehashing = self.compat.activerehashing;
         // `expired` events need keys deleted by expiry logged (or no longer).
         engine.refresh_expire_logging();
+        // Reads bump LFU counters under an LFU policy, stamp the LRU clock otherwise.
+        engine.refresh_policy();
     }
 
     /// Whether runtime changes to protected configs (`dir`, `dbfilename`) are allowed for a
@@ -378,9 +378,9 @@ impl Config {
     }
 }
 
-/// Why a memory limit is refused (at start-up and by CONFIG SET): without eviction or OOM
-/// refusals a `maxmemory` would be ignored while the operator believes memory is bounded.
-pub const NO_MAXMEMORY_YET: &str = "ringkv does not enforce maxmemory yet (no eviction): refusing a memory limit rather than ignoring it";
+/// Why a non-zero `maxmemory-clients` is refused (at start-up and by CONFIG SET): client
+/// eviction is not implemented, and an accepted limit must act.
+pub const NO_CLIENT_EVICTION: &str = "ringkv does not evict clients: maxmemory-clients must be 0";
 
 #[cfg(test)]
 mod tests {
@@ -432,7 +432,7 @@ mod tests {
         }
         assert_eq!(c.port, 6379);
         assert_eq!(c.loglevel, LogLevel::Notice);
-        assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::Noeviction);
+        assert_eq!(c.maxmemory_policy, MaxmemoryPolicy::NoEviction);
         assert!(c.dir.is_absolute());
         let e = c.engine_config();
         assert_eq!(

@@ -202,7 +202,7 @@ fn policy_from(v: u8) -> MaxmemoryPolicy {
         4 => AllkeysLru,
         5 => AllkeysLfu,
         6 => AllkeysRandom,
-        _ => Noeviction,
+        _ => NoEviction,
     }
 }
 
@@ -843,12 +843,12 @@ pub static TABLE: &[Directive] = &[
     int!("active-defrag-cycle-max", None, MODIFIABLE, 1, 99, compat.active_defrag_cycle_max, 25, None),
     int!("active-defrag-threshold-lower", None, MODIFIABLE, 0, 1000, compat.active_defrag_threshold_lower, 10, None),
     int!("active-defrag-threshold-upper", None, MODIFIABLE, 0, 1000, compat.active_defrag_threshold_upper, 100, None),
-    int!("lfu-log-factor", None, MODIFIABLE, 0, INT_MAX, compat.lfu_log_factor, 10, None),
-    int!("lfu-decay-time", None, MODIFIABLE, 0, INT_MAX, compat.lfu_decay_time, 1, None),
+    int!("lfu-log-factor", None, MODIFIABLE, 0, INT_MAX, lfu_log_factor, 10, Some(Apply::Maxmemory)),
+    int!("lfu-decay-time", None, MODIFIABLE, 0, INT_MAX, lfu_decay_time, 1, Some(Apply::Maxmemory)),
     int!("replica-priority", Some("slave-priority"), MODIFIABLE, 0, INT_MAX, compat.replica_priority, 100, None),
     int!("repl-diskless-sync-delay", None, MODIFIABLE, 0, INT_MAX, compat.repl_diskless_sync_delay, 5, None),
-    int!("maxmemory-samples", None, MODIFIABLE, 1, INT_MAX, maxmemory_samples, 5, None),
-    int!("maxmemory-eviction-tenacity", None, MODIFIABLE, 0, 100, compat.maxmemory_eviction_tenacity, 10, None),
+    int!("maxmemory-samples", None, MODIFIABLE, 1, INT_MAX, maxmemory_samples, 5, Some(Apply::Maxmemory)),
+    int!("maxmemory-eviction-tenacity", None, MODIFIABLE, 0, 100, maxmemory_eviction_tenacity, 10, Some(Apply::Maxmemory)),
     int!("timeout", None, MODIFIABLE, 0, INT_MAX, timeout, 0, Some(Apply::Timeout)),
     int!("replica-announce-port", Some("slave-announce-port"), MODIFIABLE, 0, 65535, compat.replica_announce_port, 0, None),
     int!("tcp-backlog", None, IMMUTABLE, 0, INT_MAX, tcp_backlog, 511, None),
@@ -914,7 +914,7 @@ pub static TABLE: &[Directive] = &[
     uint!("hll-sparse-max-bytes", None, MODIFIABLE, 0, LONG_MAX, NumFmt::Memory, compat.hll_sparse_max_bytes, 3000, None),
     uint!("tracking-table-max-keys", None, MODIFIABLE, 0, LONG_MAX, NumFmt::Int, compat.tracking_table_max_keys, 1000000, None),
     uint!("client-query-buffer-limit", None, MODIFIABLE, 1024 * 1024, LONG_MAX, NumFmt::Memory, client_query_buffer_limit, 1024 * 1024 * 1024, Some(Apply::ClientQueryBufferLimit)),
-    num!("maxmemory-clients", None, MODIFIABLE, -100, SSIZE_MAX, false, NumFmt::MemoryPercent, compat.maxmemory_clients, 0, None),
+    num!("maxmemory-clients", None, MODIFIABLE, -100, SSIZE_MAX, false, NumFmt::MemoryPercent, compat.maxmemory_clients, 0, Some(Apply::MaxmemoryClients)),
     // Other configs
     int!("repl-backlog-ttl", None, MODIFIABLE, 0, LONG_MAX, compat.repl_backlog_ttl, 60 * 60, None),
     num!("auto-aof-rewrite-min-size", None, MODIFIABLE, 0, LLONG_MAX, false, NumFmt::Memory, compat.auto_aof_rewrite_min_size, 64 * 1024 * 1024, None),

@@ -147,7 +147,6 @@ fn restore(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
         j += 1;
     }
-    let _ = freq; // Kept only under an LFU maxmemory-policy, which ringkv does not have yet.
     let now = server.now_ms();
     let dbi = server.clients[key].session.db;
     let name = args[1];
@@ -196,12 +195,10 @@ fn restore(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     }
     ctx.db().set_with_expire(name, value, at);
-    if let Some(lru_idle) = idle {
-        let lru = engine::db::lru_clock(now - lru_idle.saturating_mul(1000));
-        if let Some(e) = ctx.db().lookup_notouch(name, now) {
-            e.lru = lru;
-        }
-    }
+    // IDLETIME counts under an LRU (non-LFU) policy, FREQ under an LFU one (Redis's
+    // objectSetLRUOrLFU).
+    ctx.db().update_clock(now);
+    ctx.db().set_lru_or_lfu(name, freq.map(|f| f as u8), idle);
     if let Some(at) = at
         && !absttl
     {

@@ -46,7 +46,8 @@ pub fn load_image(engine: &mut Engine, bytes: &[u8], flags: Flags) -> Result<Loa
                 key,
                 value,
                 expire_ms,
-                ..
+                idle_secs,
+                freq,
             } => {
                 if flags.key_delay != 0 {
                     std::thread::sleep(delay(flags.key_delay));
@@ -67,6 +68,12 @@ pub fn load_image(engine: &mut Engine, bytes: &[u8], flags: Flags) -> Result<Loa
                             String::from_utf8_lossy(&key)
                         ),
                     });
+                }
+                // The file's LRU idle time or LFU counter, whichever the policy uses.
+                if idle_secs.is_some() || freq.is_some() {
+                    let d = &mut engine.dbs[db];
+                    d.update_clock(now);
+                    d.set_lru_or_lfu(&key, freq, idle_secs.map(|s| s.min(i64::MAX as u64) as i64));
                 }
                 stats.loaded += 1;
             }

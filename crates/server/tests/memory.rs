@@ -1,0 +1,181 @@
+//! Memory accounting and `maxmemory` over real sockets against the `ringkv-server` binary:
+//! `used_memory` follows the process's RSS as data grows; writing ten times `maxmemory`
+//! keeps `used_memory` under the limit plus a small slack; evicted keys raise `evicted`
+//! events and reach the AOF as DELs, one per key, after the SET that created them.
+
+mod common;
+
+use common::{Client, Server, encode_command};
+use std::collections::HashSet;
+
+/// A field of `INFO <section>` as an integer.
+fn info_field(c: &mut Client, section: &str, field: &str) -> i64 {
+    let text = c.cmd(&["INFO", section]).text();
+    let prefix = format!("{field}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{field}: {e}"))
+}
+
+/// Sends `SET key value` for keys `prefix0..prefixN` in pipelined batches of `batch`,
+/// calling `after_batch` after each batch's replies were read.
+fn fill(
+    c: &mut Client,
+    prefix: &str,
+    n: usize,
+    value: &[u8],
+    batch: usize,
+    mut after_batch: impl FnMut(&mut Client),
+) {
+    let mut i = 0;
+    while i < n {
+        let end = (i + batch).min(n);
+        let mut buf = Vec::new();
+        for j in i..end {
+            let k = format!("{prefix}{j}");
+            buf.extend(encode_command(&[b"SET".as_slice(), k.as_bytes(), value]));
+        }
+        c.send_raw(&buf).unwrap();
+        for _ in i..end {
+            let r = c.read_reply().unwrap();
+            assert_eq!(r.raw, b"+OK\r\n", "SET failed: {}", r.text());
+        }
+        i = end;
+        after_batch(c);
+    }
+}
+
+#[test]
+fn used_memory_follows_rss() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    // Warm up the receive buffer ring first (512 × 16 KiB mmap'd outside the allocator,
+    // resident once each buffer has carried data), so the baseline RSS includes it.
+    let big = vec![b'e'; 100 << 10];
+    for _ in 0..100 {
+        assert_eq!(c.cmd(&[&b"ECHO"[..], &big]).data.len(), big.len());
+    }
+    let used0 = info_field(&mut c, "memory", "used_memory");
+    let rss0 = info_field(&mut c, "memory", "used_memory_rss");
+    // 150k keys with 129-byte values (jemalloc's 160-byte class: counting the requested
+    // size would miss a fifth of each value): ~35 MB, far above the process's baseline.
+    fill(&mut c, "key:", 150_000, &[b'x'; 129], 1000, |_| {});
+    let used1 = info_field(&mut c, "memory", "used_memory");
+    let rss1 = info_field(&mut c, "memory", "used_memory_rss");
+    let (du, dr) = ((used1 - used0) as f64, (rss1 - rss0) as f64);
+    let ratio = du / dr;
+    // What jemalloc hands out is what becomes resident (plus its page-level slack); the
+    // old count of requested bytes read well below.
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "used_memory grew {du} bytes while RSS grew {dr}: ratio {ratio:.3}"
+    );
+    let allocated = info_field(&mut c, "memory", "allocator_allocated");
+    let used = info_field(&mut c, "memory", "used_memory");
+    // jemalloc's own count of live bytes includes its internal metadata and what the
+    // binary allocates outside Rust's allocator; ours must not exceed it by much nor trail
+    // it by more than a few percent.
+    let r = used as f64 / allocated as f64;
+    eprintln!("used/rss growth {ratio:.3}, used/allocator_allocated {r:.3}");
+    assert!(
+        (0.97..=1.02).contains(&r),
+        "used_memory {used} vs allocator_allocated {allocated}"
+    );
+}
+
+#[test]
+fn writing_ten_times_maxmemory_stays_under_the_limit() {
+    for policy in ["allkeys-lru", "allkeys-random", "allkeys-lfu"] {
+        let srv = Server::ringkv();
+        let mut c = srv.connect();
+        let base = info_field(&mut c, "memory", "used_memory");
+        let max = base + (4 << 20);
+        assert_eq!(
+            c.cmd(&[
+                "CONFIG",
+                "SET",
+                "maxmemory",
+                &max.to_string(),
+                "maxmemory-policy",
+                policy
+            ])
+            .raw,
+            b"+OK\r\n"
+        );
+        // 40 MB of 1 KB values: ten times the room above the baseline.
+        let mut worst = 0;
+        fill(&mut c, "k", 40_000, &[b'v'; 1024], 100, |c| {
+            worst = worst.max(info_field(c, "memory", "used_memory"));
+        });
+        let evicted = info_field(&mut c, "stats", "evicted_keys");
+        let keys = c.cmd(&["DBSIZE"]).as_int().unwrap();
+        assert!(evicted > 30_000, "{policy}: evicted {evicted}");
+        assert_eq!(keys + evicted, 40_000, "{policy}");
+        // Eviction runs before each command, so at most the last key and the batch still
+        // in the query buffer are over.
+        assert!(
+            worst <= max + (256 << 10),
+            "{policy}: used_memory reached {worst}, limit {max} (+{} bytes)",
+            worst - max
+        );
+    }
+}
+
+#[test]
+fn evictions_raise_events_and_reach_the_aof_as_dels() {
+    let srv = Server::ringkv_with(&[
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--notify-keyspace-events",
+        "Ee",
+    ]);
+    let mut sub = srv.connect();
+    sub.cmd(&["SUBSCRIBE", "__keyevent@0__:evicted"]);
+    let mut c = srv.connect();
+    let base = info_field(&mut c, "memory", "used_memory");
+    let max = base + (1 << 20);
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        &max.to_string(),
+        "maxmemory-policy",
+        "allkeys-random",
+    ]);
+    fill(&mut c, "key:", 4000, &[b'v'; 1024], 50, |_| {});
+    let evicted = info_field(&mut c, "stats", "evicted_keys") as usize;
+    assert!(evicted > 2000, "evicted {evicted}");
+    let mut from_events = HashSet::new();
+    for _ in 0..evicted {
+        let m = sub.read_reply().unwrap();
+        assert_eq!(m.items[0].data, b"message");
+        from_events.insert(String::from_utf8(m.items[2].data.clone()).unwrap());
+    }
+    assert_eq!(from_events.len(), evicted);
+    let aof = srv
+        .dir()
+        .join("appendonlydir")
+        .join("appendonly.aof.1.incr.aof");
+    let lines = common::aof::commands(&std::fs::read(&aof).unwrap());
+    let mut set_seen = HashSet::new();
+    let mut from_aof = HashSet::new();
+    for l in &lines {
+        if let Some(k) = l.strip_prefix("SET ") {
+            set_seen.insert(k.split(' ').next().unwrap().to_string());
+        } else if let Some(k) = l.strip_prefix("DEL ") {
+            assert!(set_seen.contains(k), "DEL {k} before its SET");
+            assert!(from_aof.insert(k.to_string()), "DEL {k} twice");
+        } else {
+            assert!(
+                ["SELECT 0", "CONFIG"].iter().any(|p| l.starts_with(p)),
+                "unexpected AOF line {l:?}"
+            );
+        }
+    }
+    assert_eq!(from_aof, from_events);
+}
