@@ -54,6 +54,7 @@ lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop r
 save bgsave lastsave dump restore
 setbit getbit bitcount bitpos bitop bitfield bitfield_ro
 pfadd pfcount pfmerge pfdebug pfselftest
+geoadd geopos geodist geohash georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geosearchstore
 slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|history latency|reset latency|doctor latency|graph latency|histogram latency|help monitor lolwut module|list module|help module|load module|loadex module|unload client|pause client|unpause
 acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 memory|usage memory|doctor memory|stats memory|purge memory|malloc-stats memory|help

@@ -13,6 +13,7 @@ pub mod testkit;
 pub mod bitmap;
 pub mod command;
 pub mod connection;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod keys;
@@ -163,5 +164,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(hash::COMMANDS)
         .chain(bitmap::COMMANDS)
         .chain(hll::COMMANDS)
+        .chain(geo::COMMANDS)
         .copied()
 }

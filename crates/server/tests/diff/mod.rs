@@ -139,6 +139,7 @@ script_tests!(
     debug,
     bitmap,
     hll,
+    geo,
     introspection,
     acl,
     memory,
