@@ -226,7 +226,7 @@ pub(super) fn run_batch(
     if buf.len() < resume.min_len() {
         return (0, Ran::Idle);
     }
-    let limits = server.limits.clone();
+    let mut limits = server.limits.clone();
     let mut args = recycle(std::mem::take(store));
     let mut pos = 0;
     let mut ran = Ran::Idle;
@@ -244,6 +244,10 @@ pub(super) fn run_batch(
             break;
         }
         args.clear();
+        // Redis's limits for a client that must still authenticate (CVE-2021-32675): at most
+        // 10 arguments of 16 KB each. Decided per request, so a pipeline continues without
+        // them right after its AUTH succeeds.
+        limits.auth_required = !server.clients[key].authenticated && !server.acl.default_open();
         match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {
                 // A write to a big value the running snapshot has not written waits (not

@@ -140,6 +140,7 @@ script_tests!(
     bitmap,
     hll,
     geo,
+    acl_limits,
     introspection,
     acl,
     memory,

@@ -348,6 +348,9 @@ fn dryrun(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             lossy_c_str(cmd_args[0])
         )));
     };
+    if !row.meta.arity_ok(cmd_args.len()) {
+        return Err(CmdError::WrongArity(row.meta.name.to_string()));
+    }
     let u = &server.acl.users[id];
     match super::check_user(u, row, cmd_args) {
         Ok(()) => reply(server, key).ok(),

@@ -221,10 +221,37 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
 /// The user of client `key` checked against a command.
 fn check(server: &Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
     let c = &server.clients[key];
-    let Some(u) = server.acl.users.get(c.user) else {
+    if c.user == NO_USER {
         return Ok(());
+    }
+    // A client whose user is gone (it is being closed) may run nothing.
+    let Some(u) = server.acl.users.get(c.user) else {
+        return Err((Deny::Cmd, 0));
     };
     check_user(u, row, args)
+}
+
+/// Whether client `key`'s user may not read every key with this command (Redis's
+/// `!ACLUserCheckCmdWithUnrestrictedKeyAccess(user, cmd, argv, CMD_KEY_ACCESS)`): no
+/// selector both allows the command and reads all keys (`allkeys`, or a `*` pattern with
+/// read permission). False for a client nothing can deny and for the AOF loader.
+pub fn restricted_keys(server: &Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> bool {
+    let c = &server.clients[key];
+    if c.acl_pass || c.user == NO_USER {
+        return false;
+    }
+    let Some(u) = server.acl.users.get(c.user) else {
+        return true;
+    };
+    let id = row.handler.acl_id;
+    if id == NO_ID {
+        return u.root().flags & user::sflag::ALLCOMMANDS == 0;
+    }
+    !u.unrestricted_key_read(&user::Cmd {
+        meta: row.meta,
+        id: id as usize,
+        args,
+    })
 }
 
 fn check_user(u: &User, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
@@ -397,11 +424,14 @@ pub fn kill_pubsub_clients_if_needed(server: &mut Server, id: usize, new: &User,
         return;
     }
     let upcoming: Vec<&Vec<u8>> = new.selectors.iter().flat_map(|s| &s.channels).collect();
-    let all_kept = old
-        .selectors
-        .iter()
-        .flat_map(|s| &s.channels)
-        .all(|c| upcoming.contains(&c));
+    // An old `allchannels` selector is never a subset of explicit patterns (Redis 7.0.15's
+    // ACLShouldKillPubsubClient): its subscribers must be checked.
+    let all_kept = !old.selectors.iter().any(|s| s.flags & ALLCHANNELS != 0)
+        && old
+            .selectors
+            .iter()
+            .flat_map(|s| &s.channels)
+            .all(|c| upcoming.contains(&c));
     if all_kept {
         return;
     }

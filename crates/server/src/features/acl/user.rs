@@ -436,12 +436,14 @@ impl Selector {
 /// The channel arguments of the commands whose channels the ACL checks: (first, count,
 /// literal). Unsubscribing is never checked.
 fn channel_args(name: &str, argc: usize) -> Option<(usize, usize, bool)> {
-    match name {
-        "publish" | "spublish" => Some((1, 1, false)),
-        "subscribe" | "ssubscribe" => Some((1, argc - 1, false)),
-        "psubscribe" => Some((1, argc - 1, true)),
-        _ => None,
-    }
+    let (first, count, literal) = match name {
+        "publish" | "spublish" => (1, 1, false),
+        "subscribe" | "ssubscribe" => (1, argc.saturating_sub(1), false),
+        "psubscribe" => (1, argc.saturating_sub(1), true),
+        _ => return None,
+    };
+    // Never past the arguments given (ACL DRYRUN checks arity first; this is the backstop).
+    (first + count <= argc).then_some((first, count, literal))
 }
 
 /// A byte string up to its first NUL (C string semantics where Redis uses `strcmp`).
@@ -592,6 +594,19 @@ impl User {
             }
         }
         Err(worst)
+    }
+
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess(.., CMD_KEY_ACCESS)`: a selector lets the
+    /// command run and reads every key (`allkeys`, or a `*` pattern with read permission).
+    pub fn unrestricted_key_read(&self, cmd: &Cmd<'_>) -> bool {
+        let mut keys = None;
+        self.selectors.iter().any(|s| {
+            s.check(cmd, &mut keys).is_ok()
+                && (s.flags & sflag::ALLKEYS != 0
+                    || s.patterns
+                        .iter()
+                        .any(|p| p.flags & KEY_READ != 0 && p.pattern == b"*"))
+        })
     }
 
     /// `ACLDescribeUser`: flags, password digests, then each selector (ACL LIST, ACL SAVE).
