@@ -371,7 +371,12 @@ pub fn cron(server: &mut Server, now_ms: i64) {
     // No active expiry while clients are paused (Redis 7.0).
     let expire = server.engine.active_expire_enabled;
     server.engine.active_expire_enabled &= !crate::features::pause::expiry_paused(server);
+    // The latency monitor's "expire-cycle" (this includes the cron's rehash step, at most
+    // 1 ms, which Redis times apart).
+    let start = Instant::now();
     server.engine.cron();
+    let ms = start.elapsed().as_millis() as u64;
+    crate::features::latency::add_sample_if_needed(server, "expire-cycle", ms);
     server.engine.active_expire_enabled = expire;
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);

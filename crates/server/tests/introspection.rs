@@ -408,3 +408,44 @@ fn config_rewrite_matches_redis() {
         "\nredis:\n{redis}\nringkv:\n{ringkv}"
     );
 }
+
+/// A monitor that does not read is closed at the normal class's output-buffer limit (a
+/// monitor is a normal client for the limits, as in Redis); the others keep working.
+#[test]
+fn slow_monitor_is_closed_at_the_output_limit() {
+    let srv = Server::ringkv();
+    let mut admin = srv.connect();
+    assert_eq!(
+        admin
+            .cmd(&[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "normal 1mb 0 0"
+            ])
+            .text(),
+        "OK"
+    );
+    let mut m = srv.connect();
+    assert_eq!(m.cmd(&["MONITOR"]).text(), "OK");
+    let id = admin.cmd(&["CLIENT", "LIST"]).text();
+    assert!(id.contains("flags=O"), "{id}");
+    // Each SET echoes ~64 KB to the monitor, which never reads.
+    let payload = "x".repeat(64 * 1024);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert_eq!(admin.cmd(&["SET", "k", &payload]).text(), "OK");
+        let list = admin.cmd(&["CLIENT", "LIST"]).text();
+        if !list.contains("flags=O") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "monitor never closed");
+    }
+    assert!(
+        srv.log()
+            .contains("scheduled to be closed ASAP for overcoming of output buffer limits."),
+        "log:\n{}",
+        srv.log()
+    );
+    assert_eq!(admin.cmd(&["PING"]).text(), "PONG");
+}

@@ -238,7 +238,14 @@ impl EventLoop {
             // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
             // time (rate-limited inside the engine).
             if !crate::features::pause::expiry_paused(&mut self.server) {
+                let start = std::time::Instant::now();
                 self.server.engine.active_expire_cycle(true);
+                let ms = start.elapsed().as_millis() as u64;
+                crate::features::latency::add_sample_if_needed(
+                    &mut self.server,
+                    "expire-cycle",
+                    ms,
+                );
             }
             crate::features::pubsub::drain_notifications(&mut self.server, None);
             crate::features::persistence::background_step(&mut self.server);

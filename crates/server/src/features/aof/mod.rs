@@ -223,7 +223,20 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         // write, and replies need not wait a ring round trip for a write that never
         // blocks on the disk.
         aof.last_write_retry_ms = now_ms;
+        let pending_fsync = aof.sync_inflight;
+        let start = std::time::Instant::now();
         write_now(server, fd);
+        // The latency monitor's AOF events, named as Redis's flushAppendOnlyFile names them.
+        let ms = start.elapsed().as_millis() as u64;
+        let event = if pending_fsync {
+            "aof-write-pending-fsync"
+        } else if server.persistence.bg.is_some() {
+            "aof-write-active-child"
+        } else {
+            "aof-write-alone"
+        };
+        crate::features::latency::add_sample_if_needed(server, event, ms);
+        crate::features::latency::add_sample_if_needed(server, "aof-write", ms);
     }
     let aof = &mut server.aof;
     if aof.write_inflight.is_none() && !aof.pending.is_empty() && may_write && always {
