@@ -12,6 +12,7 @@ pub mod client_cmds;
 pub mod config;
 pub mod info;
 pub mod latency;
+pub mod lolwut;
 pub mod module;
 pub mod monitor;
 pub mod pause;

@@ -20,13 +20,13 @@ use engine::commands::table::{Row, flags};
 use engine::{CmdError, CmdResult};
 use std::fmt::Write;
 
-/// The introspection commands' handlers (MODULE and LOLWUT live in `module.rs`).
+/// The introspection commands' handlers.
 pub const COMMANDS: &[(&str, crate::dispatch::gate::SrvFn)] = &[
     ("monitor", monitor),
     ("slowlog", crate::features::slowlog::slowlog),
     ("latency", crate::features::latency::latency),
     ("module", crate::features::module::module),
-    ("lolwut", crate::features::module::lolwut),
+    ("lolwut", crate::features::lolwut::lolwut),
 ];
 
 /// Reports one execution of `row` by client `key` that took `usec` µs.
