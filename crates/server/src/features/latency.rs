@@ -235,8 +235,12 @@ fn percentile_name(p: f64) -> String {
 }
 
 /// INFO latencystats: `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` per command
-/// with a histogram.
+/// with a histogram, while `latency-tracking` is on.
 pub fn info_lines(server: &Server, s: &mut String) {
+    // With `latency-tracking no` Redis prints the header alone.
+    if !server.config.compat.latency_tracking {
+        return;
+    }
     let ps = &server.config.compat.latency_tracking_info_percentiles;
     for row in server.table.rows() {
         let h = row.handler.latency.take();

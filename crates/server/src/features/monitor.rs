@@ -39,6 +39,11 @@ pub fn after_call(
     usec: u64,
     origin: Origin,
 ) {
+    // Commands replayed from the AOF at start-up are not reported (Redis runs them
+    // outside call()).
+    if server.clients[key].id() == crate::features::aof::load::LOADING_CLIENT_ID {
+        return;
+    }
     let event = if row.meta.flags & flags::FAST != 0 {
         "fast-command"
     } else {

@@ -16,6 +16,9 @@ use crate::client::Conn;
 use persist::aof::{Next, Reader};
 use std::time::Instant;
 
+/// The id of the socket-less client the AOF's commands run as (no real client has it).
+pub const LOADING_CLIENT_ID: u64 = u64::MAX;
+
 /// A fatal loading error, already logged in Redis's words: the server must not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fatal;
@@ -99,7 +102,9 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     // The socket-less client the commands run for, and a clock at 0 (see the module doc).
     let now = server.now_ms();
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
-    let key = server.clients.insert(Conn::new(-1, 0, u64::MAX, now));
+    let key = server
+        .clients
+        .insert(Conn::new(-1, 0, LOADING_CLIENT_ID, now));
     let (frozen, _) = engine::Clock::manual(0);
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
     let mut result = Ok(Status::Ok);
