@@ -175,11 +175,16 @@ fn client_pause_holds_and_releases() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let list = admin.cmd(&["CLIENT", "LIST"]).text();
-        if list.lines().any(|l| l.contains("flags=b")) {
+        if list
+            .lines()
+            .any(|l| l.contains("flags=b") && l.contains("cmd=incr"))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "{list}");
     }
+    let info = admin.cmd(&["INFO", "clients"]).text();
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
     let t = Instant::now();
     assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]).text(), "OK");
     assert_eq!(c.read_reply().unwrap().as_int(), Some(3));

@@ -266,8 +266,13 @@ pub(crate) fn client_info_line(
     let listener_addr = server.tcp_port;
     let dirty_cas = server.engine.watches.is_dirty(server.clients[who].id());
     // Held by CLIENT PAUSE counts as blocked, as Redis's postponed clients.
-    let blocked =
-        server.blocked.is_blocked(who) || server.pause.waiters.iter().any(|&(k, _)| k == who);
+    let generation = server.clients[who].generation;
+    let blocked = server.blocked.is_blocked(who)
+        || server
+            .pause
+            .waiters
+            .iter()
+            .any(|&(k, g)| k == who && g == generation);
     let monitor = crate::features::monitor::is_monitor(server, who);
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());

@@ -222,7 +222,8 @@ pub static SECTIONS: &[Section] = &[
         f!("maxclients", v => v.server.config.maxclients),
         f!("client_recent_max_input_buffer", v => v.client_recent_max(|c| c.qbuf_len())),
         f!("client_recent_max_output_buffer", v => v.client_recent_max(|c| c.output_len())),
-        f!("blocked_clients", v => v.server.blocked.len()),
+        // Clients held by CLIENT PAUSE count, as Redis's postponed clients.
+        f!("blocked_clients", v => v.server.blocked.len() + crate::features::pause::held(v.server)),
         f!("tracking_clients", _ => 0),
         f!("clients_in_timeout_table", v => v.server.blocked.with_timeout()),
     ])},

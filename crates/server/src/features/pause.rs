@@ -82,17 +82,42 @@ fn must_wait_slow(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
     if !row.meta.arity_ok(args.len()) {
         return false;
     }
-    if server.pause.kind == Kind::All {
-        return true;
-    }
     let writes = |f: u64| f & (flags::WRITE | flags::MAY_REPLICATE) != 0;
-    writes(row.meta.flags)
+    let held = server.pause.kind == Kind::All
+        || writes(row.meta.flags)
         || (row.meta.name == "exec"
             && server.clients[key]
                 .multi
                 .cmds
                 .iter()
-                .any(|q| writes(table.rows()[q.row].meta.flags)))
+                .any(|q| writes(table.rows()[q.row].meta.flags)));
+    if held {
+        // CLIENT LIST's `cmd=` names the held command, as Redis's (looked up before).
+        server.clients[key].last_cmd = row.meta.name;
+    }
+    held
+}
+
+/// Clients holding a request now (INFO `blocked_clients`, CLIENT LIST's `b` flag).
+pub fn held(server: &Server) -> usize {
+    server
+        .pause
+        .waiters
+        .iter()
+        .filter(|&&(k, g)| {
+            server
+                .clients
+                .get(k)
+                .is_some_and(|c| c.generation == g && !c.is_closing())
+        })
+        .count()
+}
+
+/// Parks client `key` (slab generation `generation`) until the pause ends, once.
+pub fn hold(server: &mut Server, key: usize, generation: u32) {
+    if !server.pause.waiters.contains(&(key, generation)) {
+        server.pause.waiters.push((key, generation));
+    }
 }
 
 /// Whether expiry is paused (a pause of either kind is on).
