@@ -454,3 +454,50 @@ fn slow_monitor_is_closed_at_the_output_limit() {
     );
     assert_eq!(admin.cmd(&["PING"]).text(), "PONG");
 }
+
+/// CLIENT LIST and CLIENT INFO: the same fields in the same order as Redis 7.0, and the
+/// same values where they do not depend on timing or buffer sizes (flags, db, sub counts,
+/// multi, cmd, user, resp) for the same kinds of clients.
+#[test]
+fn client_list_fields_match_redis() {
+    if !redis_or_skip("client_list_fields_match_redis") {
+        return;
+    }
+    let fields = |srv: &Server| -> Vec<Vec<(String, String)>> {
+        let mut idle = srv.connect();
+        idle.cmd(&["CLIENT", "SETNAME", "idle"]);
+        let mut sub = srv.connect();
+        sub.send(&["SUBSCRIBE", "a", "b"]).unwrap();
+        sub.read_reply().unwrap();
+        sub.read_reply().unwrap();
+        let mut tx = srv.connect();
+        tx.cmd(&["SELECT", "3"]);
+        tx.cmd(&["MULTI"]);
+        tx.cmd(&["SET", "k", "v"]);
+        let mut r3 = srv.connect();
+        r3.cmd(&["HELLO", "3"]);
+        let mut me = srv.connect();
+        let list = me.cmd(&["CLIENT", "LIST"]).text();
+        let info = me.cmd(&["CLIENT", "INFO"]).text();
+        list.lines()
+            .chain(info.lines())
+            .map(|l| {
+                l.split(' ')
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap();
+                        let v = match k {
+                            "id" | "addr" | "laddr" | "fd" | "age" | "idle" | "qbuf"
+                            | "qbuf-free" | "argv-mem" | "rbs" | "rbp" | "obl" | "oll" | "omem"
+                            | "tot-mem" | "multi-mem" => "*".to_string(),
+                            _ => v.to_string(),
+                        };
+                        (k.to_string(), v)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let redis = Server::redis();
+    let ringkv = Server::ringkv();
+    assert_eq!(fields(&ringkv), fields(&redis));
+}
