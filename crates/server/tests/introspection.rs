@@ -501,3 +501,68 @@ fn client_list_fields_match_redis() {
     let ringkv = Server::ringkv();
     assert_eq!(fields(&ringkv), fields(&redis));
 }
+
+/// While clients are paused no key is deleted by expiry: a read of an expired key answers
+/// nil but leaves it (DBSIZE still counts it, no expired_keys), as Redis 7.0; after
+/// UNPAUSE the next read deletes it. Same sequence against Redis.
+#[test]
+fn pause_stops_expiry() {
+    let run = |srv: &Server| -> Vec<String> {
+        let mut c = srv.connect();
+        let mut out = Vec::new();
+        c.cmd(&["SET", "k", "v", "PX", "100"]);
+        out.push(c.cmd(&["CLIENT", "PAUSE", "20000", "WRITE"]).text());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // Wait (in real time: the key's TTL) until the key has expired.
+        while c.cmd(&["PTTL", "k"]).as_int() != Some(-2) {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        out.push(format!("{:?}", c.cmd(&["GET", "k"]).null));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        out.push(c.cmd(&["EXISTS", "k"]).text());
+        let keys = c.cmd(&["SCAN", "0"]);
+        out.push(format!("{}", keys.items[1].items.len()));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        let stats = c.cmd(&["INFO", "stats"]).text();
+        out.push(
+            stats
+                .lines()
+                .find(|l| l.starts_with("expired_keys:"))
+                .unwrap()
+                .into(),
+        );
+        out.push(c.cmd(&["CLIENT", "UNPAUSE"]).text());
+        out.push(format!("{:?}", c.cmd(&["GET", "k"]).null));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        let stats = c.cmd(&["INFO", "stats"]).text();
+        out.push(
+            stats
+                .lines()
+                .find(|l| l.starts_with("expired_keys:"))
+                .unwrap()
+                .into(),
+        );
+        out
+    };
+    let ringkv = run(&Server::ringkv());
+    assert_eq!(
+        ringkv,
+        [
+            "OK",
+            "true",
+            "1",
+            "0",
+            "0",
+            "1",
+            "expired_keys:0",
+            "OK",
+            "true",
+            "0",
+            "expired_keys:1"
+        ]
+    );
+    if redis_or_skip("pause_stops_expiry (against Redis)") {
+        assert_eq!(ringkv, run(&Server::redis()));
+    }
+}
