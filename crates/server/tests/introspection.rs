@@ -149,24 +149,28 @@ fn monitor_stream() {
     assert!(list.contains("flags=O "), "{list}");
 }
 
-/// CLIENT PAUSE WRITE holds writes (not reads) until the timeout; CLIENT PAUSE ALL holds
-/// every command, CLIENT UNPAUSE included, until CLIENT UNPAUSE from ... nobody can: the
-/// timeout; UNPAUSE ends a WRITE pause at once.
+/// CLIENT PAUSE WRITE holds writes (not reads) until the timeout, and UNPAUSE ends it at
+/// once; CLIENT PAUSE ALL holds every command (CLIENT PAUSE and UNPAUSE included) until the
+/// timeout; requests the gate refuses are answered at once.
 #[test]
 fn client_pause_holds_and_releases() {
     let srv = Server::ringkv();
     let mut admin = srv.connect();
     let mut c = srv.connect();
     c.cmd(&["SET", "k", "1"]);
-    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]).text(), "OK");
-    let t = Instant::now();
+    // Times are taken before the PAUSE is sent, so the pause surely ends after t0 + its
+    // timeout; upper bounds are loose (a loaded machine).
+    let t0 = Instant::now();
+    assert_eq!(
+        admin.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]).text(),
+        "OK"
+    );
     assert_eq!(c.cmd(&["GET", "k"]).text(), "1");
-    assert!(t.elapsed() < Duration::from_millis(250));
-    let t = Instant::now();
+    assert!(t0.elapsed() < Duration::from_millis(900));
     assert_eq!(c.cmd(&["INCR", "k"]).as_int(), Some(2));
-    let held = t.elapsed();
-    assert!(held >= Duration::from_millis(250), "{held:?}");
-    assert!(held < Duration::from_secs(3), "{held:?}");
+    let held = t0.elapsed();
+    assert!(held >= Duration::from_millis(990), "{held:?}");
+    assert!(held < Duration::from_secs(5), "{held:?}");
 
     // UNPAUSE releases a held client at once.
     admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]);
@@ -191,16 +195,16 @@ fn client_pause_holds_and_releases() {
     assert!(t.elapsed() < Duration::from_secs(2));
 
     // ALL holds reads too, and the pausing client's own next command.
+    let t0 = Instant::now();
     admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
-    let t = Instant::now();
     assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
-    assert!(t.elapsed() >= Duration::from_millis(250));
-    // A later WRITE pause neither shortens an ALL pause nor weakens it.
+    assert!(t0.elapsed() >= Duration::from_millis(290));
+    // Under ALL the pausing client's own next command (CLIENT PAUSE included) waits too.
+    let t0 = Instant::now();
     admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
-    let t = Instant::now();
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10", "WRITE"]).text(), "OK");
+    assert!(t0.elapsed() >= Duration::from_millis(290));
     assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
-    assert!(t.elapsed() >= Duration::from_millis(250));
     // Refused requests are answered at once.
     admin.cmd(&["CLIENT", "PAUSE", "2000", "ALL"]);
     let t = Instant::now();
@@ -235,38 +239,65 @@ fn latency_events() {
         args.push("v".into());
     }
     c.cmd(&args);
-    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
-    let t = Instant::now();
+    // A threshold only KEYS reaches (a loaded machine can stretch a trivial command past
+    // 1 ms): a third of what KEYS takes in the server (its slow log entry says).
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
     c.cmd(&["KEYS", "*"]);
-    let ms = t.elapsed().as_millis() as i64;
+    let entry = c.cmd(&["SLOWLOG", "GET", "1"]);
+    let keys_us = entry.items[0].items[2].as_int().unwrap();
+    let threshold = (keys_us / 3000).max(1);
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "latency-monitor-threshold",
+        &threshold.to_string(),
+    ]);
+    c.cmd(&["KEYS", "*"]);
     let latest = c.cmd(&["LATENCY", "LATEST"]);
     let ev = latest
         .items
         .iter()
         .find(|e| e.items[0].text() == "command")
         .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&latest.raw)));
-    let got = ev.items[2].as_int().unwrap();
-    assert!(got >= 1 && got <= ms + 1, "{got} vs {ms}");
-    assert_eq!(ev.items[3].as_int(), Some(got));
+    let last = ev.items[2].as_int().unwrap();
+    let max = ev.items[3].as_int().unwrap();
+    assert!(last >= threshold && max >= last, "{last} {max} {threshold}");
+    // HISTORY: (time, ms) pairs, oldest first, one per second at most.
     let hist = c.cmd(&["LATENCY", "HISTORY", "command"]);
-    assert_eq!(hist.items.len(), 1);
-    assert_eq!(hist.items[0].items[1].as_int(), Some(got));
+    let samples: Vec<i64> = hist
+        .items
+        .iter()
+        .map(|p| p.items[1].as_int().unwrap())
+        .collect();
+    assert!(!samples.is_empty() && samples.len() <= 3, "{samples:?}");
+    assert_eq!(*samples.last().unwrap(), last);
+    assert_eq!(*samples.iter().max().unwrap(), max);
+    let (hi, lo) = (max, *samples.iter().min().unwrap());
     let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).text();
-    // One sample: the bottom row's `_`, a spacing line, then the age label ("0s") down
-    // the column.
     assert!(
         graph.starts_with(&format!(
-            "command - high {got} ms, low {got} ms (all time high {got} ms)\n{}\n \n \n \n_\n \n",
+            "command - high {hi} ms, low {lo} ms (all time high {max} ms)\n{}\n",
             "-".repeat(80)
-        )) && graph.ends_with("\ns\n"),
+        )) && graph.ends_with("s\n"),
         "{graph:?}"
     );
+    if samples.len() == 1 {
+        // One sample: the bottom row's `_`, a spacing line, then the age label down the
+        // column.
+        assert!(graph.contains("\n \n \n \n_\n \n"), "{graph:?}");
+    }
     let doctor = c.cmd(&["LATENCY", "DOCTOR"]).text();
     assert!(
         doctor.starts_with("Dave, I have observed latency spikes"),
         "{doctor}"
     );
-    assert!(doctor.contains(&format!("1. command: 1 latency spikes (average {got}ms")));
+    assert!(
+        doctor.contains(&format!(
+            "1. command: {} latency spikes (average ",
+            samples.len()
+        )),
+        "{doctor}"
+    );
     assert!(doctor.contains("- Check your Slow Log"));
     assert_eq!(c.cmd(&["LATENCY", "RESET"]).as_int(), Some(1));
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]).items.len(), 0);
@@ -298,17 +329,14 @@ fn latency_histogram_and_latencystats_match_redis() {
             .iter()
             .map(|r| r.as_int().unwrap())
             .collect();
-        // (µs, cumulative) pairs, µs from 1, 2, 4, 8, 16, 33, 66, 132...; the last count
-        // is every call.
+        // (µs, cumulative) pairs; µs is the highest value HDR's bucket of 1024 ns · 2^k
+        // stands for; the last count is every call.
+        let edges: Vec<i64> = (0..20)
+            .map(|k| ((1i64 << (10 + k)) + (1i64 << (3 + k)) - 1) / 1000)
+            .collect();
+        assert_eq!(&edges[..8], [1, 2, 4, 8, 16, 33, 66, 132]);
         for pair in buckets.chunks(2) {
-            let us = pair[0];
-            assert!(
-                [
-                    1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16909, 33818
-                ]
-                .contains(&us),
-                "{us}"
-            );
+            assert!(edges.contains(&pair[0]), "{}", pair[0]);
         }
         assert_eq!(*buckets.last().unwrap(), 5);
         let info = c.cmd(&["INFO", "latencystats"]).text();
