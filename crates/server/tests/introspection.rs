@@ -594,3 +594,36 @@ fn pause_stops_expiry() {
         assert_eq!(ringkv, run(&Server::redis()));
     }
 }
+
+/// `dynamic-hz yes`: with more than 200 clients per cron tick `hz` doubles (INFO `hz`),
+/// `configured_hz` stays; with `dynamic-hz no` it stays. Against Redis too.
+#[test]
+fn dynamic_hz_follows_the_clients() {
+    let run = |srv: &Server| {
+        let mut c = srv.connect();
+        c.cmd(&["CONFIG", "SET", "hz", "1"]);
+        let info = |c: &mut Client, f: &str| -> String {
+            let text = c.cmd(&["INFO", "server"]).text();
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{f}:")).map(String::from))
+                .unwrap()
+        };
+        let others: Vec<Client> = (0..250).map(|_| srv.connect()).collect();
+        let wait_for = |c: &mut Client, want: &str| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while info(c, "hz") != want {
+                assert!(Instant::now() < deadline, "hz never {want}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        wait_for(&mut c, "2");
+        assert_eq!(info(&mut c, "configured_hz"), "1");
+        c.cmd(&["CONFIG", "SET", "dynamic-hz", "no"]);
+        wait_for(&mut c, "1");
+        drop(others);
+    };
+    run(&Server::ringkv());
+    if redis_or_skip("dynamic_hz_follows_the_clients (against Redis)") {
+        run(&Server::redis());
+    }
+}
