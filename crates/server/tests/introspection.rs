@@ -147,6 +147,13 @@ fn monitor_stream() {
     );
     let list = c.cmd(&["CLIENT", "LIST"]).text();
     assert!(list.contains("flags=O "), "{list}");
+    // RESET ends monitoring: the next command is neither refused nor echoed.
+    assert_eq!(m.cmd(&["RESET"]).text(), "RESET");
+    assert!(!m.cmd(&["GET", "k"]).is_error());
+    c.cmd(&["PING"]);
+    assert_eq!(m.cmd(&["PING"]).text(), "PONG");
+    let list = c.cmd(&["CLIENT", "LIST"]).text();
+    assert!(!list.contains("flags=O "), "{list}");
 }
 
 /// CLIENT PAUSE WRITE holds writes (not reads) until the timeout, and UNPAUSE ends it at

@@ -610,6 +610,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     crate::features::pubsub::forget_client(server, key);
     crate::dispatch::multi::discard_transaction(server, key);
+    crate::features::monitor::forget(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;

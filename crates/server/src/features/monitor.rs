@@ -143,6 +143,12 @@ fn feed(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) {
     }
 }
 
+/// Client `key` stops monitoring (RESET).
+pub fn forget(server: &mut Server, key: usize) {
+    let id = server.clients[key].id();
+    server.monitors.retain(|&(k, i)| !(k == key && i == id));
+}
+
 /// Whether client `key` is a monitor.
 pub fn is_monitor(server: &Server, key: usize) -> bool {
     let id = server.clients[key].id();
