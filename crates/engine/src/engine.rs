@@ -192,6 +192,14 @@ impl Engine {
     /// dropped, and after those settings change. Logging a little too much is harmless
     /// (the flush just finds nobody to tell); too little loses touches, so callers err on
     /// calling it.
+    /// Pauses (or resumes) the deletion of expired keys by lookups (CLIENT PAUSE); the
+    /// server also stops calling the active expiry cycle meanwhile.
+    pub fn set_expire_paused(&mut self, paused: bool) {
+        for db in &mut self.dbs {
+            db.expire_paused = paused;
+        }
+    }
+
     pub fn refresh_expire_logging(&mut self) {
         let everywhere = self.notify_wants_expired() || self.propagation.listening;
         let wants = |class| {

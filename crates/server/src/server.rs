@@ -381,16 +381,44 @@ impl Server {
     }
 }
 
+/// `dynamic-hz` (Redis's serverCron): `hz` doubles, up to 500, while there are more than
+/// 200 clients per tick, so per-client cron work stays bounded; the timer and the expiry
+/// cycle's time budget follow. INFO's `hz` shows it, `configured_hz` the directive.
+fn dynamic_hz(server: &mut Server) {
+    let configured = server.config.hz.max(1) as u32;
+    let mut hz = configured;
+    if server.config.compat.dynamic_hz {
+        let clients = server.clients.len() as u32;
+        while clients / hz > 200 {
+            hz *= 2;
+            if hz > crate::features::config::MAX_HZ as u32 {
+                hz = crate::features::config::MAX_HZ as u32;
+                break;
+            }
+        }
+    }
+    if hz != server.settings.hz {
+        server.settings.hz = hz;
+        server.engine.config.hz = hz;
+    }
+}
+
 /// The periodic task, `hz` times a second (Redis's serverCron): engine housekeeping
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
     if server.cron_paused {
         return;
     }
+    dynamic_hz(server);
     // No active expiry while clients are paused (Redis 7.0).
     let expire = server.engine.active_expire_enabled;
     server.engine.active_expire_enabled &= !crate::features::pause::expiry_paused(server);
+    // The latency monitor's "expire-cycle" (this includes the cron's rehash step, at most
+    // 1 ms, which Redis times apart).
+    let start = Instant::now();
     server.engine.cron();
+    let ms = start.elapsed().as_millis() as u64;
+    crate::features::latency::add_sample_if_needed(server, "expire-cycle", ms);
     server.engine.active_expire_enabled = expire;
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);

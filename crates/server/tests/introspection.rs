@@ -147,26 +147,37 @@ fn monitor_stream() {
     );
     let list = c.cmd(&["CLIENT", "LIST"]).text();
     assert!(list.contains("flags=O "), "{list}");
+    // RESET ends monitoring: the next command is neither refused nor echoed.
+    assert_eq!(m.cmd(&["RESET"]).text(), "RESET");
+    assert!(!m.cmd(&["GET", "k"]).is_error());
+    c.cmd(&["PING"]);
+    assert_eq!(m.cmd(&["PING"]).text(), "PONG");
+    let list = c.cmd(&["CLIENT", "LIST"]).text();
+    assert!(!list.contains("flags=O "), "{list}");
 }
 
-/// CLIENT PAUSE WRITE holds writes (not reads) until the timeout; CLIENT PAUSE ALL holds
-/// every command, CLIENT UNPAUSE included, until CLIENT UNPAUSE from ... nobody can: the
-/// timeout; UNPAUSE ends a WRITE pause at once.
+/// CLIENT PAUSE WRITE holds writes (not reads) until the timeout, and UNPAUSE ends it at
+/// once; CLIENT PAUSE ALL holds every command (CLIENT PAUSE and UNPAUSE included) until the
+/// timeout; requests the gate refuses are answered at once.
 #[test]
 fn client_pause_holds_and_releases() {
     let srv = Server::ringkv();
     let mut admin = srv.connect();
     let mut c = srv.connect();
     c.cmd(&["SET", "k", "1"]);
-    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]).text(), "OK");
-    let t = Instant::now();
+    // Times are taken before the PAUSE is sent, so the pause surely ends after t0 + its
+    // timeout; upper bounds are loose (a loaded machine).
+    let t0 = Instant::now();
+    assert_eq!(
+        admin.cmd(&["CLIENT", "PAUSE", "1000", "WRITE"]).text(),
+        "OK"
+    );
     assert_eq!(c.cmd(&["GET", "k"]).text(), "1");
-    assert!(t.elapsed() < Duration::from_millis(250));
-    let t = Instant::now();
+    assert!(t0.elapsed() < Duration::from_millis(900));
     assert_eq!(c.cmd(&["INCR", "k"]).as_int(), Some(2));
-    let held = t.elapsed();
-    assert!(held >= Duration::from_millis(250), "{held:?}");
-    assert!(held < Duration::from_secs(3), "{held:?}");
+    let held = t0.elapsed();
+    assert!(held >= Duration::from_millis(990), "{held:?}");
+    assert!(held < Duration::from_secs(5), "{held:?}");
 
     // UNPAUSE releases a held client at once.
     admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]);
@@ -175,27 +186,32 @@ fn client_pause_holds_and_releases() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let list = admin.cmd(&["CLIENT", "LIST"]).text();
-        if list.lines().any(|l| l.contains("flags=b")) {
+        if list
+            .lines()
+            .any(|l| l.contains("flags=b") && l.contains("cmd=incr"))
+        {
             break;
         }
         assert!(Instant::now() < deadline, "{list}");
     }
+    let info = admin.cmd(&["INFO", "clients"]).text();
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
     let t = Instant::now();
     assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]).text(), "OK");
     assert_eq!(c.read_reply().unwrap().as_int(), Some(3));
     assert!(t.elapsed() < Duration::from_secs(2));
 
     // ALL holds reads too, and the pausing client's own next command.
+    let t0 = Instant::now();
     admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
-    let t = Instant::now();
     assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
-    assert!(t.elapsed() >= Duration::from_millis(250));
-    // A later WRITE pause neither shortens an ALL pause nor weakens it.
+    assert!(t0.elapsed() >= Duration::from_millis(290));
+    // Under ALL the pausing client's own next command (CLIENT PAUSE included) waits too.
+    let t0 = Instant::now();
     admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]);
-    let t = Instant::now();
     assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10", "WRITE"]).text(), "OK");
+    assert!(t0.elapsed() >= Duration::from_millis(290));
     assert_eq!(c.cmd(&["GET", "k"]).text(), "3");
-    assert!(t.elapsed() >= Duration::from_millis(250));
     // Refused requests are answered at once.
     admin.cmd(&["CLIENT", "PAUSE", "2000", "ALL"]);
     let t = Instant::now();
@@ -230,38 +246,65 @@ fn latency_events() {
         args.push("v".into());
     }
     c.cmd(&args);
-    c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
-    let t = Instant::now();
+    // A threshold only KEYS reaches (a loaded machine can stretch a trivial command past
+    // 1 ms): a third of what KEYS takes in the server (its slow log entry says).
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
     c.cmd(&["KEYS", "*"]);
-    let ms = t.elapsed().as_millis() as i64;
+    let entry = c.cmd(&["SLOWLOG", "GET", "1"]);
+    let keys_us = entry.items[0].items[2].as_int().unwrap();
+    let threshold = (keys_us / 3000).max(1);
+    c.cmd(&[
+        "CONFIG",
+        "SET",
+        "latency-monitor-threshold",
+        &threshold.to_string(),
+    ]);
+    c.cmd(&["KEYS", "*"]);
     let latest = c.cmd(&["LATENCY", "LATEST"]);
     let ev = latest
         .items
         .iter()
         .find(|e| e.items[0].text() == "command")
         .unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(&latest.raw)));
-    let got = ev.items[2].as_int().unwrap();
-    assert!(got >= 1 && got <= ms + 1, "{got} vs {ms}");
-    assert_eq!(ev.items[3].as_int(), Some(got));
+    let last = ev.items[2].as_int().unwrap();
+    let max = ev.items[3].as_int().unwrap();
+    assert!(last >= threshold && max >= last, "{last} {max} {threshold}");
+    // HISTORY: (time, ms) pairs, oldest first, one per second at most.
     let hist = c.cmd(&["LATENCY", "HISTORY", "command"]);
-    assert_eq!(hist.items.len(), 1);
-    assert_eq!(hist.items[0].items[1].as_int(), Some(got));
+    let samples: Vec<i64> = hist
+        .items
+        .iter()
+        .map(|p| p.items[1].as_int().unwrap())
+        .collect();
+    assert!(!samples.is_empty() && samples.len() <= 3, "{samples:?}");
+    assert_eq!(*samples.last().unwrap(), last);
+    assert_eq!(*samples.iter().max().unwrap(), max);
+    let (hi, lo) = (max, *samples.iter().min().unwrap());
     let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).text();
-    // One sample: the bottom row's `_`, a spacing line, then the age label ("0s") down
-    // the column.
     assert!(
         graph.starts_with(&format!(
-            "command - high {got} ms, low {got} ms (all time high {got} ms)\n{}\n \n \n \n_\n \n",
+            "command - high {hi} ms, low {lo} ms (all time high {max} ms)\n{}\n",
             "-".repeat(80)
-        )) && graph.ends_with("\ns\n"),
+        )) && graph.ends_with("s\n"),
         "{graph:?}"
     );
+    if samples.len() == 1 {
+        // One sample: the bottom row's `_`, a spacing line, then the age label down the
+        // column.
+        assert!(graph.contains("\n \n \n \n_\n \n"), "{graph:?}");
+    }
     let doctor = c.cmd(&["LATENCY", "DOCTOR"]).text();
     assert!(
         doctor.starts_with("Dave, I have observed latency spikes"),
         "{doctor}"
     );
-    assert!(doctor.contains(&format!("1. command: 1 latency spikes (average {got}ms")));
+    assert!(
+        doctor.contains(&format!(
+            "1. command: {} latency spikes (average ",
+            samples.len()
+        )),
+        "{doctor}"
+    );
     assert!(doctor.contains("- Check your Slow Log"));
     assert_eq!(c.cmd(&["LATENCY", "RESET"]).as_int(), Some(1));
     assert_eq!(c.cmd(&["LATENCY", "LATEST"]).items.len(), 0);
@@ -293,17 +336,14 @@ fn latency_histogram_and_latencystats_match_redis() {
             .iter()
             .map(|r| r.as_int().unwrap())
             .collect();
-        // (µs, cumulative) pairs, µs from 1, 2, 4, 8, 16, 33, 66, 132...; the last count
-        // is every call.
+        // (µs, cumulative) pairs; µs is the highest value HDR's bucket of 1024 ns · 2^k
+        // stands for; the last count is every call.
+        let edges: Vec<i64> = (0..20)
+            .map(|k| ((1i64 << (10 + k)) + (1i64 << (3 + k)) - 1) / 1000)
+            .collect();
+        assert_eq!(&edges[..8], [1, 2, 4, 8, 16, 33, 66, 132]);
         for pair in buckets.chunks(2) {
-            let us = pair[0];
-            assert!(
-                [
-                    1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16909, 33818
-                ]
-                .contains(&us),
-                "{us}"
-            );
+            assert!(edges.contains(&pair[0]), "{}", pair[0]);
         }
         assert_eq!(*buckets.last().unwrap(), 5);
         let info = c.cmd(&["INFO", "latencystats"]).text();
@@ -407,4 +447,190 @@ fn config_rewrite_matches_redis() {
         split(&redis),
         "\nredis:\n{redis}\nringkv:\n{ringkv}"
     );
+}
+
+/// A monitor that does not read is closed at the normal class's output-buffer limit (a
+/// monitor is a normal client for the limits, as in Redis); the others keep working.
+#[test]
+fn slow_monitor_is_closed_at_the_output_limit() {
+    let srv = Server::ringkv();
+    let mut admin = srv.connect();
+    assert_eq!(
+        admin
+            .cmd(&[
+                "CONFIG",
+                "SET",
+                "client-output-buffer-limit",
+                "normal 1mb 0 0"
+            ])
+            .text(),
+        "OK"
+    );
+    let mut m = srv.connect();
+    assert_eq!(m.cmd(&["MONITOR"]).text(), "OK");
+    let id = admin.cmd(&["CLIENT", "LIST"]).text();
+    assert!(id.contains("flags=O"), "{id}");
+    // Each SET echoes ~64 KB to the monitor, which never reads.
+    let payload = "x".repeat(64 * 1024);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert_eq!(admin.cmd(&["SET", "k", &payload]).text(), "OK");
+        let list = admin.cmd(&["CLIENT", "LIST"]).text();
+        if !list.contains("flags=O") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "monitor never closed");
+    }
+    assert!(
+        srv.log()
+            .contains("scheduled to be closed ASAP for overcoming of output buffer limits."),
+        "log:\n{}",
+        srv.log()
+    );
+    assert_eq!(admin.cmd(&["PING"]).text(), "PONG");
+}
+
+/// CLIENT LIST and CLIENT INFO: the same fields in the same order as Redis 7.0, and the
+/// same values where they do not depend on timing or buffer sizes (flags, db, sub counts,
+/// multi, cmd, user, resp) for the same kinds of clients.
+#[test]
+fn client_list_fields_match_redis() {
+    if !redis_or_skip("client_list_fields_match_redis") {
+        return;
+    }
+    let fields = |srv: &Server| -> Vec<Vec<(String, String)>> {
+        let mut idle = srv.connect();
+        idle.cmd(&["CLIENT", "SETNAME", "idle"]);
+        let mut sub = srv.connect();
+        sub.send(&["SUBSCRIBE", "a", "b"]).unwrap();
+        sub.read_reply().unwrap();
+        sub.read_reply().unwrap();
+        let mut tx = srv.connect();
+        tx.cmd(&["SELECT", "3"]);
+        tx.cmd(&["MULTI"]);
+        tx.cmd(&["SET", "k", "v"]);
+        let mut r3 = srv.connect();
+        r3.cmd(&["HELLO", "3"]);
+        let mut me = srv.connect();
+        let list = me.cmd(&["CLIENT", "LIST"]).text();
+        let info = me.cmd(&["CLIENT", "INFO"]).text();
+        list.lines()
+            .chain(info.lines())
+            .map(|l| {
+                l.split(' ')
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap();
+                        let v = match k {
+                            "id" | "addr" | "laddr" | "fd" | "age" | "idle" | "qbuf"
+                            | "qbuf-free" | "argv-mem" | "rbs" | "rbp" | "obl" | "oll" | "omem"
+                            | "tot-mem" | "multi-mem" => "*".to_string(),
+                            _ => v.to_string(),
+                        };
+                        (k.to_string(), v)
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let redis = Server::redis();
+    let ringkv = Server::ringkv();
+    assert_eq!(fields(&ringkv), fields(&redis));
+}
+
+/// While clients are paused no key is deleted by expiry: a read of an expired key answers
+/// nil but leaves it (DBSIZE still counts it, no expired_keys), as Redis 7.0; after
+/// UNPAUSE the next read deletes it. Same sequence against Redis.
+#[test]
+fn pause_stops_expiry() {
+    let run = |srv: &Server| -> Vec<String> {
+        let mut c = srv.connect();
+        let mut out = Vec::new();
+        c.cmd(&["SET", "k", "v", "PX", "100"]);
+        out.push(c.cmd(&["CLIENT", "PAUSE", "20000", "WRITE"]).text());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        // Wait (in real time: the key's TTL) until the key has expired.
+        while c.cmd(&["PTTL", "k"]).as_int() != Some(-2) {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        out.push(format!("{:?}", c.cmd(&["GET", "k"]).null));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        out.push(c.cmd(&["EXISTS", "k"]).text());
+        let keys = c.cmd(&["SCAN", "0"]);
+        out.push(format!("{}", keys.items[1].items.len()));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        let stats = c.cmd(&["INFO", "stats"]).text();
+        out.push(
+            stats
+                .lines()
+                .find(|l| l.starts_with("expired_keys:"))
+                .unwrap()
+                .into(),
+        );
+        out.push(c.cmd(&["CLIENT", "UNPAUSE"]).text());
+        out.push(format!("{:?}", c.cmd(&["GET", "k"]).null));
+        out.push(c.cmd(&["DBSIZE"]).text());
+        let stats = c.cmd(&["INFO", "stats"]).text();
+        out.push(
+            stats
+                .lines()
+                .find(|l| l.starts_with("expired_keys:"))
+                .unwrap()
+                .into(),
+        );
+        out
+    };
+    let ringkv = run(&Server::ringkv());
+    assert_eq!(
+        ringkv,
+        [
+            "OK",
+            "true",
+            "1",
+            "0",
+            "0",
+            "1",
+            "expired_keys:0",
+            "OK",
+            "true",
+            "0",
+            "expired_keys:1"
+        ]
+    );
+    if redis_or_skip("pause_stops_expiry (against Redis)") {
+        assert_eq!(ringkv, run(&Server::redis()));
+    }
+}
+
+/// `dynamic-hz yes`: with more than 200 clients per cron tick `hz` doubles (INFO `hz`),
+/// `configured_hz` stays; with `dynamic-hz no` it stays. Against Redis too.
+#[test]
+fn dynamic_hz_follows_the_clients() {
+    let run = |srv: &Server| {
+        let mut c = srv.connect();
+        c.cmd(&["CONFIG", "SET", "hz", "1"]);
+        let info = |c: &mut Client, f: &str| -> String {
+            let text = c.cmd(&["INFO", "server"]).text();
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{f}:")).map(String::from))
+                .unwrap()
+        };
+        let others: Vec<Client> = (0..250).map(|_| srv.connect()).collect();
+        let wait_for = |c: &mut Client, want: &str| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while info(c, "hz") != want {
+                assert!(Instant::now() < deadline, "hz never {want}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        wait_for(&mut c, "2");
+        assert_eq!(info(&mut c, "configured_hz"), "1");
+        c.cmd(&["CONFIG", "SET", "dynamic-hz", "no"]);
+        wait_for(&mut c, "1");
+        drop(others);
+    };
+    run(&Server::ringkv());
+    if redis_or_skip("dynamic_hz_follows_the_clients (against Redis)") {
+        run(&Server::redis());
+    }
 }

@@ -265,8 +265,13 @@ pub(crate) fn client_info_line(
     let listener_addr = server.tcp_port;
     let dirty_cas = server.engine.watches.is_dirty(server.clients[who].id());
     // Held by CLIENT PAUSE counts as blocked, as Redis's postponed clients.
-    let blocked =
-        server.blocked.is_blocked(who) || server.pause.waiters.iter().any(|&(k, _)| k == who);
+    let generation = server.clients[who].generation;
+    let blocked = server.blocked.is_blocked(who)
+        || server
+            .pause
+            .waiters
+            .iter()
+            .any(|&(k, g)| k == who && g == generation);
     let monitor = crate::features::monitor::is_monitor(server, who);
     let user = String::from_utf8_lossy(crate::features::acl::user_name(server, who)).into_owned();
     let c = &mut server.clients[who];
@@ -614,6 +619,7 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     crate::features::pubsub::forget_client(server, key);
     crate::dispatch::multi::discard_transaction(server, key);
+    crate::features::monitor::forget(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;

@@ -207,7 +207,7 @@ pub static SECTIONS: &[Section] = &[
         f!("server_time_usec", v => v.process.server_time_usec),
         f!("uptime_in_seconds", v => v.process.uptime_in_seconds),
         f!("uptime_in_days", v => v.process.uptime_in_seconds / (3600 * 24)),
-        f!("hz", v => v.server.config.hz),
+        f!("hz", v => v.server.settings.hz),
         f!("configured_hz", v => v.server.config.hz),
         f!("lru_clock", v => engine::db::lru_clock(v.process.server_time_usec / 1000)),
         f!("executable", v => v.process.executable),
@@ -221,7 +221,8 @@ pub static SECTIONS: &[Section] = &[
         f!("maxclients", v => v.server.config.maxclients),
         f!("client_recent_max_input_buffer", v => v.client_recent_max(|c| c.qbuf_len())),
         f!("client_recent_max_output_buffer", v => v.client_recent_max(|c| c.output_len())),
-        f!("blocked_clients", v => v.server.blocked.len()),
+        // Clients held by CLIENT PAUSE count, as Redis's postponed clients.
+        f!("blocked_clients", v => v.server.blocked.len() + crate::features::pause::held(v.server)),
         f!("tracking_clients", _ => 0),
         f!("clients_in_timeout_table", v => v.server.blocked.with_timeout()),
     ])},

@@ -235,8 +235,12 @@ fn percentile_name(p: f64) -> String {
 }
 
 /// INFO latencystats: `latency_percentiles_usec_<cmd>:p50=…,p99=…,p99.9=…` per command
-/// with a histogram.
+/// with a histogram, while `latency-tracking` is on.
 pub fn info_lines(server: &Server, s: &mut String) {
+    // With `latency-tracking no` Redis prints the header alone.
+    if !server.config.compat.latency_tracking {
+        return;
+    }
     let ps = &server.config.compat.latency_tracking_info_percentiles;
     for row in server.table.rows() {
         let h = row.handler.latency.take();
@@ -495,7 +499,7 @@ fn doctor(server: &Server, now: i64) -> String {
         return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();
     }
     let mut r = String::new();
-    let mut advices = 0;
+    let mut advices = 0usize;
     let (mut slowlog_enabled, mut slowlog_tuning, mut slowlog_inspect) = (false, false, false);
     let (mut scheduler, mut large_objects, mut hz, mut local_disk) = (false, false, false, false);
     let (mut ssd, mut writeback, mut contention, mut relax_fsync) = (false, false, false, false);
@@ -593,6 +597,9 @@ fn doctor(server: &Server, now: i64) -> String {
         }
         r.push('\n');
     }
+    // Not event based: transparent huge pages in use.
+    let thp = anon_huge_pages() > 0;
+    advices += thp as usize;
     if events.is_empty() && advices == 0 {
         r.push_str("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n");
     } else if advices == 0 {
@@ -646,8 +653,24 @@ fn doctor(server: &Server, now: i64) -> String {
         if mass_eviction {
             r.push_str("- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation of large objects via sets or sorted sets intersections, STORE option of SORT, Redis Cluster large keys migrations (RESTORE command), may create sudden memory pressure forcing the server to block trying to evict keys. \n");
         }
+        if thp {
+            r.push_str("- I detected a non zero amount of anonymous huge pages used by your process. This creates very serious latency events in different conditions, especially when Redis is persisting on disk. To disable THP support use the command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make sure to also add it into /etc/rc.local so that the command will be executed again after a reboot. Note that even if you have already disabled THP, you still need to restart the Redis process to get rid of the huge pages already created.\n");
+        }
     }
     r
+}
+
+/// Bytes of anonymous huge pages the process uses (`AnonHugePages:` summed over
+/// /proc/self/smaps, as Redis's zmalloc_get_smap_bytes_by_field); 0 if unreadable.
+fn anon_huge_pages() -> u64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/smaps") else {
+        return 0;
+    };
+    text.lines()
+        .filter_map(|l| l.strip_prefix("AnonHugePages:"))
+        .filter_map(|v| v.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+        .sum::<u64>()
+        * 1024
 }
 
 #[cfg(test)]

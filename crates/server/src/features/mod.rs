@@ -15,6 +15,7 @@ pub mod config;
 pub mod debug;
 pub mod info;
 pub mod latency;
+pub mod lolwut;
 pub mod memory;
 pub mod module;
 pub mod monitor;

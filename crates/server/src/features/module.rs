@@ -1,5 +1,5 @@
-//! MODULE (ringkv loads no modules: LIST is empty, LOAD/LOADEX are refused with a clear
-//! error, UNLOAD finds no module) and LOLWUT.
+//! MODULE: ringkv loads no modules: LIST is empty, LOAD/LOADEX are refused with a clear
+//! error, UNLOAD finds no module.
 
 use crate::dispatch::gate::reply;
 use crate::server::Server;
@@ -55,13 +55,4 @@ pub fn module(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ));
     }
     Err(CmdError::Static(NO_MODULES))
-}
-
-/// LOLWUT [VERSION v] [...]: the version line (the art of Redis 5 and 6 is not drawn).
-pub fn lolwut(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    if args.len() >= 3 && is_kw(args[1], "version") {
-        engine::util::parse_i64(args[2])?;
-    }
-    reply(server, key).verbatim(b"txt", b"Redis ver. 7.0.15\n");
-    Ok(())
 }

@@ -20,13 +20,13 @@ use engine::commands::table::{Row, flags};
 use engine::{CmdError, CmdResult};
 use std::fmt::Write;
 
-/// The introspection commands' handlers (MODULE and LOLWUT live in `module.rs`).
+/// The introspection commands' handlers.
 pub const COMMANDS: &[(&str, crate::dispatch::gate::SrvFn)] = &[
     ("monitor", monitor),
     ("slowlog", crate::features::slowlog::slowlog),
     ("latency", crate::features::latency::latency),
     ("module", crate::features::module::module),
-    ("lolwut", crate::features::module::lolwut),
+    ("lolwut", crate::features::lolwut::lolwut),
 ];
 
 /// Reports one execution of `row` by client `key` that took `usec` µs.
@@ -39,6 +39,11 @@ pub fn after_call(
     usec: u64,
     origin: Origin,
 ) {
+    // Commands replayed from the AOF at start-up are not reported (Redis runs them
+    // outside call()).
+    if server.clients[key].id() == crate::features::aof::load::LOADING_CLIENT_ID {
+        return;
+    }
     let event = if row.meta.flags & flags::FAST != 0 {
         "fast-command"
     } else {
@@ -136,6 +141,12 @@ fn feed(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) {
     for k in over {
         server.close_for_output_limit(k);
     }
+}
+
+/// Client `key` stops monitoring (RESET).
+pub fn forget(server: &mut Server, key: usize) {
+    let id = server.clients[key].id();
+    server.monitors.retain(|&(k, i)| !(k == key && i == id));
 }
 
 /// Whether client `key` is a monitor.

@@ -4,8 +4,9 @@
 //! refused: the request stays unconsumed in the client's input and runs when the pause
 //! ends (its timeout, or CLIENT UNPAUSE). Monitors (Redis's replicas) are never held.
 //! Requests the gate refuses (unknown command, wrong arity) are answered at once. A later
-//! PAUSE never shortens the pause nor turns ALL into WRITE. While paused, the active
-//! expiry cycle does not run, so no key is deleted (and no DEL propagated) meanwhile.
+//! PAUSE never shortens the pause nor turns ALL into WRITE. While paused, no key is
+//! deleted by expiry (and no DEL propagated): the active cycle does not run, and a lookup
+//! of an expired key reads it as missing but leaves it (Redis 7.0's `expireIfNeeded`).
 //!
 //! The input loop asks [`must_wait`] before running a request (one branch when no pause
 //! is on) and parks the client on `waiters`; the loop releases them ([`released`]) once the
@@ -32,6 +33,8 @@ pub struct Pause {
     pub end_ms: i64,
     /// Clients holding a request until the pause ends (slab key, generation).
     pub waiters: Vec<(usize, u32)>,
+    /// The engine's lookups were told not to delete expired keys.
+    expiry_off: bool,
 }
 
 impl Pause {
@@ -82,17 +85,42 @@ fn must_wait_slow(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
     if !row.meta.arity_ok(args.len()) {
         return false;
     }
-    if server.pause.kind == Kind::All {
-        return true;
-    }
     let writes = |f: u64| f & (flags::WRITE | flags::MAY_REPLICATE) != 0;
-    writes(row.meta.flags)
+    let held = server.pause.kind == Kind::All
+        || writes(row.meta.flags)
         || (row.meta.name == "exec"
             && server.clients[key]
                 .multi
                 .cmds
                 .iter()
-                .any(|q| writes(table.rows()[q.row].meta.flags)))
+                .any(|q| writes(table.rows()[q.row].meta.flags)));
+    if held {
+        // CLIENT LIST's `cmd=` names the held command, as Redis's (looked up before).
+        server.clients[key].last_cmd = row.meta.name;
+    }
+    held
+}
+
+/// Clients holding a request now (INFO `blocked_clients`, CLIENT LIST's `b` flag).
+pub fn held(server: &Server) -> usize {
+    server
+        .pause
+        .waiters
+        .iter()
+        .filter(|&&(k, g)| {
+            server
+                .clients
+                .get(k)
+                .is_some_and(|c| c.generation == g && !c.is_closing())
+        })
+        .count()
+}
+
+/// Parks client `key` (slab generation `generation`) until the pause ends, once.
+pub fn hold(server: &mut Server, key: usize, generation: u32) {
+    if !server.pause.waiters.contains(&(key, generation)) {
+        server.pause.waiters.push((key, generation));
+    }
 }
 
 /// Whether expiry is paused (a pause of either kind is on).
@@ -101,10 +129,18 @@ pub fn expiry_paused(server: &mut Server) -> bool {
     server.pause.active(now)
 }
 
-/// The clients to run again because the pause ended (empty while it lasts).
+/// Once per loop turn: when the pause has ended, lazy expiry resumes and the clients it
+/// held are returned, to run again (empty while it lasts).
 pub fn released(server: &mut Server) -> Vec<(usize, u32)> {
     let now = server.now_ms();
-    if server.pause.waiters.is_empty() || server.pause.active(now) {
+    if server.pause.active(now) {
+        return Vec::new();
+    }
+    if server.pause.expiry_off {
+        server.pause.expiry_off = false;
+        server.engine.set_expire_paused(false);
+    }
+    if server.pause.waiters.is_empty() {
         return Vec::new();
     }
     std::mem::take(&mut server.pause.waiters)
@@ -142,6 +178,10 @@ pub fn client_pause(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResul
     }
     p.kind = p.kind.max(kind);
     p.end_ms = p.end_ms.max(end);
+    if p.active(now) && !p.expiry_off {
+        p.expiry_off = true;
+        server.engine.set_expire_paused(true);
+    }
     reply(server, key).ok();
     Ok(())
 }
@@ -150,6 +190,9 @@ pub fn client_pause(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResul
 pub fn client_unpause(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     server.pause.kind = Kind::None;
     server.pause.end_ms = 0;
+    if std::mem::take(&mut server.pause.expiry_off) {
+        server.engine.set_expire_paused(false);
+    }
     reply(server, key).ok();
     Ok(())
 }

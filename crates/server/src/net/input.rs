@@ -39,7 +39,7 @@ impl EventLoop {
                 self.server.persistence.waiters.push((key, generation));
             } else if ran == Ran::Paused {
                 let generation = c.generation;
-                self.server.pause.waiters.push((key, generation));
+                crate::features::pause::hold(&mut self.server, key, generation);
             }
         } else if c.read_eof {
             self.on_input_end(key);

@@ -238,7 +238,14 @@ impl EventLoop {
             // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
             // time (rate-limited inside the engine).
             if !crate::features::pause::expiry_paused(&mut self.server) {
+                let start = std::time::Instant::now();
                 self.server.engine.active_expire_cycle(true);
+                let ms = start.elapsed().as_millis() as u64;
+                crate::features::latency::add_sample_if_needed(
+                    &mut self.server,
+                    "expire-cycle",
+                    ms,
+                );
             }
             // Eviction a command's call left unfinished (its time limit): another bounded
             // round per turn, without sleeping, until memory is under the limit.

@@ -16,6 +16,9 @@ use crate::client::Conn;
 use persist::aof::{Next, Reader};
 use std::time::Instant;
 
+/// The id of the socket-less client the AOF's commands run as (no real client has it).
+pub const LOADING_CLIENT_ID: u64 = u64::MAX;
+
 /// A fatal loading error, already logged in Redis's words: the server must not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fatal;
@@ -108,7 +111,9 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     // The socket-less client the commands run for, and a clock at 0 (see the module doc).
     let now = server.now_ms();
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
-    let key = server.clients.insert(Conn::new(-1, 0, u64::MAX, now));
+    let key = server
+        .clients
+        .insert(Conn::new(-1, 0, LOADING_CLIENT_ID, now));
     // Redis's AOF client has no user: nothing it replays is checked.
     server.clients[key].user = crate::features::acl::NO_USER;
     server.clients[key].acl_pass = true;
