@@ -42,6 +42,10 @@ pub struct Session {
     /// The client is in RESP2 pub/sub mode (Redis's `CLIENT_PUBSUB` with `resp == 2`):
     /// PING answers in the pub/sub form. Kept current by the server's runner.
     pub pubsub_resp2: bool,
+    /// The client's ACL user may not read every key with this command (Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` is false): SORT refuses BY and GET
+    /// patterns, whose keys no key spec names. Set by the server's ACL check.
+    pub restricted_keys: bool,
 }
 
 /// What a handler works with.

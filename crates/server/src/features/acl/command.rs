@@ -85,7 +85,7 @@ fn acl(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ))
     } else if is_kw(sub, "load") && argc == 2 {
         let path = server.config.compat.aclfile.clone();
-        super::load_file(server, &path).map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
+        super::load_file(server, &path, key).map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
         reply(server, key).ok();
         Ok(())
     } else if is_kw(sub, "save") && argc == 2 {
@@ -348,8 +348,8 @@ fn dryrun(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             lossy_c_str(cmd_args[0])
         )));
     };
-    let u = &server.acl.users[id];
-    match super::check_user(u, row, cmd_args) {
+    let super::Acl { users, keys, .. } = &mut server.acl;
+    match super::check_user(&users[id], row, cmd_args, keys) {
         Ok(()) => reply(server, key).ok(),
         Err((deny, pos)) => {
             let text = match deny {

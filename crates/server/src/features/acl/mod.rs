@@ -22,7 +22,7 @@ pub mod user;
 
 use crate::dispatch::gate::{self, Cmd};
 use crate::server::Server;
-use engine::commands::table::{Row, flags};
+use engine::commands::table::{KeyRef, Row, flags};
 use slab::Slab;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -68,6 +68,8 @@ pub struct Acl {
     pub by_name: BTreeMap<Vec<u8>, usize>,
     /// Newest first.
     pub log: VecDeque<LogEntry>,
+    /// Scratch for the keys of the command being checked (no allocation per check).
+    keys: Vec<KeyRef>,
 }
 
 impl Acl {
@@ -84,6 +86,7 @@ impl Acl {
             users,
             by_name,
             log: VecDeque::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -147,7 +150,12 @@ pub fn refresh_all(server: &mut Server) {
 /// Recomputes one client's `acl_pass`.
 pub fn refresh(server: &mut Server, key: usize) {
     let pass = computes_pass(server, key);
-    server.clients[key].acl_pass = pass;
+    let c = &mut server.clients[key];
+    c.acl_pass = pass;
+    if pass {
+        // Only the slow path sets it; a client leaving it must not keep a stale refusal.
+        c.session.restricted_keys = false;
+    }
 }
 
 /// `clientSetDefaultAuth`: the default user, authenticated when it needs no password (a new
@@ -183,6 +191,7 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
         return true;
     }
     let Err((deny, pos)) = check(server, key, row, args) else {
+        set_restricted_keys(server, key, row, args);
         return true;
     };
     let context = if server.clients[key].multi.active {
@@ -219,15 +228,26 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
 }
 
 /// The user of client `key` checked against a command.
-fn check(server: &Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
-    let c = &server.clients[key];
-    let Some(u) = server.acl.users.get(c.user) else {
+fn check(
+    server: &mut Server,
+    key: usize,
+    row: &Row<Cmd>,
+    args: &[&[u8]],
+) -> Result<(), (Deny, usize)> {
+    let uid = server.clients[key].user;
+    let Acl { users, keys, .. } = &mut server.acl;
+    let Some(u) = users.get(uid) else {
         return Ok(());
     };
-    check_user(u, row, args)
+    check_user(u, row, args, keys)
 }
 
-fn check_user(u: &User, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
+fn check_user(
+    u: &User,
+    row: &Row<Cmd>,
+    args: &[&[u8]],
+    keys: &mut Vec<KeyRef>,
+) -> Result<(), (Deny, usize)> {
     let id = row.handler.acl_id;
     if id == NO_ID {
         // Not a Redis command: only a user allowed everything may run it.
@@ -237,11 +257,35 @@ fn check_user(u: &User, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usi
             Err((Deny::Cmd, 0))
         };
     }
-    u.check(&user::Cmd {
-        meta: row.meta,
-        id: id as usize,
-        args,
-    })
+    u.check(
+        &user::Cmd {
+            meta: row.meta,
+            id: id as usize,
+            args,
+        },
+        keys,
+    )
+}
+
+/// SORT's BY and GET read keys no key spec names: the handler refuses them unless the
+/// user may read every key (see `Session::restricted_keys`).
+fn set_restricted_keys(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) {
+    let sort = matches!(row.meta.name, "sort" | "sort_ro");
+    let uid = server.clients[key].user;
+    let Acl { users, keys, .. } = &mut server.acl;
+    let restricted = sort
+        && row.handler.acl_id != NO_ID
+        && users.get(uid).is_some_and(|u| {
+            !u.reads_all_keys(
+                &user::Cmd {
+                    meta: row.meta,
+                    id: row.handler.acl_id as usize,
+                    args,
+                },
+                keys,
+            )
+        });
+    server.clients[key].session.restricted_keys = restricted;
 }
 
 fn object(row: &Row<Cmd>, args: &[&[u8]], deny: Deny, pos: usize) -> Vec<u8> {
@@ -263,7 +307,10 @@ pub fn exec_denied(
     if server.clients[key].acl_pass {
         return None;
     }
-    let (deny, pos) = check(server, key, row, args).err()?;
+    let Err((deny, pos)) = check(server, key, row, args) else {
+        set_restricted_keys(server, key, row, args);
+        return None;
+    };
     let reason = match deny {
         Deny::Cmd => "no permission to execute the command or subcommand",
         Deny::Key => "no permission to touch the specified keys",
@@ -532,7 +579,7 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
     server.config.users = users;
     if !server.config.compat.aclfile.is_empty() {
         let path = server.config.compat.aclfile.clone();
-        if let Err(errors) = load_file(server, &path) {
+        if let Err(errors) = load_file(server, &path, usize::MAX) {
             return Err(format!(
                 "Aborting Redis startup because of ACL errors: {errors}"
             ));
@@ -579,7 +626,7 @@ pub fn check_user_directive(
 /// `ACLLoadFromFile`: the whole file is validated into a new set of users; on any error
 /// nothing changes and the errors are returned as one line. On success the default user's
 /// rules are replaced in place and every other user is replaced (their clients closed).
-pub fn load_file(server: &mut Server, path: &[u8]) -> Result<(), String> {
+pub fn load_file(server: &mut Server, path: &[u8], caller: usize) -> Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
     let fname = String::from_utf8_lossy(path).into_owned();
     let text = std::fs::read(std::ffi::OsStr::from_bytes(path)).map_err(|e| {
@@ -656,7 +703,7 @@ pub fn load_file(server: &mut Server, path: &[u8]) -> Result<(), String> {
         .map(|(n, &i)| (n.clone(), i))
         .collect();
     for (name, id) in old {
-        kill_user_clients(server, id, usize::MAX);
+        kill_user_clients(server, id, caller);
         server.acl.users.remove(id);
         server.acl.by_name.remove(&name);
     }
