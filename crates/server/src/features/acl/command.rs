@@ -52,24 +52,11 @@ fn acl(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         getuser(server, key, args[2]);
         Ok(())
     } else if (is_kw(sub, "list") || is_kw(sub, "users")) && argc == 2 {
-        let names_only = is_kw(sub, "users");
-        let lines: Vec<Vec<u8>> = server
-            .acl
-            .by_name
-            .values()
-            .map(|&id| {
-                let u = &server.acl.users[id];
-                if names_only {
-                    u.name.clone()
-                } else {
-                    let mut l = b"user ".to_vec();
-                    l.extend_from_slice(&u.name);
-                    l.push(b' ');
-                    l.extend_from_slice(&u.describe());
-                    l
-                }
-            })
-            .collect();
+        let lines: Vec<Vec<u8>> = if is_kw(sub, "users") {
+            server.acl.by_name.keys().cloned().collect()
+        } else {
+            super::user_lines(server)
+        };
         let mut r = reply(server, key);
         r.array(lines.len());
         lines.iter().for_each(|l| r.bulk(l));

@@ -194,7 +194,11 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
         set_restricted_keys(server, key, row, args);
         return true;
     };
-    let context = if server.clients[key].multi.active {
+    let c = &mut server.clients[key];
+    // Redis sets `lastcmd` at lookup: the log's client info (and CLIENT LIST) name the
+    // refused command.
+    c.last_cmd = row.meta.name;
+    let context = if c.multi.active {
         Context::Multi
     } else {
         Context::Toplevel
@@ -724,18 +728,33 @@ fn trim_set<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
     &s[start..end.max(start)]
 }
 
+/// Every user as a `user <name> <rules>` line, in name order (ACL LIST, ACL SAVE; CONFIG
+/// REWRITE writes these into redis.conf when there is no `aclfile`, as Redis's
+/// `rewriteConfigUserOption`).
+pub fn user_lines(server: &Server) -> Vec<Vec<u8>> {
+    server
+        .acl
+        .by_name
+        .values()
+        .map(|&id| {
+            let u = &server.acl.users[id];
+            let mut l = b"user ".to_vec();
+            l.extend_from_slice(&u.name);
+            l.push(b' ');
+            l.extend_from_slice(&u.describe());
+            l
+        })
+        .collect()
+}
+
 /// `ACLSaveToFile`: every user as a `user` line, written to a temporary file renamed over
 /// the ACL file.
 pub fn save_file(server: &Server, path: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::ffi::OsStrExt;
     let mut text = Vec::new();
-    for &id in server.acl.by_name.values() {
-        let u = &server.acl.users[id];
-        text.extend_from_slice(b"user ");
-        text.extend_from_slice(&u.name);
-        text.push(b' ');
-        text.extend_from_slice(&u.describe());
+    for line in user_lines(server) {
+        text.extend_from_slice(&line);
         text.push(b'\n');
     }
     let target = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
