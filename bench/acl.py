@@ -11,7 +11,9 @@ and utime+stime from /proc/PID/stat gives server CPU microseconds per request:
             (redis-benchmark's keys are `key:__rand_int__`), benchmark uses `--user`
 
 Medians over the rounds. Stdlib only; flags as bench.py's (ROUNDS, N1, N16, CLIENTS,
-PIPELINES, RINGKV_BIN, REDIS_BIN, BENCH_BIN).
+PIPELINES, RINGKV_BIN, REDIS_BIN, BENCH_BIN), plus MODES (default,password,acl-user) and
+BASELINE_BIN: another ringkv-server binary to compare with instead of redis-server (the
+default path before and after a change).
 """
 
 import argparse
@@ -84,7 +86,12 @@ def main():
     p.add_argument("--ringkv-bin", default=e("RINGKV_BIN", os.path.join(bench.ROOT, "target/release/ringkv-server")))
     p.add_argument("--redis-bin", default=e("REDIS_BIN", "redis-server"))
     p.add_argument("--bench-bin", default=e("BENCH_BIN", "redis-benchmark"))
+    p.add_argument("--modes", default=e("MODES", ",".join(MODES)))
+    p.add_argument("--baseline-bin", default=e("BASELINE_BIN", ""),
+                   help="compare with another ringkv-server binary (e.g. before a change) instead of redis-server")
     args = p.parse_args()
+    modes = {m: MODES[m] for m in args.modes.split(",")}
+    other = "base" if args.baseline_bin else "redis"
     pipelines = [int(x) for x in args.pipelines.split(",")]
     workdir = tempfile.mkdtemp(prefix="ringkv-bench-acl-")
     servers = {}
@@ -93,13 +100,18 @@ def main():
         servers["ringkv"] = bench.Server("ringkv", [
             args.ringkv_bin, "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no"], workdir)
-        servers["redis"] = bench.Server("redis", [
-            args.redis_bin, "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", "--daemonize", "no", "--dir", workdir, "--logfile", ""], workdir)
+        if args.baseline_bin:
+            servers[other] = bench.Server(other, [
+                args.baseline_bin, "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no"], workdir)
+        else:
+            servers[other] = bench.Server(other, [
+                args.redis_bin, "--port", "{port}", "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", workdir, "--logfile", ""], workdir)
         ctl = {name: Control(s.port) for name, s in servers.items()}
         for rnd in range(args.rounds):
-            order = ["ringkv", "redis"] if rnd % 2 == 0 else ["redis", "ringkv"]
-            for mode, auth in MODES.items():
+            order = ["ringkv", other] if rnd % 2 == 0 else [other, "ringkv"]
+            for mode, auth in modes.items():
                 for c in ctl.values():
                     set_mode(c, mode)
                 for test in ("set", "get"):
@@ -118,13 +130,13 @@ def main():
     print(f"\n{bench.machine()}")
     print(f"redis-benchmark -c {args.clients} -r {args.keyspace} -d 3; n = {args.n1} at -P 1, "
           f"{args.n16} at -P 16; median of {args.rounds} rounds\n")
-    print("| mode | test | pipeline | ringkv rps | redis rps | ringkv cpu-µs/req | redis cpu-µs/req | ratio |")
+    print(f"| mode | test | pipeline | ringkv rps | {other} rps | ringkv cpu-µs/req | {other} cpu-µs/req | ratio |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for mode in MODES:
+    for mode in modes:
         for test in ("set", "get"):
             for pipe in pipelines:
                 k = results[(mode, test, pipe, "ringkv")]
-                r = results[(mode, test, pipe, "redis")]
+                r = results[(mode, test, pipe, other)]
                 kc, rc = med(x[1] for x in k), med(x[1] for x in r)
                 print(f"| {mode} | {test.upper()} | {pipe} | {med(x[0] for x in k):,.0f} | "
                       f"{med(x[0] for x in r):,.0f} | {kc:.2f} | {rc:.2f} | {bench.fmt_ratio(kc, rc)} |")

@@ -4,8 +4,7 @@
 //! unknown subcommand → arity → authentication and ACL ([`crate::features::acl::admit`])
 //! → disk errors → RESP2 pub/sub mode → MULTI (`no-multi` refused, the rest queued) → the
 //! runner ([`crate::dispatch::call`]). The `denyoom` check for `maxmemory` belongs after
-//! the ACL once it exists. Handlers never
-//! re-check what the gate decided.
+//! the ACL once it exists. Handlers never re-check what the gate decided.
 //!
 //! Invariants: no heap allocation on the success path (lookup lowercases into a stack
 //! buffer; the row is `&'static`); per-command statistics live in the row (`Cell`s), so the
