@@ -335,6 +335,9 @@ fn dryrun(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             lossy_c_str(cmd_args[0])
         )));
     };
+    if !row.meta.arity_ok(cmd_args.len()) {
+        return Err(CmdError::WrongArity(row.meta.name.to_string()));
+    }
     let super::Acl { users, keys, .. } = &mut server.acl;
     match super::check_user(&users[id], row, cmd_args, keys) {
         Ok(()) => reply(server, key).ok(),

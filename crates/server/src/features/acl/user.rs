@@ -430,7 +430,8 @@ impl Selector {
         if self.flags & sflag::ALLCHANNELS == 0
             && let Some((first, count, literal)) = channel_args(cmd.meta.name, cmd.args.len())
         {
-            for j in first..first + count {
+            // ACL DRYRUN checks without arity: never index past the arguments.
+            for j in first..(first + count).min(cmd.args.len()) {
                 if !self.check_channel(cmd.args[j], literal) {
                     return Err((Deny::Channel, j));
                 }
@@ -445,8 +446,8 @@ impl Selector {
 fn channel_args(name: &str, argc: usize) -> Option<(usize, usize, bool)> {
     match name {
         "publish" | "spublish" => Some((1, 1, false)),
-        "subscribe" | "ssubscribe" => Some((1, argc - 1, false)),
-        "psubscribe" => Some((1, argc - 1, true)),
+        "subscribe" | "ssubscribe" => Some((1, argc.saturating_sub(1), false)),
+        "psubscribe" => Some((1, argc.saturating_sub(1), true)),
         _ => None,
     }
 }
@@ -935,5 +936,8 @@ mod tests {
         assert_eq!(run(&s, &["config", "set", "x", "y"]), Err((Deny::Cmd, 0)));
         // No-auth commands are never denied by the command rules.
         assert_eq!(run(&s, &["auth", "x"]), Ok(()));
+        // DRYRUN checks without arity: too few arguments must not panic.
+        assert_eq!(run(&u, &["publish"]), Ok(()));
+        assert_eq!(run(&u, &["get"]), Ok(()));
     }
 }
