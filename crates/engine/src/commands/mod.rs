@@ -45,10 +45,9 @@ pub struct Session {
     /// The client is in RESP2 pub/sub mode (Redis's `CLIENT_PUBSUB` with `resp == 2`):
     /// PING answers in the pub/sub form. Kept current by the server's runner.
     pub pubsub_resp2: bool,
-    /// The user may not read every key with this command (Redis's
-    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` is false): SORT then refuses GET and BY
-    /// patterns, which would read keys the ACL check never saw. Set by the server's runner
-    /// for the commands that ask (a behaviour bit of their row).
+    /// The client's ACL user may not read every key with this command (Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` is false): SORT refuses BY and GET
+    /// patterns, whose keys no key spec names. Set by the server's ACL check.
     pub restricted_keys: bool,
 }
 

@@ -44,13 +44,6 @@ pub fn call(
 ) {
     let start = Instant::now();
     let dirty_before = server.engine.dirty;
-    if row
-        .handler
-        .has(crate::dispatch::gate::behaviour::KEY_ACCESS_CHECK)
-    {
-        let restricted = crate::features::acl::restricted_keys(server, key, row, args);
-        server.clients[key].session.restricted_keys = restricted;
-    }
     let c = &mut server.clients[key];
     c.last_cmd = row.meta.name;
     c.session.pubsub_resp2 = c.in_resp2_pubsub();

@@ -67,9 +67,6 @@ pub mod behaviour {
     /// Not refused for memory inside MULTI, where everything else is (its queue would
     /// grow): EXEC (refused only for a queued `denyoom` command), DISCARD, QUIT, RESET.
     pub const OOM_OK_IN_MULTI: u8 = 1 << 3;
-    /// Needs to know whether its user may read every key (`Session::restricted_keys`):
-    /// SORT and SORT_RO, whose GET and BY patterns name keys no key spec covers.
-    pub const KEY_ACCESS_CHECK: u8 = 1 << 4;
 }
 
 /// The rows with behaviour bits. Matches Redis 7.0.15's `processCommand` lists.
@@ -89,8 +86,6 @@ const BEHAVIOUR: &[(&str, u8)] = {
         ("unsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("sunsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("punsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
-        ("sort", KEY_ACCESS_CHECK),
-        ("sort_ro", KEY_ACCESS_CHECK),
     ]
 };
 

@@ -160,7 +160,9 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
         // ACL rules may have changed since the command was queued (Redis re-checks).
         if let Some(text) = crate::features::acl::exec_denied(server, key, row, &argv) {
             server.stats.count_error(&text);
-            reply(server, key).error(&text);
+            if server.clients[key].replies_enabled() {
+                reply(server, key).error(&text);
+            }
             continue;
         }
         call(server, key, row, &argv, Origin::Exec);

@@ -52,24 +52,11 @@ fn acl(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         getuser(server, key, args[2]);
         Ok(())
     } else if (is_kw(sub, "list") || is_kw(sub, "users")) && argc == 2 {
-        let names_only = is_kw(sub, "users");
-        let lines: Vec<Vec<u8>> = server
-            .acl
-            .by_name
-            .values()
-            .map(|&id| {
-                let u = &server.acl.users[id];
-                if names_only {
-                    u.name.clone()
-                } else {
-                    let mut l = b"user ".to_vec();
-                    l.extend_from_slice(&u.name);
-                    l.push(b' ');
-                    l.extend_from_slice(&u.describe());
-                    l
-                }
-            })
-            .collect();
+        let lines: Vec<Vec<u8>> = if is_kw(sub, "users") {
+            server.acl.by_name.keys().cloned().collect()
+        } else {
+            super::user_lines(server)
+        };
         let mut r = reply(server, key);
         r.array(lines.len());
         lines.iter().for_each(|l| r.bulk(l));
@@ -85,7 +72,7 @@ fn acl(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ))
     } else if is_kw(sub, "load") && argc == 2 {
         let path = server.config.compat.aclfile.clone();
-        super::load_file(server, &path).map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
+        super::load_file(server, &path, key).map_err(|e| CmdError::Owned(format!("ERR {e}")))?;
         reply(server, key).ok();
         Ok(())
     } else if is_kw(sub, "save") && argc == 2 {
@@ -351,8 +338,8 @@ fn dryrun(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     if !row.meta.arity_ok(cmd_args.len()) {
         return Err(CmdError::WrongArity(row.meta.name.to_string()));
     }
-    let u = &server.acl.users[id];
-    match super::check_user(u, row, cmd_args) {
+    let super::Acl { users, keys, .. } = &mut server.acl;
+    match super::check_user(&users[id], row, cmd_args, keys) {
         Ok(()) => reply(server, key).ok(),
         Err((deny, pos)) => {
             let text = match deny {

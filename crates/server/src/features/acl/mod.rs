@@ -22,7 +22,7 @@ pub mod user;
 
 use crate::dispatch::gate::{self, Cmd};
 use crate::server::Server;
-use engine::commands::table::{Row, flags};
+use engine::commands::table::{KeyRef, Row, flags};
 use slab::Slab;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -68,6 +68,8 @@ pub struct Acl {
     pub by_name: BTreeMap<Vec<u8>, usize>,
     /// Newest first.
     pub log: VecDeque<LogEntry>,
+    /// Scratch for the keys of the command being checked (no allocation per check).
+    keys: Vec<KeyRef>,
 }
 
 impl Acl {
@@ -84,6 +86,7 @@ impl Acl {
             users,
             by_name,
             log: VecDeque::new(),
+            keys: Vec::new(),
         }
     }
 
@@ -147,7 +150,12 @@ pub fn refresh_all(server: &mut Server) {
 /// Recomputes one client's `acl_pass`.
 pub fn refresh(server: &mut Server, key: usize) {
     let pass = computes_pass(server, key);
-    server.clients[key].acl_pass = pass;
+    let c = &mut server.clients[key];
+    c.acl_pass = pass;
+    if pass {
+        // Only the slow path sets it; a client leaving it must not keep a stale refusal.
+        c.session.restricted_keys = false;
+    }
 }
 
 /// `clientSetDefaultAuth`: the default user, authenticated when it needs no password (a new
@@ -183,9 +191,14 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
         return true;
     }
     let Err((deny, pos)) = check(server, key, row, args) else {
+        set_restricted_keys(server, key, row, args);
         return true;
     };
-    let context = if server.clients[key].multi.active {
+    let c = &mut server.clients[key];
+    // Redis sets `lastcmd` at lookup: the log's client info (and CLIENT LIST) name the
+    // refused command.
+    c.last_cmd = row.meta.name;
+    let context = if c.multi.active {
         Context::Multi
     } else {
         Context::Toplevel
@@ -219,42 +232,30 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
 }
 
 /// The user of client `key` checked against a command.
-fn check(server: &Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
-    let c = &server.clients[key];
-    if c.user == NO_USER {
+fn check(
+    server: &mut Server,
+    key: usize,
+    row: &Row<Cmd>,
+    args: &[&[u8]],
+) -> Result<(), (Deny, usize)> {
+    let uid = server.clients[key].user;
+    if uid == NO_USER {
         return Ok(());
     }
+    let Acl { users, keys, .. } = &mut server.acl;
     // A client whose user is gone (it is being closed) may run nothing.
-    let Some(u) = server.acl.users.get(c.user) else {
+    let Some(u) = users.get(uid) else {
         return Err((Deny::Cmd, 0));
     };
-    check_user(u, row, args)
+    check_user(u, row, args, keys)
 }
 
-/// Whether client `key`'s user may not read every key with this command (Redis's
-/// `!ACLUserCheckCmdWithUnrestrictedKeyAccess(user, cmd, argv, CMD_KEY_ACCESS)`): no
-/// selector both allows the command and reads all keys (`allkeys`, or a `*` pattern with
-/// read permission). False for a client nothing can deny and for the AOF loader.
-pub fn restricted_keys(server: &Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> bool {
-    let c = &server.clients[key];
-    if c.acl_pass || c.user == NO_USER {
-        return false;
-    }
-    let Some(u) = server.acl.users.get(c.user) else {
-        return true;
-    };
-    let id = row.handler.acl_id;
-    if id == NO_ID {
-        return u.root().flags & user::sflag::ALLCOMMANDS == 0;
-    }
-    !u.unrestricted_key_read(&user::Cmd {
-        meta: row.meta,
-        id: id as usize,
-        args,
-    })
-}
-
-fn check_user(u: &User, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usize)> {
+fn check_user(
+    u: &User,
+    row: &Row<Cmd>,
+    args: &[&[u8]],
+    keys: &mut Vec<KeyRef>,
+) -> Result<(), (Deny, usize)> {
     let id = row.handler.acl_id;
     if id == NO_ID {
         // Not a Redis command: only a user allowed everything may run it.
@@ -264,11 +265,35 @@ fn check_user(u: &User, row: &Row<Cmd>, args: &[&[u8]]) -> Result<(), (Deny, usi
             Err((Deny::Cmd, 0))
         };
     }
-    u.check(&user::Cmd {
-        meta: row.meta,
-        id: id as usize,
-        args,
-    })
+    u.check(
+        &user::Cmd {
+            meta: row.meta,
+            id: id as usize,
+            args,
+        },
+        keys,
+    )
+}
+
+/// SORT's BY and GET read keys no key spec names: the handler refuses them unless the
+/// user may read every key (see `Session::restricted_keys`).
+fn set_restricted_keys(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) {
+    let sort = matches!(row.meta.name, "sort" | "sort_ro");
+    let uid = server.clients[key].user;
+    let Acl { users, keys, .. } = &mut server.acl;
+    let restricted = sort
+        && row.handler.acl_id != NO_ID
+        && users.get(uid).is_some_and(|u| {
+            !u.reads_all_keys(
+                &user::Cmd {
+                    meta: row.meta,
+                    id: row.handler.acl_id as usize,
+                    args,
+                },
+                keys,
+            )
+        });
+    server.clients[key].session.restricted_keys = restricted;
 }
 
 fn object(row: &Row<Cmd>, args: &[&[u8]], deny: Deny, pos: usize) -> Vec<u8> {
@@ -290,7 +315,10 @@ pub fn exec_denied(
     if server.clients[key].acl_pass {
         return None;
     }
-    let (deny, pos) = check(server, key, row, args).err()?;
+    let Err((deny, pos)) = check(server, key, row, args) else {
+        set_restricted_keys(server, key, row, args);
+        return None;
+    };
     let reason = match deny {
         Deny::Cmd => "no permission to execute the command or subcommand",
         Deny::Key => "no permission to touch the specified keys",
@@ -544,12 +572,13 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
         };
         for rule in &def[1..] {
             if let Err(e) = server.acl.users[id].apply(rule, all) {
-                return Err(format!(
+                log::warn!(
                     "Error loading ACL rule '{}' for the user named '{}': {}",
                     String::from_utf8_lossy(rule),
                     String::from_utf8_lossy(name),
                     e.text()
-                ));
+                );
+                return Err("Critical error while loading ACLs. Exiting.".into());
             }
         }
         if server.acl.users[id].has(uflag::DISABLED) {
@@ -562,7 +591,7 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
     server.config.users = users;
     if !server.config.compat.aclfile.is_empty() {
         let path = server.config.compat.aclfile.clone();
-        if let Err(errors) = load_file(server, &path) {
+        if let Err(errors) = load_file(server, &path, usize::MAX) {
             return Err(format!(
                 "Aborting Redis startup because of ACL errors: {errors}"
             ));
@@ -584,19 +613,27 @@ pub fn check_user_directive(
             String::from_utf8_lossy(&argv[1])
         ));
     }
+    // Redis names `argv[j]` for the rule at index j of the rules (so usually the user's
+    // name or the word before the culprit), and reports an unmatched parenthesis with a
+    // stale errno (ENOENT's text in 7.0.15): both kept, byte for byte.
+    let word = |j: usize| String::from_utf8_lossy(&argv[j.min(argv.len() - 1)]).into_owned();
     let refs: Vec<&[u8]> = argv[2..].iter().map(|a| a.as_slice()).collect();
     let merged = merge_selector_args(&refs).map_err(|j| {
         format!(
-            "Error in user declaration '{}': Syntax error",
-            String::from_utf8_lossy(refs[j])
+            "Error in user declaration '{}': {}",
+            word(j),
+            user::RuleError::UnknownName.text()
         )
     })?;
     let mut fake = User::new(b"__fakeuser:0__", false);
-    for op in &merged {
-        if let Err(e) = fake.apply(op, false) {
+    for (j, op) in merged.iter().enumerate() {
+        // An unknown command may come from a module loaded later: Redis checks it at load.
+        if let Err(e) = fake.apply(op, false)
+            && e != user::RuleError::UnknownName
+        {
             return Err(format!(
                 "Error in user declaration '{}': {}",
-                String::from_utf8_lossy(op),
+                word(j),
                 e.text()
             ));
         }
@@ -609,7 +646,7 @@ pub fn check_user_directive(
 /// `ACLLoadFromFile`: the whole file is validated into a new set of users; on any error
 /// nothing changes and the errors are returned as one line. On success the default user's
 /// rules are replaced in place and every other user is replaced (their clients closed).
-pub fn load_file(server: &mut Server, path: &[u8]) -> Result<(), String> {
+pub fn load_file(server: &mut Server, path: &[u8], caller: usize) -> Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
     let fname = String::from_utf8_lossy(path).into_owned();
     let text = std::fs::read(std::ffi::OsStr::from_bytes(path)).map_err(|e| {
@@ -686,7 +723,7 @@ pub fn load_file(server: &mut Server, path: &[u8]) -> Result<(), String> {
         .map(|(n, &i)| (n.clone(), i))
         .collect();
     for (name, id) in old {
-        kill_user_clients(server, id, usize::MAX);
+        kill_user_clients(server, id, caller);
         server.acl.users.remove(id);
         server.acl.by_name.remove(&name);
     }
@@ -707,18 +744,33 @@ fn trim_set<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
     &s[start..end.max(start)]
 }
 
+/// Every user as a `user <name> <rules>` line, in name order (ACL LIST, ACL SAVE; CONFIG
+/// REWRITE writes these into redis.conf when there is no `aclfile`, as Redis's
+/// `rewriteConfigUserOption`).
+pub fn user_lines(server: &Server) -> Vec<Vec<u8>> {
+    server
+        .acl
+        .by_name
+        .values()
+        .map(|&id| {
+            let u = &server.acl.users[id];
+            let mut l = b"user ".to_vec();
+            l.extend_from_slice(&u.name);
+            l.push(b' ');
+            l.extend_from_slice(&u.describe());
+            l
+        })
+        .collect()
+}
+
 /// `ACLSaveToFile`: every user as a `user` line, written to a temporary file renamed over
 /// the ACL file.
 pub fn save_file(server: &Server, path: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::ffi::OsStrExt;
     let mut text = Vec::new();
-    for &id in server.acl.by_name.values() {
-        let u = &server.acl.users[id];
-        text.extend_from_slice(b"user ");
-        text.extend_from_slice(&u.name);
-        text.push(b' ');
-        text.extend_from_slice(&u.describe());
+    for line in user_lines(server) {
+        text.extend_from_slice(&line);
         text.push(b'\n');
     }
     let target = std::path::Path::new(std::ffi::OsStr::from_bytes(path));

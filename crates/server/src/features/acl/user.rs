@@ -392,16 +392,23 @@ impl Selector {
         })
     }
 
-    /// `ACLSelectorCheckCmd`. `keys` is filled on first use and shared by the selectors.
-    fn check(&self, cmd: &Cmd<'_>, keys: &mut Option<Vec<KeyRef>>) -> Result<(), (Deny, usize)> {
+    /// `ACLSelectorCheckCmd`. `keys` is filled on first use (`*found`) and shared by the
+    /// selectors.
+    fn check(
+        &self,
+        cmd: &Cmd<'_>,
+        keys: &mut Vec<KeyRef>,
+        found: &mut bool,
+    ) -> Result<(), (Deny, usize)> {
         use engine::commands::table::flags::NO_AUTH;
         let id = cmd.id;
         if self.flags & sflag::ALLCOMMANDS == 0 && cmd.meta.flags & NO_AUTH == 0 && !self.bit(id) {
             let idx = if cmd.meta.name.contains('|') { 2 } else { 1 };
             let allowed = match (self.firstargs_of(id), cmd.args.get(idx)) {
-                (Some(list), Some(arg)) if cmd.args.len() >= 2 => {
-                    list.iter().any(|a| is_kw(arg, &String::from_utf8_lossy(a)))
-                }
+                // strcasecmp: both end at a NUL byte.
+                (Some(list), Some(arg)) if cmd.args.len() >= 2 => list
+                    .iter()
+                    .any(|a| c_str(arg).eq_ignore_ascii_case(c_str(a))),
                 _ => false,
             };
             if !allowed {
@@ -409,11 +416,11 @@ impl Selector {
             }
         }
         if self.flags & sflag::ALLKEYS == 0 && cmd.meta.has_keys() {
-            let keys = keys.get_or_insert_with(|| {
-                let mut v = Vec::new();
-                cmd.meta.keys(cmd.args, &mut v);
-                v
-            });
+            if !*found {
+                keys.clear();
+                cmd.meta.keys(cmd.args, keys);
+                *found = true;
+            }
             for k in keys.iter() {
                 if !self.check_key(cmd.args[k.pos], k.flags) {
                     return Err((Deny::Key, k.pos));
@@ -423,7 +430,8 @@ impl Selector {
         if self.flags & sflag::ALLCHANNELS == 0
             && let Some((first, count, literal)) = channel_args(cmd.meta.name, cmd.args.len())
         {
-            for j in first..first + count {
+            // ACL DRYRUN checks without arity: never index past the arguments.
+            for j in first..(first + count).min(cmd.args.len()) {
                 if !self.check_channel(cmd.args[j], literal) {
                     return Err((Deny::Channel, j));
                 }
@@ -579,12 +587,12 @@ impl User {
     }
 
     /// `ACLCheckAllUserCommandPerm`: Ok, or the most relevant denial and the argument it
-    /// concerns.
-    pub fn check(&self, cmd: &Cmd<'_>) -> Result<(), (Deny, usize)> {
-        let mut keys = None;
+    /// concerns. `keys` is scratch space (reused, so a check allocates nothing).
+    pub fn check(&self, cmd: &Cmd<'_>, keys: &mut Vec<KeyRef>) -> Result<(), (Deny, usize)> {
+        let mut found = false;
         let mut worst = (Deny::Cmd, 0usize);
         for s in &self.selectors {
-            match s.check(cmd, &mut keys) {
+            match s.check(cmd, keys, &mut found) {
                 Ok(()) => return Ok(()),
                 Err((d, i)) => {
                     if d > worst.0 || (d == worst.0 && i > worst.1) {
@@ -596,16 +604,16 @@ impl User {
         Err(worst)
     }
 
-    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess(.., CMD_KEY_ACCESS)`: a selector lets the
-    /// command run and reads every key (`allkeys`, or a `*` pattern with read permission).
-    pub fn unrestricted_key_read(&self, cmd: &Cmd<'_>) -> bool {
-        let mut keys = None;
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` for reads: a selector allowing the command
+    /// also allows reading every key (`allkeys`, or a `*` pattern with read permission).
+    pub fn reads_all_keys(&self, cmd: &Cmd<'_>, keys: &mut Vec<KeyRef>) -> bool {
+        let mut found = false;
         self.selectors.iter().any(|s| {
-            s.check(cmd, &mut keys).is_ok()
+            s.check(cmd, keys, &mut found).is_ok()
                 && (s.flags & sflag::ALLKEYS != 0
                     || s.patterns
                         .iter()
-                        .any(|p| p.flags & KEY_READ != 0 && p.pattern == b"*"))
+                        .any(|p| p.flags & KEY_READ != 0 && c_str(&p.pattern) == b"*"))
         })
     }
 
@@ -894,7 +902,7 @@ mod tests {
         let a: Vec<&[u8]> = args.iter().map(|s| s.as_bytes()).collect();
         let meta = engine::commands::table::lookup_argv(&a).unwrap();
         let id = universe::lookup(meta.name.as_bytes()).unwrap();
-        u.check(&Cmd { meta, id, args: &a })
+        u.check(&Cmd { meta, id, args: &a }, &mut Vec::new())
     }
 
     #[test]
@@ -930,5 +938,8 @@ mod tests {
         assert_eq!(run(&s, &["config", "set", "x", "y"]), Err((Deny::Cmd, 0)));
         // No-auth commands are never denied by the command rules.
         assert_eq!(run(&s, &["auth", "x"]), Ok(()));
+        // DRYRUN checks without arity: too few arguments must not panic.
+        assert_eq!(run(&u, &["publish"]), Ok(()));
+        assert_eq!(run(&u, &["get"]), Ok(()));
     }
 }

@@ -496,6 +496,52 @@ mod tests {
         assert!(load("daemonize yes\ndaemonize no\n").is_ok());
     }
 
+    /// `user` lines: checked when read, with Redis 7.0.15's texts (it names `argv[j]` for
+    /// the rule at index j, and an unknown command is left for start-up to report).
+    #[test]
+    fn user_directives() {
+        let c = load("user alice on >pw (~a +get\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            c,
+            banner(
+                1,
+                "user alice on >pw (~a +get",
+                "Error in user declaration 'on': Unknown command or category name in ACL"
+            )
+        );
+        assert_eq!(
+            load_err("user alice on bogus\n"),
+            banner(
+                1,
+                "user alice on bogus",
+                "Error in user declaration 'alice': Syntax error"
+            )
+        );
+        assert_eq!(
+            load_err("user alice on\nuser alice off\n"),
+            banner(
+                2,
+                "user alice off",
+                "Error in user declaration 'alice': Duplicate user found. A user can only be defined once in config files"
+            )
+        );
+        let c = load("user alice on \"(~a\" \"+get)\" +nosuch\nuser bob\n").unwrap();
+        assert_eq!(
+            c.users,
+            [
+                vec![
+                    b"alice".to_vec(),
+                    b"on".to_vec(),
+                    b"(~a +get)".to_vec(),
+                    b"+nosuch".to_vec()
+                ],
+                vec![b"bob".to_vec()]
+            ]
+        );
+    }
+
     fn tmp(name: &str, text: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("ringkv-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
