@@ -69,6 +69,8 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             return 1;
         }
     };
+    // Redis's set_jemalloc_bg_thread at start-up.
+    crate::alloc::set_background_thread(server.config.compat.jemalloc_bg_thread);
     // Redis's loadDataFromDisk: with appendonly yes the AOF is the data (dump.rdb is not
     // read), then aofOpenIfNeededOnServerStart.
     if server.config.appendonly {
