@@ -239,7 +239,7 @@ fn stats(server: &mut Server, key: usize) {
     let o = Overhead::sample(server);
     let a = o.alloc;
     let mut r = reply(server, key);
-    r.map(25 + o.dbs.len());
+    r.map(27 + o.dbs.len());
     let int = |r: &mut resp::Reply<'_>, name: &str, v: i64| {
         r.bulk(name.as_bytes());
         r.int(v);
