@@ -40,7 +40,7 @@ object|encoding object|freq object|idletime object|refcount object|help
 
 ping echo select swapdb quit reset hello dbsize flushdb flushall time info
 client|setname client|getname client|id client|info client|list client|kill client|help client|unblock client|no-evict client|getredir client|trackinginfo client|caching
-config|get config|set config|resetstat config|help
+config|get config|set config|resetstat config|help config|rewrite
 shutdown auth
 bgrewriteaof debug
 command|count command|info command|docs command|list command|getkeys
@@ -52,6 +52,11 @@ hset hsetnx hget hmget hmset hdel hlen hexists hkeys hvals hgetall hincrby hincr
 multi exec discard watch unwatch
 lpush rpush lpushx rpushx linsert llen lindex lset lrange ltrim lpos lrem lpop rpop lmpop rpoplpush lmove blpop brpop blmpop brpoplpush blmove
 save bgsave lastsave dump restore
+setbit getbit bitcount bitpos bitop bitfield bitfield_ro
+pfadd pfcount pfmerge pfdebug pfselftest
+geoadd geopos geodist geohash georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geosearchstore
+slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|history latency|reset latency|doctor latency|graph latency|histogram latency|help monitor lolwut module|list module|help module|load module|loadex module|unload client|pause client|unpause
+acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 memory|usage memory|doctor memory|stats memory|purge memory|malloc-stats memory|help
 """.split()
 
@@ -388,9 +393,16 @@ def rs_key_spec(spec):
     return f"KeySpec {{ flags: &[{fl}], begin: {begin}, find: {find} }}"
 
 
+# Redis 7.0's CMD_MAY_REPLICATE, which COMMAND INFO does not print (its JSON files set it):
+# CLIENT PAUSE WRITE holds these, and replicas may not send them.
+MAY_REPLICATE = {"publish", "spublish", "pfcount", "eval", "evalsha", "fcall"}
+
+
 def rs_row(name, info, docs, subs, indent):
     e = info[1]
     flag_names = [f[1] for f in e[2][1]]
+    if name in MAY_REPLICATE and "may_replicate" not in flag_names:
+        flag_names.append("may_replicate")
     acl_names = [c[1].lstrip("@") for c in e[6][1]]
     tips = [t[1] for t in e[7][1]]
     key_specs = [rs_key_spec(s) for s in e[8][1]]

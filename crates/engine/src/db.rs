@@ -159,6 +159,9 @@ pub struct Db {
     /// keyspace (`new` events wanted) in the same log.
     pub(crate) log_keymiss: bool,
     pub(crate) log_new: bool,
+    /// Expiry is paused (CLIENT PAUSE, as Redis 7.0's `expireIfNeeded`): an expired key
+    /// reads as missing but is not deleted (no event, no DEL) until the pause ends.
+    pub(crate) expire_paused: bool,
     /// What lookups and inserts did since the engine last drained the log
     /// (`Engine::flush_expired`), in order, keys concatenated with their kind and length: a
     /// key deleted by expiry becomes an `expired` event, a WATCH touch and a propagated DEL
@@ -216,6 +219,7 @@ impl Db {
             log_expired: false,
             log_keymiss: false,
             log_new: false,
+            expire_paused: false,
             expired_log: Vec::new(),
             expired_log_lens: Vec::new(),
             snapshot: None,
@@ -373,14 +377,20 @@ impl Db {
         keymiss: bool,
     ) -> Option<&mut Entry> {
         self.now_ms = now_ms;
-        match self.dict.lookup_or_evict(key, |e| e.is_expired(now_ms)) {
-            Lookup::Found(e) => {
+        let paused = self.expire_paused;
+        match self
+            .dict
+            .lookup_or_evict(key, |e| !paused && e.is_expired(now_ms))
+        {
+            // While expiry is paused an expired key stays, reading as missing.
+            Lookup::Found(e) if !(paused && e.is_expired(now_ms)) => {
                 if touch {
                     Self::touch(self.lfu, &mut self.lfu_rng, e, now_ms);
                 }
                 self.hits += stats as u64;
                 return Some(e);
             }
+            Lookup::Found(_) => {}
             Lookup::Evicted(k, e) => {
                 // Lazy expiry: the engine turns the log into the event, WATCH touch and DEL.
                 if let Some((epoch, hook)) = &self.snapshot
@@ -471,7 +481,7 @@ impl Db {
     /// Deletes `key` if it is logically expired (SCAN's filter); true if it was.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         let expired = self.dict.get(key).is_some_and(|e| e.is_expired(now_ms));
-        if expired {
+        if expired && !self.expire_paused {
             self.before_write(key);
             self.delete_expired(key);
         }
@@ -662,10 +672,20 @@ impl Db {
 
     /// A random key (RANDOMKEY), skipping (and deleting) expired ones as Redis does.
     pub fn random_key(&mut self, now_ms: i64) -> Option<Vec<u8>> {
+        let mut tries = 0;
         loop {
             let (k, e) = self.dict.random()?;
             if !e.is_expired(now_ms) {
                 return Some(k.to_vec());
+            }
+            // Expiry paused: expired keys stay, so give up after 100 tries with one of them
+            // rather than loop (what Redis 7.2 does; 7.0 could spin).
+            if self.expire_paused {
+                tries += 1;
+                if tries >= 100 {
+                    return Some(k.to_vec());
+                }
+                continue;
             }
             // Redis gives up after 100 tries only on replicas (which may not delete); we
             // always delete, so every retry shrinks the set of expired keys and this ends.

@@ -47,6 +47,8 @@ pub struct EngineConfig {
     pub hash_limits: crate::object::hash::HashLimits,
     /// `list-max-listpack-size` (quicklist fill: -1..-5 = 4..64 KiB nodes, >0 = entries).
     pub list_max_listpack_size: i64,
+    /// `hll-sparse-max-bytes`: a sparse HyperLogLog that would grow past this turns dense.
+    pub hll_sparse_max_bytes: usize,
     /// `maxmemory`, `maxmemory-policy` and the other eviction settings.
     pub evict: crate::evict::EvictConfig,
 }
@@ -62,6 +64,7 @@ impl Default for EngineConfig {
             zset_limits: crate::object::zset::ZLimits::default(),
             hash_limits: crate::object::hash::HashLimits::default(),
             list_max_listpack_size: -2,
+            hll_sparse_max_bytes: 3000,
             evict: crate::evict::EvictConfig::default(),
         }
     }
@@ -189,6 +192,14 @@ impl Engine {
     /// dropped, and after those settings change. Logging a little too much is harmless
     /// (the flush just finds nobody to tell); too little loses touches, so callers err on
     /// calling it.
+    /// Pauses (or resumes) the deletion of expired keys by lookups (CLIENT PAUSE); the
+    /// server also stops calling the active expiry cycle meanwhile.
+    pub fn set_expire_paused(&mut self, paused: bool) {
+        for db in &mut self.dbs {
+            db.expire_paused = paused;
+        }
+    }
+
     pub fn refresh_expire_logging(&mut self) {
         let everywhere = self.notify_wants_expired() || self.propagation.listening;
         let wants = |class| {
@@ -258,6 +269,13 @@ impl Engine {
     pub fn set_sink(&mut self, sink: Option<Box<dyn crate::propagate::Sink>>) {
         self.propagation.set_sink(sink);
         self.refresh_expire_logging();
+    }
+
+    /// Detaches the consumer of propagated writes, returning it (see [`Engine::set_sink`]).
+    pub fn take_sink(&mut self) -> Option<Box<dyn crate::propagate::Sink>> {
+        let sink = self.propagation.take_sink();
+        self.refresh_expire_logging();
+        sink
     }
 
     /// What WATCH's probes see of `key` in db `db` at the command's time.
@@ -472,7 +490,9 @@ impl Engine {
     /// blocked clients, the engine's test harness).
     pub fn after_command(&mut self, db: usize, argv: &[&[u8]], dirty_before: u64) {
         self.flush_expired();
-        let wrote = self.dirty != dirty_before;
+        // A command that reset `dirty` (DEBUG LOADAOF, as Redis's "prevent AOF / replication")
+        // wrote nothing to propagate: only an increase counts, as `call()` clamps the delta.
+        let wrote = self.dirty > dirty_before;
         self.propagation.end_command(db, argv, wrote);
     }
 

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod commands;
 pub mod db;
 pub mod dict;
+pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod evict;

@@ -141,6 +141,13 @@ impl Propagation {
         self.suppressed = false;
     }
 
+    /// Detaches and returns the sink (to attach it again later).
+    pub fn take_sink(&mut self) -> Option<Box<dyn Sink>> {
+        let sink = self.sink.take();
+        self.set_sink(None);
+        sink
+    }
+
     /// The attached sink, if it is a `T` (tests).
     pub fn sink_mut<T: Sink>(&mut self) -> Option<&mut T> {
         self.sink.as_mut()?.as_any_mut().downcast_mut::<T>()

@@ -166,6 +166,13 @@ impl<'a> Reply<'a> {
         }
     }
 
+    /// An attribute header (`|n`) before the reply it annotates; RESP3 only (callers skip
+    /// it in RESP2, where attributes do not exist).
+    pub fn attribute(&mut self, n: usize) {
+        debug_assert!(self.resp3());
+        self.len_line(b'|', n as i64);
+    }
+
     /// A boolean: `#t`/`#f`, or `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, v: bool) {
         match self.proto {

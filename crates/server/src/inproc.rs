@@ -34,7 +34,9 @@ impl InProcess {
         let id = self.server.next_client_id;
         self.server.next_client_id += 1;
         let now = self.server.now_ms();
-        self.server.clients.insert(Conn::new(-1, 1, id, now))
+        let key = self.server.clients.insert(Conn::new(-1, 1, id, now));
+        crate::features::acl::set_default_auth(&mut self.server, key);
+        key
     }
 
     /// Runs one request for client `key` through the gate; returns (and clears) what the

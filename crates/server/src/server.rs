@@ -141,6 +141,14 @@ pub struct Server {
     /// while handing `&mut Server` to the handler.
     pub table: &'static CmdTable,
     pub stats: ServerStats,
+    /// SLOWLOG's entries (see [`crate::features::slowlog`]).
+    pub slowlog: crate::features::slowlog::SlowLog,
+    /// LATENCY's event series (see [`crate::features::latency`]).
+    pub latency: crate::features::latency::Latency,
+    /// MONITOR clients (slab key, client id), see [`crate::features::monitor`].
+    pub monitors: Vec<(usize, u64)>,
+    /// CLIENT PAUSE state and the clients it holds (see [`crate::features::pause`]).
+    pub pause: crate::features::pause::Pause,
     pub limits: resp::Limits,
     /// Next CLIENT ID (never reused).
     pub next_client_id: u64,
@@ -182,9 +190,16 @@ pub struct Server {
     pub aof_clients_held: u64,
     /// RDB persistence state and the running background save.
     pub persistence: crate::features::persistence::Persistence,
+    /// The replication id (`master_replid`): random at start; DEBUG CHANGE-REPL-ID draws a
+    /// new one.
+    pub replid: String,
+    /// DEBUG PAUSE-CRON: the periodic task does nothing while set.
+    pub cron_paused: bool,
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
     /// there).
     pub in_exec: bool,
+    /// Users, the ACL LOG (see [`crate::features::acl`]).
+    pub acl: crate::features::acl::Acl,
     /// Replaying the AOF at start-up: no eviction and no OOM refusals (Redis loads without
     /// `processCommand`).
     pub loading: bool,
@@ -257,6 +272,8 @@ impl Server {
             }
         }
         let settings = Settings::from_config(&config);
+        let mut acl = crate::features::acl::Acl::new(config.compat.acl_pubsub_default == 1);
+        acl.set_requirepass(&config.requirepass, config.compat.acl_pubsub_default == 1);
         let start_unix = engine.clock.now_ms() / 1000;
         let limits = resp::Limits {
             proto_max_bulk_len: settings.proto_max_bulk_len,
@@ -270,6 +287,10 @@ impl Server {
             clients: Slab::new(),
             table: Box::leak(Box::new(table)),
             stats: ServerStats::default(),
+            slowlog: Default::default(),
+            latency: Default::default(),
+            monitors: Vec::new(),
+            pause: Default::default(),
             limits,
             // Redis 7.0 creates two internal clients at startup (the Lua scripting and the
             // functions engine clients), so its first connection is id 3; clients (and the
@@ -292,7 +313,10 @@ impl Server {
             fileio: Default::default(),
             aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
+            replid: crate::features::info::random_hex_id(),
+            cron_paused: false,
             in_exec: false,
+            acl,
             loading: false,
         })
     }
@@ -348,6 +372,7 @@ impl Server {
         for row in self.table.rows() {
             row.handler.stats.set(Default::default());
         }
+        crate::features::latency::reset_histograms(self);
     }
 
     /// Number of connected clients (not counting those being torn down).
@@ -356,10 +381,45 @@ impl Server {
     }
 }
 
+/// `dynamic-hz` (Redis's serverCron): `hz` doubles, up to 500, while there are more than
+/// 200 clients per tick, so per-client cron work stays bounded; the timer and the expiry
+/// cycle's time budget follow. INFO's `hz` shows it, `configured_hz` the directive.
+fn dynamic_hz(server: &mut Server) {
+    let configured = server.config.hz.max(1) as u32;
+    let mut hz = configured;
+    if server.config.compat.dynamic_hz {
+        let clients = server.clients.len() as u32;
+        while clients / hz > 200 {
+            hz *= 2;
+            if hz > crate::features::config::MAX_HZ as u32 {
+                hz = crate::features::config::MAX_HZ as u32;
+                break;
+            }
+        }
+    }
+    if hz != server.settings.hz {
+        server.settings.hz = hz;
+        server.engine.config.hz = hz;
+    }
+}
+
 /// The periodic task, `hz` times a second (Redis's serverCron): engine housekeeping
 /// (active expiry, incremental rehash) and statistics.
 pub fn cron(server: &mut Server, now_ms: i64) {
+    if server.cron_paused {
+        return;
+    }
+    dynamic_hz(server);
+    // No active expiry while clients are paused (Redis 7.0).
+    let expire = server.engine.active_expire_enabled;
+    server.engine.active_expire_enabled &= !crate::features::pause::expiry_paused(server);
+    // The latency monitor's "expire-cycle" (this includes the cron's rehash step, at most
+    // 1 ms, which Redis times apart).
+    let start = Instant::now();
     server.engine.cron();
+    let ms = start.elapsed().as_millis() as u64;
+    crate::features::latency::add_sample_if_needed(server, "expire-cycle", ms);
+    server.engine.active_expire_enabled = expire;
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);
     let st = &mut server.stats;

@@ -61,7 +61,16 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             cfg.maxclients
         );
     }
-    let engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    let mut engine = engine::Engine::new(cfg.engine_config(), engine::Clock::System);
+    cfg.apply_to_engine(&mut engine);
+    // `disable-thp yes` (the default): no transparent huge pages for this process, as
+    // Redis's THPDisable (huge pages make copy-on-write and latency worse).
+    if cfg.compat.disable_thp {
+        // SAFETY: prctl with integer arguments only; failure is harmless (old kernels).
+        unsafe {
+            libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+        }
+    }
     let mut server = match server::Server::new(cfg, engine) {
         Ok(s) => s,
         Err(msg) => {
@@ -71,6 +80,11 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
     };
     // Redis's set_jemalloc_bg_thread at start-up.
     crate::alloc::set_background_thread(server.config.compat.jemalloc_bg_thread);
+    // Redis's ACLLoadUsersAtStartup: `user` directives or the ACL file.
+    if let Err(msg) = crate::features::acl::load_at_startup(&mut server) {
+        log::warn!("{msg}");
+        return 1;
+    }
     // Redis's loadDataFromDisk: with appendonly yes the AOF is the data (dump.rdb is not
     // read), then aofOpenIfNeededOnServerStart.
     if server.config.appendonly {

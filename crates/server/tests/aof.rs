@@ -519,3 +519,30 @@ fn turning_the_aof_on_at_runtime_writes_the_first_base_in_the_background() {
     let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
     assert_eq!(dump(&mut again.connect()), want);
 }
+
+/// DEBUG LOADAOF replays the AOF into an emptied keyspace (writes acknowledged just before
+/// are flushed first), without appending the replay to the AOF again; DEBUG DIGEST is the
+/// same after as before.
+#[test]
+fn debug_loadaof_reloads_without_appending() {
+    let ours = Server::ringkv_with(&["--appendonly", "yes", "--enable-debug-command", "yes"]);
+    let mut c = ours.connect();
+    write_dataset(&mut c, "a_");
+    let want = dump(&mut c);
+    let digest = c.cmd(&["DEBUG", "DIGEST"]).text();
+    let incr = incr_file(ours.dir());
+    let size = std::fs::metadata(&incr).unwrap().len();
+    // A key set in memory only (DEBUG POPULATE is not propagated) must be gone after.
+    assert_eq!(c.cmd(&["DEBUG", "POPULATE", "5"]).text(), "OK");
+    assert_eq!(c.cmd(&["DEBUG", "LOADAOF"]).text(), "OK");
+    assert_eq!(c.cmd(&["EXISTS", "key:1"]).as_int(), Some(0));
+    assert_eq!(dump(&mut c), want);
+    assert_eq!(c.cmd(&["DEBUG", "DIGEST"]).text(), digest);
+    assert_eq!(std::fs::metadata(&incr).unwrap().len(), size);
+    // Writing goes on into the same file (`dump` left the client in another db).
+    c.cmd(&["SELECT", "0"]);
+    c.cmd(&["SET", "after", "1"]);
+    let dir = ours.kill9();
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    assert_eq!(again.connect().cmd(&["GET", "after"]).text(), "1");
+}

@@ -662,10 +662,6 @@ const OBJECT_HELP: &[&str] = &[
     "    <key>.",
 ];
 
-/// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`); their refcount reads as
-/// `OBJ_SHARED_REFCOUNT` (INT_MAX).
-const SHARED_INTEGERS: i64 = 10_000;
-
 #[derive(Clone, Copy)]
 enum ObjectSub {
     Encoding,
@@ -716,8 +712,7 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             ctx.out.bulk(enc.as_bytes());
         }
         ObjectSub::RefCount => {
-            let shared =
-                matches!(&e.value, Value::Str(Str::Int(i)) if (0..SHARED_INTEGERS).contains(i));
+            let shared = matches!(&e.value, Value::Str(Str::Int(i)) if (0..crate::object::SHARED_INTEGERS).contains(i));
             ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
         }
         ObjectSub::IdleTime => {

@@ -6164,6 +6164,142 @@ pub static COMMANDS: &[CommandMeta] = &[
                     ),
                 ]),
             },
+            CommandMeta {
+                name: "client|pause",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                group: "connection",
+                since: "2.9.50",
+                summary: "Stop processing commands from clients for some time",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("client|pause"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Stop processing commands from clients for some time"),
+                    ),
+                    (Bulk("since"), Bulk("2.9.50")),
+                    (Bulk("group"), Bulk("connection")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("history"),
+                        Set(&[Array(&[
+                            Bulk("6.2.0"),
+                            Bulk("`CLIENT PAUSE WRITE` mode added along with the `mode` option."),
+                        ])]),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("timeout")),
+                                (Bulk("type"), Bulk("integer")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("mode")),
+                                (Bulk("type"), Bulk("oneof")),
+                                (Bulk("since"), Bulk("6.2.0")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                                (
+                                    Bulk("arguments"),
+                                    Array(&[
+                                        Map(&[
+                                            (Bulk("name"), Bulk("write")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("WRITE")),
+                                        ]),
+                                        Map(&[
+                                            (Bulk("name"), Bulk("all")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("ALL")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "client|unpause",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS | acl::CONNECTION,
+                group: "connection",
+                since: "6.2.0",
+                summary: "Resume processing of clients that were paused",
+                complexity: "O(N) Where N is the number of paused clients",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("client|unpause"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Resume processing of clients that were paused"),
+                    ),
+                    (Bulk("since"), Bulk("6.2.0")),
+                    (Bulk("group"), Bulk("connection")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) Where N is the number of paused clients"),
+                    ),
+                ]),
+            },
         ],
         info: Array(&[
             Bulk("client"),
@@ -6368,6 +6504,50 @@ pub static COMMANDS: &[CommandMeta] = &[
                     Int(0),
                     Int(0),
                     Set(&[Status("@slow"), Status("@connection")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("client|pause"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("client|unpause"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[
+                        Status("@admin"),
+                        Status("@slow"),
+                        Status("@dangerous"),
+                        Status("@connection"),
+                    ]),
                     Set(&[]),
                     Set(&[]),
                     Set(&[]),
@@ -6913,6 +7093,72 @@ pub static COMMANDS: &[CommandMeta] = &[
                             ),
                         ]),
                     ),
+                    (
+                        Bulk("client|pause"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Stop processing commands from clients for some time"),
+                            ),
+                            (Bulk("since"), Bulk("2.9.50")),
+                            (Bulk("group"), Bulk("connection")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("history"),
+                                Set(&[Array(&[
+                                    Bulk("6.2.0"),
+                                    Bulk(
+                                        "`CLIENT PAUSE WRITE` mode added along with the `mode` option.",
+                                    ),
+                                ])]),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("timeout")),
+                                        (Bulk("type"), Bulk("integer")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("mode")),
+                                        (Bulk("type"), Bulk("oneof")),
+                                        (Bulk("since"), Bulk("6.2.0")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                        (
+                                            Bulk("arguments"),
+                                            Array(&[
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("write")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("WRITE")),
+                                                ]),
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("all")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("ALL")),
+                                                ]),
+                                            ]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("client|unpause"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Resume processing of clients that were paused"),
+                            ),
+                            (Bulk("since"), Bulk("6.2.0")),
+                            (Bulk("group"), Bulk("connection")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) Where N is the number of paused clients"),
+                            ),
+                        ]),
+                    ),
                 ]),
             ),
         ]),
@@ -7158,6 +7404,49 @@ pub static COMMANDS: &[CommandMeta] = &[
                     (Bulk("complexity"), Bulk("O(1)")),
                 ]),
             },
+            CommandMeta {
+                name: "config|rewrite",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.0",
+                summary: "Rewrite the configuration file with the in memory configuration",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("config|rewrite"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Rewrite the configuration file with the in memory configuration"),
+                    ),
+                    (Bulk("since"), Bulk("2.8.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
         ],
         info: Array(&[
             Bulk("config"),
@@ -7232,6 +7521,23 @@ pub static COMMANDS: &[CommandMeta] = &[
                     Int(0),
                     Int(0),
                     Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("config|rewrite"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
                     Set(&[]),
                     Set(&[]),
                     Set(&[]),
@@ -7354,6 +7660,20 @@ pub static COMMANDS: &[CommandMeta] = &[
                                 Bulk("Show helpful text about the different subcommands"),
                             ),
                             (Bulk("since"), Bulk("5.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("config|rewrite"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Rewrite the configuration file with the in memory configuration",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("2.8.0")),
                             (Bulk("group"), Bulk("server")),
                             (Bulk("complexity"), Bulk("O(1)")),
                         ]),
@@ -14562,7 +14882,7 @@ pub static COMMANDS: &[CommandMeta] = &[
     CommandMeta {
         name: "publish",
         arity: 3,
-        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST | flags::MAY_REPLICATE,
         first_key: 0,
         last_key: 0,
         step: 0,
@@ -14620,7 +14940,7 @@ pub static COMMANDS: &[CommandMeta] = &[
     CommandMeta {
         name: "spublish",
         arity: 3,
-        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST,
+        flags: flags::PUBSUB | flags::LOADING | flags::STALE | flags::FAST | flags::MAY_REPLICATE,
         first_key: 1,
         last_key: 1,
         step: 1,
@@ -19632,6 +19952,6255 @@ pub static COMMANDS: &[CommandMeta] = &[
                         (Bulk("since"), Bulk("5.0.0")),
                         (Bulk("flags"), Set(&[Status("optional")])),
                     ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "setbit",
+        arity: 4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Sets or clears the bit at offset in the string value stored at key",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("setbit"),
+            Int(4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Sets or clears the bit at offset in the string value stored at key"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("value")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "getbit",
+        arity: 3,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::FAST,
+        group: "bitmap",
+        since: "2.2.0",
+        summary: "Returns the bit value at offset in the string value stored at key",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("getbit"),
+            Int(3),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns the bit value at offset in the string value stored at key"),
+            ),
+            (Bulk("since"), Bulk("2.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("offset")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitcount",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Count set bits in a string",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitcount"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Count set bits in a string")),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added the `BYTE|BIT` option."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("start")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("end")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("index_unit")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (Bulk("since"), Bulk("7.0.0")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("byte")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("BYTE")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("bit")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("BIT")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitpos",
+        arity: -3,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.8.7",
+        summary: "Find first bit set or clear in a string",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitpos"),
+            Int(-3),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Find first bit set or clear in a string"),
+            ),
+            (Bulk("since"), Bulk("2.8.7")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added the `BYTE|BIT` option."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[(Bulk("name"), Bulk("bit")), (Bulk("type"), Bulk("integer"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("index")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("start")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("end_index")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("end")),
+                                                (Bulk("type"), Bulk("integer")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("index_unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (Bulk("since"), Bulk("7.0.0")),
+                                                (Bulk("flags"), Set(&[Status("optional")])),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("byte")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("BYTE")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("bit")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("BIT")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitop",
+        arity: -4,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 2,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "2.6.0",
+        summary: "Perform bitwise operations between strings",
+        complexity: "O(N)",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(3),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitop"),
+            Int(-4),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(2),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(3))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Perform bitwise operations between strings"),
+            ),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (Bulk("complexity"), Bulk("O(N)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("operation")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("destkey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitfield",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::BITMAP | acl::SLOW,
+        group: "bitmap",
+        since: "3.2.0",
+        summary: "Perform arbitrary bitfield integer operations on strings",
+        complexity: "O(1) for each subcommand specified",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update", "variable_flags"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitfield"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@bitmap"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk("This command allows both access and modification of the key"),
+                ),
+                (
+                    Bulk("flags"),
+                    Set(&[
+                        Status("RW"),
+                        Status("access"),
+                        Status("update"),
+                        Status("variable_flags"),
+                    ]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Perform arbitrary bitfield integer operations on strings"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (
+                Bulk("complexity"),
+                Bulk("O(1) for each subcommand specified"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("operation")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("encoding_offset")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("token"), Bulk("GET")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("encoding")),
+                                                (Bulk("type"), Bulk("string")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("offset")),
+                                                (Bulk("type"), Bulk("integer")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("write")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("wrap_sat_fail")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (Bulk("token"), Bulk("OVERFLOW")),
+                                                (Bulk("flags"), Set(&[Status("optional")])),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("wrap")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("WRAP")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("sat")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("SAT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("fail")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FAIL")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("write_operation")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (
+                                                                Bulk("name"),
+                                                                Bulk("encoding_offset_value"),
+                                                            ),
+                                                            (Bulk("type"), Bulk("block")),
+                                                            (Bulk("token"), Bulk("SET")),
+                                                            (
+                                                                Bulk("arguments"),
+                                                                Array(&[
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("encoding"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("string"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("offset"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("value"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                ]),
+                                                            ),
+                                                        ]),
+                                                        Map(&[
+                                                            (
+                                                                Bulk("name"),
+                                                                Bulk("encoding_offset_increment"),
+                                                            ),
+                                                            (Bulk("type"), Bulk("block")),
+                                                            (Bulk("token"), Bulk("INCRBY")),
+                                                            (
+                                                                Bulk("arguments"),
+                                                                Array(&[
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("encoding"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("string"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("offset"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                    Map(&[
+                                                                        (
+                                                                            Bulk("name"),
+                                                                            Bulk("increment"),
+                                                                        ),
+                                                                        (
+                                                                            Bulk("type"),
+                                                                            Bulk("integer"),
+                                                                        ),
+                                                                    ]),
+                                                                ]),
+                                                            ),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "bitfield_ro",
+        arity: -2,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::BITMAP | acl::FAST,
+        group: "bitmap",
+        since: "6.0.0",
+        summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+        complexity: "O(1) for each subcommand specified",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("bitfield_ro"),
+            Int(-2),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@bitmap"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.0.0")),
+            (Bulk("group"), Bulk("bitmap")),
+            (
+                Bulk("complexity"),
+                Bulk("O(1) for each subcommand specified"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("encoding_offset")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("token"), Bulk("GET")),
+                        (
+                            Bulk("flags"),
+                            Set(&[
+                                Status("optional"),
+                                Status("multiple"),
+                                Status("multiple_token"),
+                            ]),
+                        ),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("encoding")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("offset")),
+                                    (Bulk("type"), Bulk("integer")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfadd",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM | flags::FAST,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::FAST,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Adds the specified elements to the specified HyperLogLog.",
+        complexity: "O(1) to add every element.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "insert"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfadd"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom"), Status("fast")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hyperloglog"), Status("@fast")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("insert")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Adds the specified elements to the specified HyperLogLog."),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("O(1) to add every element.")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("element")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfcount",
+        arity: -2,
+        flags: flags::READONLY | flags::MAY_REPLICATE,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::READ | acl::HYPERLOGLOG | acl::SLOW,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+        complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfcount"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@read"), Status("@hyperloglog"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "RW because it may change the internal representation of the key, and propagate to replicas",
+                    ),
+                ),
+                (Bulk("flags"), Set(&[Status("RW"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(-1)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+                ),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("key")),
+                    (Bulk("type"), Bulk("key")),
+                    (Bulk("key_spec_index"), Int(0)),
+                    (Bulk("flags"), Set(&[Status("multiple")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfmerge",
+        arity: -2,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: -1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::SLOW,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Merge N different HyperLogLogs into a single one.",
+        complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RW", "access", "insert"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: -1,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfmerge"),
+            Int(-2),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(-1),
+            Int(1),
+            Set(&[Status("@write"), Status("@hyperloglog"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (
+                        Bulk("flags"),
+                        Set(&[Status("RW"), Status("access"), Status("insert")]),
+                    ),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(-1)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Merge N different HyperLogLogs into a single one."),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) to merge N HyperLogLogs, but with high constant times."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destkey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("sourcekey")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfdebug",
+        arity: 3,
+        flags: flags::WRITE | flags::DENYOOM | flags::ADMIN,
+        first_key: 2,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "Internal commands for debugging HyperLogLog values",
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfdebug"),
+            Int(3),
+            Set(&[Status("write"), Status("denyoom"), Status("admin")]),
+            Int(2),
+            Int(2),
+            Int(1),
+            Set(&[
+                Status("@write"),
+                Status("@hyperloglog"),
+                Status("@admin"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Internal commands for debugging HyperLogLog values"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("N/A")),
+            (Bulk("doc_flags"), Set(&[Status("syscmd")])),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("subcommand")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "pfselftest",
+        arity: 1,
+        flags: flags::ADMIN,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::HYPERLOGLOG | acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        group: "hyperloglog",
+        since: "2.8.9",
+        summary: "An internal command for testing HyperLogLog values",
+        complexity: "N/A",
+        doc_flags: &["syscmd"],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("pfselftest"),
+            Int(1),
+            Set(&[Status("admin")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[
+                Status("@hyperloglog"),
+                Status("@admin"),
+                Status("@slow"),
+                Status("@dangerous"),
+            ]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("An internal command for testing HyperLogLog values"),
+            ),
+            (Bulk("since"), Bulk("2.8.9")),
+            (Bulk("group"), Bulk("hyperloglog")),
+            (Bulk("complexity"), Bulk("N/A")),
+            (Bulk("doc_flags"), Set(&[Status("syscmd")])),
+        ]),
+    },
+    CommandMeta {
+        name: "geoadd",
+        arity: -5,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Add one or more geospatial items in the geospatial index represented using a sorted set",
+        complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "update"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geoadd"),
+            Int(-5),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RW"), Status("update")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Add one or more geospatial items in the geospatial index represented using a sorted set",
+                ),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.2.0"),
+                    Bulk("Added the `CH`, `NX` and `XX` options."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("condition")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("nx")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("NX")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("xx")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("XX")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("change")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("CH")),
+                        (Bulk("since"), Bulk("6.2.0")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("longitude_latitude_member")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("longitude")),
+                                    (Bulk("type"), Bulk("double")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("latitude")),
+                                    (Bulk("type"), Bulk("double")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("member")),
+                                    (Bulk("type"), Bulk("string")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "geopos",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns longitude and latitude of members of a geospatial index",
+        complexity: "O(N) where N is the number of members requested.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geopos"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns longitude and latitude of members of a geospatial index"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk("O(N) where N is the number of members requested."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "geodist",
+        arity: -4,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns the distance between two members of a geospatial index",
+        complexity: "O(log(N))",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geodist"),
+            Int(-4),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns the distance between two members of a geospatial index"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (Bulk("complexity"), Bulk("O(log(N))")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member1")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member2")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("unit")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("m")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("M")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("km")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("KM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("ft")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("FT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("mi")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MI")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "geohash",
+        arity: -2,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Returns members of a geospatial index as standard geohash strings",
+        complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geohash"),
+            Int(-2),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Returns members of a geospatial index as standard geohash strings"),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
+                ),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                        (Bulk("flags"), Set(&[Status("multiple")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "georadius",
+        arity: -6,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    startfrom: 6,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    startfrom: 6,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("georadius"),
+            Int(-6),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keyword")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keyword"), Bulk("STORE")),
+                                    (Bulk("startfrom"), Int(6)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keyword")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keyword"), Bulk("STOREDIST")),
+                                    (Bulk("startfrom"), Int(6)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
+                ),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[
+                    Array(&[Bulk("6.2.0"), Bulk("Added the `ANY` option for `COUNT`.")]),
+                    Array(&[
+                        Bulk("7.0.0"),
+                        Bulk("Added support for uppercase unit names."),
+                    ]),
+                ]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("longitude")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("latitude")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("radius")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("unit")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("m")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("M")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("km")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("KM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("ft")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("FT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("mi")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MI")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withcoord")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHCOORD")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withdist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withhash")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHHASH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("since"), Bulk("6.2.0")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("STORE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(2)),
+                        (Bulk("token"), Bulk("STOREDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "georadius_ro",
+        arity: -6,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.10",
+        summary: "A read-only variant for GEORADIUS",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("georadius_ro"),
+            Int(-6),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("A read-only variant for GEORADIUS")),
+            (Bulk("since"), Bulk("3.2.10")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`GEOSEARCH` with the `BYRADIUS` argument"),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("6.2.0"),
+                    Bulk("Added the `ANY` option for `COUNT`."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("longitude")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("latitude")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("radius")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("unit")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("m")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("M")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("km")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("KM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("ft")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("FT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("mi")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MI")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withcoord")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHCOORD")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withdist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withhash")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHHASH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("since"), Bulk("6.2.0")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "georadiusbymember",
+        arity: -5,
+        flags: flags::WRITE | flags::DENYOOM | flags::MOVABLE_KEYS,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::WRITE | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Keyword {
+                    keyword: "STORE",
+                    startfrom: 5,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Keyword {
+                    keyword: "STOREDIST",
+                    startfrom: 5,
+                },
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("georadiusbymember"),
+            Int(-5),
+            Set(&[Status("write"), Status("denyoom"), Status("movablekeys")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@write"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keyword")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keyword"), Bulk("STORE")),
+                                    (Bulk("startfrom"), Int(5)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("keyword")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("keyword"), Bulk("STOREDIST")),
+                                    (Bulk("startfrom"), Int(5)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member",
+                ),
+            ),
+            (Bulk("since"), Bulk("3.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk(
+                    "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added support for uppercase unit names."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("radius")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("unit")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("m")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("M")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("km")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("KM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("ft")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("FT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("mi")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MI")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withcoord")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHCOORD")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withdist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withhash")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHHASH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                        (Bulk("token"), Bulk("STORE")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(2)),
+                        (Bulk("token"), Bulk("STOREDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "georadiusbymember_ro",
+        arity: -5,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "3.2.10",
+        summary: "A read-only variant for GEORADIUSBYMEMBER",
+        complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+        doc_flags: &["deprecated"],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("georadiusbymember_ro"),
+            Int(-5),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("A read-only variant for GEORADIUSBYMEMBER"),
+            ),
+            (Bulk("since"), Bulk("3.2.10")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
+                ),
+            ),
+            (Bulk("doc_flags"), Set(&[Status("deprecated")])),
+            (Bulk("deprecated_since"), Bulk("6.2.0")),
+            (
+                Bulk("replaced_by"),
+                Bulk("`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("member")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("radius")),
+                        (Bulk("type"), Bulk("double")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("unit")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("m")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("M")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("km")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("KM")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("ft")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("FT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("mi")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("MI")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withcoord")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHCOORD")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withdist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withhash")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHHASH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "geosearch",
+        arity: -7,
+        flags: flags::READONLY,
+        first_key: 1,
+        last_key: 1,
+        step: 1,
+        acl_categories: acl::READ | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "6.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
+        complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(1),
+            find: FindKeys::Range {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geosearch"),
+            Int(-7),
+            Set(&[Status("readonly")]),
+            Int(1),
+            Int(1),
+            Int(1),
+            Set(&[Status("@read"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("range")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("lastkey"), Int(0)),
+                                (Bulk("keystep"), Int(1)),
+                                (Bulk("limit"), Int(0)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added support for uppercase unit names."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("from")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("member")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (Bulk("token"), Bulk("FROMMEMBER")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("longitude_latitude")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("token"), Bulk("FROMLONLAT")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("longitude")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("latitude")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("by")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("circle")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("radius")),
+                                                (Bulk("type"), Bulk("double")),
+                                                (Bulk("token"), Bulk("BYRADIUS")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("m")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("M")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("km")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("KM")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("ft")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("mi")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("MI")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("box")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("width")),
+                                                (Bulk("type"), Bulk("double")),
+                                                (Bulk("token"), Bulk("BYBOX")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("height")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("m")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("M")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("km")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("KM")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("ft")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("mi")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("MI")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withcoord")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHCOORD")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withdist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("withhash")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("WITHHASH")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "geosearchstore",
+        arity: -8,
+        flags: flags::WRITE | flags::DENYOOM,
+        first_key: 1,
+        last_key: 2,
+        step: 1,
+        acl_categories: acl::WRITE | acl::GEO | acl::SLOW,
+        group: "geo",
+        since: "6.2.0",
+        summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
+        complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[
+            KeySpec {
+                flags: &["OW", "update"],
+                begin: BeginSearch::Index(1),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+            KeySpec {
+                flags: &["RO", "access"],
+                begin: BeginSearch::Index(2),
+                find: FindKeys::Range {
+                    lastkey: 0,
+                    keystep: 1,
+                    limit: 0,
+                },
+            },
+        ],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("geosearchstore"),
+            Int(-8),
+            Set(&[Status("write"), Status("denyoom")]),
+            Int(1),
+            Int(2),
+            Int(1),
+            Set(&[Status("@write"), Status("@geo"), Status("@slow")]),
+            Set(&[]),
+            Set(&[
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("OW"), Status("update")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(1))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+                Map(&[
+                    (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                    (
+                        Bulk("begin_search"),
+                        Map(&[
+                            (Bulk("type"), Bulk("index")),
+                            (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                        ]),
+                    ),
+                    (
+                        Bulk("find_keys"),
+                        Map(&[
+                            (Bulk("type"), Bulk("range")),
+                            (
+                                Bulk("spec"),
+                                Map(&[
+                                    (Bulk("lastkey"), Int(0)),
+                                    (Bulk("keystep"), Int(1)),
+                                    (Bulk("limit"), Int(0)),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.",
+                ),
+            ),
+            (Bulk("since"), Bulk("6.2.0")),
+            (Bulk("group"), Bulk("geo")),
+            (
+                Bulk("complexity"),
+                Bulk(
+                    "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
+                ),
+            ),
+            (
+                Bulk("history"),
+                Set(&[Array(&[
+                    Bulk("7.0.0"),
+                    Bulk("Added support for uppercase unit names."),
+                ])]),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("destination")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("source")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(1)),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("from")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("member")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (Bulk("token"), Bulk("FROMMEMBER")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("longitude_latitude")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (Bulk("token"), Bulk("FROMLONLAT")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("longitude")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("latitude")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("by")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("circle")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("radius")),
+                                                (Bulk("type"), Bulk("double")),
+                                                (Bulk("token"), Bulk("BYRADIUS")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("m")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("M")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("km")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("KM")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("ft")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("mi")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("MI")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("box")),
+                                    (Bulk("type"), Bulk("block")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("width")),
+                                                (Bulk("type"), Bulk("double")),
+                                                (Bulk("token"), Bulk("BYBOX")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("height")),
+                                                (Bulk("type"), Bulk("double")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("unit")),
+                                                (Bulk("type"), Bulk("oneof")),
+                                                (
+                                                    Bulk("arguments"),
+                                                    Array(&[
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("m")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("M")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("km")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("KM")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("ft")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("FT")),
+                                                        ]),
+                                                        Map(&[
+                                                            (Bulk("name"), Bulk("mi")),
+                                                            (Bulk("type"), Bulk("pure-token")),
+                                                            (Bulk("token"), Bulk("MI")),
+                                                        ]),
+                                                    ]),
+                                                ),
+                                            ]),
+                                        ]),
+                                    ),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("order")),
+                        (Bulk("type"), Bulk("oneof")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("asc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ASC")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("desc")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("DESC")),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("count")),
+                        (Bulk("type"), Bulk("block")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                        (
+                            Bulk("arguments"),
+                            Array(&[
+                                Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("token"), Bulk("COUNT")),
+                                ]),
+                                Map(&[
+                                    (Bulk("name"), Bulk("any")),
+                                    (Bulk("type"), Bulk("pure-token")),
+                                    (Bulk("token"), Bulk("ANY")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ]),
+                            ]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("storedist")),
+                        (Bulk("type"), Bulk("pure-token")),
+                        (Bulk("token"), Bulk("STOREDIST")),
+                        (Bulk("flags"), Set(&[Status("optional")])),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "slowlog",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "server",
+        since: "2.2.12",
+        summary: "A container for slow log commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "slowlog|get",
+                arity: -2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.2.12",
+                summary: "Get the slow log's entries",
+                complexity: "O(N) where N is the number of entries returned",
+                doc_flags: &[],
+                tips: &["request_policy:all_nodes", "nondeterministic_output"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("slowlog|get"),
+                    Int(-2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("nondeterministic_output"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Get the slow log's entries")),
+                    (Bulk("since"), Bulk("2.2.12")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of entries returned"),
+                    ),
+                    (
+                        Bulk("history"),
+                        Set(&[Array(&[
+                            Bulk("4.0.0"),
+                            Bulk("Added client IP address, port and name to the reply."),
+                        ])]),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("count")),
+                            (Bulk("type"), Bulk("integer")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "slowlog|len",
+                arity: 2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.2.12",
+                summary: "Get the slow log's length",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "request_policy:all_nodes",
+                    "response_policy:agg_sum",
+                    "nondeterministic_output",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("slowlog|len"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:agg_sum"),
+                        Bulk("nondeterministic_output"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Get the slow log's length")),
+                    (Bulk("since"), Bulk("2.2.12")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "slowlog|reset",
+                arity: 2,
+                flags: flags::ADMIN | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.2.12",
+                summary: "Clear all entries from the slow log",
+                complexity: "O(N) where N is the number of entries in the slowlog",
+                doc_flags: &[],
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("slowlog|reset"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Clear all entries from the slow log")),
+                    (Bulk("since"), Bulk("2.2.12")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of entries in the slowlog"),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "slowlog|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "6.2.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("slowlog|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("6.2.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("slowlog"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("slowlog|get"),
+                    Int(-2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("nondeterministic_output"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("slowlog|len"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:agg_sum"),
+                        Bulk("nondeterministic_output"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("slowlog|reset"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("slowlog|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("A container for slow log commands")),
+            (Bulk("since"), Bulk("2.2.12")),
+            (Bulk("group"), Bulk("server")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("slowlog|get"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Get the slow log's entries")),
+                            (Bulk("since"), Bulk("2.2.12")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of entries returned"),
+                            ),
+                            (
+                                Bulk("history"),
+                                Set(&[Array(&[
+                                    Bulk("4.0.0"),
+                                    Bulk("Added client IP address, port and name to the reply."),
+                                ])]),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("count")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("slowlog|len"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Get the slow log's length")),
+                            (Bulk("since"), Bulk("2.2.12")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("slowlog|reset"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Clear all entries from the slow log")),
+                            (Bulk("since"), Bulk("2.2.12")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of entries in the slowlog"),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("slowlog|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("6.2.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "latency",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "server",
+        since: "2.8.13",
+        summary: "A container for latency diagnostics commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "latency|latest",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.13",
+                summary: "Return the latest latency samples for all events.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|latest"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Return the latest latency samples for all events."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|history",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.13",
+                summary: "Return timestamp-latency samples for the event.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|history"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Return timestamp-latency samples for the event."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("event")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|reset",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.13",
+                summary: "Reset latency data for one or more events.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|reset"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Reset latency data for one or more events."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("event")),
+                            (Bulk("type"), Bulk("string")),
+                            (
+                                Bulk("flags"),
+                                Set(&[Status("optional"), Status("multiple")]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|doctor",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.13",
+                summary: "Return a human readable latency analysis report.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|doctor"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Return a human readable latency analysis report."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|graph",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "2.8.13",
+                summary: "Return a latency graph for the event.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|graph"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Return a latency graph for the event."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("event")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|histogram",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "7.0.0",
+                summary: "Return the cumulative distribution of latencies of a subset of commands or all.",
+                complexity: "O(N) where N is the number of commands with latency information being retrieved.",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_nodes",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|histogram"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk(
+                            "Return the cumulative distribution of latencies of a subset of commands or all.",
+                        ),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) where N is the number of commands with latency information being retrieved.",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("command")),
+                            (Bulk("type"), Bulk("string")),
+                            (
+                                Bulk("flags"),
+                                Set(&[Status("optional"), Status("multiple")]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "latency|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "2.8.13",
+                summary: "Show helpful text about the different subcommands.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("latency|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands."),
+                    ),
+                    (Bulk("since"), Bulk("2.8.13")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("latency"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("latency|latest"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|history"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|reset"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|doctor"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|graph"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|histogram"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("latency|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("A container for latency diagnostics commands"),
+            ),
+            (Bulk("since"), Bulk("2.8.13")),
+            (Bulk("group"), Bulk("server")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("latency|latest"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Return the latest latency samples for all events."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|history"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Return timestamp-latency samples for the event."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("event")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|reset"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Reset latency data for one or more events."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("event")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (
+                                        Bulk("flags"),
+                                        Set(&[Status("optional"), Status("multiple")]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|doctor"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Return a human readable latency analysis report."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|graph"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Return a latency graph for the event."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("event")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|histogram"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Return the cumulative distribution of latencies of a subset of commands or all.",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) where N is the number of commands with latency information being retrieved.",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("command")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (
+                                        Bulk("flags"),
+                                        Set(&[Status("optional"), Status("multiple")]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("latency|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands."),
+                            ),
+                            (Bulk("since"), Bulk("2.8.13")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "monitor",
+        arity: 1,
+        flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+        group: "server",
+        since: "1.0.0",
+        summary: "Listen for all requests received by the server in real time",
+        complexity: "",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("monitor"),
+            Int(1),
+            Set(&[
+                Status("admin"),
+                Status("noscript"),
+                Status("loading"),
+                Status("stale"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Listen for all requests received by the server in real time"),
+            ),
+            (Bulk("since"), Bulk("1.0.0")),
+            (Bulk("group"), Bulk("server")),
+        ]),
+    },
+    CommandMeta {
+        name: "lolwut",
+        arity: -1,
+        flags: flags::READONLY | flags::FAST,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::READ | acl::FAST,
+        group: "server",
+        since: "5.0.0",
+        summary: "Display some computer art and the Redis version",
+        complexity: "",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("lolwut"),
+            Int(-1),
+            Set(&[Status("readonly"), Status("fast")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@read"), Status("@fast")]),
+            Set(&[]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Display some computer art and the Redis version"),
+            ),
+            (Bulk("since"), Bulk("5.0.0")),
+            (Bulk("group"), Bulk("server")),
+            (
+                Bulk("arguments"),
+                Array(&[Map(&[
+                    (Bulk("name"), Bulk("version")),
+                    (Bulk("type"), Bulk("integer")),
+                    (Bulk("token"), Bulk("VERSION")),
+                    (Bulk("flags"), Set(&[Status("optional")])),
+                ])]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "module",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "server",
+        since: "4.0.0",
+        summary: "A container for module commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "module|list",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "4.0.0",
+                summary: "List all modules loaded by the server",
+                complexity: "O(N) where N is the number of loaded modules.",
+                doc_flags: &[],
+                tips: &["nondeterministic_output_order"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("module|list"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[Bulk("nondeterministic_output_order")]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List all modules loaded by the server"),
+                    ),
+                    (Bulk("since"), Bulk("4.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of loaded modules."),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "module|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("module|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("5.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "module|load",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "4.0.0",
+                summary: "Load a module",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("module|load"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Load a module")),
+                    (Bulk("since"), Bulk("4.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[(Bulk("name"), Bulk("path")), (Bulk("type"), Bulk("string"))]),
+                            Map(&[
+                                (Bulk("name"), Bulk("arg")),
+                                (Bulk("type"), Bulk("string")),
+                                (
+                                    Bulk("flags"),
+                                    Set(&[Status("optional"), Status("multiple")]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "module|loadex",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "7.0.0",
+                summary: "Load a module with extended parameters",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("module|loadex"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Load a module with extended parameters"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[(Bulk("name"), Bulk("path")), (Bulk("type"), Bulk("string"))]),
+                            Map(&[
+                                (Bulk("name"), Bulk("configs")),
+                                (Bulk("type"), Bulk("block")),
+                                (Bulk("token"), Bulk("CONFIG")),
+                                (
+                                    Bulk("flags"),
+                                    Set(&[
+                                        Status("optional"),
+                                        Status("multiple"),
+                                        Status("multiple_token"),
+                                    ]),
+                                ),
+                                (
+                                    Bulk("arguments"),
+                                    Array(&[
+                                        Map(&[
+                                            (Bulk("name"), Bulk("name")),
+                                            (Bulk("type"), Bulk("string")),
+                                        ]),
+                                        Map(&[
+                                            (Bulk("name"), Bulk("value")),
+                                            (Bulk("type"), Bulk("string")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("args")),
+                                (Bulk("type"), Bulk("block")),
+                                (Bulk("token"), Bulk("ARGS")),
+                                (
+                                    Bulk("flags"),
+                                    Set(&[Status("optional"), Status("multiple")]),
+                                ),
+                                (
+                                    Bulk("arguments"),
+                                    Array(&[Map(&[
+                                        (Bulk("name"), Bulk("arg")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ])]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "module|unload",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::NO_ASYNC_LOADING,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "4.0.0",
+                summary: "Unload a module",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("module|unload"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Unload a module")),
+                    (Bulk("since"), Bulk("4.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("name")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("module"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("module|list"),
+                    Int(2),
+                    Set(&[Status("admin"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[Bulk("nondeterministic_output_order")]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("module|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("module|load"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("module|loadex"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("module|unload"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("no_async_loading"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("A container for module commands")),
+            (Bulk("since"), Bulk("4.0.0")),
+            (Bulk("group"), Bulk("server")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("module|list"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List all modules loaded by the server"),
+                            ),
+                            (Bulk("since"), Bulk("4.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of loaded modules."),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("module|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("5.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("module|load"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Load a module")),
+                            (Bulk("since"), Bulk("4.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("path")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("arg")),
+                                        (Bulk("type"), Bulk("string")),
+                                        (
+                                            Bulk("flags"),
+                                            Set(&[Status("optional"), Status("multiple")]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("module|loadex"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Load a module with extended parameters"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("path")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("configs")),
+                                        (Bulk("type"), Bulk("block")),
+                                        (Bulk("token"), Bulk("CONFIG")),
+                                        (
+                                            Bulk("flags"),
+                                            Set(&[
+                                                Status("optional"),
+                                                Status("multiple"),
+                                                Status("multiple_token"),
+                                            ]),
+                                        ),
+                                        (
+                                            Bulk("arguments"),
+                                            Array(&[
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("name")),
+                                                    (Bulk("type"), Bulk("string")),
+                                                ]),
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("value")),
+                                                    (Bulk("type"), Bulk("string")),
+                                                ]),
+                                            ]),
+                                        ),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("args")),
+                                        (Bulk("type"), Bulk("block")),
+                                        (Bulk("token"), Bulk("ARGS")),
+                                        (
+                                            Bulk("flags"),
+                                            Set(&[Status("optional"), Status("multiple")]),
+                                        ),
+                                        (
+                                            Bulk("arguments"),
+                                            Array(&[Map(&[
+                                                (Bulk("name"), Bulk("arg")),
+                                                (Bulk("type"), Bulk("string")),
+                                            ])]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("module|unload"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Unload a module")),
+                            (Bulk("since"), Bulk("4.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("name")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "acl",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "server",
+        since: "6.0.0",
+        summary: "A container for Access List Control commands ",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "acl|cat",
+                arity: -2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "6.0.0",
+                summary: "List the ACL categories or the commands inside a category",
+                complexity: "O(1) since the categories and commands are a fixed set.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|cat"),
+                    Int(-2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List the ACL categories or the commands inside a category"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(1) since the categories and commands are a fixed set."),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("categoryname")),
+                            (Bulk("type"), Bulk("string")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|deluser",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "Remove the specified ACL users and the associated rules",
+                complexity: "O(1) amortized time considering the typical user.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|deluser"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Remove the specified ACL users and the associated rules"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(1) amortized time considering the typical user."),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("username")),
+                            (Bulk("type"), Bulk("string")),
+                            (Bulk("flags"), Set(&[Status("multiple")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|dryrun",
+                arity: -4,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "7.0.0",
+                summary: "Returns whether the user can execute the given command without executing the command.",
+                complexity: "O(1).",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|dryrun"),
+                    Int(-4),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk(
+                            "Returns whether the user can execute the given command without executing the command.",
+                        ),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1).")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("username")),
+                                (Bulk("type"), Bulk("string")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("command")),
+                                (Bulk("type"), Bulk("string")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("arg")),
+                                (Bulk("type"), Bulk("string")),
+                                (
+                                    Bulk("flags"),
+                                    Set(&[Status("optional"), Status("multiple")]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|genpass",
+                arity: -2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "6.0.0",
+                summary: "Generate a pseudorandom secure password to use for ACL users",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|genpass"),
+                    Int(-2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Generate a pseudorandom secure password to use for ACL users"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("bits")),
+                            (Bulk("type"), Bulk("integer")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|getuser",
+                arity: 3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "Get the rules for a specific ACL user",
+                complexity: "O(N). Where N is the number of password, command and pattern rules that the user has.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|getuser"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Get the rules for a specific ACL user"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N). Where N is the number of password, command and pattern rules that the user has.",
+                        ),
+                    ),
+                    (
+                        Bulk("history"),
+                        Set(&[
+                            Array(&[Bulk("6.2.0"), Bulk("Added Pub/Sub channel patterns.")]),
+                            Array(&[
+                                Bulk("7.0.0"),
+                                Bulk(
+                                    "Added selectors and changed the format of key and channel patterns from a list to their rule representation.",
+                                ),
+                            ]),
+                        ]),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("username")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|list",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "List the current ACL rules in ACL config file format",
+                complexity: "O(N). Where N is the number of configured users.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|list"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List the current ACL rules in ACL config file format"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N). Where N is the number of configured users."),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|load",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "Reload the ACLs from the configured ACL file",
+                complexity: "O(N). Where N is the number of configured users.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|load"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Reload the ACLs from the configured ACL file"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N). Where N is the number of configured users."),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|log",
+                arity: -2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "List latest events denied because of ACLs in place",
+                complexity: "O(N) with N being the number of entries shown.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|log"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List latest events denied because of ACLs in place"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) with N being the number of entries shown."),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("operation")),
+                            (Bulk("type"), Bulk("oneof")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("count")),
+                                        (Bulk("type"), Bulk("integer")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("reset")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("RESET")),
+                                    ]),
+                                ]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|save",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "Save the current ACL rules in the configured ACL file",
+                complexity: "O(N). Where N is the number of configured users.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|save"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Save the current ACL rules in the configured ACL file"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N). Where N is the number of configured users."),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|setuser",
+                arity: -3,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "Modify or create the rules for a specific ACL user",
+                complexity: "O(N). Where N is the number of rules provided.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|setuser"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Modify or create the rules for a specific ACL user"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N). Where N is the number of rules provided."),
+                    ),
+                    (
+                        Bulk("history"),
+                        Set(&[
+                            Array(&[Bulk("6.2.0"), Bulk("Added Pub/Sub channel patterns.")]),
+                            Array(&[
+                                Bulk("7.0.0"),
+                                Bulk("Added selectors and key based permissions."),
+                            ]),
+                        ]),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("username")),
+                                (Bulk("type"), Bulk("string")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("rule")),
+                                (Bulk("type"), Bulk("string")),
+                                (
+                                    Bulk("flags"),
+                                    Set(&[Status("optional"), Status("multiple")]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|users",
+                arity: 2,
+                flags: flags::ADMIN | flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::ADMIN | acl::SLOW | acl::DANGEROUS,
+                group: "server",
+                since: "6.0.0",
+                summary: "List the username of all the configured ACL rules",
+                complexity: "O(N). Where N is the number of configured users.",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|users"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List the username of all the configured ACL rules"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N). Where N is the number of configured users."),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|whoami",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "6.0.0",
+                summary: "Return the name of the user associated to the current connection",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|whoami"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Return the name of the user associated to the current connection"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "acl|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW,
+                group: "server",
+                since: "6.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("acl|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("6.0.0")),
+                    (Bulk("group"), Bulk("server")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("acl"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("acl|cat"),
+                    Int(-2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|deluser"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|dryrun"),
+                    Int(-4),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|genpass"),
+                    Int(-2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|getuser"),
+                    Int(3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|list"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|load"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|log"),
+                    Int(-2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|save"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|setuser"),
+                    Int(-3),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|users"),
+                    Int(2),
+                    Set(&[
+                        Status("admin"),
+                        Status("noscript"),
+                        Status("loading"),
+                        Status("stale"),
+                    ]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@admin"), Status("@slow"), Status("@dangerous")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|whoami"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("acl|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("A container for Access List Control commands "),
+            ),
+            (Bulk("since"), Bulk("6.0.0")),
+            (Bulk("group"), Bulk("server")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("acl|cat"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List the ACL categories or the commands inside a category"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(1) since the categories and commands are a fixed set."),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("categoryname")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|deluser"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Remove the specified ACL users and the associated rules"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(1) amortized time considering the typical user."),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("username")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (Bulk("flags"), Set(&[Status("multiple")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|dryrun"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Returns whether the user can execute the given command without executing the command.",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1).")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("username")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("command")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("arg")),
+                                        (Bulk("type"), Bulk("string")),
+                                        (
+                                            Bulk("flags"),
+                                            Set(&[Status("optional"), Status("multiple")]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|genpass"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Generate a pseudorandom secure password to use for ACL users",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("bits")),
+                                    (Bulk("type"), Bulk("integer")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|getuser"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Get the rules for a specific ACL user"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N). Where N is the number of password, command and pattern rules that the user has.",
+                                ),
+                            ),
+                            (
+                                Bulk("history"),
+                                Set(&[
+                                    Array(&[
+                                        Bulk("6.2.0"),
+                                        Bulk("Added Pub/Sub channel patterns."),
+                                    ]),
+                                    Array(&[
+                                        Bulk("7.0.0"),
+                                        Bulk(
+                                            "Added selectors and changed the format of key and channel patterns from a list to their rule representation.",
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("username")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|list"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List the current ACL rules in ACL config file format"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N). Where N is the number of configured users."),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|load"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Reload the ACLs from the configured ACL file"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N). Where N is the number of configured users."),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|log"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List latest events denied because of ACLs in place"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) with N being the number of entries shown."),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("operation")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("count")),
+                                                (Bulk("type"), Bulk("integer")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("reset")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("RESET")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|save"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Save the current ACL rules in the configured ACL file"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N). Where N is the number of configured users."),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|setuser"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Modify or create the rules for a specific ACL user"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N). Where N is the number of rules provided."),
+                            ),
+                            (
+                                Bulk("history"),
+                                Set(&[
+                                    Array(&[
+                                        Bulk("6.2.0"),
+                                        Bulk("Added Pub/Sub channel patterns."),
+                                    ]),
+                                    Array(&[
+                                        Bulk("7.0.0"),
+                                        Bulk("Added selectors and key based permissions."),
+                                    ]),
+                                ]),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("username")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("rule")),
+                                        (Bulk("type"), Bulk("string")),
+                                        (
+                                            Bulk("flags"),
+                                            Set(&[Status("optional"), Status("multiple")]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|users"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List the username of all the configured ACL rules"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N). Where N is the number of configured users."),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|whoami"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Return the name of the user associated to the current connection",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("acl|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("6.0.0")),
+                            (Bulk("group"), Bulk("server")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
                 ]),
             ),
         ]),

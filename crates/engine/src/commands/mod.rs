@@ -10,9 +10,12 @@ pub mod meta_data;
 pub mod table;
 pub mod testkit;
 
+pub mod bitmap;
 pub mod command;
 pub mod connection;
+pub mod geo;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod list;
 pub mod server;
@@ -42,6 +45,11 @@ pub struct Session {
     /// The client is in RESP2 pub/sub mode (Redis's `CLIENT_PUBSUB` with `resp == 2`):
     /// PING answers in the pub/sub form. Kept current by the server's runner.
     pub pubsub_resp2: bool,
+    /// The user may not read every key with this command (Redis's
+    /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` is false): SORT then refuses GET and BY
+    /// patterns, which would read keys the ACL check never saw. Set by the server's runner
+    /// for the commands that ask (a behaviour bit of their row).
+    pub restricted_keys: bool,
 }
 
 /// What a handler works with.
@@ -159,5 +167,8 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(sort::COMMANDS)
         .chain(set::COMMANDS)
         .chain(hash::COMMANDS)
+        .chain(bitmap::COMMANDS)
+        .chain(hll::COMMANDS)
+        .chain(geo::COMMANDS)
         .copied()
 }

@@ -102,8 +102,17 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], readonly: bool) -> CmdResult 
             // A pattern without `*` names one key for every element: nothing to sort by.
             if memchr::memchr(b'*', pattern).is_none() {
                 dontsort = true;
+            } else if ctx.session.restricted_keys {
+                return Err(CmdError::Static(
+                    "ERR BY option of SORT denied due to insufficient ACL permissions.",
+                ));
             }
         } else if a.eat_with("get", 1) {
+            if ctx.session.restricted_keys {
+                return Err(CmdError::Static(
+                    "ERR GET option of SORT denied due to insufficient ACL permissions.",
+                ));
+            }
             gets.push(a.value()?);
         } else {
             return Err(CmdError::Syntax);

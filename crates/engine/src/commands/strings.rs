@@ -22,7 +22,7 @@ use crate::error::{CmdError, CmdResult};
 use crate::ldouble::{self, LongDouble};
 use crate::notify;
 use crate::object::{Str, Value};
-use crate::util::parse_i64;
+use crate::util::{grow_zeroed, parse_i64};
 use resp::num::fmt_i64;
 
 pub const COMMANDS: &[(&str, CmdFn)] = &[
@@ -503,18 +503,6 @@ fn append(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     ctx.notify(notify::STRING, "append", key);
     ctx.engine.dirty += 1;
     ctx.out.int(total as i64);
-    Ok(())
-}
-
-/// Grows `v` to `len` bytes, zero-filling, without aborting when the allocation fails:
-/// proto-max-bulk-len can be configured beyond the machine's memory, and a client asking
-/// for that much gets an error instead of a crashed server (where Redis would abort).
-fn grow_zeroed(v: &mut Vec<u8>, len: usize) -> CmdResult {
-    if len > v.len() {
-        v.try_reserve_exact(len - v.len())
-            .map_err(|_| CmdError::StringTooLong)?;
-        v.resize(len, 0);
-    }
     Ok(())
 }
 

@@ -431,6 +431,7 @@ pub const KEY_PROCS: &[(&str, KeysFn)] = &[
     ("set", set_keys),
     ("sort", sort_keys),
     ("sort_ro", sort_ro_keys),
+    ("bitfield", bitfield_keys),
     // `CMD numkeys key ...` (Redis's zunionInterDiffGetKeys, sintercardGetKeys,
     // lmpopGetKeys, zmpopGetKeys).
     ("zunion", |a, o| numkeys_keys(a, o, None, 1)),
@@ -524,6 +525,37 @@ fn set_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
             &["RW", "access", "update"]
         } else {
             &["OW", "update"]
+        },
+    });
+    1
+}
+
+/// Redis's `bitfieldGetKeys`: the key is read-only while the ops seen are GETs and
+/// OVERFLOWs; a SET, an INCRBY or anything unparsable makes it read-write.
+fn bitfield_keys(args: &[&[u8]], out: &mut Vec<KeyRef>) -> usize {
+    if args.len() < 2 {
+        return 0;
+    }
+    let mut read_only = true;
+    let mut i = 2;
+    while i < args.len() {
+        let rem = args.len() - i - 1;
+        let a = args[i];
+        if is_kw(a, "get") && rem >= 2 {
+            i += 3;
+        } else if is_kw(a, "overflow") && rem >= 1 {
+            i += 2;
+        } else {
+            read_only = false;
+            break;
+        }
+    }
+    out.push(KeyRef {
+        pos: 1,
+        flags: if read_only {
+            &["RO", "access"]
+        } else {
+            &["RW", "access", "update"]
         },
     });
     1

@@ -159,7 +159,7 @@ fn limits(ctx: &Ctx<'_>) -> ZLimits {
 /// Stores a computed sorted set at `dst` (or deletes `dst` when it is empty) and replies
 /// with its length, as `zrangeResultFinalizeStore` and the store branch of
 /// `zunionInterDiffGenericCommand`.
-fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'static str) {
+pub(super) fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'static str) {
     let n = result.len();
     let now = ctx.now_ms();
     if n > 0 {
@@ -189,7 +189,7 @@ fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'stati
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
 /// # Returns
 /// Added elements (changed ones too with CH); with INCR the new score, or null if refused.
-fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
+pub(super) fn zadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     zadd_generic(ctx, args, 2, AddFlags::default())
 }
 

@@ -26,6 +26,10 @@ pub enum Value {
     ZSet(ZSetValue),
 }
 
+/// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`); their refcount reads as
+/// `OBJ_SHARED_REFCOUNT` (INT_MAX).
+pub const SHARED_INTEGERS: i64 = 10_000;
+
 /// Longest `embstr` kept inline in the value itself, with no allocation of its own.
 pub const SMALL_MAX: usize = 22;
 

@@ -3,6 +3,8 @@
 //! containers of bytes: they know nothing of keys, commands or replies, and the command
 //! families pick an encoding and convert between them at Redis's thresholds.
 
+pub mod geohash;
+pub mod hll;
 pub mod intset;
 pub mod listpack;
 pub mod quicklist;

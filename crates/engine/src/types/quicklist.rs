@@ -34,6 +34,28 @@ const SIZE_SAFETY_LIMIT: usize = 8192;
 const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 /// Elements this large (or larger) get a plain node.
 pub const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+/// The process-wide threshold (Redis's `packed_threshold` global, which DEBUG
+/// QUICKLIST-PACKED-THRESHOLD sets for every list, existing ones included). A list's own
+/// non-zero `packed_threshold` overrides it (tests set thresholds concurrently per list).
+static PACKED_THRESHOLD: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(DEFAULT_PACKED_THRESHOLD);
+/// Largest accepted threshold (`quicklistisSetPackedThreshold`: 4 GiB - 1 MiB).
+const PACKED_THRESHOLD_MAX: u64 = (1u64 << 32) - (1 << 20);
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: sets the threshold of every list (0 restores the
+/// default). False, changing nothing, above 4 GiB - 1 MiB.
+pub fn set_default_packed_threshold(sz: u64) -> bool {
+    if sz > PACKED_THRESHOLD_MAX {
+        return false;
+    }
+    let t = if sz == 0 {
+        DEFAULT_PACKED_THRESHOLD
+    } else {
+        sz as usize
+    };
+    PACKED_THRESHOLD.store(t, std::sync::atomic::Ordering::Relaxed);
+    true
+}
 /// `list-max-listpack-size` default.
 pub const DEFAULT_FILL: i32 = -2;
 const FILL_MAX: i64 = (1 << 15) - 1;
@@ -136,7 +158,7 @@ impl Quicklist {
             nodes: VecDeque::new(),
             count: 0,
             fill: DEFAULT_FILL,
-            packed_threshold: DEFAULT_PACKED_THRESHOLD,
+            packed_threshold: 0,
         };
         q.set_fill(fill);
         q
@@ -152,9 +174,10 @@ impl Quicklist {
         self.fill
     }
 
-    /// `quicklistisSetPackedThreshold`: 0 restores the default; above 4 GiB - 1 MiB is refused.
+    /// This list's own threshold, overriding the process-wide one (tests): 0 restores the
+    /// default; above 4 GiB - 1 MiB is refused.
     pub fn set_packed_threshold(&mut self, sz: usize) -> bool {
-        if sz as u64 > (1u64 << 32) - (1 << 20) {
+        if sz as u64 > PACKED_THRESHOLD_MAX {
             return false;
         }
         self.packed_threshold = if sz == 0 {
@@ -226,7 +249,11 @@ impl Quicklist {
 
     #[inline]
     fn is_large(&self, sz: usize) -> bool {
-        sz >= self.packed_threshold
+        let t = match self.packed_threshold {
+            0 => PACKED_THRESHOLD.load(std::sync::atomic::Ordering::Relaxed),
+            t => t,
+        };
+        sz >= t
     }
 
     /// `_quicklistNodeSizeMeetsOptimizationRequirement`.

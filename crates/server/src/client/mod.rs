@@ -104,6 +104,13 @@ pub struct Conn {
     pub aof_hold: u64,
     /// `pending.len()` when `aof_hold` was last set.
     pub aof_marked_len: usize,
+    /// The ACL user (a key of `Acl::users`; `features::acl::NO_USER` for the AOF loader).
+    pub user: usize,
+    /// Authenticated as `user` (Redis's `c->authenticated`).
+    pub authenticated: bool,
+    /// Nothing can deny this client a command: the gate skips the ACL (see
+    /// `features::acl`, which keeps it current).
+    pub acl_pass: bool,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -146,6 +153,11 @@ impl Conn {
             multi: Default::default(),
             aof_hold: 0,
             aof_marked_len: 0,
+            // The default user, unauthenticated: the gate decides by the default user's
+            // rules until `acl::set_default_auth` runs (safe for every caller).
+            user: 0,
+            authenticated: false,
+            acl_pass: false,
             peer: None,
             local: None,
         }
@@ -243,6 +255,11 @@ pub fn fmt_addr(a: Option<SocketAddr>) -> String {
         Some(SocketAddr::V6(v)) => format!("{}:{}", v.ip(), v.port()),
         None => "?:0".into(),
     }
+}
+
+/// The peer address of a socket (getpeername).
+pub fn peer_of(fd: RawFd) -> Option<SocketAddr> {
+    sockaddr_of(fd, true)
 }
 
 /// getpeername/getsockname into a `SocketAddr`.

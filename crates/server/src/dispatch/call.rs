@@ -8,8 +8,8 @@
 //! command itself, as rewritten, after the DELs of keys its lookups expired), block
 //! requests, CLIENT REPLY OFF/SKIP, keyspace notifications, and the end of the execution
 //! unit (what the unit propagated goes to the engine's sink, wrapped in MULTI/EXEC when it
-//! is several commands). The slowlog and latency monitor hook in at [`Origin`]-aware points
-//! here once they exist.
+//! is several commands), and what is reported after it (slow log, latency, MONITOR:
+//! [`crate::features::monitor::after_call`]).
 //!
 //! Invariant: a handler either wrote exactly one reply or returned an error having written
 //! nothing; the runner writes that error.
@@ -44,6 +44,13 @@ pub fn call(
 ) {
     let start = Instant::now();
     let dirty_before = server.engine.dirty;
+    if row
+        .handler
+        .has(crate::dispatch::gate::behaviour::KEY_ACCESS_CHECK)
+    {
+        let restricted = crate::features::acl::restricted_keys(server, key, row, args);
+        server.clients[key].session.restricted_keys = restricted;
+    }
     let c = &mut server.clients[key];
     c.last_cmd = row.meta.name;
     c.session.pubsub_resp2 = c.in_resp2_pubsub();
@@ -104,6 +111,8 @@ pub fn call(
     if !c.replies_enabled() && !row.handler.replies_are_pushes() {
         c.pending.truncate(mark);
     }
+    // The slow log, the latency monitor and histograms, MONITOR.
+    crate::features::monitor::after_call(server, key, row, args, usec, origin);
     // Keyspace events the command raised (pushes too, so after the truncation); the
     // caller's own go before its reply, where Redis (publishing while the command runs)
     // puts them.

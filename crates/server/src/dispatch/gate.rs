@@ -1,8 +1,9 @@
 //! The one gate: every parsed request passes here before any handler runs.
 //!
 //! Order, as Redis's `processCommand`: lookup (case-insensitive) → unknown command /
-//! unknown subcommand → arity → `maxmemory` (eviction, then the OOM refusal of `denyoom`
-//! commands: `features::memory::denied_by_oom`) → disk errors → RESP2 pub/sub mode → MULTI
+//! unknown subcommand → arity → authentication and ACL ([`crate::features::acl::admit`])
+//! → `maxmemory` (eviction, then the OOM refusal of `denyoom` commands:
+//! `features::memory::denied_by_oom`) → disk errors → RESP2 pub/sub mode → MULTI
 //! (`no-multi` refused, the rest queued) → the runner ([`crate::dispatch::call`]).
 //! Handlers never re-check what the gate decided.
 //!
@@ -43,8 +44,12 @@ pub struct CmdStats {
 pub struct Cmd {
     pub handler: Handler,
     pub stats: Cell<CmdStats>,
+    /// Latency histogram (`latency-tracking`), created on the first call.
+    pub latency: Cell<Option<Box<crate::features::latency::Hist>>>,
     /// ringkv's behaviour bits ([`behaviour`]) beside Redis's flags in the metadata.
     pub behaviour: u8,
+    /// The command's ACL id (its bit in a user's command bitmap).
+    pub acl_id: u16,
 }
 
 /// What a few commands do differently in the gate and the runner. Redis decides these by
@@ -62,6 +67,9 @@ pub mod behaviour {
     /// Not refused for memory inside MULTI, where everything else is (its queue would
     /// grow): EXEC (refused only for a queued `denyoom` command), DISCARD, QUIT, RESET.
     pub const OOM_OK_IN_MULTI: u8 = 1 << 3;
+    /// Needs to know whether its user may read every key (`Session::restricted_keys`):
+    /// SORT and SORT_RO, whose GET and BY patterns name keys no key spec covers.
+    pub const KEY_ACCESS_CHECK: u8 = 1 << 4;
 }
 
 /// The rows with behaviour bits. Matches Redis 7.0.15's `processCommand` lists.
@@ -81,6 +89,8 @@ const BEHAVIOUR: &[(&str, u8)] = {
         ("unsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("sunsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("punsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("sort", KEY_ACCESS_CHECK),
+        ("sort_ro", KEY_ACCESS_CHECK),
     ]
 };
 
@@ -96,7 +106,10 @@ impl Cmd {
         Cmd {
             handler,
             stats: Cell::new(CmdStats::default()),
+            latency: Cell::new(None),
             behaviour,
+            acl_id: crate::features::acl::command_id(name.as_bytes())
+                .map_or(crate::features::acl::NO_ID, |i| i as u16),
         }
     }
 
@@ -141,6 +154,8 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
         .chain(crate::features::persistence::commands::COMMANDS)
+        .chain(crate::features::monitor::COMMANDS)
+        .chain(crate::features::acl::command::COMMANDS)
         .chain(crate::features::memory::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
@@ -191,7 +206,7 @@ pub fn reply_error(server: &mut Server, key: usize, text: &str) {
 
 /// Rejects an identified command (Redis's `rejectCommand`): EXEC rejected this way aborts
 /// the transaction with the reason (`execCommandAbort`), others get the error as is.
-fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
+pub(crate) fn reject(server: &mut Server, key: usize, row: &Row<Cmd>, text: &str) {
     if row.meta.name == "exec" {
         crate::dispatch::multi::discard_transaction(server, key);
         let reason = text.strip_prefix("ERR ").unwrap_or(text);
@@ -298,8 +313,12 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
+    // Authentication and ACL (one branch for a client nothing can deny).
+    if !crate::features::acl::admit(server, key, row, args) {
+        return;
+    }
     // Out of memory: evict, then refuse what would grow memory (Redis's processCommand,
-    // before the disk-error check).
+    // after the ACL, before the disk-error check).
     if crate::features::memory::denied_by_oom(server, key, row) {
         row.handler.bump(|s| s.rejected_calls += 1);
         reject(server, key, row, crate::features::memory::OOM_TEXT);
@@ -318,12 +337,30 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
+    // `min-replicas-to-write`: ringkv has no replicas, so never enough good ones (Redis's
+    // checkGoodReplicasStatus).
+    if crate::features::monitor::too_few_replicas(server) && is_write(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(
+            server,
+            key,
+            row,
+            "NOREPLICAS Not enough good replicas to write.",
+        );
+        return;
+    }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
     if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {
         row.handler.bump(|s| s.rejected_calls += 1);
         let text = crate::features::pubsub::not_allowed_text(row.meta.name);
         reject(server, key, row, &text);
+        return;
+    }
+    // A monitor may not touch the keyspace.
+    if let Some(text) = crate::features::monitor::refused(server, key, row) {
+        row.handler.bump(|s| s.rejected_calls += 1);
+        reject(server, key, row, text);
         return;
     }
     // MULTI: `no-multi` commands are refused, the rest queued, except the commands that

@@ -157,6 +157,12 @@ fn exec(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     for q in &state.cmds {
         state.argv(q, &mut argv);
         let row = &table.rows()[q.row];
+        // ACL rules may have changed since the command was queued (Redis re-checks).
+        if let Some(text) = crate::features::acl::exec_denied(server, key, row, &argv) {
+            server.stats.count_error(&text);
+            reply(server, key).error(&text);
+            continue;
+        }
         call(server, key, row, &argv, Origin::Exec);
     }
     drop(argv);

@@ -8,6 +8,7 @@
 
 use crate::client::{Conn, ConnState, ReplyMode, fmt_addr};
 use crate::dispatch::gate::{SrvFn, reply};
+use crate::features::acl;
 use crate::features::config::{self, Apply, Config, ConfigEffect, SetErr};
 use crate::listener;
 use crate::server::{Server, Shutdown};
@@ -27,10 +28,8 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("config", config),
     ("info", info),
     ("bgrewriteaof", crate::features::aof::bgrewriteaof),
-    ("debug", debug),
+    ("debug", crate::features::debug::debug),
 ];
-
-const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Redis's client types (`getClientTypeByName`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -69,9 +68,9 @@ fn unknown_type(name: &[u8]) -> CmdError {
 }
 
 /// `addReplyHelp`: a status line per entry after a title.
-fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
+pub(crate) fn reply_help(server: &mut Server, key: usize, title: &str, lines: &[&str]) {
     let mut r = reply(server, key);
-    r.array(lines.len() + 2);
+    r.array(lines.len() + 3);
     r.simple(title.as_bytes());
     for l in lines {
         r.simple(l.as_bytes());
@@ -218,6 +217,10 @@ fn client(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         r.int(-1);
         r.bulk(b"prefixes");
         r.array(0);
+    } else if is_kw(sub, "pause") {
+        crate::features::pause::client_pause(server, key, args)?;
+    } else if is_kw(sub, "unpause") {
+        crate::features::pause::client_unpause(server, key, args)?;
     } else if is_kw(sub, "caching") {
         return Err(CmdError::Static(
             "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
@@ -261,7 +264,16 @@ pub(crate) fn client_info_line(
     let now = server.now_ms();
     let listener_addr = server.tcp_port;
     let dirty_cas = server.engine.watches.is_dirty(server.clients[who].id());
-    let blocked = server.blocked.is_blocked(who);
+    // Held by CLIENT PAUSE counts as blocked, as Redis's postponed clients.
+    let generation = server.clients[who].generation;
+    let blocked = server.blocked.is_blocked(who)
+        || server
+            .pause
+            .waiters
+            .iter()
+            .any(|&(k, g)| k == who && g == generation);
+    let monitor = crate::features::monitor::is_monitor(server, who);
+    let user = String::from_utf8_lossy(crate::features::acl::user_name(server, who)).into_owned();
     let c = &mut server.clients[who];
     let addr = fmt_addr(c.peer_addr());
     let laddr = match c.local_addr() {
@@ -285,6 +297,9 @@ pub(crate) fn client_info_line(
     let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem + c.multi.memory();
     let mut flags = String::new();
+    if monitor {
+        flags.push('O');
+    }
     if c.subs.active() {
         flags.push('P');
     }
@@ -318,7 +333,7 @@ pub(crate) fn client_info_line(
     };
     let _ = write!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events={} cmd={} user={} redir=-1 resp={}",
         c.id(),
         addr,
         laddr,
@@ -343,6 +358,7 @@ pub(crate) fn client_info_line(
         tot_mem,
         events,
         c.last_cmd,
+        user,
         resp
     );
 }
@@ -402,6 +418,7 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let mut ty = None;
     let mut id: Option<u64> = None;
     let mut skipme = true;
+    let mut user: Option<usize> = None;
     let old_form = args.len() == 3;
     if old_form {
         addr = Some(args[2]);
@@ -422,13 +439,13 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 laddr = Some(opts.value()?);
             } else if opts.eat_with("user", 1) {
                 let val = opts.value()?;
-                // Only the default user exists until ACLs land.
-                if val != b"default" {
+                let Some(id) = server.acl.get(val) else {
                     return Err(CmdError::Owned(format!(
                         "ERR No such user '{}'",
                         lossy_c_str(val)
                     )));
-                }
+                };
+                user = Some(id);
             } else if opts.eat_with("skipme", 1) {
                 let val = opts.value()?;
                 if is_kw(val, "yes") {
@@ -469,6 +486,9 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         if id.is_some_and(|id| c.id() != id) {
             continue;
         }
+        if user.is_some_and(|u| c.user != u) {
+            continue;
+        }
         if k == key {
             if skipme {
                 continue;
@@ -492,12 +512,6 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         server.clients[key].state = ConnState::CloseAfterReply;
     }
     Ok(())
-}
-
-/// Checks AUTH credentials. Until ACLs and `requirepass` land, the only user is `default`
-/// with `nopass`: any password authenticates it, any other user name fails.
-fn authenticate(user: &[u8], _pass: &[u8]) -> bool {
-    user == b"default"
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]]
@@ -529,9 +543,15 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
     }
     if let Some((u, p)) = creds
-        && !authenticate(u, p)
+        && !acl::authenticate(server, key, u, p, args[0])
     {
-        return Err(CmdError::Static(WRONGPASS));
+        return Err(CmdError::Static(acl::WRONGPASS));
+    }
+    // Redis's `authRequired`: only AUTH in HELLO can get an unauthenticated client further.
+    if !server.clients[key].authenticated && !server.acl.default_open() {
+        return Err(CmdError::Static(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
     }
     let c = &mut server.clients[key];
     if let Some(n) = name {
@@ -571,14 +591,18 @@ fn auth(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
-    if args.len() == 2 {
-        // No password is configured for the default user (requirepass arrives with ACLs).
-        return Err(CmdError::Static(
-            "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-        ));
-    }
-    if !authenticate(args[1], args[2]) {
-        return Err(CmdError::Static(WRONGPASS));
+    let (user, pass) = if args.len() == 2 {
+        if server.acl.default_user().has(acl::user::uflag::NOPASS) {
+            return Err(CmdError::Static(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        (&b"default"[..], args[1])
+    } else {
+        (args[1], args[2])
+    };
+    if !acl::authenticate(server, key, user, pass, args[0]) {
+        return Err(CmdError::Static(acl::WRONGPASS));
     }
     reply(server, key).ok();
     Ok(())
@@ -595,12 +619,14 @@ fn quit(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 fn reset(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     crate::features::pubsub::forget_client(server, key);
     crate::dispatch::multi::discard_transaction(server, key);
+    crate::features::monitor::forget(server, key);
     let c = &mut server.clients[key];
     c.session.db = 0;
     c.session.proto = Proto::Resp2;
     c.name = None;
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
+    acl::set_default_auth(server, key);
     reply(server, key).simple(b"RESET");
     Ok(())
 }
@@ -723,6 +749,9 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ConfigEffect::None => {}
         ConfigEffect::Set(applied) => {
             server.apply_settings();
+            if applied.contains(Apply::Requirepass) {
+                acl::requirepass_changed(server);
+            }
             if applied.contains(Apply::Maxmemory) {
                 crate::features::memory::maxmemory_changed(server);
             }
@@ -737,52 +766,6 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         }
     }
     Ok(())
-}
-
-/// DEBUG, behind `enable-debug-command` as Redis: SET-ACTIVE-EXPIRE (the tests that compare
-/// propagated streams with Redis's switch the active expiry cycle off in both) and RELOAD
-/// [MERGE] [NOFLUSH] [NOSAVE] (save, empty, load back: Redis's own tests use it).
-fn debug(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
-    let allowed = match server.config.compat.enable_debug_command {
-        1 => true,
-        2 => server.clients[key]
-            .peer_addr()
-            .is_none_or(|a| a.ip().is_loopback()),
-        _ => false,
-    };
-    if !allowed {
-        return Err(CmdError::Static(
-            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.",
-        ));
-    }
-    if args.len() == 3 && is_kw(args[1], "set-active-expire") {
-        server.engine.active_expire_enabled = resp::num::parse_i64(args[2]).unwrap_or(0) != 0;
-        reply(server, key).ok();
-        return Ok(());
-    }
-    if is_kw(args[1], "reload") {
-        let (mut merge, mut flush, mut save) = (false, true, true);
-        for opt in &args[2..] {
-            if is_kw(opt, "merge") {
-                merge = true;
-            } else if is_kw(opt, "noflush") {
-                flush = false;
-            } else if is_kw(opt, "nosave") {
-                save = false;
-            } else {
-                return Err(CmdError::Static(
-                    "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.",
-                ));
-            }
-        }
-        crate::features::persistence::debug_reload(server, merge, flush, save)
-            .map_err(CmdError::Static)?;
-        reply(server, key).ok();
-        return Ok(());
-    }
-    Err(CmdError::Static(
-        "ERR ringkv implements only DEBUG SET-ACTIVE-EXPIRE and DEBUG RELOAD",
-    ))
 }
 
 /// INFO [section ...]: the info module writes the sections asked for.

@@ -42,8 +42,6 @@ pub struct CpuUsage {
 pub struct Process {
     /// 40 hex characters, random per process start (Redis's `run_id`).
     pub run_id: String,
-    /// 40 hex characters, random per process start.
-    pub master_replid: String,
     pub pid: u32,
     /// `uname -srm` as Redis prints it: "Linux 6.1.0 x86_64".
     pub os: String,
@@ -69,7 +67,6 @@ impl Process {
         let used_memory = crate::alloc::used_memory() as u64;
         Process {
             run_id: process_run_id().to_string(),
-            master_replid: process_replid().to_string(),
             pid: std::process::id(),
             os: os_name(),
             executable: std::env::current_exe()
@@ -210,7 +207,7 @@ pub static SECTIONS: &[Section] = &[
         f!("server_time_usec", v => v.process.server_time_usec),
         f!("uptime_in_seconds", v => v.process.uptime_in_seconds),
         f!("uptime_in_days", v => v.process.uptime_in_seconds / (3600 * 24)),
-        f!("hz", v => v.server.config.hz),
+        f!("hz", v => v.server.settings.hz),
         f!("configured_hz", v => v.server.config.hz),
         f!("lru_clock", v => engine::db::lru_clock(v.process.server_time_usec / 1000)),
         f!("executable", v => v.process.executable),
@@ -224,7 +221,8 @@ pub static SECTIONS: &[Section] = &[
         f!("maxclients", v => v.server.config.maxclients),
         f!("client_recent_max_input_buffer", v => v.client_recent_max(|c| c.qbuf_len())),
         f!("client_recent_max_output_buffer", v => v.client_recent_max(|c| c.output_len())),
-        f!("blocked_clients", v => v.server.blocked.len()),
+        // Clients held by CLIENT PAUSE count, as Redis's postponed clients.
+        f!("blocked_clients", v => v.server.blocked.len() + crate::features::pause::held(v.server)),
         f!("tracking_clients", _ => 0),
         f!("clients_in_timeout_table", v => v.server.blocked.with_timeout()),
     ])},
@@ -372,7 +370,7 @@ pub static SECTIONS: &[Section] = &[
         f!("role", _ => "master"),
         f!("connected_slaves", _ => 0),
         f!("master_failover_state", _ => "no-failover"),
-        f!("master_replid", v => v.process.master_replid),
+        f!("master_replid", v => v.server.replid),
         f!("master_replid2", _ => "0000000000000000000000000000000000000000"),
         f!("master_repl_offset", _ => 0),
         f!("second_repl_offset", _ => -1),
@@ -392,8 +390,7 @@ pub static SECTIONS: &[Section] = &[
     Section { title: "Modules", names: &["modules", "module_list"], default: true, body: Body::Fields(&[]) },
     Section { title: "Commandstats", names: &["commandstats"], default: false, body: Body::Lines(commandstats) },
     Section { title: "Errorstats", names: &["errorstats"], default: true, body: Body::Lines(errorstats) },
-    // Per-command latency histograms are not tracked: the section is empty.
-    Section { title: "Latencystats", names: &["latencystats"], default: false, body: Body::Fields(&[]) },
+    Section { title: "Latencystats", names: &["latencystats"], default: false, body: Body::Lines(latencystats) },
     Section { title: "Cluster", names: &["cluster"], default: true, body: Body::Fields(&[
         f!("cluster_enabled", _ => 0),
     ])},
@@ -419,6 +416,11 @@ fn commandstats(v: &View<'_>, s: &mut String) {
             row.meta.name, c.calls, c.usec, per_call, c.rejected_calls, c.failed_calls
         );
     }
+}
+
+/// Per-command latency percentiles (see [`crate::features::latency`]).
+fn latencystats(v: &View<'_>, s: &mut String) {
+    crate::features::latency::info_lines(v.server, s);
 }
 
 /// One line per error code replied.
@@ -569,12 +571,6 @@ pub fn process_run_id() -> &'static str {
     ID.get_or_init(random_hex_id)
 }
 
-/// This process's `master_replid`.
-pub fn process_replid() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(random_hex_id)
-}
-
 /// A random 40-hex-character id (for `run_id` and `master_replid`), from the OS's
 /// randomness with a time/pid fallback.
 pub fn random_hex_id() -> String {
@@ -671,7 +667,6 @@ mod tests {
     fn process() -> Process {
         Process {
             run_id: "a".repeat(40),
-            master_replid: "b".repeat(40),
             pid: 42,
             os: "Linux 6.1.0 x86_64".into(),
             executable: "/usr/bin/ringkv-server".into(),
@@ -712,6 +707,7 @@ mod tests {
             s.clients.insert(Conn::new(-1, 1, id, 0));
         }
         s.used_memory_startup = 1024 * 1024;
+        s.replid = "b".repeat(40);
         s.stats.total_commands_processed = 1000;
         s.stats.count_error("WRONGTYPE Operation against a key");
         s.stats.count_error("ERR one");
@@ -1004,7 +1000,6 @@ mod tests {
         assert_ne!(id, random_hex_id());
         assert_eq!(i.run_id, process_run_id());
         assert_eq!(i.run_id.len(), 40);
-        assert_ne!(i.run_id, i.master_replid);
         let j = Process::sample(Instant::now());
         assert_eq!(j.run_id, i.run_id, "run_id is fixed per process");
     }

@@ -62,6 +62,33 @@ impl EventLoop {
             self.server.stats.rejected_connections += 1;
             return;
         }
+        // protected-mode (Redis's clientAcceptHandler): outside the loopback interface
+        // while the default user has no password, the refusal text and close. Not counted
+        // as a connection received.
+        if self.server.config.protected_mode
+            && self
+                .server
+                .acl
+                .default_user()
+                .has(crate::features::acl::user::uflag::NOPASS)
+        {
+            let peer = crate::client::peer_of(fd);
+            if crate::features::acl::protected_mode_denies(true, true, peer) {
+                let msg = crate::features::acl::PROTECTED_MODE_TEXT.as_bytes();
+                // SAFETY: fd is the socket just accepted; we own it and close it here.
+                unsafe {
+                    libc::send(
+                        fd,
+                        msg.as_ptr() as *const libc::c_void,
+                        msg.len(),
+                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                    );
+                    libc::close(fd);
+                }
+                self.server.stats.rejected_connections += 1;
+                return;
+            }
+        }
         tune_client_socket(fd, self.server.settings.tcp_keepalive);
         let generation = self.server.next_gen & 0xFF_FFFF;
         self.server.next_gen = self.server.next_gen.wrapping_add(1);
@@ -72,6 +99,7 @@ impl EventLoop {
             .clients
             .insert(Conn::new(fd, generation, id, self.now_ms));
         self.server.stats.total_connections_received += 1;
+        crate::features::acl::set_default_auth(&mut self.server, key);
         self.arm_recv(key);
     }
 

@@ -37,6 +37,9 @@ impl EventLoop {
             } else if ran == Ran::SnapshotWait {
                 let generation = c.generation;
                 self.server.persistence.waiters.push((key, generation));
+            } else if ran == Ran::Paused {
+                let generation = c.generation;
+                crate::features::pause::hold(&mut self.server, key, generation);
             }
         } else if c.read_eof {
             self.on_input_end(key);
@@ -223,7 +226,7 @@ pub(super) fn run_batch(
     if buf.len() < resume.min_len() {
         return (0, Ran::Idle);
     }
-    let limits = server.limits.clone();
+    let mut limits = server.limits.clone();
     let mut args = recycle(std::mem::take(store));
     let mut pos = 0;
     let mut ran = Ran::Idle;
@@ -241,6 +244,10 @@ pub(super) fn run_batch(
             break;
         }
         args.clear();
+        // Redis's limits for a client that must still authenticate (CVE-2021-32675): at most
+        // 10 arguments of 16 KB each. Decided per request, so a pipeline continues without
+        // them right after its AUTH succeeds.
+        limits.auth_required = !server.clients[key].authenticated && !server.acl.default_open();
         match resp::parse_command_resume(&buf[pos..], &limits, arena, &mut args, &mut resume) {
             Ok(Parsed::Command { consumed }) => {
                 // A write to a big value the running snapshot has not written waits (not
@@ -250,6 +257,11 @@ pub(super) fn run_batch(
                     && crate::features::persistence::write_must_wait(server, key, &args)
                 {
                     ran = Ran::SnapshotWait;
+                    break;
+                }
+                // CLIENT PAUSE holds it (not consumed; run when the pause ends).
+                if !args.is_empty() && crate::features::pause::must_wait(server, key, &args) {
+                    ran = Ran::Paused;
                     break;
                 }
                 server.clients[key].qbuf_current = buf.len() - pos;

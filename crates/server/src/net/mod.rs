@@ -77,6 +77,8 @@ enum Ran {
     /// The next command waits for the running snapshot to write a big value
     /// (`persistence::write_must_wait`): retried after the snapshot's next slice.
     SnapshotWait,
+    /// The next command waits for CLIENT PAUSE to end (`pause::must_wait`).
+    Paused,
 }
 
 /// Pushes an SQE, handing the queue to the kernel first if it is full.
@@ -235,7 +237,16 @@ impl EventLoop {
             }
             // Redis's beforeSleep: a fast active-expiry cycle when the last one ran out of
             // time (rate-limited inside the engine).
-            self.server.engine.active_expire_cycle(true);
+            if !crate::features::pause::expiry_paused(&mut self.server) {
+                let start = std::time::Instant::now();
+                self.server.engine.active_expire_cycle(true);
+                let ms = start.elapsed().as_millis() as u64;
+                crate::features::latency::add_sample_if_needed(
+                    &mut self.server,
+                    "expire-cycle",
+                    ms,
+                );
+            }
             // Eviction a command's call left unfinished (its time limit): another bounded
             // round per turn, without sleeping, until memory is under the limit.
             crate::features::memory::continue_evictions(&mut self.server);
@@ -243,6 +254,12 @@ impl EventLoop {
             crate::features::persistence::background_step(&mut self.server);
             // Clients waiting for the snapshot retry once per slice (not every poll).
             for (key, generation) in std::mem::take(&mut self.server.persistence.waiters) {
+                if self.conn(key, generation).is_some() {
+                    self.mark_runnable(key);
+                }
+            }
+            // Clients held by CLIENT PAUSE run again once it ended.
+            for (key, generation) in crate::features::pause::released(&mut self.server) {
                 if self.conn(key, generation).is_some() {
                     self.mark_runnable(key);
                 }
@@ -306,6 +323,12 @@ impl EventLoop {
             let ms = (deadline + 1 - self.server.now_ms()).max(0) as u64;
             std::time::Duration::from_millis(ms)
         });
+        // A CLIENT PAUSE ends (held clients run) on time.
+        let now = self.server.now_ms();
+        let save_in = match (save_in, self.server.pause.ends_in(now)) {
+            (Some(a), Some(p)) => Some(a.min(std::time::Duration::from_millis(p))),
+            (a, p) => a.or(p.map(std::time::Duration::from_millis)),
+        };
         let wait = match (save_in, blocked_in) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => match a.or(b) {

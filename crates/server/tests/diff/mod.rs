@@ -53,8 +53,10 @@ fn diff_file(path: &Path, peer: Kind) -> Result<(), String> {
     let name = display(path);
     let src = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
     let steps = script::parse_script(&src).map_err(|e| format!("{name}: {e}"))?;
-    let mut reference = Server::try_start(Kind::Redis, &[])?;
-    let mut other = Server::try_start(peer, &[])?;
+    let args = script::server_args(&src);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut reference = Server::try_start(Kind::Redis, &args)?;
+    let mut other = Server::try_start(peer, &args)?;
     let peer_label = match peer {
         Kind::Redis => "redis#2",
         Kind::Ringkv => "ringkv",
@@ -134,6 +136,13 @@ script_tests!(
     pubsub,
     blocking,
     dump,
+    debug,
+    bitmap,
+    hll,
+    geo,
+    acl_limits,
+    introspection,
+    acl,
     memory,
 );
 

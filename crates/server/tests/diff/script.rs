@@ -33,6 +33,9 @@
 //!   until `blocked_clients` is N (a blocking command sent with `@replies 0` on another
 //!   connection has been parked before the next line runs)
 //!
+//! A comment line `#@server-args ARG ...` (anywhere; whitespace-separated) adds its
+//! arguments to both servers' command lines (`--enable-debug-command yes` for DEBUG).
+//!
 //! Raw bytes are one or more double-quoted strings (same escapes as above), each optionally
 //! repeated with `*COUNT` right after its closing quote: `@raw-close "*1\r\n$" "9"*70000`.
 
@@ -110,6 +113,15 @@ pub fn parse_script(src: &[u8]) -> Result<Vec<Step>, ParseError> {
         steps.push(step);
     }
     Ok(steps)
+}
+
+/// The arguments of every `#@server-args` line, in order.
+pub fn server_args(src: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(src)
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("#@server-args"))
+        .flat_map(|rest| rest.split_whitespace().map(str::to_owned))
+        .collect()
 }
 
 fn is_space(b: u8) -> bool {

@@ -16,6 +16,9 @@ use crate::client::Conn;
 use persist::aof::{Next, Reader};
 use std::time::Instant;
 
+/// The id of the socket-less client the AOF's commands run as (no real client has it).
+pub const LOADING_CLIENT_ID: u64 = u64::MAX;
+
 /// A fatal loading error, already logged in Redis's words: the server must not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fatal;
@@ -60,9 +63,18 @@ pub fn read_manifest(server: &Server) -> Result<Option<Manifest>, String> {
     })
 }
 
-/// Loads the AOF into the (empty) keyspace. Err: a fatal error, logged; the server must
-/// not start.
+/// Loads the AOF into the (empty) keyspace at start-up. Err: a fatal error, logged; the
+/// server must not start. Loading is not traffic: the counters start at zero, as Redis's
+/// (which runs the handlers directly, outside call()).
 pub fn load(server: &mut Server) -> Result<Status, Fatal> {
+    let r = load_files(server);
+    server.reset_stats();
+    r
+}
+
+/// Reads the manifest from disk and replays its files into the keyspace (start-up, DEBUG
+/// LOADAOF). Changes made by the replay are not counted as changes (`dirty` is zero after).
+pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     let m = match read_manifest(server) {
         Ok(m) => m.unwrap_or_default(),
         Err(text) => {
@@ -99,7 +111,12 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     // The socket-less client the commands run for, and a clock at 0 (see the module doc).
     let now = server.now_ms();
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
-    let key = server.clients.insert(Conn::new(-1, 0, u64::MAX, now));
+    let key = server
+        .clients
+        .insert(Conn::new(-1, 0, LOADING_CLIENT_ID, now));
+    // Redis's AOF client has no user: nothing it replays is checked.
+    server.clients[key].user = crate::features::acl::NO_USER;
+    server.clients[key].acl_pass = true;
     let (frozen, _) = engine::Clock::manual(0);
     server.loading = true;
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
@@ -140,9 +157,6 @@ pub fn load(server: &mut Server) -> Result<Status, Fatal> {
     server.engine.clock = clock;
     server.loading = false;
     server.clients.remove(key);
-    // Loading is not traffic: the counters start at zero, as Redis's (which runs the
-    // handlers directly, outside call()).
-    server.reset_stats();
     server.engine.dirty = 0;
     if result.is_ok() {
         server.aof.current_size = total;

@@ -60,6 +60,9 @@ pub struct Aof {
     pending: Vec<u8>,
     /// The logical end (in `appended` terms) of the write in flight.
     write_inflight: Option<u64>,
+    /// When the write in flight (with its fsync, under `always`) was submitted: the latency
+    /// monitor's `aof-fsync-always` is how long replies waited for it.
+    write_started: Option<std::time::Instant>,
     sync_inflight: bool,
     /// Bytes taken from the sink since start (a logical offset across files).
     pub appended: u64,
@@ -104,6 +107,7 @@ impl Default for Aof {
             write_off: 0,
             pending: Vec::new(),
             write_inflight: None,
+            write_started: None,
             sync_inflight: false,
             appended: 0,
             durable: 0,
@@ -223,7 +227,20 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
         // write, and replies need not wait a ring round trip for a write that never
         // blocks on the disk.
         aof.last_write_retry_ms = now_ms;
+        let pending_fsync = aof.sync_inflight;
+        let start = std::time::Instant::now();
         write_now(server, fd);
+        // The latency monitor's AOF events, named as Redis's flushAppendOnlyFile names them.
+        let ms = start.elapsed().as_millis() as u64;
+        let event = if pending_fsync {
+            "aof-write-pending-fsync"
+        } else if server.persistence.bg.is_some() {
+            "aof-write-active-child"
+        } else {
+            "aof-write-alone"
+        };
+        crate::features::latency::add_sample_if_needed(server, event, ms);
+        crate::features::latency::add_sample_if_needed(server, "aof-write", ms);
     }
     let aof = &mut server.aof;
     if aof.write_inflight.is_none() && !aof.pending.is_empty() && may_write && always {
@@ -236,6 +253,7 @@ pub fn before_sleep(server: &mut Server, now_ms: i64) {
             .write(Owner::Aof, TOKEN_WRITE, fd, aof.write_off, buf, sync);
         aof.write_off += len;
         aof.write_inflight = Some(aof.appended);
+        aof.write_started = Some(std::time::Instant::now());
     }
     let everysec = server.config.compat.appendfsync == FSYNC_EVERYSEC && !skip_sync;
     let aof = &mut server.aof;
@@ -333,6 +351,18 @@ pub fn on_file_done(server: &mut Server, d: Done) {
                     if !d.synced {
                         aof.unsynced = true;
                     }
+                    let started = aof.write_started.take();
+                    if d.synced
+                        && let Some(t) = started
+                    {
+                        let ms = t.elapsed().as_millis() as u64;
+                        crate::features::latency::add_sample_if_needed(
+                            server,
+                            "aof-fsync-always",
+                            ms,
+                        );
+                    }
+                    let aof = &mut server.aof;
                     aof.durable = aof.durable.max(end).max(aof.flushed_to);
                     server.wake.append(&mut server.aof.held);
                     if let Some(s) = sink(server) {
@@ -640,6 +670,32 @@ pub(crate) fn flush_sync(server: &mut Server) {
     } else {
         aof.durable = aof.appended;
         server.wake.append(&mut server.aof.held);
+    }
+}
+
+/// DEBUG LOADAOF: what the stream buffered is written (and synced) first, the keyspace is
+/// emptied and the AOF named by the manifest on disk is replayed. The replay is not
+/// appended to the AOF again: the sink is detached while it runs.
+pub fn debug_loadaof(server: &mut Server) -> Result<(), &'static str> {
+    if server.aof.on {
+        take_from_sink(server);
+        flush_sync(server);
+    }
+    for i in 0..server.engine.dbs.len() {
+        server.engine.touch_watched_on_flush(i);
+        server.engine.dbs[i].clear();
+    }
+    let sink = server.engine.take_sink();
+    let r = load::load_files(server);
+    if sink.is_some() {
+        server.engine.set_sink(sink);
+    }
+    match r {
+        Ok(_) => {
+            log::warn!("Append Only File loaded by DEBUG LOADAOF");
+            Ok(())
+        }
+        Err(load::Fatal) => Err("ERR Error trying to load the AOF files, check server logs."),
     }
 }
 

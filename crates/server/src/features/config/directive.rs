@@ -170,6 +170,7 @@ pub enum Kind {
         fmt: NumFmt,
         get: fn(&Config) -> i64,
         set: fn(&mut Config, i64),
+        valid: Validator<i64>,
     },
     Enum {
         default: u8,
@@ -179,6 +180,7 @@ pub enum Kind {
         multi: bool,
         get: fn(&Config) -> u8,
         set: fn(&mut Config, u8),
+        valid: Validator<u8>,
     },
     Str {
         default: &'static str,
@@ -260,17 +262,28 @@ impl Directive {
                 unsigned,
                 fmt,
                 set,
+                valid,
                 ..
             } => {
                 let v = parse_num(one()?, *fmt)?;
                 check_bounds(v, *min, *max, *unsigned, *fmt)?;
+                if let Some(valid) = valid {
+                    valid(v)?;
+                }
                 set(cfg, v);
                 Ok(())
             }
             Kind::Enum {
-                values, multi, set, ..
+                values,
+                multi,
+                set,
+                valid,
+                ..
             } => {
                 let v = parse_enum(argv, values, *multi)?;
+                if let Some(valid) = valid {
+                    valid(v)?;
+                }
                 set(cfg, v);
                 Ok(())
             }

@@ -198,6 +198,11 @@ impl<'a> Loader<'a> {
             return Ok(());
         }
         match (name.as_slice(), argv.len()) {
+            (b"user", n) if n >= 2 => {
+                let def = crate::features::acl::check_user_directive(argv, &self.cfg.users)?;
+                self.cfg.users.push(def);
+                Ok(())
+            }
             (b"rename-command", 3) => {
                 self.cfg
                     .rename_commands

@@ -36,6 +36,7 @@ use std::path::PathBuf;
 mod command;
 mod directive;
 mod loader;
+mod rewrite;
 mod table;
 
 // The parts are re-exported so callers keep naming `crate::features::config::X`.
@@ -133,13 +134,17 @@ pub struct Config {
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
 
-    // --- stored (AUTH ignores `requirepass`)
+    // --- persistence and security
     /// `save`: (seconds, changes) pairs.
     pub save: Vec<(i64, i64)>,
     pub appendonly: bool,
-    /// `requirepass` (binary-safe; empty = no password). Stored only: AUTH does not consult
-    /// it yet.
+    /// `requirepass` (binary-safe; empty = no password): the default user's password
+    /// (`features::acl` applies it at start and after CONFIG SET).
     pub requirepass: Vec<u8>,
+
+    /// `user name rule...` directives, in order: the name, then the rules (selectors
+    /// already merged into one word), checked when read; `features::acl` creates the users.
+    pub users: Vec<Vec<Vec<u8>>>,
 
     /// `rename-command old new` lines, in order, for the command table to apply.
     pub rename_commands: Vec<(Vec<u8>, Vec<u8>)>,
@@ -339,6 +344,7 @@ impl Config {
             },
             // New lists take the fill; existing ones keep their nodes (as Redis).
             list_max_listpack_size: self.compat.list_max_listpack_size,
+            hll_sparse_max_bytes: self.compat.hll_sparse_max_bytes.max(0) as usize,
             evict: engine::evict::EvictConfig {
                 maxmemory: self.maxmemory,
                 policy: self.maxmemory_policy,
@@ -354,6 +360,7 @@ impl Config {
     /// immutable, so the engine's count of databases stays what it was built with.
     pub fn apply_to_engine(&self, engine: &mut engine::Engine) {
         engine.config = self.engine_config();
+        engine.active_rehashing = self.compat.activerehashing;
         // `expired` events need keys deleted by expiry logged (or no longer).
         engine.refresh_expire_logging();
         // Reads bump LFU counters under an LFU policy, stamp the LRU clock otherwise.
@@ -445,6 +452,7 @@ mod tests {
             ("zset-max-listpack-entries", "4"),
             ("hash-max-listpack-value", "5"),
             ("list-max-listpack-size", "7"),
+            ("hll-sparse-max-bytes", "8"),
             ("notify-keyspace-events", "Ex"),
         ] {
             c.set(k, v).unwrap();
@@ -463,6 +471,7 @@ mod tests {
             ),
             (50, 2 << 20, 3, 4, 5, 7, 16)
         );
+        assert_eq!(e.hll_sparse_max_bytes, 8);
         assert_eq!(e.notify_keyspace_events, c.notify_keyspace_events);
         assert_ne!(e.notify_keyspace_events, 0);
     }

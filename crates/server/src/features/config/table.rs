@@ -31,6 +31,10 @@ macro_rules! boolean {
 macro_rules! num {
     ($name:literal, $alias:expr, $flags:expr, $min:expr, $max:expr, $unsigned:expr, $fmt:expr,
      $($f:ident).+, $def:expr, $apply:expr) => {
+        num!($name, $alias, $flags, $min, $max, $unsigned, $fmt, $($f).+, $def, $apply, None)
+    };
+    ($name:literal, $alias:expr, $flags:expr, $min:expr, $max:expr, $unsigned:expr, $fmt:expr,
+     $($f:ident).+, $def:expr, $apply:expr, $valid:expr) => {
         Directive {
             name: $name,
             alias: $alias,
@@ -44,6 +48,7 @@ macro_rules! num {
                 fmt: $fmt,
                 get: |c| c.$($f).+ as i64,
                 set: |c, v| c.$($f).+ = v as _,
+                valid: $valid,
             },
         }
     };
@@ -52,6 +57,9 @@ macro_rules! num {
 macro_rules! int {
     ($name:literal, $alias:expr, $flags:expr, $min:expr, $max:expr, $($f:ident).+, $def:expr, $apply:expr) => {
         num!($name, $alias, $flags, $min as i64, $max as i64, false, NumFmt::Int, $($f).+, $def, $apply)
+    };
+    ($name:literal, $alias:expr, $flags:expr, $min:expr, $max:expr, $($f:ident).+, $def:expr, $apply:expr, $valid:expr) => {
+        num!($name, $alias, $flags, $min as i64, $max as i64, false, NumFmt::Int, $($f).+, $def, $apply, $valid)
     };
 }
 
@@ -63,6 +71,9 @@ macro_rules! uint {
 
 macro_rules! enumeration {
     ($name:literal, $alias:expr, $flags:expr, $values:expr, $($f:ident).+, $def:expr, $apply:expr) => {
+        enumeration!($name, $alias, $flags, $values, $($f).+, $def, $apply, None)
+    };
+    ($name:literal, $alias:expr, $flags:expr, $values:expr, $($f:ident).+, $def:expr, $apply:expr, $valid:expr) => {
         Directive {
             name: $name,
             alias: $alias,
@@ -74,6 +85,7 @@ macro_rules! enumeration {
                 multi: false,
                 get: |c| c.$($f).+,
                 set: |c, v| c.$($f).+ = v,
+                valid: $valid,
             },
         }
     };
@@ -212,15 +224,91 @@ fn no_aof_timestamps(v: bool) -> Result<(), &'static str> {
     }
 }
 
-/// Accepted only once passwords are enforced (the operations/ACL issue): until then a
-/// `requirepass` would leave the server open while the operator believes it protected.
-fn no_password_yet(v: &[u8]) -> Result<(), &'static str> {
+// The directive audit: what ringkv cannot do is refused (at start-up and by CONFIG SET)
+// when asked for, rather than stored and ignored; the default, which matches what ringkv
+// does, stays accepted so stock redis.conf files load. See docs/CONFIG.md.
+
+fn one_thread(v: i64) -> Result<(), &'static str> {
+    if v == 1 {
+        Ok(())
+    } else {
+        Err("ringkv runs one thread: io-threads must be 1")
+    }
+}
+
+fn no_unixsocket(v: &[u8]) -> Result<(), &'static str> {
     if v.is_empty() {
         Ok(())
     } else {
-        Err(
-            "ringkv does not enforce passwords yet: refusing requirepass rather than running unprotected",
-        )
+        Err("ringkv does not listen on Unix sockets: unixsocket must be empty")
+    }
+}
+
+fn no_cpulist(v: &[u8]) -> Result<(), &'static str> {
+    if v.is_empty() {
+        Ok(())
+    } else {
+        Err("ringkv does not set CPU affinity: the *_cpulist directives must be empty")
+    }
+}
+
+fn no_watchdog(v: i64) -> Result<(), &'static str> {
+    if v == 0 {
+        Ok(())
+    } else {
+        Err("ringkv has no software watchdog: watchdog-period must be 0")
+    }
+}
+
+fn no_list_compression(v: i64) -> Result<(), &'static str> {
+    if v == 0 {
+        Ok(())
+    } else {
+        Err("ringkv does not compress list nodes: list-compress-depth must be 0")
+    }
+}
+
+fn no_syslog(v: bool) -> Result<(), &'static str> {
+    if v {
+        Err("ringkv does not log to syslog: syslog-enabled must be no")
+    } else {
+        Ok(())
+    }
+}
+
+fn no_socket_mark(v: i64) -> Result<(), &'static str> {
+    if v == 0 {
+        Ok(())
+    } else {
+        Err("ringkv does not mark its sockets: socket-mark-id must be 0")
+    }
+}
+
+fn no_oom_score_adj(v: u8) -> Result<(), &'static str> {
+    if v == 0 {
+        Ok(())
+    } else {
+        Err("ringkv does not set its OOM score: oom-score-adj must be no")
+    }
+}
+
+fn fixed_expire_effort(v: i64) -> Result<(), &'static str> {
+    if v == 1 {
+        Ok(())
+    } else {
+        Err("ringkv's active expiry runs at effort 1: active-expire-effort must be 1")
+    }
+}
+
+/// `supervised`: ringkv does not notify upstart or systemd; `auto` is accepted where Redis
+/// would find no supervisor either (neither `UPSTART_JOB` nor `NOTIFY_SOCKET` set).
+fn no_supervision(v: u8) -> Result<(), &'static str> {
+    let supervisor =
+        std::env::var_os("UPSTART_JOB").is_some() || std::env::var_os("NOTIFY_SOCKET").is_some();
+    match v {
+        0 => Ok(()),
+        3 if !supervisor => Ok(()),
+        _ => Err("ringkv does not notify upstart or systemd: supervised must be no"),
     }
 }
 
@@ -532,6 +620,13 @@ fn set_replicaof(c: &mut Config, argv: &[&[u8]], _: SetMode) -> Result<(), SetEr
         c.compat.replicaof = None;
         return Ok(());
     }
+    // Stored and ignored, it would leave a server its operator means to be a replica
+    // running as a writable master.
+    if strtol_whole(port).is_some_and(|p| (0..=65535).contains(&p)) {
+        return Err(Cow::Borrowed(
+            "ringkv does not support replication yet: replicaof must be 'no one'",
+        ));
+    }
     match strtol_whole(port) {
         Some(p) if (0..=65535).contains(&p) => {
             c.compat.replicaof = Some((host.to_vec(), p));
@@ -628,7 +723,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), MODIFIABLE, compat.replica_ignore_maxmemory, true, None),
     boolean!("jemalloc-bg-thread", None, MODIFIABLE, compat.jemalloc_bg_thread, true, Some(Apply::JemallocBgThread)),
     boolean!("activedefrag", None, MODIFIABLE, compat.activedefrag, false, None, Some(no_defrag)),
-    boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None),
+    boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None, Some(no_syslog)),
     boolean!("cluster-enabled", None, IMMUTABLE, compat.cluster_enabled, false, None, Some(no_cluster)),
     boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly), None),
     boolean!("cluster-allow-reads-when-down", None, MODIFIABLE, compat.cluster_allow_reads_when_down, false, None),
@@ -644,7 +739,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("replica-ignore-disk-write-errors", None, MODIFIABLE, compat.replica_ignore_disk_write_errors, false, None),
     // String configs
     string!("aclfile", None, IMMUTABLE, compat.aclfile, "", None),
-    string!("unixsocket", None, IMMUTABLE, compat.unixsocket, "", None),
+    string!("unixsocket", None, IMMUTABLE, compat.unixsocket, "", None, Some(no_unixsocket)),
     string!("pidfile", None, IMMUTABLE, pidfile, "", None),
     string!("replica-announce-ip", Some("slave-announce-ip"), MODIFIABLE, compat.replica_announce_ip, "", None),
     string!("masteruser", None, SENSITIVE, compat.masteruser, "", None),
@@ -655,19 +750,19 @@ pub static TABLE: &[Directive] = &[
     string!("dbfilename", None, PROTECTED, compat.dbfilename, "dump.rdb", None, Some(valid_dbfilename)),
     string!("appendfilename", None, IMMUTABLE, compat.appendfilename, "appendonly.aof", None, Some(valid_aof_filename)),
     string!("appenddirname", None, IMMUTABLE, compat.appenddirname, "appendonlydir", None, Some(valid_aof_dirname)),
-    string!("server_cpulist", None, IMMUTABLE, compat.server_cpulist, "", None),
-    string!("bio_cpulist", None, IMMUTABLE, compat.bio_cpulist, "", None),
-    string!("aof_rewrite_cpulist", None, IMMUTABLE, compat.aof_rewrite_cpulist, "", None),
-    string!("bgsave_cpulist", None, IMMUTABLE, compat.bgsave_cpulist, "", None),
+    string!("server_cpulist", None, IMMUTABLE, compat.server_cpulist, "", None, Some(no_cpulist)),
+    string!("bio_cpulist", None, IMMUTABLE, compat.bio_cpulist, "", None, Some(no_cpulist)),
+    string!("aof_rewrite_cpulist", None, IMMUTABLE, compat.aof_rewrite_cpulist, "", None, Some(no_cpulist)),
+    string!("bgsave_cpulist", None, IMMUTABLE, compat.bgsave_cpulist, "", None, Some(no_cpulist)),
     string!("ignore-warnings", None, MODIFIABLE, compat.ignore_warnings, "", None),
     string!("proc-title-template", None, MODIFIABLE, compat.proc_title_template, "{title} {listen-addr} {server-mode}", None),
     string!("bind-source-addr", None, MODIFIABLE, compat.bind_source_addr, "", None),
     string!("logfile", None, IMMUTABLE, logfile, "", None),
     // SDS configs
     string!("masterauth", None, SENSITIVE, compat.masterauth, "", None),
-    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), Some(no_password_yet)),
+    string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), None),
     // Enum configs
-    enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None),
+    enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None, Some(no_supervision)),
     enumeration!("syslog-facility", None, IMMUTABLE, SYSLOG_FACILITY_ENUM, compat.syslog_facility, 1, None),
     enumeration!("repl-diskless-load", None, MODIFIABLE, REPL_DISKLESS_LOAD_ENUM, compat.repl_diskless_load, 0, None),
     Directive {
@@ -681,6 +776,7 @@ pub static TABLE: &[Directive] = &[
             multi: false,
             get: |c| c.loglevel as u8,
             set: |c, v| c.loglevel = loglevel_from(v),
+            valid: None,
         },
     },
     Directive {
@@ -694,10 +790,11 @@ pub static TABLE: &[Directive] = &[
             multi: false,
             get: |c| c.maxmemory_policy as u8,
             set: |c, v| c.maxmemory_policy = policy_from(v),
+            valid: None,
         },
     },
     enumeration!("appendfsync", None, MODIFIABLE, AOF_FSYNC_ENUM, compat.appendfsync, 0, None),
-    enumeration!("oom-score-adj", None, MODIFIABLE, OOM_SCORE_ADJ_ENUM, compat.oom_score_adj, 0, None),
+    enumeration!("oom-score-adj", None, MODIFIABLE, OOM_SCORE_ADJ_ENUM, compat.oom_score_adj, 0, None, Some(no_oom_score_adj)),
     enumeration!("acl-pubsub-default", None, MODIFIABLE, ACL_PUBSUB_DEFAULT_ENUM, compat.acl_pubsub_default, 0, None),
     enumeration!("sanitize-dump-payload", None, MODIFIABLE, SANITIZE_DUMP_PAYLOAD_ENUM, compat.sanitize_dump_payload, 0, None),
     enumeration!("enable-protected-configs", None, IMMUTABLE, PROTECTED_ACTION_ENUM, compat.enable_protected_configs, 0, None),
@@ -716,6 +813,7 @@ pub static TABLE: &[Directive] = &[
             multi: true,
             get: |c| c.compat.shutdown_on_sigint,
             set: |c, v| c.compat.shutdown_on_sigint = v,
+            valid: None,
         },
     },
     Directive {
@@ -729,12 +827,13 @@ pub static TABLE: &[Directive] = &[
             multi: true,
             get: |c| c.compat.shutdown_on_sigterm,
             set: |c, v| c.compat.shutdown_on_sigterm = v,
+            valid: None,
         },
     },
     // Integer configs
     int!("databases", None, IMMUTABLE, 1, INT_MAX, databases, 16, None),
     int!("port", None, MODIFIABLE, 0, 65535, port, 6379, Some(Apply::Port)),
-    int!("io-threads", None, IMMUTABLE, 1, 128, compat.io_threads, 1, None),
+    int!("io-threads", None, IMMUTABLE, 1, 128, compat.io_threads, 1, None, Some(one_thread)),
     int!("auto-aof-rewrite-percentage", None, MODIFIABLE, 0, INT_MAX, compat.auto_aof_rewrite_percentage, 100, None),
     int!("cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), MODIFIABLE, 0, INT_MAX, compat.cluster_replica_validity_factor, 10, None),
     int!("list-max-listpack-size", Some("list-max-ziplist-size"), MODIFIABLE, INT_MIN, INT_MAX, compat.list_max_listpack_size, -2, None),
@@ -759,10 +858,10 @@ pub static TABLE: &[Directive] = &[
     int!("cluster-announce-tls-port", None, MODIFIABLE, 0, 65535, compat.cluster_announce_tls_port, 0, None),
     int!("repl-timeout", None, MODIFIABLE, 1, INT_MAX, compat.repl_timeout, 60, None),
     int!("repl-ping-replica-period", Some("repl-ping-slave-period"), MODIFIABLE, 1, INT_MAX, compat.repl_ping_replica_period, 10, None),
-    int!("list-compress-depth", None, MODIFIABLE, 0, INT_MAX, compat.list_compress_depth, 0, None),
+    int!("list-compress-depth", None, MODIFIABLE, 0, INT_MAX, compat.list_compress_depth, 0, None, Some(no_list_compression)),
     int!("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, compat.rdb_key_save_delay, 0, None),
     int!("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, compat.key_load_delay, 0, None),
-    int!("active-expire-effort", None, MODIFIABLE, 1, 10, compat.active_expire_effort, 1, None),
+    int!("active-expire-effort", None, MODIFIABLE, 1, 10, compat.active_expire_effort, 1, None, Some(fixed_expire_effort)),
     Directive {
         name: "hz",
         alias: None,
@@ -777,17 +876,18 @@ pub static TABLE: &[Directive] = &[
             get: |c| c.hz as i64,
             // Redis's updateHZ: a hint, clamped rather than refused.
             set: |c, v| c.hz = v.clamp(MIN_HZ, MAX_HZ) as i32,
+            valid: None,
         },
     },
     int!("min-replicas-to-write", Some("min-slaves-to-write"), MODIFIABLE, 0, INT_MAX, compat.min_replicas_to_write, 0, None),
     int!("min-replicas-max-lag", Some("min-slaves-max-lag"), MODIFIABLE, 0, INT_MAX, compat.min_replicas_max_lag, 10, None),
-    int!("watchdog-period", None, HIDDEN, 0, INT_MAX, compat.watchdog_period, 0, None),
+    int!("watchdog-period", None, HIDDEN, 0, INT_MAX, compat.watchdog_period, 0, None, Some(no_watchdog)),
     int!("shutdown-timeout", None, MODIFIABLE, 0, INT_MAX, compat.shutdown_timeout, 10, None),
     int!("repl-diskless-sync-max-replicas", None, MODIFIABLE, 0, INT_MAX, compat.repl_diskless_sync_max_replicas, 0, None),
     // Unsigned int configs
     uint!("maxclients", None, MODIFIABLE, 1, UINT_MAX, NumFmt::Int, maxclients, 10000, Some(Apply::Maxclients)),
     uint!("unixsocketperm", None, IMMUTABLE, 0, 0o777, NumFmt::Octal, compat.unixsocketperm, 0, None),
-    uint!("socket-mark-id", None, IMMUTABLE, 0, UINT_MAX, NumFmt::Int, compat.socket_mark_id, 0, None),
+    num!("socket-mark-id", None, IMMUTABLE, 0, UINT_MAX, true, NumFmt::Int, compat.socket_mark_id, 0, None, Some(no_socket_mark)),
     // Unsigned long configs
     uint!("active-defrag-max-scan-fields", None, MODIFIABLE, 1, LONG_MAX, NumFmt::Int, compat.active_defrag_max_scan_fields, 1000, None),
     uint!("slowlog-max-len", None, MODIFIABLE, 0, LONG_MAX, NumFmt::Int, compat.slowlog_max_len, 128, None),
@@ -872,5 +972,56 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), n);
+    }
+
+    /// The directive audit: values ringkv cannot act on are refused, at start-up (the
+    /// config file) and by CONFIG SET, with a text naming the directive; the defaults load.
+    #[test]
+    fn unsupported_values_are_refused_and_defaults_accepted() {
+        for (name, bad, good) in [
+            ("io-threads", "4", "1"),
+            ("unixsocket", "/tmp/r.sock", ""),
+            ("server_cpulist", "0-3", ""),
+            ("bgsave_cpulist", "1", ""),
+            ("watchdog-period", "100", "0"),
+            ("list-compress-depth", "1", "0"),
+            ("syslog-enabled", "yes", "no"),
+            ("socket-mark-id", "7", "0"),
+            ("oom-score-adj", "relative", "no"),
+            ("active-expire-effort", "5", "1"),
+            ("supervised", "systemd", "no"),
+            ("replicaof", "127.0.0.1 6380", "no one"),
+        ] {
+            let mut c = Config::new();
+            let err = c.set(name, bad).unwrap_err();
+            let word = name.split(['-', '_']).next().unwrap();
+            assert!(
+                err.contains(word) || err.contains("ringkv"),
+                "{name}: {err}"
+            );
+            assert!(c.set(name, good).is_ok(), "{name} {good}");
+            let mut c = Config::new();
+            let text = format!("{name} {bad}\n");
+            let e = super::super::Loader::new(&mut c)
+                .load_str(text.as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("FATAL CONFIG FILE ERROR") && e.contains(&*err),
+                "{e}"
+            );
+            let text = format!("{name} \"{good}\"\n");
+            let text = if name == "replicaof" {
+                "replicaof no one\n".to_string()
+            } else {
+                text
+            };
+            assert!(
+                super::super::Loader::new(&mut c)
+                    .load_str(text.as_bytes())
+                    .is_ok(),
+                "{text}"
+            );
+        }
     }
 }
