@@ -261,3 +261,45 @@ fn memory_usage_sums_to_the_growth_of_used_memory() {
         );
     }
 }
+
+/// No eviction while clients are paused (Redis's isPerformEvictions): lowering maxmemory
+/// under CLIENT PAUSE leaves the keys alone until the pause ends.
+#[test]
+fn no_eviction_while_clients_are_paused() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    fill(&mut c, "k", 5000, &[b'v'; 1024], 100, |_| {});
+    let used = info_field(&mut c, "memory", "used_memory");
+    assert_eq!(
+        c.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]).raw,
+        b"+OK\r\n"
+    );
+    let half = (used / 2).to_string();
+    let r = c.cmd(&[
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        &half,
+        "maxmemory-policy",
+        "allkeys-random",
+    ]);
+    assert_eq!(r.raw, b"+OK\r\n");
+    // Reads run (and would evict, were it not paused); the loop does not evict either.
+    for _ in 0..20 {
+        c.cmd(&["GET", "k1"]);
+        c.cmd(&["PING"]);
+    }
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+    assert_eq!(c.cmd(&["DBSIZE"]).as_int(), Some(5000));
+    assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]).raw, b"+OK\r\n");
+    // Eviction resumes: rounds of at most the tenacity's time limit, before commands and
+    // from the loop, until memory is under the new limit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while info_field(&mut c, "memory", "used_memory") > used / 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "eviction did not resume"
+        );
+    }
+    assert!(info_field(&mut c, "stats", "evicted_keys") > 1000);
+}
