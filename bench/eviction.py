@@ -14,6 +14,9 @@ round the same work runs against each in turn (alternating who goes first):
 3. LRU quality: fill the limit with keys, wait 2 s (the LRU clock ticks in seconds), read a
    quarter of them, then write half as many new keys again; the share of the read keys that
    survive (ideal LRU: 100%, random eviction: ~50%).
+4. volatile-ttl quality: fill the limit with keys of distinct shuffled TTLs, write a quarter
+   as many keys again (longer TTLs); the share of the evicted keys that had the shortest
+   TTLs (ideal: 100%, random: ~25%).
 
 Stdlib only. Flags or environment: ROUNDS=3 MAXMEMORY=32mb DATASIZE=1024 CLIENTS=50
 RINGKV_BIN=target/release/ringkv-server REDIS_BIN=redis-server BENCH_BIN=redis-benchmark
@@ -184,6 +187,38 @@ def lru_quality(args, server, maxmemory):
     return {"hot_survival": sum(alive) / len(hot), "keys": n, "evicted": evicted}
 
 
+def ttl_quality(args, server, maxmemory):
+    """Phase 4: volatile-ttl. Keys with distinct TTLs (shuffled) fill the limit; writing a
+    quarter as many keys again (with longer TTLs) evicts about that many: the share of the
+    evicted keys that were among the shortest-TTL quarter (ideal: 100%, random: ~25%)."""
+    import random
+    c = Conn(server.port)
+    c.cmd("FLUSHALL")
+    c.cmd("CONFIG", "SET", "maxmemory", 0)
+    value = b"v" * args.datasize
+    base = c.info("memory", "used_memory")
+    rng = random.Random(7)
+    n = 0
+    ttls = {}
+    while True:
+        batch = []
+        for i in range(n, n + 500):
+            ttls[i] = 10_000 + rng.randrange(1_000_000)
+            batch.append(("SET", f"key:{i}", value, "EX", ttls[i]))
+        c.pipeline(batch)
+        n += 500
+        if c.info("memory", "used_memory") > base + maxmemory * 0.95:
+            break
+    c.cmd("CONFIG", "SET", "maxmemory", c.info("memory", "used_memory") + (64 << 10),
+          "maxmemory-policy", "volatile-ttl")
+    c.pipeline([("SET", f"new:{i}", value, "EX", 2_000_000) for i in range(n // 4)], batch=100)
+    alive = c.pipeline([("EXISTS", f"key:{i}") for i in range(n)])
+    gone = [i for i in range(n) if not alive[i]]
+    cutoff = sorted(ttls.values())[len(gone) - 1] if gone else 0
+    shortest = sum(1 for i in gone if ttls[i] <= cutoff)
+    return {"precision": shortest / max(1, len(gone)), "evicted": len(gone), "keys": n}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=int(env("ROUNDS", "3")))
@@ -221,6 +256,10 @@ def main():
                 r = lru_quality(args, servers[name], maxmemory)
                 results.setdefault(("lru", 0, name), []).append(r)
                 print(f"round {rnd + 1} lru    {name:<6} {r}", file=sys.stderr, flush=True)
+            for name in order:
+                r = ttl_quality(args, servers[name], maxmemory)
+                results.setdefault(("ttl", 0, name), []).append(r)
+                print(f"round {rnd + 1} ttl    {name:<6} {r}", file=sys.stderr, flush=True)
     finally:
         for s in servers.values():
             s.stop()
@@ -253,6 +292,13 @@ def main():
     print(
         f"| share (median of {args.rounds}; keys at the limit ~{k[0]['keys']}) "
         f"| {med([x['hot_survival'] for x in k]) * 100:.1f}% | {med([x['hot_survival'] for x in r]) * 100:.1f}% |"
+    )
+    k = results[("ttl", 0, "ringkv")]
+    r = results[("ttl", 0, "redis")]
+    print(
+        f"| volatile-ttl: evicted keys that were among the shortest TTLs (median of {args.rounds}; "
+        f"~{k[0]['evicted']} evicted) | {med([x['precision'] for x in k]) * 100:.1f}% "
+        f"| {med([x['precision'] for x in r]) * 100:.1f}% |"
     )
 
 

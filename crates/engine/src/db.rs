@@ -337,6 +337,15 @@ impl Db {
         }
     }
 
+    /// Gives `key` the access data `lru` (an LRU stamp or LFU counter) of the value it now
+    /// holds, moved from elsewhere (RENAME, MOVE: Redis moves the same object). Not a write
+    /// a snapshot must see: snapshots do not store access data.
+    pub fn set_lru(&mut self, key: &[u8], lru: u32) {
+        if let Some(e) = self.dict.get_mut(key) {
+            e.lru = lru;
+        }
+    }
+
     /// Sets an entry's access data as RESTORE's IDLETIME / FREQ and a loaded file's
     /// LRU/LFU opcodes ask (Redis's `objectSetLRUOrLFU`): a frequency counts under an LFU
     /// policy, an idle time under the others. True if one was applied.

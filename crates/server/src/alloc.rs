@@ -233,6 +233,42 @@ pub fn purge() -> bool {
     rc == 0
 }
 
+/// `jemalloc-bg-thread` (Redis's `set_jemalloc_bg_thread`): jemalloc's background thread
+/// returns freed dirty pages to the OS off the loop thread; without it that purging runs
+/// inline in whatever allocation crosses the decay deadline (latency spikes under
+/// eviction's steady free/allocate churn). True if jemalloc took the setting.
+pub fn set_background_thread(on: bool) -> bool {
+    let mut v = on;
+    // SAFETY: the control takes a `bool`, written from `v`.
+    let rc = unsafe {
+        jem::mallctl(
+            c"background_thread".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            (&mut v as *mut bool).cast(),
+            std::mem::size_of::<bool>(),
+        )
+    };
+    rc == 0
+}
+
+/// Whether jemalloc's background thread is on.
+pub fn background_thread() -> bool {
+    let mut v = false;
+    let mut len = std::mem::size_of::<bool>();
+    // SAFETY: the control reads a `bool` into `v`.
+    let rc = unsafe {
+        jem::mallctl(
+            c"background_thread".as_ptr(),
+            (&mut v as *mut bool).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    rc == 0 && v
+}
+
 /// MEMORY MALLOC-STATS: jemalloc's statistics report (`malloc_stats_print`) as text.
 pub fn malloc_stats() -> Vec<u8> {
     unsafe extern "C" fn write_cb(opaque: *mut std::ffi::c_void, text: *const std::ffi::c_char) {
@@ -367,6 +403,14 @@ mod tests {
             "{}",
             &text[..text.len().min(300)]
         );
+    }
+
+    #[test]
+    fn background_thread_follows_the_setting() {
+        assert!(set_background_thread(true));
+        assert!(background_thread());
+        assert!(set_background_thread(false));
+        assert!(!background_thread());
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             return 1;
         }
     };
+    // Redis's set_jemalloc_bg_thread at start-up.
+    crate::alloc::set_background_thread(server.config.compat.jemalloc_bg_thread);
     // Redis's ACLLoadUsersAtStartup: `user` directives or the ACL file.
     if let Err(msg) = crate::features::acl::load_at_startup(&mut server) {
         log::warn!("{msg}");

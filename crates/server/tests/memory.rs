@@ -179,3 +179,127 @@ fn evictions_raise_events_and_reach_the_aof_as_dels() {
     }
     assert_eq!(from_aof, from_events);
 }
+
+/// MEMORY USAGE reports real bytes: over many keys of each shape, the sum of the keys'
+/// figures plus the keyspace tables (MEMORY STATS) accounts for what `used_memory` grew by.
+#[test]
+fn memory_usage_sums_to_the_growth_of_used_memory() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    type Fill = fn(&mut Client, usize);
+    let shapes: [(&str, Fill); 4] = [
+        ("small strings", |c, i| {
+            c.cmd(&["SET", &format!("s:{i}"), "0123456789"]);
+        }),
+        ("200-byte strings under long names", |c, i| {
+            let v = "x".repeat(200);
+            c.cmd(&["SET", &format!("a-rather-long-key-name:{i}"), &v]);
+        }),
+        ("hashtable hashes", |c, i| {
+            let k = format!("h:{i}");
+            let mut args: Vec<String> = vec!["HSET".into(), k];
+            for f in 0..600 {
+                args.push(format!("field:{f}"));
+                args.push(format!("value:{f}"));
+            }
+            c.cmd(&args);
+        }),
+        ("quicklists", |c, i| {
+            let k = format!("l:{i}");
+            let mut args: Vec<String> = vec!["RPUSH".into(), k];
+            args.extend((0..300).map(|e| format!("element-{e}")));
+            c.cmd(&args);
+        }),
+    ];
+    for (name, fill) in shapes {
+        c.cmd(&["FLUSHALL"]);
+        let n = if name == "hashtable hashes" || name == "quicklists" {
+            200
+        } else {
+            20_000
+        };
+        let before = info_field(&mut c, "memory", "used_memory");
+        let mut keys = Vec::new();
+        for i in 0..n {
+            fill(&mut c, i);
+        }
+        let after = info_field(&mut c, "memory", "used_memory");
+        let mut cursor = "0".to_string();
+        loop {
+            let r = c.cmd(&["SCAN", &cursor, "COUNT", "1000"]);
+            cursor = String::from_utf8(r.items[0].data.clone()).unwrap();
+            keys.extend(r.items[1].items.iter().map(|k| k.data.clone()));
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert_eq!(keys.len(), n, "{name}");
+        let mut sum = 0;
+        for k in &keys {
+            let r = c.cmd(&[&b"MEMORY"[..], b"USAGE", k, b"SAMPLES", b"0"]);
+            sum += r.as_int().unwrap();
+        }
+        // The main table's bucket array (MEMORY STATS' overhead.hashtable.main counts the
+        // nodes too, which MEMORY USAGE already includes).
+        let stats = c.cmd(&["MEMORY", "STATS"]);
+        let db0 = stats
+            .items
+            .chunks(2)
+            .find(|kv| kv[0].data == b"db.0")
+            .map(|kv| kv[1].clone())
+            .expect("db.0 in MEMORY STATS");
+        let main = db0.items[1].as_int().unwrap();
+        let node_bytes = 80 * n as i64;
+        let accounted = sum + (main - node_bytes).max(0);
+        let grew = after - before;
+        let r = accounted as f64 / grew as f64;
+        eprintln!("{name}: MEMORY USAGE + table / used_memory growth = {r:.3}");
+        assert!(
+            (0.97..=1.03).contains(&r),
+            "{name}: MEMORY USAGE sums to {sum} (+{} table) while used_memory grew {grew}: {r:.3}",
+            main - node_bytes
+        );
+    }
+}
+
+/// No eviction while clients are paused (Redis's isPerformEvictions): lowering maxmemory
+/// under CLIENT PAUSE leaves the keys alone until the pause ends.
+#[test]
+fn no_eviction_while_clients_are_paused() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    fill(&mut c, "k", 5000, &[b'v'; 1024], 100, |_| {});
+    let used = info_field(&mut c, "memory", "used_memory");
+    assert_eq!(
+        c.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]).raw,
+        b"+OK\r\n"
+    );
+    let half = (used / 2).to_string();
+    let r = c.cmd(&[
+        "CONFIG",
+        "SET",
+        "maxmemory",
+        &half,
+        "maxmemory-policy",
+        "allkeys-random",
+    ]);
+    assert_eq!(r.raw, b"+OK\r\n");
+    // Reads run (and would evict, were it not paused); the loop does not evict either.
+    for _ in 0..20 {
+        c.cmd(&["GET", "k1"]);
+        c.cmd(&["PING"]);
+    }
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+    assert_eq!(c.cmd(&["DBSIZE"]).as_int(), Some(5000));
+    assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]).raw, b"+OK\r\n");
+    // Eviction resumes: rounds of at most the tenacity's time limit, before commands and
+    // from the loop, until memory is under the new limit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while info_field(&mut c, "memory", "used_memory") > used / 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "eviction did not resume"
+        );
+    }
+    assert!(info_field(&mut c, "stats", "evicted_keys") > 1000);
+}

@@ -342,10 +342,16 @@ fn rename_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Result
     if db.lookup_write(dst, now).is_some() && nx {
         return Ok(false);
     }
+    // The value keeps its access data (Redis moves the same object, touched by its write
+    // lookup): under LFU the counter survives the rename.
+    let lru = db.lookup_write(src, now).map(|e| e.lru);
     let Some((value, expire_at)) = db.take(src, now) else {
         return Err(CmdError::NoSuchKey);
     };
     db.set_with_expire(dst, value, expire_at);
+    if let Some(lru) = lru {
+        db.set_lru(dst, lru);
+    }
     // Redis's dbAdd: a list or zset arriving under a waited key serves blocked clients.
     let cur = ctx.session.db;
     ctx.engine.blocking.signal_ready(cur, dst);
@@ -423,8 +429,11 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let key = args[1];
     let now = ctx.now_ms();
     let dbs = &mut ctx.engine.dbs;
-    if dbs[src_id].lookup_write(key, now).is_none() || dbs[dst_id].lookup_write(key, now).is_some()
-    {
+    let Some(lru) = dbs[src_id].lookup_write(key, now).map(|e| e.lru) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    if dbs[dst_id].lookup_write(key, now).is_some() {
         ctx.out.int(0);
         return Ok(());
     }
@@ -433,6 +442,8 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         return Ok(());
     };
     dbs[dst_id].set_with_expire(key, value, expire_at);
+    // The same object moves in Redis: its access data (LFU counter) with it.
+    dbs[dst_id].set_lru(key, lru);
     ctx.engine.blocking.signal_ready(dst_id, key);
     ctx.signal_modified_in(src_id, key);
     ctx.signal_modified_in(dst_id, key);

@@ -734,6 +734,11 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                     "Unable to turn on AOF. Check server logs.".into()
                 })
             }
+            Apply::JemallocBgThread => {
+                // As Redis, a jemalloc that cannot start the thread is not an error.
+                crate::alloc::set_background_thread(cfg.compat.jemalloc_bg_thread);
+                Ok(())
+            }
             Apply::MaxmemoryClients if cfg.compat.maxmemory_clients != 0 => {
                 Err(config::NO_CLIENT_EVICTION.into())
             }

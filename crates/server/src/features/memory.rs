@@ -32,13 +32,28 @@ pub fn not_counted_for_evict(server: &Server) -> usize {
 /// Redis's `performEvictions` with the server's memory figure; publishes the `evicted`
 /// events it raised.
 pub fn evict(server: &mut Server) -> EvictOutcome {
-    if server.config.maxmemory == 0 || server.loading {
+    // Redis's isPerformEvictions: not while loading, nor while clients are paused (the
+    // dataset stays static then); a fake OK, so commands are not refused either.
+    if server.config.maxmemory == 0
+        || server.loading
+        || crate::features::pause::expiry_paused(server)
+    {
         server.engine.evict.running = false;
         return EvictOutcome::Ok;
     }
     let not_counted = not_counted_for_evict(server);
     let used = move |_: &engine::Engine| crate::alloc::used_memory().saturating_sub(not_counted);
+    // Under the limit with no episode to close: nothing to time or do.
+    if used(&server.engine) as u64 <= server.config.maxmemory
+        && server.engine.evict.exceeded_since.is_none()
+    {
+        server.engine.evict.running = false;
+        return EvictOutcome::Ok;
+    }
+    let start = std::time::Instant::now();
     let outcome = server.engine.perform_evictions(&used);
+    let ms = start.elapsed().as_millis() as u64;
+    crate::features::latency::add_sample_if_needed(server, "eviction-cycle", ms);
     if !server.engine.notifications.is_empty() {
         crate::features::pubsub::drain_notifications(server, None);
     }
@@ -239,7 +254,7 @@ fn stats(server: &mut Server, key: usize) {
     let o = Overhead::sample(server);
     let a = o.alloc;
     let mut r = reply(server, key);
-    r.map(25 + o.dbs.len());
+    r.map(27 + o.dbs.len());
     let int = |r: &mut resp::Reply<'_>, name: &str, v: i64| {
         r.bulk(name.as_bytes());
         r.int(v);

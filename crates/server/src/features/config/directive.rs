@@ -43,6 +43,8 @@ pub enum Apply {
     Maxmemory,
     /// `maxmemory-clients`: refused unless 0 (no client eviction).
     MaxmemoryClients,
+    /// `jemalloc-bg-thread`: jemalloc's background purging thread on or off.
+    JemallocBgThread,
     /// `timeout`: idle client timeout.
     Timeout,
     /// `loglevel`.
@@ -92,7 +94,7 @@ impl Applied {
     }
 }
 
-const ALL_APPLY: [Apply; 17] = [
+const ALL_APPLY: [Apply; 18] = [
     Apply::Port,
     Apply::Bind,
     Apply::Maxclients,
@@ -101,6 +103,7 @@ const ALL_APPLY: [Apply; 17] = [
     Apply::ClientQueryBufferLimit,
     Apply::Maxmemory,
     Apply::MaxmemoryClients,
+    Apply::JemallocBgThread,
     Apply::Timeout,
     Apply::Loglevel,
     Apply::Dir,

@@ -721,7 +721,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("replica-serve-stale-data", Some("slave-serve-stale-data"), MODIFIABLE, compat.replica_serve_stale_data, true, None),
     boolean!("replica-read-only", Some("slave-read-only"), MODIFIABLE, compat.replica_read_only, true, None),
     boolean!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), MODIFIABLE, compat.replica_ignore_maxmemory, true, None),
-    boolean!("jemalloc-bg-thread", None, MODIFIABLE, compat.jemalloc_bg_thread, true, None),
+    boolean!("jemalloc-bg-thread", None, MODIFIABLE, compat.jemalloc_bg_thread, true, Some(Apply::JemallocBgThread)),
     boolean!("activedefrag", None, MODIFIABLE, compat.activedefrag, false, None, Some(no_defrag)),
     boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None, Some(no_syslog)),
     boolean!("cluster-enabled", None, IMMUTABLE, compat.cluster_enabled, false, None, Some(no_cluster)),
