@@ -686,6 +686,12 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     let local = server.clients[key]
         .peer_addr()
         .is_none_or(|a| a.ip().is_loopback());
+    // CONFIG REWRITE writes the ACL's users (only then are the lines needed).
+    let users = if args.get(1).is_some_and(|a| is_kw(a, "rewrite")) {
+        acl::user_lines(server)
+    } else {
+        Vec::new()
+    };
     let Server {
         config,
         clients,
@@ -745,7 +751,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             _ => Ok(()),
         }
     };
-    match config::config_command(config, args, local, &mut out, &mut apply)? {
+    match config::config_command(config, &users, args, local, &mut out, &mut apply)? {
         ConfigEffect::None => {}
         ConfigEffect::Set(applied) => {
             server.apply_settings();

@@ -164,8 +164,12 @@ pub fn config_help(out: &mut Reply<'_>) {
 }
 
 /// `CONFIG REWRITE`: see [`super::rewrite`].
-pub fn config_rewrite(cfg: &Config, out: &mut Reply<'_>) -> Result<(), CmdError> {
-    match super::rewrite::rewrite_file(cfg) {
+pub fn config_rewrite(
+    cfg: &Config,
+    users: &[Vec<u8>],
+    out: &mut Reply<'_>,
+) -> Result<(), CmdError> {
+    match super::rewrite::rewrite_file(cfg, users) {
         Ok(()) => {
             log::info!("CONFIG REWRITE executed with success.");
             out.ok();
@@ -189,9 +193,11 @@ pub enum ConfigEffect {
 }
 
 /// The whole CONFIG command (`argv[0]` is "config"): dispatches GET, SET, HELP, REWRITE and
-/// RESETSTAT, with Redis's arity errors for each subcommand.
+/// RESETSTAT, with Redis's arity errors for each subcommand. `users` are the ACL's `user`
+/// lines, which CONFIG REWRITE writes.
 pub fn config_command(
     cfg: &mut Config,
+    users: &[Vec<u8>],
     argv: &[&[u8]],
     client_is_local: bool,
     out: &mut Reply<'_>,
@@ -222,7 +228,7 @@ pub fn config_command(
         }
         b"resetstat" if argv.len() == 2 => Ok(ConfigEffect::ResetStat),
         b"rewrite" if argv.len() == 2 => {
-            config_rewrite(cfg, out)?;
+            config_rewrite(cfg, users, out)?;
             Ok(ConfigEffect::None)
         }
         b"help" | b"resetstat" | b"rewrite" => {
@@ -659,6 +665,7 @@ mod tests {
             let mut buf = Vec::new();
             let r = config_command(
                 c,
+                &[],
                 &argv,
                 false,
                 &mut Reply::new(&mut buf, Proto::Resp2),
