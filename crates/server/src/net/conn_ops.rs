@@ -48,17 +48,7 @@ impl EventLoop {
         if self.server.clients.len() >= self.server.settings.maxclients {
             // Like Redis: best-effort error straight on the socket, then close. Rare path,
             // so a plain syscall is fine.
-            let msg = b"-ERR max number of clients reached\r\n";
-            // SAFETY: fd is the socket just accepted; we own it and close it here.
-            unsafe {
-                libc::send(
-                    fd,
-                    msg.as_ptr() as *const libc::c_void,
-                    msg.len(),
-                    libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                );
-                libc::close(fd);
-            }
+            refuse_and_close(fd, b"-ERR max number of clients reached\r\n");
             self.server.stats.rejected_connections += 1;
             return;
         }
@@ -74,17 +64,7 @@ impl EventLoop {
         {
             let peer = crate::client::peer_of(fd);
             if crate::features::acl::protected_mode_denies(true, true, peer) {
-                let msg = crate::features::acl::PROTECTED_MODE_TEXT.as_bytes();
-                // SAFETY: fd is the socket just accepted; we own it and close it here.
-                unsafe {
-                    libc::send(
-                        fd,
-                        msg.as_ptr() as *const libc::c_void,
-                        msg.len(),
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    );
-                    libc::close(fd);
-                }
+                refuse_and_close(fd, crate::features::acl::PROTECTED_MODE_TEXT.as_bytes());
                 self.server.stats.rejected_connections += 1;
                 return;
             }
@@ -414,5 +394,20 @@ pub(super) fn tune_client_socket(fd: RawFd, keepalive: u32) {
         set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, k);
         set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (k / 3).max(1));
         set(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3);
+    }
+}
+
+/// Sends a refusal to a socket just accepted (best effort: one non-blocking send, which
+/// the empty send buffer of a new socket takes whole) and closes it.
+fn refuse_and_close(fd: i32, msg: &[u8]) {
+    // SAFETY: fd is the socket just accepted; the caller owns it and gives it up here.
+    unsafe {
+        libc::send(
+            fd,
+            msg.as_ptr() as *const libc::c_void,
+            msg.len(),
+            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+        );
+        libc::close(fd);
     }
 }
