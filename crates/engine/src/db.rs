@@ -141,8 +141,8 @@ pub struct Db {
     now_ms: i64,
     /// Set under an LFU `maxmemory-policy` (by `Engine::refresh_policy`): reads bump the
     /// entry's LFU counter instead of stamping the LRU clock, new keys start at
-    /// `LFU_INIT_VAL` (see [`crate::evict`]).
-    pub(crate) lfu: Option<crate::evict::LfuParams>,
+    /// `LFU_INIT_VAL` (see [`crate::lfu`]).
+    pub(crate) lfu: Option<crate::lfu::LfuParams>,
     /// State of the LFU counter's random draws (a per-db generator: no thread-local access
     /// on the read path).
     lfu_rng: u64,
@@ -312,7 +312,7 @@ impl Db {
     #[inline]
     fn new_stamp(&self) -> u32 {
         if self.lfu.is_some() {
-            crate::evict::lfu_new(self.now_ms)
+            crate::lfu::lfu_new(self.now_ms)
         } else {
             lru_clock(self.now_ms)
         }
@@ -321,7 +321,7 @@ impl Db {
     /// Redis's access touch: the LRU clock, or under LFU the decayed and log-incremented
     /// counter.
     #[inline]
-    fn touch(lfu: Option<crate::evict::LfuParams>, rng: &mut u64, e: &mut Entry, now_ms: i64) {
+    fn touch(lfu: Option<crate::lfu::LfuParams>, rng: &mut u64, e: &mut Entry, now_ms: i64) {
         match lfu {
             None => e.lru = lru_clock(now_ms),
             Some(p) => {
@@ -332,7 +332,7 @@ impl Db {
                 x ^= x << 17;
                 *rng = x;
                 let r = (x >> 11) as f64 / (1u64 << 53) as f64;
-                e.lru = crate::evict::lfu_touch(e.lru, now_ms, p, r);
+                e.lru = crate::lfu::lfu_touch(e.lru, now_ms, p, r);
             }
         }
     }
@@ -357,7 +357,7 @@ impl Db {
         };
         match (lfu, freq, idle_secs) {
             (true, Some(f), _) => {
-                e.lru = (crate::evict::lfu_minutes(now) << 8) | f as u32;
+                e.lru = (crate::lfu::lfu_minutes(now) << 8) | f as u32;
                 true
             }
             (false, _, Some(idle)) if idle >= 0 => {

@@ -16,6 +16,7 @@ pub mod error;
 pub mod evict;
 pub mod glob;
 pub mod ldouble;
+pub mod lfu;
 pub mod notify;
 pub mod object;
 pub mod propagate;

@@ -1,5 +1,6 @@
 //! Geo commands on sorted sets, as Redis 7.0.15's geo.c: GEOADD, GEOPOS, GEODIST, GEOHASH,
-//! GEORADIUS[_RO], GEORADIUSBYMEMBER[_RO], GEOSEARCH and GEOSEARCHSTORE.
+//! GEORADIUS, GEORADIUS_RO, GEORADIUSBYMEMBER, GEORADIUSBYMEMBER_RO, GEOSEARCH and
+//! GEOSEARCHSTORE.
 //!
 //! A position is stored as a member's score: its 52-bit geohash ([`geohash`]). GEOADD is
 //! ZADD with computed scores (and is propagated as that ZADD, as Redis rewrites it).

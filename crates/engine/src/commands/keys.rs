@@ -745,7 +745,7 @@ fn object(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                      data will take some time to adjust.",
                 ));
             }
-            let freq = crate::evict::lfu_decr_and_return(e.lru, now, evict.lfu_decay_time);
+            let freq = crate::lfu::lfu_decr_and_return(e.lru, now, evict.lfu_decay_time);
             ctx.out.int(freq as i64);
         }
     }
