@@ -547,8 +547,9 @@ fn hello(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     {
         return Err(CmdError::Static(acl::WRONGPASS));
     }
-    // Redis's `authRequired`: only AUTH in HELLO can get an unauthenticated client further.
-    if !server.clients[key].authenticated && !server.acl.default_open() {
+    // Redis's hello checks `c->authenticated` alone (not `authRequired`): a client that
+    // connected while a password was needed still needs AUTH here after it is removed.
+    if !server.clients[key].authenticated {
         return Err(CmdError::Static(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
