@@ -300,6 +300,23 @@ impl Engine {
         }
     }
 
+    /// Redis's `signalModifiedKey`: after a change to `key` in db `db`, its watchers are
+    /// flagged. Commands call it through `Ctx::signal_modified`; server-side writers (DEBUG
+    /// POPULATE) directly.
+    #[inline]
+    pub fn signal_modified(&mut self, db: usize, key: &[u8]) {
+        // A key this command's lookup found expired was deleted first, and Redis touches its
+        // watchers then (deleteExpiredKeyAndPropagate): that touch clears the "expired at
+        // WATCH time" mark, so this write flags them. One branch when nothing listens.
+        self.flush_expired();
+        // One length test when nobody watches this db; the key's presence is only probed for
+        // a watched key (Redis's touchWatchedKey looks the key up after the change).
+        if self.watches.watching_db(db) {
+            let present = self.dbs[db].entry_raw(key).is_some();
+            self.watches.touch(db, key, present);
+        }
+    }
+
     /// Redis's `touchAllWatchedKeysInDb(db, None)` before FLUSHDB/FLUSHALL empties `db`.
     pub fn touch_watched_on_flush(&mut self, db: usize) {
         if self.watches.watching_db(db) {

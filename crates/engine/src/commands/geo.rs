@@ -7,9 +7,9 @@
 //! Searches scan the score ranges of the nine cells around the centre in Redis's order and
 //! filter by the exact shape, so unsorted results come out in Redis's order too.
 
+use super::zset::read_zset;
 use super::{CmdFn, Ctx};
 use crate::error::{CmdError, CmdResult};
-use crate::notify;
 use crate::object::Value;
 use crate::object::zset::ZSetValue;
 use crate::types::geohash::{self, Search, Shape};
@@ -152,21 +152,9 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// The score of `member` in the sorted set at `key` looked up for reading.
-fn zset_of<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> Result<Option<&'a ZSetValue>, CmdError> {
-    let now = ctx.now_ms();
-    match ctx.engine.dbs[ctx.session.db].lookup_read(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(CmdError::WrongType),
-        },
-    }
-}
-
 /// GEOPOS key [member ...] → each member's [longitude, latitude], or null.
 fn geopos(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let z = zset_of(ctx, args[1])?;
+    let z = read_zset(ctx.engine, ctx.session.db, args[1])?;
     let pos: Vec<Option<(f64, f64)>> = args[2..]
         .iter()
         .map(|m| z.and_then(|z| z.score(m)).and_then(geohash::position))
@@ -192,7 +180,7 @@ fn geodist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         n if n > 5 => return Err(CmdError::Syntax),
         _ => 1.0,
     };
-    let Some(z) = zset_of(ctx, args[1])? else {
+    let Some(z) = read_zset(ctx.engine, ctx.session.db, args[1])? else {
         ctx.out.null();
         return Ok(());
     };
@@ -210,7 +198,7 @@ fn geodist(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
 
 /// GEOHASH key [member ...] → each member's 11-character geohash, or null.
 fn geohash_cmd(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
-    let z = zset_of(ctx, args[1])?;
+    let z = read_zset(ctx.engine, ctx.session.db, args[1])?;
     let hashes: Vec<Option<[u8; 11]>> = args[2..]
         .iter()
         .map(|m| z.and_then(|z| z.score(m)).and_then(geohash::geohash_string))
@@ -439,13 +427,9 @@ fn radius_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src: usize, flags: u8) -> C
     }
     if !exists {
         match store {
+            // An empty result: the destination is deleted, as for an empty search.
             Some(dst) => {
-                if ctx.engine.dbs[db].delete(dst, now) {
-                    ctx.signal_modified(dst);
-                    ctx.notify(notify::GENERIC, "del", dst);
-                    ctx.engine.dirty += 1;
-                }
-                ctx.out.int(0);
+                super::zset::store_result(ctx, dst, ZSetValue::new_skiplist(), "georadiusstore")
             }
             None => ctx.out.array(0),
         }
@@ -523,10 +507,9 @@ fn radius_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], src: usize, flags: u8) -> C
             } else {
                 "georadiusstore"
             };
-            let n = points.len() as u64;
-            super::zset::store_result(ctx, dst, z, event);
             // Redis counts one change per stored member.
-            ctx.engine.dirty += n.saturating_sub(1);
+            let n = points.len() as u64;
+            super::zset::store_result_counting(ctx, dst, z, event, n);
         }
     }
     Ok(())

@@ -81,16 +81,7 @@ impl Ctx<'_> {
     /// [`Ctx::signal_modified`] for a key of another db (MOVE, COPY ... DB).
     #[inline]
     pub fn signal_modified_in(&mut self, db: usize, key: &[u8]) {
-        // A key this command's lookup found expired was deleted first, and Redis touches its
-        // watchers then (deleteExpiredKeyAndPropagate): that touch clears the "expired at
-        // WATCH time" mark, so this write flags them. One branch when nothing listens.
-        self.engine.flush_expired();
-        // One length test when nobody watches this db; the key's presence is only probed for
-        // a watched key (Redis's touchWatchedKey looks the key up after the change).
-        if self.engine.watches.watching_db(db) {
-            let present = self.engine.dbs[db].entry_raw(key).is_some();
-            self.engine.watches.touch(db, key, present);
-        }
+        self.engine.signal_modified(db, key);
     }
 
     /// A keyspace event (Redis's `notifyKeyspaceEvent`), e.g.

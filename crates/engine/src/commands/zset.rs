@@ -101,7 +101,7 @@ fn as_zset_mut(v: &mut Value) -> Result<&mut ZSetValue, CmdError> {
 }
 
 /// `lookupKeyRead` + `checkType`: `Ok(None)` for a missing key.
-fn read_zset<'a>(
+pub(super) fn read_zset<'a>(
     engine: &'a mut crate::engine::Engine,
     db: usize,
     key: &[u8],
@@ -158,8 +158,20 @@ fn limits(ctx: &Ctx<'_>) -> ZLimits {
 
 /// Stores a computed sorted set at `dst` (or deletes `dst` when it is empty) and replies
 /// with its length, as `zrangeResultFinalizeStore` and the store branch of
-/// `zunionInterDiffGenericCommand`.
+/// `zunionInterDiffGenericCommand`: one change.
 pub(super) fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, event: &'static str) {
+    store_result_counting(ctx, dst, result, event, 1);
+}
+
+/// [`store_result`] counting `changes` when it stores (GEORADIUS ... STORE and
+/// GEOSEARCHSTORE count one per member, as Redis); a delete counts one.
+pub(super) fn store_result_counting(
+    ctx: &mut Ctx<'_>,
+    dst: &[u8],
+    result: ZSetValue,
+    event: &'static str,
+    changes: u64,
+) {
     let n = result.len();
     let now = ctx.now_ms();
     if n > 0 {
@@ -171,7 +183,7 @@ pub(super) fn store_result(ctx: &mut Ctx<'_>, dst: &[u8], result: ZSetValue, eve
         }
         ctx.out.int(n as i64);
         ctx.notify(notify::ZSET, event, dst);
-        ctx.engine.dirty += 1;
+        ctx.engine.dirty += changes;
     } else {
         ctx.out.int(0);
         if ctx.db().delete(dst, now) {

@@ -409,10 +409,7 @@ fn populate(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             val.resize(size, 0);
         }
         server.engine.dbs[db].set(&name, Value::Str(Str::plain(&val)), false);
-        server.engine.flush_expired();
-        if server.engine.watches.watching_db(db) {
-            server.engine.watches.touch(db, &name, true);
-        }
+        server.engine.signal_modified(db, &name);
     }
     reply(server, key).ok();
     Ok(())
