@@ -51,10 +51,7 @@ fn bit_offset(ctx: &Ctx<'_>, arg: &[u8], bits: Option<u32>) -> Result<u64, CmdEr
 
 /// The bytes of a string value (an `int` one as its decimal text, in `scratch`).
 fn bytes_of<'a>(v: &'a Value, scratch: &'a mut [u8; 20]) -> Result<&'a [u8], CmdError> {
-    match v {
-        Value::Str(s) => Ok(s.as_bytes(scratch)),
-        _ => Err(CmdError::WrongType),
-    }
+    Ok(super::strings::as_str(v)?.as_bytes(scratch))
 }
 
 /// `lookupStringForBitCommand`: runs `f` on the string at `key` as raw bytes at least

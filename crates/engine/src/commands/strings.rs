@@ -56,7 +56,7 @@ pub const COMMANDS: &[(&str, CmdFn)] = &[
 /// The string held by a value, or WRONGTYPE (Redis's `checkType`).
 #[inline]
 #[allow(unreachable_patterns)] // only strings exist until the data-type issue lands
-fn as_str(v: &Value) -> Result<&Str, CmdError> {
+pub(super) fn as_str(v: &Value) -> Result<&Str, CmdError> {
     match v {
         Value::Str(s) => Ok(s),
         _ => Err(CmdError::WrongType),
