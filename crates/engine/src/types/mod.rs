@@ -9,3 +9,4 @@ pub mod intset;
 pub mod listpack;
 pub mod quicklist;
 pub mod skiplist;
+pub mod stream;
