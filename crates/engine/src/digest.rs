@@ -41,6 +41,7 @@ fn type_number(v: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -80,6 +81,19 @@ pub fn value_into(d: &mut Digest, entry: &Entry) {
                 xor(d, &e);
             }
         }
+        // Redis mixes each entry's `ms.seq` ID, then its fields and values, in order;
+        // consumer groups are not part of the digest.
+        Value::Stream(st) => st.for_each_entry(&mut |id, fields| {
+            let mut idbuf = Vec::with_capacity(42);
+            idbuf.extend_from_slice(id.ms.to_string().as_bytes());
+            idbuf.push(b'.');
+            idbuf.extend_from_slice(id.seq.to_string().as_bytes());
+            mix(d, &idbuf);
+            for (f, v) in fields {
+                mix(d, f.as_bytes(&mut s1));
+                mix(d, v.as_bytes(&mut s2));
+            }
+        }),
     }
     if entry.expire_at().is_some() {
         xor(d, b"!!expire!!");

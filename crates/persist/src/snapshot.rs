@@ -390,6 +390,7 @@ pub fn is_big(v: &Value) -> bool {
         Value::Set(s) => s.as_dict().is_some_and(|d| d.len() > BIG_VALUE),
         Value::Hash(h) => h.as_table().is_some_and(|d| d.len() > BIG_VALUE),
         Value::ZSet(z) => z.as_skiplist().is_some_and(|z| z.len() > BIG_VALUE),
+        Value::Stream(st) => st.nodes.len() > 8,
     }
 }
 

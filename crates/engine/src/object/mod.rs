@@ -24,6 +24,8 @@ pub enum Value {
     Hash(HashValue),
     Set(SetValue),
     ZSet(ZSetValue),
+    /// Boxed: a stream header is ~100 bytes.
+    Stream(Box<crate::types::stream::Stream>),
 }
 
 /// Integers Redis keeps as shared objects (`OBJ_SHARED_INTEGERS`); their refcount reads as
@@ -145,6 +147,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -156,6 +159,7 @@ impl Value {
             Value::Hash(v) => v.encoding_name(),
             Value::Set(v) => v.encoding_name(),
             Value::ZSet(v) => v.encoding_name(),
+            Value::Stream(_) => "stream",
         }
     }
 }
@@ -187,6 +191,7 @@ impl Value {
             }
             Value::Set(s) => s.heap_size(),
             Value::ZSet(z) => z.heap_size(),
+            Value::Stream(st) => malloc_size(std::mem::size_of_val(&**st)) + st.heap_size(),
         }
     }
 }

@@ -117,3 +117,101 @@ pub struct Consumer {
     /// The IDs it owns; each is also a key of the group's `pel`.
     pub pel: BTreeSet<StreamId>,
 }
+
+/// Entry flags in a node (`STREAM_ITEM_FLAG_*`).
+pub const FLAG_DELETED: i64 = 1;
+pub const FLAG_SAMEFIELDS: i64 = 2;
+
+fn lp_int(v: super::listpack::LpValue<'_>) -> i64 {
+    v.as_int().unwrap_or(0)
+}
+
+impl Stream {
+    /// Heap bytes owned beyond the `Stream` header (MEMORY USAGE): the nodes' listpacks, an
+    /// estimate of the index's own nodes, and the groups.
+    pub fn heap_size(&self) -> usize {
+        use crate::util::malloc_size;
+        // A BTreeMap leaf holds up to 11 entries; count one leaf per 8 as an average.
+        let per_node = std::mem::size_of::<(StreamId, Listpack)>() * 11 / 8;
+        let mut n: usize = self
+            .nodes
+            .values()
+            .map(|lp| lp.heap_size() + per_node)
+            .sum();
+        if let Some(groups) = &self.groups {
+            n += malloc_size(std::mem::size_of_val(&**groups));
+            for (name, g) in groups.iter() {
+                n += malloc_size(name.len()) + std::mem::size_of::<ConsumerGroup>();
+                for pe in g.pel.values() {
+                    n += std::mem::size_of::<(StreamId, PendingEntry)>() + pe.consumer.len();
+                }
+                for (cname, c) in &g.consumers {
+                    n += malloc_size(cname.len())
+                        + std::mem::size_of::<Consumer>()
+                        + c.pel.len() * std::mem::size_of::<StreamId>();
+                }
+            }
+        }
+        n
+    }
+
+    /// Calls `f` with each live entry in ID order: its ID and its field/value pairs. The
+    /// pairs slice is reused between calls (one allocation per walk).
+    pub fn for_each_entry<'a>(
+        &'a self,
+        f: &mut dyn FnMut(
+            StreamId,
+            &[(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)],
+        ),
+    ) {
+        let mut pairs = Vec::new();
+        for (master, lp) in &self.nodes {
+            walk_node(*master, lp, &mut pairs, f);
+        }
+    }
+}
+
+/// Walks one node's live entries (see the layout in the module comment).
+fn walk_node<'a>(
+    master: StreamId,
+    lp: &'a Listpack,
+    pairs: &mut Vec<(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)>,
+    f: &mut dyn FnMut(StreamId, &[(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)]),
+) {
+    let mut it = lp.iter();
+    let (Some(_count), Some(_deleted), Some(nmaster)) = (it.next(), it.next(), it.next()) else {
+        return;
+    };
+    let nmaster = lp_int(nmaster).max(0) as usize;
+    let master_fields: Vec<_> = it.by_ref().take(nmaster).collect();
+    it.next(); // the master entry's terminating 0
+    while let Some(flags) = it.next() {
+        let flags = lp_int(flags);
+        let (Some(ms), Some(seq)) = (it.next(), it.next()) else {
+            return;
+        };
+        let id = StreamId {
+            ms: master.ms.wrapping_add(lp_int(ms) as u64),
+            seq: master.seq.wrapping_add(lp_int(seq) as u64),
+        };
+        pairs.clear();
+        if flags & FLAG_SAMEFIELDS != 0 {
+            for fld in &master_fields {
+                let Some(v) = it.next() else { return };
+                pairs.push((*fld, v));
+            }
+        } else {
+            let n = it.next().map(lp_int).unwrap_or(0).max(0) as usize;
+            for _ in 0..n {
+                let (Some(k), Some(v)) = (it.next(), it.next()) else {
+                    return;
+                };
+                pairs.push((k, v));
+            }
+        }
+        it.next(); // lp-count
+        if flags & FLAG_DELETED == 0 {
+            f(id, pairs);
+        }
+    }
+}

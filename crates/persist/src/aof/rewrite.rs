@@ -8,6 +8,7 @@ use super::writer::{encode_bulk, encode_select};
 use engine::db::Db;
 use engine::object::Value;
 use engine::object::set::Member;
+use engine::types::stream::{Stream, StreamId};
 use std::io::{self, Write};
 
 /// Redis's AOF_REWRITE_ITEMS_PER_CMD.
@@ -81,10 +82,79 @@ pub fn rewrite_key(out: &mut Vec<u8>, key: &[u8], value: &Value, expire_at: Opti
                 left -= n;
             }
         }
+        Value::Stream(st) => rewrite_stream(out, key, st),
     }
     if let Some(at) = expire_at {
         header(out, 3, b"PEXPIREAT", key);
         encode_bulk(out, at.to_string().as_bytes());
+    }
+}
+
+fn bulk_id(out: &mut Vec<u8>, id: StreamId) {
+    encode_bulk(out, format!("{}-{}", id.ms, id.seq).as_bytes());
+}
+
+/// Redis 7.0's `rewriteStreamObject`: one XADD per entry (an empty stream is made with
+/// `XADD key MAXLEN 0 0-1 x y`), XSETID with ENTRIESADDED and MAXDELETEDID, then per group
+/// XGROUP CREATE … ENTRIESREAD, and per consumer either XGROUP CREATECONSUMER (nothing
+/// pending) or one `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n JUSTID FORCE` per
+/// pending entry.
+fn rewrite_stream(out: &mut Vec<u8>, key: &[u8], st: &Stream) {
+    let mut s1 = [0u8; 20];
+    let mut s2 = [0u8; 20];
+    if st.length > 0 {
+        st.for_each_entry(&mut |id, fields| {
+            header(out, 3 + fields.len() * 2, b"XADD", key);
+            bulk_id(out, id);
+            for (f, v) in fields {
+                encode_bulk(out, f.as_bytes(&mut s1));
+                encode_bulk(out, v.as_bytes(&mut s2));
+            }
+        });
+    } else {
+        header(out, 7, b"XADD", key);
+        for a in [&b"MAXLEN"[..], b"0", b"0-1", b"x", b"y"] {
+            encode_bulk(out, a);
+        }
+    }
+    header(out, 7, b"XSETID", key);
+    bulk_id(out, st.last_id);
+    encode_bulk(out, b"ENTRIESADDED");
+    encode_bulk(out, st.entries_added.to_string().as_bytes());
+    encode_bulk(out, b"MAXDELETEDID");
+    bulk_id(out, st.max_deleted_entry_id);
+    let Some(groups) = &st.groups else { return };
+    for (name, g) in groups.iter() {
+        out.extend_from_slice(b"*7\r\n");
+        for a in [&b"XGROUP"[..], b"CREATE", key, name] {
+            encode_bulk(out, a);
+        }
+        bulk_id(out, g.last_id);
+        encode_bulk(out, b"ENTRIESREAD");
+        encode_bulk(out, g.entries_read.to_string().as_bytes());
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                out.extend_from_slice(b"*5\r\n");
+                for a in [&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname] {
+                    encode_bulk(out, a);
+                }
+                continue;
+            }
+            for id in &c.pel {
+                let Some(pe) = g.pel.get(id) else { continue };
+                out.extend_from_slice(b"*12\r\n");
+                for a in [&b"XCLAIM"[..], key, name, cname, b"0"] {
+                    encode_bulk(out, a);
+                }
+                bulk_id(out, *id);
+                encode_bulk(out, b"TIME");
+                encode_bulk(out, pe.delivery_time.to_string().as_bytes());
+                encode_bulk(out, b"RETRYCOUNT");
+                encode_bulk(out, pe.delivery_count.to_string().as_bytes());
+                encode_bulk(out, b"JUSTID");
+                encode_bulk(out, b"FORCE");
+            }
+        }
     }
 }
 

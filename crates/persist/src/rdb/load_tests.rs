@@ -86,6 +86,17 @@ fn strs(v: &Value) -> Vec<String> {
             z.for_each(&mut |k, sc| m.push(format!("{}:{sc}", lossy(k))));
             m
         }
+        Value::Stream(st) => {
+            let mut m = Vec::new();
+            st.for_each_entry(&mut |id, fields| {
+                let mut e = format!("{}-{}", id.ms, id.seq);
+                for (f, v) in fields {
+                    e += &format!(" {}={}", lossy(&f.to_vec()), lossy(&v.to_vec()));
+                }
+                m.push(e);
+            });
+            m
+        }
     }
 }
 

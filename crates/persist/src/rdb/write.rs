@@ -16,6 +16,7 @@ use engine::db::Entry;
 use engine::dict::Dict;
 use engine::object::{HashValue, ListValue, SetValue, Str, Value, ZSetValue};
 use engine::types::quicklist::NodeRef;
+use engine::types::stream::{Stream, StreamId};
 
 use super::codec::{self, Lzf, op, put_len, ty};
 
@@ -44,6 +45,8 @@ pub enum Resume {
     Table(u64),
     /// Elements of a skiplist already written, counting from the greatest.
     ZSet(usize),
+    /// Master ID of the next stream node to write.
+    Stream(StreamId),
 }
 
 /// An RDB byte stream under construction. Owns the output buffer and the LZF state; the
@@ -220,6 +223,67 @@ impl Encoder {
             }
             Value::ZSet(ZSetValue::Listpack(lp)) => self.string(lp.bytes()),
             Value::ZSet(z @ ZSetValue::SkipList(_)) => return self.zset_step(z, at, stop),
+            Value::Stream(st) => return self.stream_step(st, at, stop),
+        }
+        true
+    }
+
+    /// `RDB_TYPE_STREAM_LISTPACKS_2` as Redis 7.0 writes it: the nodes (16-byte big-endian
+    /// master ID, then the listpack), length, last/first/max-deleted IDs, entries added,
+    /// then the groups with their PELs and consumers. Stepped by node; the metadata and the
+    /// groups follow the last node in one step.
+    fn stream_step(&mut self, st: &Stream, at: &mut Option<Resume>, stop: usize) -> bool {
+        use std::ops::Bound;
+        let from = match *at {
+            Some(Resume::Stream(id)) => Bound::Included(id),
+            _ => {
+                put_len(&mut self.out, st.nodes.len() as u64);
+                Bound::Unbounded
+            }
+        };
+        for (master, lp) in st.nodes.range((from, Bound::Unbounded)) {
+            if self.out.len() >= stop {
+                *at = Some(Resume::Stream(*master));
+                return false;
+            }
+            self.string(&master.to_be_bytes());
+            self.string(lp.bytes());
+        }
+        let out = &mut self.out;
+        put_len(out, st.length);
+        for id in [st.last_id, st.first_id, st.max_deleted_entry_id] {
+            put_len(out, id.ms);
+            put_len(out, id.seq);
+        }
+        put_len(out, st.entries_added);
+        let Some(groups) = &st.groups else {
+            put_len(out, 0);
+            return true;
+        };
+        put_len(out, groups.len() as u64);
+        for (name, g) in groups.iter() {
+            self.string(name);
+            let out = &mut self.out;
+            put_len(out, g.last_id.ms);
+            put_len(out, g.last_id.seq);
+            // Redis writes the signed counter through rdbSaveLen: -1 becomes 2^64-1.
+            put_len(out, g.entries_read as u64);
+            put_len(out, g.pel.len() as u64);
+            for (id, pe) in &g.pel {
+                out.extend_from_slice(&id.to_be_bytes());
+                out.extend_from_slice(&pe.delivery_time.to_le_bytes());
+                put_len(out, pe.delivery_count);
+            }
+            put_len(out, g.consumers.len() as u64);
+            for (cname, c) in &g.consumers {
+                self.string(cname);
+                let out = &mut self.out;
+                out.extend_from_slice(&c.seen_time.to_le_bytes());
+                put_len(out, c.pel.len() as u64);
+                for id in &c.pel {
+                    out.extend_from_slice(&id.to_be_bytes());
+                }
+            }
         }
         true
     }
@@ -317,6 +381,7 @@ pub fn value_type(v: &Value) -> u8 {
         Value::Hash(HashValue::Table(_)) => ty::HASH,
         Value::ZSet(ZSetValue::Listpack(_)) => ty::ZSET_LISTPACK,
         Value::ZSet(ZSetValue::SkipList(_)) => ty::ZSET_2,
+        Value::Stream(_) => ty::STREAM_LISTPACKS_2,
     }
 }
 

@@ -44,6 +44,18 @@ pub fn render(v: &Value) -> (String, Json) {
             z.for_each(&mut |k, s| m.push(json!([latin1(k), score(s)])));
             Json::Array(m)
         }
+        // As XRANGE serves it: `[id, [field, value, …]]` per entry.
+        Value::Stream(st) => {
+            let mut m = Vec::new();
+            st.for_each_entry(&mut |id, fields| {
+                let fv: Vec<Json> = fields
+                    .iter()
+                    .flat_map(|(f, x)| [json!(latin1(&f.to_vec())), json!(latin1(&x.to_vec()))])
+                    .collect();
+                m.push(json!([format!("{}-{}", id.ms, id.seq), fv]));
+            });
+            Json::Array(m)
+        }
     };
     (v.type_name().to_string(), value)
 }
