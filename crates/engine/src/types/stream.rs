@@ -23,7 +23,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::listpack::Listpack;
+use super::listpack::{Listpack, LpValue};
+
+/// An entry's field/value pairs as a node stores them.
+pub type Fields<'a> = [(LpValue<'a>, LpValue<'a>)];
 
 /// A stream entry ID, `ms-seq`. Ordered as Redis orders them (ms, then seq).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -122,7 +125,7 @@ pub struct Consumer {
 pub const FLAG_DELETED: i64 = 1;
 pub const FLAG_SAMEFIELDS: i64 = 2;
 
-fn lp_int(v: super::listpack::LpValue<'_>) -> i64 {
+fn lp_int(v: LpValue<'_>) -> i64 {
     v.as_int().unwrap_or(0)
 }
 
@@ -157,13 +160,7 @@ impl Stream {
 
     /// Calls `f` with each live entry in ID order: its ID and its field/value pairs. The
     /// pairs slice is reused between calls (one allocation per walk).
-    pub fn for_each_entry<'a>(
-        &'a self,
-        f: &mut dyn FnMut(
-            StreamId,
-            &[(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)],
-        ),
-    ) {
+    pub fn for_each_entry<'a>(&'a self, f: &mut dyn FnMut(StreamId, &Fields<'a>)) {
         let mut pairs = Vec::new();
         for (master, lp) in &self.nodes {
             walk_node(*master, lp, &mut pairs, f);
@@ -175,8 +172,8 @@ impl Stream {
 fn walk_node<'a>(
     master: StreamId,
     lp: &'a Listpack,
-    pairs: &mut Vec<(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)>,
-    f: &mut dyn FnMut(StreamId, &[(super::listpack::LpValue<'a>, super::listpack::LpValue<'a>)]),
+    pairs: &mut Vec<(LpValue<'a>, LpValue<'a>)>,
+    f: &mut dyn FnMut(StreamId, &Fields<'a>),
 ) {
     let mut it = lp.iter();
     let (Some(_count), Some(_deleted), Some(nmaster)) = (it.next(), it.next(), it.next()) else {
