@@ -3,8 +3,8 @@
 //!
 //! Every encoding Redis 7.0 reads is read here, converted as Redis converts it on load: old
 //! ziplists and zipmaps become listpacks, and a value over the configured limits
-//! (`EngineConfig`) gets the larger encoding. Streams and module values are refused with an
-//! error naming the type (the engine has no such types yet).
+//! (`EngineConfig`) gets the larger encoding. Streams are read by `load_stream.rs`. Module
+//! values are refused with an error naming the type.
 //!
 //! Invariants: the input is untrusted. Nothing here panics on any input; every blob is fully
 //! validated before the engine adopts it (whatever `deep_sanitize` says, since the engine's
@@ -370,11 +370,8 @@ pub fn load(
 /// Refuses what is not a value type we load, naming the ones we know but do not support.
 fn check_object_type(r: &Reader<'_>, at: usize, t: u8) -> Result<()> {
     match t {
-        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => {
-            Err(r.err(at, "stream type not supported yet"))
-        }
         ty::MODULE | ty::MODULE_2 => Err(r.err(at, "module type not supported yet")),
-        0..=5 | 9..=14 | 16..=18 => Ok(()),
+        0..=5 | 9..=19 => Ok(()),
         _ => Err(r.err(at, format!("Unknown RDB encoding type {t}"))),
     }
 }
@@ -428,6 +425,10 @@ fn load_object(r: &mut Reader<'_>, t: u8, opts: &LoadOptions<'_>) -> Result<Opti
         ty::ZSET | ty::ZSET_2 => load_zset(r, t, cfg)?,
         ty::HASH => load_hash(r, cfg)?,
         ty::LIST_QUICKLIST | ty::LIST_QUICKLIST_2 => load_quicklist(r, t, cfg)?,
+        // Streams may be empty: Redis keeps and loads empty streams.
+        ty::STREAM_LISTPACKS | ty::STREAM_LISTPACKS_2 => {
+            Value::Stream(Box::new(stream::load_stream(r, t)?))
+        }
         _ => {
             let blob = r.string()?;
             load_blob(r, at, t, &blob, opts)?
@@ -758,6 +759,9 @@ pub fn parse_dump_payload(
         _ => Err(DumpError::BadData),
     }
 }
+
+#[path = "load_stream.rs"]
+mod stream;
 
 #[cfg(test)]
 #[path = "load_tests.rs"]
