@@ -264,18 +264,36 @@ impl Engine {
         self.serve_only.as_deref().is_none_or(|k| k == key)
     }
 
-    /// Attaches (or with `None` detaches) the consumer of propagated writes: the AOF, the
-    /// replication backlog, or a test's recording sink.
+    /// Attaches the only consumer of propagated writes (or with `None` detaches all): tests'
+    /// recording sink.
     pub fn set_sink(&mut self, sink: Option<Box<dyn crate::propagate::Sink>>) {
         self.propagation.set_sink(sink);
         self.refresh_expire_logging();
     }
 
-    /// Detaches the consumer of propagated writes, returning it (see [`Engine::set_sink`]).
-    pub fn take_sink(&mut self) -> Option<Box<dyn crate::propagate::Sink>> {
-        let sink = self.propagation.take_sink();
+    /// Adds a consumer of propagated writes (the AOF, the replication stream).
+    pub fn attach_sink(&mut self, sink: Box<dyn crate::propagate::Sink>) {
+        self.propagation.attach(sink);
         self.refresh_expire_logging();
-        sink
+    }
+
+    /// Detaches the consumer of type `T`.
+    pub fn detach_sink<T: crate::propagate::Sink>(&mut self) {
+        self.propagation.detach::<T>();
+        self.refresh_expire_logging();
+    }
+
+    /// Detaches every consumer, returning them (see [`Engine::restore_sinks`]).
+    pub fn take_sinks(&mut self) -> Vec<Box<dyn crate::propagate::Sink>> {
+        let sinks = self.propagation.take_sinks();
+        self.refresh_expire_logging();
+        sinks
+    }
+
+    /// Attaches `sinks` again after [`Engine::take_sinks`].
+    pub fn restore_sinks(&mut self, sinks: Vec<Box<dyn crate::propagate::Sink>>) {
+        self.propagation.restore_sinks(sinks);
+        self.refresh_expire_logging();
     }
 
     /// What WATCH's probes see of `key` in db `db` at the command's time.

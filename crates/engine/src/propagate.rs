@@ -106,7 +106,9 @@ impl Sink for RecordingSink {
 pub struct Propagation {
     /// Whether a sink is attached: only then is anything recorded.
     pub listening: bool,
-    sink: Option<Box<dyn Sink>>,
+    /// The consumers (the AOF, the replication stream, a test's recorder), each fed every
+    /// unit in order.
+    sinks: Vec<Box<dyn Sink>>,
     /// The current execution unit's ops (Redis's `server.also_propagate`).
     ops: Vec<Op>,
     /// Replaces the current command, if set.
@@ -131,26 +133,54 @@ fn owned(argv: &[&[u8]]) -> Vec<Vec<u8>> {
 }
 
 impl Propagation {
-    /// Attaches the consumer of the stream (replacing any), or detaches it with `None`.
-    /// Call `Engine::refresh_expire_logging` afterwards (expired keys are logged for it).
+    /// Attaches the only consumer of the stream (replacing any), or detaches all with
+    /// `None` (tests). Call `Engine::refresh_expire_logging` afterwards (expired keys are
+    /// logged for it).
     pub fn set_sink(&mut self, sink: Option<Box<dyn Sink>>) {
-        self.listening = sink.is_some();
-        self.sink = sink;
+        self.restore_sinks(sink.into_iter().collect());
+    }
+
+    /// Adds a consumer beside those attached.
+    pub fn attach(&mut self, sink: Box<dyn Sink>) {
+        self.sinks.push(sink);
+        self.listening = true;
+    }
+
+    /// Detaches the consumer of type `T`, if attached.
+    pub fn detach<T: Sink>(&mut self) -> Option<Box<dyn Sink>> {
+        let i = self
+            .sinks
+            .iter_mut()
+            .position(|s| s.as_any_mut().is::<T>())?;
+        let s = self.sinks.remove(i);
+        if self.sinks.is_empty() {
+            self.restore_sinks(Vec::new());
+        }
+        Some(s)
+    }
+
+    /// Detaches every consumer, returning them (to attach them again with
+    /// [`Propagation::restore_sinks`]).
+    pub fn take_sinks(&mut self) -> Vec<Box<dyn Sink>> {
+        let sinks = std::mem::take(&mut self.sinks);
+        self.restore_sinks(Vec::new());
+        sinks
+    }
+
+    /// Replaces the consumers with `sinks`, dropping what the current unit had gathered.
+    pub fn restore_sinks(&mut self, sinks: Vec<Box<dyn Sink>>) {
+        self.listening = !sinks.is_empty();
+        self.sinks = sinks;
         self.ops.clear();
         self.rewritten = None;
         self.suppressed = false;
     }
 
-    /// Detaches and returns the sink (to attach it again later).
-    pub fn take_sink(&mut self) -> Option<Box<dyn Sink>> {
-        let sink = self.sink.take();
-        self.set_sink(None);
-        sink
-    }
-
-    /// The attached sink, if it is a `T` (tests).
+    /// The attached consumer of type `T`, if any.
     pub fn sink_mut<T: Sink>(&mut self) -> Option<&mut T> {
-        self.sink.as_mut()?.as_any_mut().downcast_mut::<T>()
+        self.sinks
+            .iter_mut()
+            .find_map(|s| s.as_any_mut().downcast_mut::<T>())
     }
 
     /// What a [`RecordingSink`] attached here recorded since the last take (tests); nothing
@@ -209,20 +239,18 @@ impl Propagation {
         if self.ops.is_empty() {
             return;
         }
-        let Some(sink) = self.sink.as_mut() else {
-            self.ops.clear();
-            return;
-        };
         let wrap = transaction && self.ops.len() > 1;
-        if wrap {
-            sink.feed(self.ops[0].db, &[b"MULTI".to_vec()]);
-        }
-        for op in &self.ops {
-            sink.feed(op.db, &op.argv);
-        }
-        if wrap {
-            let last = self.ops[self.ops.len() - 1].db;
-            sink.feed(last, &[b"EXEC".to_vec()]);
+        for sink in &mut self.sinks {
+            if wrap {
+                sink.feed(self.ops[0].db, &[b"MULTI".to_vec()]);
+            }
+            for op in &self.ops {
+                sink.feed(op.db, &op.argv);
+            }
+            if wrap {
+                let last = self.ops[self.ops.len() - 1].db;
+                sink.feed(last, &[b"EXEC".to_vec()]);
+            }
         }
         self.ops.clear();
     }
@@ -295,6 +323,38 @@ mod tests {
         p.add(1, &[b"DEL", b"b"]);
         p.end_unit(false);
         assert_eq!(lines(&mut p), ["SELECT 0", "DEL a", "SELECT 1", "DEL b"]);
+    }
+
+    /// A second consumer (a replication stream beside the AOF) sees the same units, with
+    /// its own SELECT tracking; detaching one leaves the other.
+    #[derive(Default)]
+    struct Other(RecordingSink);
+    impl Sink for Other {
+        fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+            self.0.feed(db, argv);
+        }
+        fn as_any_mut(&mut self) -> &mut dyn Any {
+            self
+        }
+    }
+
+    #[test]
+    fn every_attached_sink_gets_every_unit() {
+        let mut p = recording();
+        p.attach(Box::new(Other::default()));
+        p.add(1, &[b"DEL", b"k"]);
+        p.end_command(1, &[b"SET", b"k", b"v"], true);
+        p.end_unit(true);
+        let other = p.sink_mut::<Other>().unwrap().0.take_lines();
+        assert_eq!(other, lines(&mut p));
+        assert_eq!(other, ["SELECT 1", "MULTI", "DEL k", "SET k v", "EXEC"]);
+        assert!(p.detach::<RecordingSink>().is_some());
+        assert!(p.listening);
+        p.end_command(1, &[b"SET", b"k", b"w"], true);
+        p.end_unit(true);
+        assert_eq!(p.sink_mut::<Other>().unwrap().0.take_lines(), ["SET k w"]);
+        assert!(p.detach::<Other>().is_some());
+        assert!(!p.listening);
     }
 
     #[test]

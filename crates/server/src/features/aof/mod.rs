@@ -170,7 +170,8 @@ fn sink(server: &mut Server) -> Option<&mut AofSink> {
 
 /// Attaches the AOF as the engine's sink (the stream is recorded from now on).
 pub fn attach_sink(server: &mut Server) {
-    server.engine.set_sink(Some(Box::new(AofSink::default())));
+    server.engine.detach_sink::<AofSink>();
+    server.engine.attach_sink(Box::new(AofSink::default()));
 }
 
 /// Takes what the sink buffered into `pending`.
@@ -615,7 +616,7 @@ pub fn stop(server: &mut Server) {
         retire(server, fd);
     }
     server.aof.rewrite_scheduled = false;
-    server.engine.set_sink(None);
+    server.engine.detach_sink::<AofSink>();
     if std::mem::take(&mut server.aof.waiting_base) {
         // Its first base never completed: the rewrite is abandoned and the temp file goes,
         // as Redis's stopAppendOnly kills the rewrite child.
@@ -685,11 +686,9 @@ pub fn debug_loadaof(server: &mut Server) -> Result<(), &'static str> {
         server.engine.touch_watched_on_flush(i);
         server.engine.dbs[i].clear();
     }
-    let sink = server.engine.take_sink();
+    let sinks = server.engine.take_sinks();
     let r = load::load_files(server);
-    if sink.is_some() {
-        server.engine.set_sink(sink);
-    }
+    server.engine.restore_sinks(sinks);
     match r {
         Ok(_) => {
             log::warn!("Append Only File loaded by DEBUG LOADAOF");
