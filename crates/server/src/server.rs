@@ -193,6 +193,8 @@ pub struct Server {
     /// The replication id (`master_replid`): random at start; DEBUG CHANGE-REPL-ID draws a
     /// new one.
     pub replid: String,
+    /// Replication, master side: offset, backlog, replicas.
+    pub repl: crate::features::replication::Repl,
     /// DEBUG PAUSE-CRON: the periodic task does nothing while set.
     pub cron_paused: bool,
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
@@ -314,6 +316,7 @@ impl Server {
             aof_clients_held: 0,
             persistence: crate::features::persistence::Persistence::new(start_unix),
             replid: crate::features::info::random_hex_id(),
+            repl: Default::default(),
             cron_paused: false,
             in_exec: false,
             acl,
@@ -331,6 +334,7 @@ impl Server {
     /// the caller: the slot stays valid until the loop has reaped its ring operations.
     pub fn close_client(&mut self, key: usize) {
         crate::dispatch::blocking::forget(self, key);
+        crate::features::replication::client_closed(self, key);
         crate::features::pubsub::forget_client(self, key);
         // A closing client's watches must not outlive it (Redis's freeClient unwatches).
         if let Some(c) = self.clients.get(key) {
@@ -422,6 +426,7 @@ pub fn cron(server: &mut Server, now_ms: i64) {
     server.engine.active_expire_enabled = expire;
     crate::features::aof::cron(server);
     crate::features::persistence::cron(server);
+    crate::features::replication::cron(server);
     let st = &mut server.stats;
     if now_ms - st.last_metric_ms >= 100 {
         st.last_metric_ms = now_ms;

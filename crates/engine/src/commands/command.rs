@@ -462,6 +462,12 @@ mod tests {
             "bgrewriteaof",
             "debug",
             "memory",
+            "sync",
+            "psync",
+            "replconf",
+            "role",
+            "replicaof",
+            "slaveof",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

@@ -111,8 +111,25 @@ pub struct Conn {
     /// Nothing can deny this client a command: the gate skips the ACL (see
     /// `features::acl`, which keeps it current).
     pub acl_pass: bool,
+    /// What it told with REPLCONF, and whether it is a replica (sent SYNC/PSYNC): see
+    /// `features::replication`. `None` for ordinary clients.
+    pub repl: Option<Box<ReplConf>>,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
+}
+
+/// A replica's REPLCONF settings and role (Redis's `slave_listening_port`,
+/// `slave_addr`, `slave_capa`, `CLIENT_SLAVE`).
+#[derive(Clone, Debug, Default)]
+pub struct ReplConf {
+    pub listening_port: u16,
+    pub ip_address: Option<Box<str>>,
+    /// `capa eof`
+    pub capa_eof: bool,
+    /// `capa psync2`
+    pub capa_psync2: bool,
+    /// It sent SYNC or PSYNC: it is a replica (CLIENT LIST `flags=S`, `type=replica`).
+    pub replica: bool,
 }
 
 impl Conn {
@@ -158,6 +175,7 @@ impl Conn {
             user: 0,
             authenticated: false,
             acl_pass: false,
+            repl: None,
             peer: None,
             local: None,
         }
@@ -238,6 +256,17 @@ impl Conn {
             self.peer = sockaddr_of(self.fd, true);
         }
         self.peer
+    }
+
+    /// The peer address without caching it (for `&self` readers such as INFO).
+    pub fn peer_lookup(&self) -> Option<SocketAddr> {
+        self.peer.or_else(|| sockaddr_of(self.fd, true))
+    }
+
+    /// Whether it is a replica (sent SYNC/PSYNC).
+    #[inline]
+    pub fn is_replica(&self) -> bool {
+        self.repl.as_ref().is_some_and(|r| r.replica)
     }
 
     pub fn local_addr(&mut self) -> Option<SocketAddr> {

@@ -19,8 +19,15 @@ pub fn over_output_limit(
     limits: &[crate::features::config::ObufLimit; 3],
     now_s: i64,
 ) -> bool {
-    // Classes: normal 0, replica 1 (no replicas yet), pubsub 2.
-    let l = &limits[if c.subs.active() { 2 } else { 0 }];
+    // Classes: normal 0, replica 1, pubsub 2.
+    let class = if c.is_replica() {
+        1
+    } else if c.subs.active() {
+        2
+    } else {
+        0
+    };
+    let l = &limits[class];
     if l.hard_bytes == 0 && l.soft_bytes == 0 {
         return false;
     }

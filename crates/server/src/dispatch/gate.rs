@@ -149,6 +149,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::features::pubsub::COMMANDS)
         .chain(crate::dispatch::multi::COMMANDS)
         .chain(crate::features::persistence::commands::COMMANDS)
+        .chain(crate::features::replication::commands::COMMANDS)
         .chain(crate::features::monitor::COMMANDS)
         .chain(crate::features::acl::command::COMMANDS)
         .chain(crate::features::memory::COMMANDS)
@@ -332,9 +333,8 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         reject(server, key, row, &text);
         return;
     }
-    // `min-replicas-to-write`: ringkv has no replicas, so never enough good ones (Redis's
-    // checkGoodReplicasStatus).
-    if crate::features::monitor::too_few_replicas(server) && is_write(server, key, row) {
+    // `min-replicas-to-write` (Redis's checkGoodReplicasStatus).
+    if crate::features::replication::too_few_replicas(server) && is_write(server, key, row) {
         row.handler.bump(|s| s.rejected_calls += 1);
         reject(
             server,

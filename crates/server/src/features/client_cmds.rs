@@ -55,8 +55,10 @@ fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
 }
 
 fn client_type(c: &Conn) -> ClientType {
-    // Replication is a later issue: no replica or master clients yet.
-    if c.subs.active() {
+    // No master clients yet: ringkv is not a replica.
+    if c.is_replica() {
+        ClientType::Replica
+    } else if c.subs.active() {
         ClientType::PubSub
     } else {
         ClientType::Normal
@@ -297,6 +299,9 @@ pub(crate) fn client_info_line(
     let omem = c.output_len() - c.pending.len();
     let tot_mem = c.memory() + argv_mem + c.multi.memory();
     let mut flags = String::new();
+    if c.is_replica() {
+        flags.push('S');
+    }
     if monitor {
         flags.push('O');
     }

@@ -2,7 +2,7 @@
 //! the table plus the state it keeps — pub/sub and keyspace-notification delivery
 //! ([`pubsub`]), CLIENT/HELLO/AUTH/QUIT/RESET/SHUTDOWN/CONFIG/INFO ([`client_cmds`]), DEBUG
 //! ([`debug`]), the configuration ([`config`]), INFO's text ([`info`]), the AOF ([`aof`])
-//! and RDB persistence ([`persistence`]). Later: replication.
+//! RDB persistence ([`persistence`]) and the master side of replication ([`replication`]).
 //!
 //! Handlers here change the server's state and write replies; they never call the event
 //! loop (listener changes go through `net::listener`, plain socket calls, and the loop
@@ -22,4 +22,5 @@ pub mod monitor;
 pub mod pause;
 pub mod persistence;
 pub mod pubsub;
+pub mod replication;
 pub mod slowlog;

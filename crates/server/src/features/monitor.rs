@@ -165,14 +165,6 @@ pub fn refused(server: &Server, key: usize, row: &Row<Cmd>) -> Option<&'static s
         .then_some("ERR Replica can't interact with the keyspace")
 }
 
-/// Whether `min-replicas-to-write` (with `min-replicas-max-lag`) refuses writes: always
-/// when set, as ringkv has no replicas yet.
-#[inline]
-pub fn too_few_replicas(server: &Server) -> bool {
-    let c = &server.config.compat;
-    c.min_replicas_to_write > 0 && c.min_replicas_max_lag > 0
-}
-
 /// MONITOR
 pub fn monitor(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     if server.in_exec {

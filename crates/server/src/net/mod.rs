@@ -267,6 +267,8 @@ impl EventLoop {
             // The turn's AOF bytes go to a write before any reply goes out (Redis's
             // flushAppendOnlyFile in beforeSleep); `always` holds replies in flush_sends.
             crate::features::aof::before_sleep(&mut self.server, self.now_ms);
+            // The turn's replication stream to the backlog and the replicas.
+            crate::features::replication::before_sleep(&mut self.server);
             self.flush_sends();
             self.submit_file_ops();
             match self.submit_and_wait() {

@@ -47,6 +47,7 @@ impl EventLoop {
             if c.state == ConnState::Open
                 && (now - c.last_interaction_ms) / 1000 > timeout as i64
                 && !blocked.is_blocked(key)
+                && !c.is_replica()
             {
                 idle.push(key);
             }

@@ -579,6 +579,7 @@ fn finish_background(server: &mut Server, ok: bool) {
             } else {
                 log::warn!("Background saving error");
             }
+            crate::features::replication::snapshot_done(server, ok, &bg.target);
         }
         Purpose::AofBase => {
             if ok {

@@ -1,0 +1,246 @@
+//! SYNC, PSYNC, REPLCONF, ROLE, REPLICAOF/SLAVEOF: the master side's commands, with Redis
+//! 7.0.15's replies and error texts.
+
+use super::{ReplicaState, ensure_backlog};
+use crate::dispatch::gate::{SrvFn, reply};
+use crate::server::Server;
+use engine::util::eq_ic;
+use engine::{CmdError, CmdResult};
+
+pub const COMMANDS: &[(&str, SrvFn)] = &[
+    ("sync", sync),
+    ("psync", sync),
+    ("replconf", replconf),
+    ("role", role),
+    ("replicaof", replicaof),
+    ("slaveof", replicaof),
+];
+
+/// # Format
+/// `SYNC` / `PSYNC replid offset`
+/// # Returns
+/// `+CONTINUE [replid]` and the missing stream when the backlog holds it; otherwise
+/// (`+FULLRESYNC replid offset` for PSYNC, then) `$len` and the RDB, then the stream.
+fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    let c = &server.clients[key];
+    if c.is_replica() {
+        return Ok(());
+    }
+    if !c.pending.is_empty() {
+        return Err(CmdError::Static(
+            "ERR SYNC and PSYNC are invalid with pending output",
+        ));
+    }
+    let psync = eq_ic(args[0], "psync");
+    let mut offset = 0;
+    if psync {
+        offset = engine::util::parse_i64(args[2])?;
+    }
+    let peer = crate::client::fmt_addr(server.clients[key].peer_addr());
+    log::info!("Replica {peer} asks for synchronization");
+    if psync {
+        if try_partial(server, key, args[1], offset) {
+            server.repl.stat_sync_partial_ok += 1;
+            return Ok(());
+        }
+        if !args[1].starts_with(b"?") {
+            server.repl.stat_sync_partial_err += 1;
+        }
+    }
+    server.repl.stat_sync_full += 1;
+    mark_replica(server, key, ReplicaState::WaitBgsaveStart, psync);
+    if server.repl.backlog.is_none() {
+        // A backlog from scratch has no past history: a new id, and no id2.
+        server.replid = crate::features::info::random_hex_id();
+        server.repl.replid2 = "0".repeat(40);
+        server.repl.second_replid_offset = -1;
+        ensure_backlog(server);
+    }
+    super::start_sync_snapshot(server);
+    Ok(())
+}
+
+fn mark_replica(server: &mut Server, key: usize, state: ReplicaState, psync: bool) {
+    let now = server.now_ms();
+    let c = &mut server.clients[key];
+    c.repl.get_or_insert_with(Default::default).replica = true;
+    server.repl.replicas.push(super::Replica {
+        key,
+        generation: c.generation,
+        state,
+        ack_offset: 0,
+        ack_time_ms: now,
+        psync,
+        buffered: Vec::new(),
+    });
+}
+
+/// Redis's `masterTryPartialResynchronization`.
+fn try_partial(server: &mut Server, key: usize, replid: &[u8], offset: i64) -> bool {
+    let ours = replid == server.replid.as_bytes();
+    let previous =
+        replid == server.repl.replid2.as_bytes() && offset <= server.repl.second_replid_offset;
+    if !ours && !previous {
+        if replid != b"?" {
+            log::info!(
+                "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{}' and '{}')",
+                String::from_utf8_lossy(replid),
+                server.replid,
+                server.repl.replid2
+            );
+        } else {
+            log::info!("Full resync requested by replica");
+        }
+        return false;
+    }
+    let Some(missing) = server
+        .repl
+        .backlog
+        .as_ref()
+        .and_then(|b| u64::try_from(offset).ok().and_then(|o| b.since(o)))
+        .map(<[u8]>::to_vec)
+    else {
+        log::info!("Unable to partial resync with replica: lack of backlog");
+        return false;
+    };
+    mark_replica(server, key, ReplicaState::Online, true);
+    let line = if server.clients[key]
+        .repl
+        .as_ref()
+        .is_some_and(|r| r.capa_psync2)
+    {
+        format!("+CONTINUE {}\r\n", server.replid)
+    } else {
+        "+CONTINUE\r\n".to_string()
+    };
+    let c = &mut server.clients[key];
+    c.pending.extend_from_slice(line.as_bytes());
+    c.pending.extend_from_slice(&missing);
+    log::info!(
+        "Partial resynchronization request accepted. Sending {} bytes of backlog starting from offset {offset}.",
+        missing.len()
+    );
+    true
+}
+
+/// # Format
+/// `REPLCONF option value [option value ...]`
+/// # Returns
+/// `+OK`; nothing for `ACK` and `GETACK` (a replica's feedback is not answered).
+fn replconf(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if args.len().is_multiple_of(2) {
+        return Err(CmdError::Syntax);
+    }
+    let now = server.now_ms();
+    for pair in args[1..].chunks(2) {
+        let (opt, val) = (pair[0], pair[1]);
+        if eq_ic(opt, "listening-port") {
+            let port = engine::util::parse_i64(val)?;
+            server.clients[key]
+                .repl
+                .get_or_insert_with(Default::default)
+                .listening_port = port as u16;
+        } else if eq_ic(opt, "ip-address") {
+            if val.len() >= 256 {
+                return Err(CmdError::Owned(format!(
+                    "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
+                    val.len()
+                )));
+            }
+            server.clients[key]
+                .repl
+                .get_or_insert_with(Default::default)
+                .ip_address = Some(String::from_utf8_lossy(val).into());
+        } else if eq_ic(opt, "capa") {
+            let rc = server.clients[key]
+                .repl
+                .get_or_insert_with(Default::default);
+            if eq_ic(val, "eof") {
+                rc.capa_eof = true;
+            } else if eq_ic(val, "psync2") {
+                rc.capa_psync2 = true;
+            }
+        } else if eq_ic(opt, "ack") {
+            // From a replica only, and never answered.
+            let Some(i) = server.repl.replica_index(key) else {
+                return Ok(());
+            };
+            let Ok(off) = engine::util::parse_i64(val) else {
+                return Ok(());
+            };
+            let r = &mut server.repl.replicas[i];
+            r.ack_offset = r.ack_offset.max(off.max(0) as u64);
+            r.ack_time_ms = now;
+            super::refresh_good_replicas(server);
+            return Ok(());
+        } else if eq_ic(opt, "getack") {
+            // Answered only by a replica to its master.
+            return Ok(());
+        } else {
+            return Err(CmdError::Owned(format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            )));
+        }
+    }
+    reply(server, key).ok();
+    Ok(())
+}
+
+/// # Format
+/// `ROLE`
+/// # Returns
+/// A master's `["master", offset, [[ip, port, acked offset] …]]`, online replicas only.
+fn role(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
+    let rows: Vec<(String, u16, u64)> = server
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online)
+        .filter_map(|r| {
+            let c = server.clients.get(r.key)?;
+            let conf = c.repl.as_deref();
+            let ip = conf
+                .and_then(|rc| rc.ip_address.as_deref().map(str::to_string))
+                .unwrap_or_else(|| super::ip_of(c));
+            Some((ip, conf.map_or(0, |rc| rc.listening_port), r.ack_offset))
+        })
+        .collect();
+    let offset = server.repl.offset as i64;
+    let mut r = reply(server, key);
+    r.array(3);
+    r.bulk(b"master");
+    r.int(offset);
+    r.array(rows.len());
+    for (ip, port, ack) in rows {
+        r.array(3);
+        r.bulk(ip.as_bytes());
+        r.bulk(port.to_string().as_bytes());
+        r.bulk(ack.to_string().as_bytes());
+    }
+    Ok(())
+}
+
+/// # Format
+/// `REPLICAOF NO ONE` / `REPLICAOF host port`
+/// # Returns
+/// `+OK` for NO ONE (ringkv is always a master). Following a master is refused by name
+/// until ringkv can be a replica, rather than answering OK and staying a master.
+fn replicaof(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if eq_ic(args[1], "no") && eq_ic(args[2], "one") {
+        reply(server, key).ok();
+        return Ok(());
+    }
+    if server.clients[key].is_replica() {
+        return Err(CmdError::Static(
+            "ERR Command is not valid when client is a replica.",
+        ));
+    }
+    match engine::util::parse_i64(args[2]) {
+        Ok(p) if (0..=65535).contains(&p) => {}
+        _ => return Err(CmdError::Static("ERR Invalid master port")),
+    }
+    Err(CmdError::Static(
+        "ERR ringkv cannot replicate from a master yet: only REPLICAOF NO ONE is supported",
+    ))
+}

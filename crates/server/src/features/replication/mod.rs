@@ -1,0 +1,479 @@
+//! Replication, master side (Redis 7.0's replication.c): replicas — real Redis or ringkv —
+//! connect as clients and send `PSYNC replid offset` (or the old `SYNC`); they get a full
+//! resynchronisation (an RDB from the fork-free snapshot, then every write since it
+//! started) or, when the backlog still holds what they miss, a partial one (`+CONTINUE`).
+//!
+//! The write stream is the runner's propagation stream: [`ReplSink`] sits beside the AOF's
+//! sink, encodes each unit as RESP with its own `SELECT` tracking, and once per loop turn
+//! ([`before_sleep`]) its bytes go to the backlog (`master_repl_offset` counts them) and to
+//! every online replica's output; a replica waiting for its RDB buffers them until the RDB
+//! is out.
+//!
+//! Invariants:
+//! - The sink is attached exactly while the backlog exists (created by the first replica,
+//!   freed `repl-backlog-ttl` seconds after the last one left), so without replicas writes
+//!   cost nothing here.
+//! - A replica's stream starts at the offset its `+FULLRESYNC` named: the snapshot and the
+//!   buffered stream begin between the same two commands.
+//! - Offsets are Redis's: `master_repl_offset` is the number of stream bytes ever
+//!   produced; the backlog's first byte has offset `repl_backlog_first_byte_offset`, and
+//!   `PSYNC id N` asks for the stream from byte N on.
+
+pub mod commands;
+
+use crate::server::Server;
+use engine::propagate::Sink;
+use persist::aof::writer::AofSink;
+use std::any::Any;
+
+/// Where a replica is in its synchronisation (Redis's `SLAVE_STATE_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaState {
+    /// Waiting for a snapshot to start (another background job runs).
+    WaitBgsaveStart,
+    /// Its snapshot is being written; the stream since its start is buffered.
+    WaitBgsaveEnd,
+    /// RDB sent (or partial resync accepted): it gets the stream as it is produced.
+    Online,
+}
+
+impl ReplicaState {
+    fn name(self) -> &'static str {
+        match self {
+            ReplicaState::WaitBgsaveStart => "wait_bgsave",
+            ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::Online => "online",
+        }
+    }
+}
+
+/// One replica: a client that sent SYNC/PSYNC.
+#[derive(Debug)]
+pub struct Replica {
+    pub key: usize,
+    pub generation: u32,
+    pub state: ReplicaState,
+    /// Last `REPLCONF ACK` offset and when it came (Unix ms).
+    pub ack_offset: u64,
+    pub ack_time_ms: i64,
+    /// It asked with PSYNC (so it gets `+FULLRESYNC`; SYNC gets the payload alone and is
+    /// not expected to send ACKs: Redis's `CLIENT_PRE_PSYNC`).
+    pub psync: bool,
+    /// The stream produced while its RDB was being made.
+    buffered: Vec<u8>,
+}
+
+/// The replication backlog (Redis's `repl_backlog`): the last `repl-backlog-size` bytes of
+/// the stream, for partial resynchronisation.
+#[derive(Debug, Default)]
+pub struct Backlog {
+    /// `data[start..]` is the history (kept within 2× the size, compacted in bulk).
+    data: Vec<u8>,
+    start: usize,
+    size: usize,
+    /// Offset of the history's first byte.
+    pub first_offset: u64,
+}
+
+impl Backlog {
+    fn new(size: usize, next_offset: u64) -> Backlog {
+        Backlog {
+            data: Vec::new(),
+            start: 0,
+            size: size.max(1),
+            first_offset: next_offset,
+        }
+    }
+
+    pub fn histlen(&self) -> usize {
+        self.data.len() - self.start
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        self.data.extend_from_slice(bytes);
+        let len = self.histlen();
+        if len > self.size {
+            let drop = len - self.size;
+            self.start += drop;
+            self.first_offset += drop as u64;
+        }
+        if self.start >= self.size {
+            self.data.drain(..self.start);
+            self.start = 0;
+        }
+    }
+
+    /// The history from stream offset `from` on, if the backlog still holds it (`from` may
+    /// be one past the end: nothing is missing).
+    fn since(&self, from: u64) -> Option<&[u8]> {
+        let end = self.first_offset + self.histlen() as u64;
+        if from < self.first_offset || from > end {
+            return None;
+        }
+        Some(&self.data[self.start + (from - self.first_offset) as usize..])
+    }
+
+    fn resize(&mut self, size: usize) {
+        self.size = size.max(1);
+        self.append(&[]);
+    }
+}
+
+/// The replication stream's consumer of the propagated units.
+#[derive(Debug, Default)]
+pub struct ReplSink(AofSink);
+
+impl Sink for ReplSink {
+    fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+        self.0.feed(db, argv);
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// The master side's state.
+#[derive(Debug)]
+pub struct Repl {
+    /// `master_repl_offset`.
+    pub offset: u64,
+    pub backlog: Option<Backlog>,
+    pub replicas: Vec<Replica>,
+    /// `master_replid2` / `second_repl_offset` (after a promotion; -1: none).
+    pub replid2: String,
+    pub second_replid_offset: i64,
+    /// When the last replica left (Unix ms), for `repl-backlog-ttl`.
+    no_replicas_since_ms: i64,
+    last_ping_ms: i64,
+    pub stat_sync_full: u64,
+    pub stat_sync_partial_ok: u64,
+    pub stat_sync_partial_err: u64,
+    /// Online replicas whose last ACK is within `min-replicas-max-lag` (Redis's
+    /// `repl_good_slaves_count`, refreshed by the cron and by each ACK).
+    pub good_replicas: usize,
+}
+
+impl Default for Repl {
+    fn default() -> Repl {
+        Repl {
+            offset: 0,
+            backlog: None,
+            replicas: Vec::new(),
+            replid2: "0".repeat(40),
+            second_replid_offset: -1,
+            no_replicas_since_ms: 0,
+            last_ping_ms: 0,
+            stat_sync_full: 0,
+            stat_sync_partial_ok: 0,
+            stat_sync_partial_err: 0,
+            good_replicas: 0,
+        }
+    }
+}
+
+impl Repl {
+    pub fn replica_index(&self, key: usize) -> Option<usize> {
+        self.replicas.iter().position(|r| r.key == key)
+    }
+}
+
+/// Whether `min-replicas-to-write` (with `min-replicas-max-lag`) refuses writes: fewer
+/// good replicas than asked (Redis's `checkGoodReplicasStatus`).
+#[inline]
+pub fn too_few_replicas(server: &Server) -> bool {
+    let c = &server.config.compat;
+    c.min_replicas_to_write > 0
+        && c.min_replicas_max_lag > 0
+        && (server.repl.good_replicas as i64) < c.min_replicas_to_write
+}
+
+/// Recounts the good replicas (Redis's `refreshGoodSlavesCount`).
+pub fn refresh_good_replicas(server: &mut Server) {
+    let now_s = server.now_ms() / 1000;
+    let lag = server.config.compat.min_replicas_max_lag;
+    server.repl.good_replicas = server
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online && now_s - r.ack_time_ms / 1000 <= lag)
+        .count();
+}
+
+/// Creates the backlog and attaches the stream's sink, if not yet there (Redis's
+/// `createReplicationBacklog`: the first byte to come has offset `offset + 1`).
+fn ensure_backlog(server: &mut Server) {
+    if server.repl.backlog.is_some() {
+        return;
+    }
+    let size = server.config.compat.repl_backlog_size.max(1) as usize;
+    server.repl.backlog = Some(Backlog::new(size, server.repl.offset + 1));
+    server.engine.attach_sink(Box::new(ReplSink::default()));
+}
+
+/// Frees the backlog and detaches the sink.
+fn free_backlog(server: &mut Server) {
+    server.repl.backlog = None;
+    server.engine.detach_sink::<ReplSink>();
+}
+
+/// Appends raw stream bytes (units from the sink, the cron's PING): to the backlog, to
+/// online replicas' output, to the buffers of those waiting for their RDB.
+fn feed(server: &mut Server, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    let Some(b) = server.repl.backlog.as_mut() else {
+        return;
+    };
+    b.append(bytes);
+    server.repl.offset += bytes.len() as u64;
+    for r in &mut server.repl.replicas {
+        match r.state {
+            ReplicaState::Online => {
+                if let Some(c) = server.clients.get_mut(r.key) {
+                    c.pending.extend_from_slice(bytes);
+                    server.wake.push(r.key);
+                }
+            }
+            ReplicaState::WaitBgsaveEnd => r.buffered.extend_from_slice(bytes),
+            ReplicaState::WaitBgsaveStart => {}
+        }
+    }
+}
+
+/// Once per loop turn, before replies go out: the turn's stream to the backlog and the
+/// replicas; a snapshot for replicas waiting for one, when none runs.
+pub fn before_sleep(server: &mut Server) {
+    if server.repl.backlog.is_none() {
+        return;
+    }
+    if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>()
+        && !sink.0.buf.is_empty()
+    {
+        let bytes = sink.0.take();
+        feed(server, &bytes);
+        if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>() {
+            sink.0.give_back(bytes);
+        }
+    }
+    if server
+        .repl
+        .replicas
+        .iter()
+        .any(|r| r.state == ReplicaState::WaitBgsaveStart)
+    {
+        start_sync_snapshot(server);
+    }
+    if !server.repl.replicas.is_empty() {
+        for i in 0..server.repl.replicas.len() {
+            let k = server.repl.replicas[i].key;
+            server.check_output_limit(k);
+        }
+    }
+}
+
+/// Starts the snapshot for replicas waiting for one (Redis's
+/// `startBgsaveForReplication`), unless a background job runs (they wait for its end).
+fn start_sync_snapshot(server: &mut Server) {
+    if server.persistence.bg.is_some() || server.engine.snapshot_running() {
+        return;
+    }
+    let target = crate::features::persistence::rdb_path(server);
+    let r = crate::features::persistence::start_background(
+        server,
+        target,
+        persist::snapshot::Purpose::Rdb,
+    );
+    if r.is_err() {
+        log::warn!("BGSAVE for replication failed");
+        for r in std::mem::take(&mut server.repl.replicas) {
+            if r.state == ReplicaState::WaitBgsaveStart {
+                server.close_client(r.key);
+            } else {
+                server.repl.replicas.push(r);
+            }
+        }
+        return;
+    }
+    // The next unit starts with SELECT: the replica's stream begins here.
+    if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>() {
+        sink.0.reset_select();
+    }
+    let offset = server.repl.offset;
+    let replid = server.replid.clone();
+    for r in &mut server.repl.replicas {
+        if r.state != ReplicaState::WaitBgsaveStart {
+            continue;
+        }
+        r.state = ReplicaState::WaitBgsaveEnd;
+        r.buffered.clear();
+        if r.psync
+            && let Some(c) = server.clients.get_mut(r.key)
+        {
+            c.pending
+                .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+            server.wake.push(r.key);
+        }
+    }
+    log::info!("Starting BGSAVE for SYNC with target: disk");
+}
+
+/// A background save ended (Redis's `updateSlavesWaitingBgsave`): replicas waiting for it
+/// get the file, then the stream buffered since it started.
+pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
+    if !server
+        .repl
+        .replicas
+        .iter()
+        .any(|r| r.state == ReplicaState::WaitBgsaveEnd)
+    {
+        return;
+    }
+    let file = if ok { std::fs::read(path).ok() } else { None };
+    let Some(file) = file else {
+        log::warn!("SYNC failed. BGSAVE child returned an error");
+        for r in std::mem::take(&mut server.repl.replicas) {
+            if r.state == ReplicaState::WaitBgsaveEnd {
+                server.close_client(r.key);
+            } else {
+                server.repl.replicas.push(r);
+            }
+        }
+        return;
+    };
+    for r in &mut server.repl.replicas {
+        if r.state != ReplicaState::WaitBgsaveEnd {
+            continue;
+        }
+        r.state = ReplicaState::Online;
+        let Some(c) = server.clients.get_mut(r.key) else {
+            continue;
+        };
+        c.pending
+            .extend_from_slice(format!("${}\r\n", file.len()).as_bytes());
+        c.pending.extend_from_slice(&file);
+        c.pending.append(&mut r.buffered);
+        r.buffered = Vec::new();
+        server.wake.push(r.key);
+        log::info!(
+            "Synchronization with replica {} succeeded",
+            crate::client::fmt_addr(c.peer_addr())
+        );
+    }
+}
+
+/// A client went away: forget it as a replica.
+pub fn client_closed(server: &mut Server, key: usize) {
+    if let Some(i) = server.repl.replica_index(key) {
+        server.repl.replicas.remove(i);
+        refresh_good_replicas(server);
+        if server.repl.replicas.is_empty() {
+            server.repl.no_replicas_since_ms = server.now_ms();
+        }
+    }
+}
+
+/// The replication cron (once a second, Redis's `replicationCron`): PING into the stream
+/// every `repl-ping-replica-period`, replicas silent past `repl-timeout` dropped, the
+/// backlog freed `repl-backlog-ttl` after the last replica left.
+pub fn cron(server: &mut Server) {
+    if server.repl.backlog.is_none() {
+        return;
+    }
+    resize_backlog(server);
+    refresh_good_replicas(server);
+    let now = server.now_ms();
+    let period = server.config.compat.repl_ping_replica_period.max(1) * 1000;
+    if !server.repl.replicas.is_empty() && now - server.repl.last_ping_ms >= period {
+        server.repl.last_ping_ms = now;
+        feed(server, b"*1\r\n$4\r\nPING\r\n");
+    }
+    let timeout = server.config.compat.repl_timeout.max(1) * 1000;
+    let late: Vec<usize> = server
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::Online && r.psync && now - r.ack_time_ms > timeout)
+        .map(|r| r.key)
+        .collect();
+    for k in late {
+        log::warn!("Disconnecting timedout replica (streaming sync)");
+        server.close_client(k);
+    }
+    let ttl = server.config.compat.repl_backlog_ttl;
+    if server.repl.replicas.is_empty()
+        && ttl > 0
+        && now - server.repl.no_replicas_since_ms > ttl.saturating_mul(1000)
+    {
+        log::info!("Replication backlog freed after {ttl} seconds without connected replicas.");
+        free_backlog(server);
+    }
+}
+
+/// CONFIG SET repl-backlog-size takes effect at the next cron.
+fn resize_backlog(server: &mut Server) {
+    let size = server.config.compat.repl_backlog_size.max(1) as usize;
+    if let Some(b) = server.repl.backlog.as_mut() {
+        b.resize(size);
+    }
+}
+
+/// INFO replication's `connected_slaves` value and the `slaveN:` lines after it.
+pub fn info_replicas(server: &Server, s: &mut String) {
+    use std::fmt::Write;
+    let _ = write!(s, "{}", server.repl.replicas.len());
+    let now = server.now_ms();
+    for (i, r) in server.repl.replicas.iter().enumerate() {
+        let Some(c) = server.clients.get(r.key) else {
+            continue;
+        };
+        let conf = c.repl.as_deref();
+        let ip = conf
+            .and_then(|rc| rc.ip_address.as_deref().map(str::to_string))
+            .unwrap_or_else(|| ip_of(c));
+        let _ = write!(
+            s,
+            "\r\nslave{i}:ip={ip},port={},state={},offset={},lag={}",
+            conf.map_or(0, |rc| rc.listening_port),
+            r.state.name(),
+            r.ack_offset,
+            (now - r.ack_time_ms).max(0) / 1000
+        );
+    }
+}
+
+/// The peer's IP as Redis prints it.
+pub fn ip_of(c: &crate::client::Conn) -> String {
+    match c.peer_lookup() {
+        Some(a) => a.ip().to_string(),
+        None => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backlog_keeps_the_last_size_bytes_and_knows_their_offsets() {
+        let mut b = Backlog::new(10, 1);
+        b.append(b"hello");
+        assert_eq!(b.since(1), Some(&b"hello"[..]));
+        assert_eq!(b.since(6), Some(&b""[..]), "nothing missing");
+        assert_eq!(b.since(7), None, "from the future");
+        b.append(b"0123456789ab");
+        assert_eq!(b.histlen(), 10);
+        assert_eq!(b.first_offset, 8);
+        assert_eq!(b.since(8), Some(&b"23456789ab"[..]));
+        assert_eq!(b.since(7), None, "already dropped");
+        for _ in 0..100 {
+            b.append(b"xyz");
+        }
+        assert_eq!(b.histlen(), 10);
+        assert!(b.data.len() <= 2 * 10 + 3);
+        assert_eq!(b.first_offset, 1 + 5 + 12 + 300 - 10);
+        b.resize(4);
+        assert_eq!(b.since(b.first_offset), Some(&b"zxyz"[..]));
+    }
+}

@@ -1,0 +1,156 @@
+//! Replication against real Redis 7.0: a real `redis-server --replicaof` following a ringkv
+//! master gets a full sync of every type, then the stream of writes, and after a dropped
+//! link a partial resync from the backlog; the keyspaces stay identical (DEBUG DIGEST).
+
+mod common;
+
+use common::{Client, Server, redis_or_skip};
+use std::time::{Duration, Instant};
+
+fn info_field(c: &mut Client, name: &str) -> String {
+    let info = c.cmd(&["INFO", "everything"]).text();
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn raw(r: &common::Reply) -> String {
+    String::from_utf8_lossy(&r.raw).into_owned()
+}
+
+fn digest(c: &mut Client) -> String {
+    c.cmd(&["DEBUG", "DIGEST"]).text()
+}
+
+/// Every type, a TTL, several dbs.
+fn fill(m: &mut Client, tag: &str) {
+    for cmd in [
+        vec!["SET", "s", "v"],
+        vec!["SET", "n", "12345"],
+        vec!["SET", "ttl", "x", "PX", "100000"],
+        vec!["RPUSH", "l", "a", "b", "1", "2"],
+        vec!["SADD", "si", "1", "2", "3"],
+        vec!["SADD", "ss", "a", "b"],
+        vec!["HSET", "h", "f", "v", "g", "2"],
+        vec!["ZADD", "z", "1", "a", "2.5", "b"],
+        vec!["PFADD", "hll", "a", "b", "c"],
+        vec!["SETBIT", "bits", "100", "1"],
+        vec!["SELECT", "3"],
+        vec!["SET", "in3", "x"],
+        vec!["INCRBYFLOAT", "f", "1.5"],
+        vec!["SELECT", "0"],
+    ] {
+        let mut cmd = cmd;
+        let key;
+        if cmd.len() > 1 && cmd[0] != "SELECT" {
+            key = format!("{}{tag}", cmd[1]);
+            cmd[1] = &key;
+        }
+        let r = m.cmd(&cmd);
+        assert!(!r.is_error(), "{cmd:?}: {}", r.text());
+    }
+}
+
+fn in_sync(m: &mut Client, r: &mut Client) -> bool {
+    info_field(r, "master_link_status") == "up"
+        && info_field(r, "master_repl_offset") == info_field(m, "master_repl_offset")
+}
+
+#[test]
+fn a_real_redis_replica_follows_ringkv_and_resumes_from_the_backlog() {
+    if !redis_or_skip("a_real_redis_replica_follows_ringkv") {
+        return;
+    }
+    let master = Server::ringkv_with(&["--enable-debug-command", "yes"]);
+    let mut m = master.connect();
+    fill(&mut m, "-before");
+    let port = master.port().to_string();
+    let replica = Server::redis_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let mut r = replica.connect();
+    wait_until("the full sync", || in_sync(&mut m, &mut r));
+    assert_eq!(digest(&mut m), digest(&mut r));
+    assert_eq!(info_field(&mut m, "sync_full"), "1");
+    assert_eq!(info_field(&mut m, "connected_slaves"), "1");
+    let slave0 = info_field(&mut m, "slave0");
+    assert!(slave0.contains("state=online"), "{slave0}");
+    // min-replicas-to-write counts the replica once it acknowledged (every second).
+    m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    wait_until("a good replica", || {
+        !m.cmd(&["SET", "guarded", "1"]).is_error()
+    });
+    m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "2"]);
+    assert_eq!(
+        raw(&m.cmd(&["SET", "guarded", "2"])),
+        "-NOREPLICAS Not enough good replicas to write.\r\n"
+    );
+    m.cmd(&["CONFIG", "SET", "min-replicas-to-write", "0"]);
+    let role = raw(&m.cmd(&["ROLE"]));
+    assert!(role.starts_with("*3\r\n$6\r\nmaster\r\n:"), "{role}");
+    assert!(role.contains("$9\r\n127.0.0.1\r\n"), "{role}");
+
+    // The stream: writes in several dbs, a transaction, non-deterministic commands.
+    fill(&mut m, "-after");
+    m.cmd(&["MULTI"]);
+    m.cmd(&["INCR", "counter"]);
+    m.cmd(&["SPOP", "si-after"]);
+    m.cmd(&["EXEC"]);
+    m.cmd(&["EXPIRE", "s-after", "1000"]);
+    m.cmd(&["DEL", "l-before"]);
+    wait_until("the stream", || in_sync(&mut m, &mut r));
+    let offset: u64 = info_field(&mut m, "master_repl_offset").parse().unwrap();
+    assert!(offset > 0, "the stream went through the backlog");
+    assert_eq!(digest(&mut m), digest(&mut r));
+    assert_ne!(digest(&mut m), "0".repeat(40));
+
+    // The link drops; writes go on; the replica comes back with PSYNC and gets only what
+    // it missed.
+    let killed = m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed.as_int(), Some(1), "{}", killed.text());
+    fill(&mut m, "-during");
+    wait_until("the partial resync", || {
+        info_field(&mut m, "sync_partial_ok") == "1" && in_sync(&mut m, &mut r)
+    });
+    assert_eq!(info_field(&mut m, "sync_full"), "1", "no second full sync");
+    assert_eq!(digest(&mut m), digest(&mut r));
+}
+
+#[test]
+fn replconf_and_sync_errors_match_redis() {
+    let master = Server::ringkv();
+    let mut c = master.connect();
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "listening-port"])),
+        "-ERR syntax error\r\n"
+    );
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "nope", "1"])),
+        "-ERR Unrecognized REPLCONF option: nope\r\n"
+    );
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "listening-port", "7000"])),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        raw(&c.cmd(&["REPLICAOF", "127.0.0.1", "99999"])),
+        "-ERR Invalid master port\r\n"
+    );
+    assert_eq!(raw(&c.cmd(&["REPLICAOF", "no", "one"])), "+OK\r\n");
+    // No replica yet: ROLE lists none and the backlog does not exist.
+    assert_eq!(raw(&c.cmd(&["ROLE"])), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+    assert_eq!(info_field(&mut c, "repl_backlog_active"), "0");
+}
