@@ -66,13 +66,30 @@ fn in_sync(m: &mut Client, r: &mut Client) -> bool {
 }
 
 #[test]
-fn a_real_redis_replica_follows_ringkv_and_resumes_from_the_backlog() {
+fn a_real_redis_replica_follows_ringkv_diskless() {
+    follow_and_resume(&["--repl-diskless-sync-delay", "0"], false);
+}
+
+#[test]
+fn a_real_redis_replica_follows_ringkv_from_the_rdb_file() {
+    follow_and_resume(&["--repl-diskless-sync", "no"], true);
+}
+
+/// A real replica's full sync, the stream, and a partial resync after a dropped link.
+fn follow_and_resume(master_args: &[&str], file_expected: bool) {
     if !redis_or_skip("a_real_redis_replica_follows_ringkv") {
         return;
     }
-    let master = Server::ringkv_with(&["--enable-debug-command", "yes"]);
+    let mut args = vec!["--enable-debug-command", "yes"];
+    args.extend_from_slice(master_args);
+    let master = Server::ringkv_with(&args);
     let mut m = master.connect();
     fill(&mut m, "-before");
+    // Enough keys that the snapshot takes many loop turns, so writes land during it.
+    assert_eq!(
+        raw(&m.cmd(&["DEBUG", "POPULATE", "20000", "pop"])),
+        "+OK\r\n"
+    );
     let port = master.port().to_string();
     let replica = Server::redis_with(&[
         "--enable-debug-command",
@@ -82,9 +99,21 @@ fn a_real_redis_replica_follows_ringkv_and_resumes_from_the_backlog() {
         &port,
     ]);
     let mut r = replica.connect();
+    // Writes while the replica syncs: they reach it after its RDB, in order.
+    for i in 0..3000 {
+        m.cmd(&["INCR", "during-sync"]);
+        if i % 3 == 0 {
+            m.cmd(&["SET", &format!("pop:{i}"), "changed"]);
+        }
+    }
     wait_until("the full sync", || in_sync(&mut m, &mut r));
     assert_eq!(digest(&mut m), digest(&mut r));
     assert_eq!(info_field(&mut m, "sync_full"), "1");
+    assert_eq!(
+        master.dir().join("dump.rdb").exists(),
+        file_expected,
+        "a diskless sync writes no file; a disk one writes dump.rdb"
+    );
     assert_eq!(info_field(&mut m, "connected_slaves"), "1");
     let slave0 = info_field(&mut m, "slave0");
     assert!(slave0.contains("state=online"), "{slave0}");
@@ -114,8 +143,9 @@ fn a_real_redis_replica_follows_ringkv_and_resumes_from_the_backlog() {
     wait_until("the stream", || in_sync(&mut m, &mut r));
     let offset: u64 = info_field(&mut m, "master_repl_offset").parse().unwrap();
     assert!(offset > 0, "the stream went through the backlog");
-    assert_eq!(digest(&mut m), digest(&mut r));
-    assert_ne!(digest(&mut m), "0".repeat(40));
+    let d = digest(&mut m);
+    assert_eq!(d, digest(&mut r));
+    assert_ne!(d, "0".repeat(40));
 
     // The link drops; writes go on; the replica comes back with PSYNC and gets only what
     // it missed.

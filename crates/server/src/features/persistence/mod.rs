@@ -124,6 +124,9 @@ pub struct Background {
     id: u64,
     pub snap: Rc<RefCell<Snapshot>>,
     pub purpose: Purpose,
+    /// Diskless replication (`repl-diskless-sync`): the bytes go to the replicas waiting
+    /// for them instead of a file (`file` is then `/dev/null`, never written).
+    pub diskless: bool,
     file: File,
     tmp: PathBuf,
     target: PathBuf,
@@ -332,6 +335,21 @@ pub fn start_background(
     target: PathBuf,
     purpose: Purpose,
 ) -> Result<(), StartError> {
+    start(server, target, purpose, false)
+}
+
+/// Starts a snapshot whose bytes go to the replicas waiting for a diskless sync (see
+/// `features::replication`), not to a file.
+pub fn start_background_diskless(server: &mut Server) -> Result<(), StartError> {
+    start(server, PathBuf::from("/dev/null"), Purpose::Rdb, true)
+}
+
+fn start(
+    server: &mut Server,
+    target: PathBuf,
+    purpose: Purpose,
+    diskless: bool,
+) -> Result<(), StartError> {
     if server.persistence.bg.is_some() || server.engine.snapshot_running() {
         return Err(StartError::Busy);
     }
@@ -339,7 +357,12 @@ pub fn start_background(
     // Not SAVE's `temp-<pid>.rdb`: a SAVE (FLUSHALL's, DEBUG RELOAD's) may run while this
     // file is still being written (Redis's child has its own pid, hence its own name).
     let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
-    let file = match File::create(&tmp) {
+    let opened = if diskless {
+        File::open("/dev/null")
+    } else {
+        File::create(&tmp)
+    };
+    let file = match opened {
         Ok(f) => f,
         Err(e) => {
             let msg = format!(
@@ -363,13 +386,16 @@ pub fn start_background(
     )));
     let epoch = server.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
-    log::info!("Background saving started");
+    if !diskless {
+        log::info!("Background saving started");
+    }
     let id = server.persistence.next_id;
     server.persistence.next_id += 1;
     server.persistence.bg = Some(Background {
         id,
         snap,
         purpose,
+        diskless,
         file,
         tmp,
         target,
@@ -401,6 +427,9 @@ pub fn background_step(server: &mut Server) {
     // `rdb-key-save-delay` (a testing knob, per key): one bucket per slice, the next after
     // the keys' delay instead of sleeping in the loop.
     let key_delay = server.config.compat.rdb_key_save_delay;
+    // A diskless sync walks only while its replicas take the bytes.
+    let replicas_full = server.persistence.bg.as_ref().is_some_and(|b| b.diskless)
+        && crate::features::replication::rdb_output_full(server);
     let Server {
         persistence,
         engine,
@@ -413,6 +442,7 @@ pub fn background_step(server: &mut Server) {
     if bg.failed.is_none()
         && !bg.walk_done
         && bg.queued.len() < MAX_BUFFERED
+        && !replicas_full
         && now >= bg.next_step_at
     {
         let mut snap = bg.snap.borrow_mut();
@@ -456,6 +486,15 @@ fn next_file_op(server: &mut Server) {
     }
     if bg.failed.is_some() {
         finish_background(server, false);
+        return;
+    }
+    if bg.diskless {
+        let bytes = std::mem::take(&mut bg.queued);
+        let done = bg.walk_done;
+        crate::features::replication::feed_rdb(server, &bytes);
+        if done {
+            finish_background(server, true);
+        }
         return;
     }
     let fd = bg.file.as_raw_fd();
@@ -560,6 +599,12 @@ fn finish_background(server: &mut Server, ok: bool) {
     }
     drop(bg.file);
     drop(bg.dir);
+    if bg.diskless {
+        // Redis's backgroundSaveDoneHandlerSocket: no save happened as far as LASTSAVE,
+        // save points and INFO's bgsave status are concerned.
+        crate::features::replication::diskless_done(server, ok);
+        return;
+    }
     // Renamed already when `ok` (see `next_file_op`).
     if !ok {
         let _ = std::fs::remove_file(&bg.tmp);
@@ -649,12 +694,14 @@ pub fn prepare_shutdown(
 ) -> Result<(), ShutdownRefused> {
     if let Some(bg) = server.persistence.bg.as_ref() {
         log::warn!("There is a child saving an .rdb. Killing it!");
-        let tmp = bg.tmp.clone();
+        let tmp = (!bg.diskless).then(|| bg.tmp.clone());
         // Ends now, or when its write on the ring completes (the fd stays open until then,
         // so a refused shutdown leaves nothing dangling); its file goes now, as Redis's
         // `rdbRemoveTempFile`.
         abort_background(server);
-        let _ = std::fs::remove_file(&tmp);
+        if let Some(tmp) = tmp {
+            let _ = std::fs::remove_file(&tmp);
+        }
     }
     let wanted = save.unwrap_or(!server.config.save.is_empty());
     if wanted {

@@ -72,6 +72,9 @@ fn mark_replica(server: &mut Server, key: usize, state: ReplicaState, psync: boo
         ack_time_ms: now,
         psync,
         buffered: Vec::new(),
+        diskless: false,
+        wait_since_ms: now,
+        start_on_ack: false,
     });
 }
 
@@ -171,6 +174,7 @@ fn replconf(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             let r = &mut server.repl.replicas[i];
             r.ack_offset = r.ack_offset.max(off.max(0) as u64);
             r.ack_time_ms = now;
+            super::start_stream_on_ack(server, i);
             super::refresh_good_replicas(server);
             return Ok(());
         } else if eq_ic(opt, "getack") {

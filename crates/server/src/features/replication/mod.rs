@@ -61,6 +61,14 @@ pub struct Replica {
     pub psync: bool,
     /// The stream produced while its RDB was being made.
     buffered: Vec<u8>,
+    /// Its RDB comes straight from the snapshot (`$EOF:<mark>` … `<mark>`), not a file.
+    diskless: bool,
+    /// When it started waiting for a snapshot (Unix ms; `repl-diskless-sync-delay`).
+    wait_since_ms: i64,
+    /// After a diskless transfer the stream waits for its first ACK (Redis's
+    /// `repl_start_cmd_stream_on_ack`): a replica recognises the end mark only as the last
+    /// bytes of a read, so nothing may follow it until the replica has taken the payload.
+    pub start_on_ack: bool,
 }
 
 /// The replication backlog (Redis's `repl_backlog`): the last `repl-backlog-size` bytes of
@@ -149,6 +157,8 @@ pub struct Repl {
     pub stat_sync_full: u64,
     pub stat_sync_partial_ok: u64,
     pub stat_sync_partial_err: u64,
+    /// The end mark of the running diskless transfer.
+    eof_mark: String,
     /// Online replicas whose last ACK is within `min-replicas-max-lag` (Redis's
     /// `repl_good_slaves_count`, refreshed by the cron and by each ACK).
     pub good_replicas: usize,
@@ -168,6 +178,7 @@ impl Default for Repl {
             stat_sync_partial_ok: 0,
             stat_sync_partial_err: 0,
             good_replicas: 0,
+            eof_mark: String::new(),
         }
     }
 }
@@ -230,6 +241,7 @@ fn feed(server: &mut Server, bytes: &[u8]) {
     server.repl.offset += bytes.len() as u64;
     for r in &mut server.repl.replicas {
         match r.state {
+            ReplicaState::Online if r.start_on_ack => r.buffered.extend_from_slice(bytes),
             ReplicaState::Online => {
                 if let Some(c) = server.clients.get_mut(r.key) {
                     c.pending.extend_from_slice(bytes);
@@ -257,14 +269,7 @@ pub fn before_sleep(server: &mut Server) {
             sink.0.give_back(bytes);
         }
     }
-    if server
-        .repl
-        .replicas
-        .iter()
-        .any(|r| r.state == ReplicaState::WaitBgsaveStart)
-    {
-        start_sync_snapshot(server);
-    }
+    start_sync_snapshot(server);
     if !server.repl.replicas.is_empty() {
         for i in 0..server.repl.replicas.len() {
             let k = server.repl.replicas[i].key;
@@ -275,16 +280,50 @@ pub fn before_sleep(server: &mut Server) {
 
 /// Starts the snapshot for replicas waiting for one (Redis's
 /// `startBgsaveForReplication`), unless a background job runs (they wait for its end).
+/// Diskless (`repl-diskless-sync`, when every waiting replica can take an EOF-marked
+/// payload) after `repl-diskless-sync-delay` seconds, or as soon as
+/// `repl-diskless-sync-max-replicas` wait; else to the RDB file at once.
 fn start_sync_snapshot(server: &mut Server) {
     if server.persistence.bg.is_some() || server.engine.snapshot_running() {
         return;
     }
-    let target = crate::features::persistence::rdb_path(server);
-    let r = crate::features::persistence::start_background(
-        server,
-        target,
-        persist::snapshot::Purpose::Rdb,
-    );
+    let waiting: Vec<&Replica> = server
+        .repl
+        .replicas
+        .iter()
+        .filter(|r| r.state == ReplicaState::WaitBgsaveStart)
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let cfg = &server.config.compat;
+    let diskless = cfg.repl_diskless_sync
+        && waiting.iter().all(|r| {
+            server
+                .clients
+                .get(r.key)
+                .and_then(|c| c.repl.as_ref())
+                .is_some_and(|rc| rc.capa_eof)
+        });
+    if diskless {
+        let oldest = waiting.iter().map(|r| r.wait_since_ms).min().unwrap_or(0);
+        let delay_ms = cfg.repl_diskless_sync_delay.saturating_mul(1000);
+        let max = cfg.repl_diskless_sync_max_replicas;
+        let enough = max > 0 && waiting.len() as i64 >= max;
+        if server.now_ms() - oldest < delay_ms && !enough {
+            return;
+        }
+    }
+    let r = if diskless {
+        crate::features::persistence::start_background_diskless(server)
+    } else {
+        let target = crate::features::persistence::rdb_path(server);
+        crate::features::persistence::start_background(
+            server,
+            target,
+            persist::snapshot::Purpose::Rdb,
+        )
+    };
     if r.is_err() {
         log::warn!("BGSAVE for replication failed");
         for r in std::mem::take(&mut server.repl.replicas) {
@@ -302,21 +341,98 @@ fn start_sync_snapshot(server: &mut Server) {
     }
     let offset = server.repl.offset;
     let replid = server.replid.clone();
+    if diskless {
+        server.repl.eof_mark = crate::features::info::random_hex_id();
+    }
+    let mark = &server.repl.eof_mark;
     for r in &mut server.repl.replicas {
         if r.state != ReplicaState::WaitBgsaveStart {
             continue;
         }
         r.state = ReplicaState::WaitBgsaveEnd;
+        r.diskless = diskless;
         r.buffered.clear();
-        if r.psync
-            && let Some(c) = server.clients.get_mut(r.key)
-        {
+        let Some(c) = server.clients.get_mut(r.key) else {
+            continue;
+        };
+        if r.psync {
             c.pending
                 .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+        }
+        if diskless {
+            c.pending
+                .extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+        }
+        server.wake.push(r.key);
+    }
+    if diskless {
+        log::info!("Starting BGSAVE for SYNC with target: replicas sockets");
+    } else {
+        log::info!("Starting BGSAVE for SYNC with target: disk");
+    }
+}
+
+/// Output a diskless transfer may leave unsent per replica before the walk pauses.
+const DISKLESS_MAX_UNSENT: usize = 8 * 1024 * 1024;
+
+/// Whether a replica of the running diskless transfer still has too much to send.
+pub fn rdb_output_full(server: &Server) -> bool {
+    server.repl.replicas.iter().any(|r| {
+        r.diskless
+            && r.state == ReplicaState::WaitBgsaveEnd
+            && server
+                .clients
+                .get(r.key)
+                .is_some_and(|c| c.output_len() > DISKLESS_MAX_UNSENT)
+    })
+}
+
+/// The next bytes of a diskless transfer, to each replica taking part.
+pub fn feed_rdb(server: &mut Server, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    for r in &server.repl.replicas {
+        if r.diskless
+            && r.state == ReplicaState::WaitBgsaveEnd
+            && let Some(c) = server.clients.get_mut(r.key)
+        {
+            c.pending.extend_from_slice(bytes);
             server.wake.push(r.key);
         }
     }
-    log::info!("Starting BGSAVE for SYNC with target: disk");
+}
+
+/// The diskless transfer ended: the end mark, then the stream since it started; or, when
+/// it failed, its replicas are dropped (they reconnect and try again).
+pub fn diskless_done(server: &mut Server, ok: bool) {
+    let mark = std::mem::take(&mut server.repl.eof_mark);
+    for r in std::mem::take(&mut server.repl.replicas) {
+        if !(r.diskless && r.state == ReplicaState::WaitBgsaveEnd) {
+            server.repl.replicas.push(r);
+            continue;
+        }
+        if !ok {
+            server.close_client(r.key);
+            continue;
+        }
+        let mut r = r;
+        if let Some(c) = server.clients.get_mut(r.key) {
+            c.pending.extend_from_slice(mark.as_bytes());
+            r.start_on_ack = true;
+            server.wake.push(r.key);
+            log::info!(
+                "Streamed RDB transfer with replica {} succeeded: replica is online",
+                crate::client::fmt_addr(c.peer_addr())
+            );
+        }
+        r.state = ReplicaState::Online;
+        r.diskless = false;
+        server.repl.replicas.push(r);
+    }
+    if !ok {
+        log::warn!("Diskless rdb transfer failed");
+    }
 }
 
 /// A background save ended (Redis's `updateSlavesWaitingBgsave`): replicas waiting for it
@@ -326,7 +442,7 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         .repl
         .replicas
         .iter()
-        .any(|r| r.state == ReplicaState::WaitBgsaveEnd)
+        .any(|r| r.state == ReplicaState::WaitBgsaveEnd && !r.diskless)
     {
         return;
     }
@@ -334,7 +450,7 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
     let Some(file) = file else {
         log::warn!("SYNC failed. BGSAVE child returned an error");
         for r in std::mem::take(&mut server.repl.replicas) {
-            if r.state == ReplicaState::WaitBgsaveEnd {
+            if r.state == ReplicaState::WaitBgsaveEnd && !r.diskless {
                 server.close_client(r.key);
             } else {
                 server.repl.replicas.push(r);
@@ -343,7 +459,7 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         return;
     };
     for r in &mut server.repl.replicas {
-        if r.state != ReplicaState::WaitBgsaveEnd {
+        if r.state != ReplicaState::WaitBgsaveEnd || r.diskless {
             continue;
         }
         r.state = ReplicaState::Online;
@@ -363,11 +479,33 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
     }
 }
 
+/// A replica's first ACK after a diskless transfer: its stream starts (see
+/// [`Replica::start_on_ack`]).
+pub fn start_stream_on_ack(server: &mut Server, i: usize) {
+    let r = &mut server.repl.replicas[i];
+    if !r.start_on_ack {
+        return;
+    }
+    r.start_on_ack = false;
+    if let Some(c) = server.clients.get_mut(r.key) {
+        c.pending.append(&mut r.buffered);
+        server.wake.push(r.key);
+    }
+    r.buffered = Vec::new();
+}
+
 /// A client went away: forget it as a replica.
 pub fn client_closed(server: &mut Server, key: usize) {
     if let Some(i) = server.repl.replica_index(key) {
-        server.repl.replicas.remove(i);
+        let r = server.repl.replicas.remove(i);
         refresh_good_replicas(server);
+        // A diskless transfer nobody takes any more is abandoned (Redis kills its child).
+        if r.diskless
+            && !server.repl.replicas.iter().any(|o| o.diskless)
+            && server.persistence.bg.as_ref().is_some_and(|b| b.diskless)
+        {
+            crate::features::persistence::abort_background(server);
+        }
         if server.repl.replicas.is_empty() {
             server.repl.no_replicas_since_ms = server.now_ms();
         }
@@ -383,6 +521,7 @@ pub fn cron(server: &mut Server) {
     }
     resize_backlog(server);
     refresh_good_replicas(server);
+    start_sync_snapshot(server);
     let now = server.now_ms();
     let period = server.config.compat.repl_ping_replica_period.max(1) * 1000;
     if !server.repl.replicas.is_empty() && now - server.repl.last_ping_ms >= period {
