@@ -49,6 +49,20 @@ fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     }
     server.repl.stat_sync_full += 1;
     mark_replica(server, key, ReplicaState::WaitBgsaveStart, psync);
+    if server.config.compat.repl_disable_tcp_nodelay {
+        // Fewer, larger packets to the replica (non-critical if it fails, as in Redis).
+        let off: libc::c_int = 0;
+        // SAFETY: setsockopt reads `len` bytes from a live c_int.
+        unsafe {
+            libc::setsockopt(
+                server.clients[key].fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_NODELAY,
+                &off as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
     if server.repl.backlog.is_none() {
         // A backlog from scratch has no past history: a new id, and no id2.
         server.replid = crate::features::info::random_hex_id();

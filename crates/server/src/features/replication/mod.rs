@@ -93,6 +93,11 @@ impl Backlog {
         }
     }
 
+    /// Bytes it holds allocated (INFO `mem_replication_backlog`).
+    pub fn memory(&self) -> usize {
+        self.data.capacity()
+    }
+
     pub fn histlen(&self) -> usize {
         self.data.len() - self.start
     }
@@ -447,6 +452,16 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         return;
     }
     let file = if ok { std::fs::read(path).ok() } else { None };
+    // `rdb-del-sync-files`: a file made only for replication, on a server that persists
+    // nothing, does not stay on disk (Redis's removeRDBUsedToSyncReplicas).
+    if file.is_some()
+        && server.config.compat.rdb_del_sync_files
+        && server.config.save.is_empty()
+        && !server.aof.on
+    {
+        log::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
+        let _ = std::fs::remove_file(path);
+    }
     let Some(file) = file else {
         log::warn!("SYNC failed. BGSAVE child returned an error");
         for r in std::mem::take(&mut server.repl.replicas) {
