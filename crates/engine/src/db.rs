@@ -162,6 +162,9 @@ pub struct Db {
     /// Expiry is paused (CLIENT PAUSE, as Redis 7.0's `expireIfNeeded`): an expired key
     /// reads as missing but is not deleted (no event, no DEL) until the pause ends.
     pub(crate) expire_paused: bool,
+    /// The master's commands run on a replica: its keys are never expired for them (the
+    /// master decides, and sends DELs), as Redis 7.0's `expireIfNeeded` for `server.master`.
+    pub(crate) expire_obey: bool,
     /// What lookups and inserts did since the engine last drained the log
     /// (`Engine::flush_expired`), in order, keys concatenated with their kind and length: a
     /// key deleted by expiry becomes an `expired` event, a WATCH touch and a propagated DEL
@@ -220,6 +223,7 @@ impl Db {
             log_keymiss: false,
             log_new: false,
             expire_paused: false,
+            expire_obey: false,
             expired_log: Vec::new(),
             expired_log_lens: Vec::new(),
             snapshot: None,
@@ -387,12 +391,14 @@ impl Db {
     ) -> Option<&mut Entry> {
         self.now_ms = now_ms;
         let paused = self.expire_paused;
+        let obey = self.expire_obey;
         match self
             .dict
-            .lookup_or_evict(key, |e| !paused && e.is_expired(now_ms))
+            .lookup_or_evict(key, |e| !paused && !obey && e.is_expired(now_ms))
         {
-            // While expiry is paused an expired key stays, reading as missing.
-            Lookup::Found(e) if !(paused && e.is_expired(now_ms)) => {
+            // While expiry is paused an expired key stays, reading as missing; to a
+            // replica's master it is still there.
+            Lookup::Found(e) if obey || !(paused && e.is_expired(now_ms)) => {
                 if touch {
                     Self::touch(self.lfu, &mut self.lfu_rng, e, now_ms);
                 }
@@ -489,6 +495,9 @@ impl Db {
 
     /// Deletes `key` if it is logically expired (SCAN's filter); true if it was.
     pub fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if self.expire_obey {
+            return false;
+        }
         let expired = self.dict.get(key).is_some_and(|e| e.is_expired(now_ms));
         if expired && !self.expire_paused {
             self.before_write(key);

@@ -107,6 +107,10 @@ pub struct Engine {
     /// Active expiry on/off (`DEBUG SET-ACTIVE-EXPIRE`; a replica turns it off and waits for
     /// its master's DELs).
     pub active_expire_enabled: bool,
+    /// CLIENT PAUSE holds expiry; a replica never expires by itself (see
+    /// [`Engine::set_expire_paused`], [`Engine::set_replica_expiry`]).
+    expiry_pause: bool,
+    expiry_replica: bool,
     /// `activerehashing`: whether the cron spends idle time rehashing dicts.
     pub active_rehashing: bool,
     /// WATCH: who watches which key, and whose transaction is already doomed.
@@ -162,6 +166,8 @@ impl Engine {
             propagation: Propagation::default(),
             notifications: crate::notify::Queue::default(),
             active_expire_enabled: true,
+            expiry_pause: false,
+            expiry_replica: false,
             active_rehashing: true,
             watches: Watches::new(databases),
             expire_listeners: false,
@@ -195,6 +201,26 @@ impl Engine {
     /// Pauses (or resumes) the deletion of expired keys by lookups (CLIENT PAUSE); the
     /// server also stops calling the active expiry cycle meanwhile.
     pub fn set_expire_paused(&mut self, paused: bool) {
+        self.expiry_pause = paused;
+        self.apply_expiry_mode();
+    }
+
+    /// A replica does not expire keys itself (Redis 7.0): expired keys read as missing to
+    /// its clients and stay until the master's DEL; the server also stops the active cycle.
+    pub fn set_replica_expiry(&mut self, replica: bool) {
+        self.expiry_replica = replica;
+        self.apply_expiry_mode();
+    }
+
+    /// While a replica runs its master's commands: keys count as present whatever their TTL.
+    pub fn set_obey_master(&mut self, obey: bool) {
+        for db in &mut self.dbs {
+            db.expire_obey = obey;
+        }
+    }
+
+    fn apply_expiry_mode(&mut self) {
+        let paused = self.expiry_pause || self.expiry_replica;
         for db in &mut self.dbs {
             db.expire_paused = paused;
         }

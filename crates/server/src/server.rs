@@ -195,6 +195,8 @@ pub struct Server {
     pub replid: String,
     /// Replication, master side: offset, backlog, replicas.
     pub repl: crate::features::replication::Repl,
+    /// The master we follow (REPLICAOF host port), if any.
+    pub master: Option<crate::features::replication::replica::MasterLink>,
     /// DEBUG PAUSE-CRON: the periodic task does nothing while set.
     pub cron_paused: bool,
     /// A command is running inside EXEC (BGSAVE is then scheduled, as Redis cannot fork
@@ -317,6 +319,7 @@ impl Server {
             persistence: crate::features::persistence::Persistence::new(start_unix),
             replid: crate::features::info::random_hex_id(),
             repl: Default::default(),
+            master: None,
             cron_paused: false,
             in_exec: false,
             acl,

@@ -122,6 +122,11 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         log::error!("{msg}");
         return 1;
     }
+    // `replicaof host port`: follow that master (the link opens from the loop's cron).
+    if let Some((host, port)) = server.config.compat.replicaof.clone() {
+        let host = String::from_utf8_lossy(&host).into_owned();
+        crate::features::replication::replica::set_master(&mut server, &host, port as u16);
+    }
     let pidfile = sys::PidFile::create(&server.config.pidfile);
     let mut ev = match net::EventLoop::new(server, use_buf_ring) {
         Ok(ev) => ev,

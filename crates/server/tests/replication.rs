@@ -184,3 +184,124 @@ fn replconf_and_sync_errors_match_redis() {
     assert_eq!(raw(&c.cmd(&["ROLE"])), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     assert_eq!(info_field(&mut c, "repl_backlog_active"), "0");
 }
+
+/// ringkv follows a real Redis master: full sync of every type, the stream (expiry driven
+/// by the master), read-only to clients, and a partial resync after the link drops.
+#[test]
+fn ringkv_follows_a_real_redis_master() {
+    if !redis_or_skip("ringkv_follows_a_real_redis_master") {
+        return;
+    }
+    let master = Server::redis_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.connect();
+    fill(&mut m, "-before");
+    let port = master.port().to_string();
+    let replica = Server::ringkv_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let mut r = replica.connect();
+    wait_until("the full sync", || in_sync(&mut m, &mut r));
+    assert_eq!(digest(&mut m), digest(&mut r));
+    assert_eq!(info_field(&mut r, "role"), "slave");
+    let role = raw(&r.cmd(&["ROLE"]));
+    assert!(
+        role.starts_with(&format!(
+            "*5\r\n$5\r\nslave\r\n$9\r\n127.0.0.1\r\n:{port}\r\n$9\r\nconnected\r\n:"
+        )),
+        "{role}"
+    );
+    assert_eq!(
+        raw(&r.cmd(&["SET", "x", "1"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+
+    // The stream, with keys that expire: the replica waits for the master's DEL.
+    fill(&mut m, "-after");
+    m.cmd(&["MULTI"]);
+    m.cmd(&["INCR", "counter"]);
+    m.cmd(&["SPOP", "si-after"]);
+    m.cmd(&["EXEC"]);
+    m.cmd(&["SET", "short", "v", "PX", "50"]);
+    m.cmd(&["SELECT", "5"]);
+    m.cmd(&["SET", "in5", "v"]);
+    m.cmd(&["SELECT", "0"]);
+    wait_until("the stream", || in_sync(&mut m, &mut r));
+    assert_eq!(digest(&mut m), digest(&mut r));
+    wait_until("the master's expiry", || {
+        m.cmd(&["GET", "short"]);
+        in_sync(&mut m, &mut r) && r.cmd(&["DBSIZE"]).as_int() == m.cmd(&["DBSIZE"]).as_int()
+    });
+
+    // The link drops; the replica continues with PSYNC from its offset.
+    let killed = m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed.as_int(), Some(1), "{}", killed.text());
+    fill(&mut m, "-during");
+    wait_until("the partial resync", || {
+        info_field(&mut m, "sync_partial_ok") == "1" && in_sync(&mut m, &mut r)
+    });
+    assert_eq!(info_field(&mut m, "sync_full"), "1", "no second full sync");
+    assert_eq!(digest(&mut m), digest(&mut r));
+
+    // Promoted, it takes writes.
+    assert_eq!(raw(&r.cmd(&["REPLICAOF", "NO", "ONE"])), "+OK\r\n");
+    assert_eq!(raw(&r.cmd(&["SET", "x", "1"])), "+OK\r\n");
+    assert_eq!(info_field(&mut r, "role"), "master");
+}
+
+/// ringkv → ringkv → ringkv: a chained replica gets the same stream; when the middle one is
+/// promoted, the last continues with it by a partial resync (psync2).
+#[test]
+fn a_ringkv_chain_and_a_promotion_without_full_sync() {
+    let master = Server::ringkv_with(&["--enable-debug-command", "yes"]);
+    let mut m = master.connect();
+    fill(&mut m, "-a");
+    let mport = master.port().to_string();
+    let mid = Server::ringkv_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &mport,
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut a = mid.connect();
+    let aport = mid.port().to_string();
+    let last = Server::ringkv_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &aport,
+    ]);
+    let mut b = last.connect();
+    wait_until("the chain", || {
+        in_sync(&mut m, &mut a) && in_sync(&mut a, &mut b)
+    });
+    fill(&mut m, "-b");
+    wait_until("the chain's stream", || {
+        in_sync(&mut m, &mut a) && in_sync(&mut a, &mut b)
+    });
+    let d = digest(&mut m);
+    assert_eq!(d, digest(&mut a));
+    assert_eq!(d, digest(&mut b));
+    let full_before = info_field(&mut a, "sync_full");
+
+    drop(m);
+    drop(master);
+    assert_eq!(raw(&a.cmd(&["REPLICAOF", "NO", "ONE"])), "+OK\r\n");
+    a.cmd(&["SET", "after-promotion", "1"]);
+    wait_until("the last replica back", || in_sync(&mut a, &mut b));
+    assert_eq!(digest(&mut a), digest(&mut b));
+    assert_eq!(info_field(&mut a, "sync_full"), full_before, "no full sync");
+    assert_eq!(info_field(&mut a, "sync_partial_ok"), "1");
+}

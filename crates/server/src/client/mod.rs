@@ -130,6 +130,8 @@ pub struct ReplConf {
     pub capa_psync2: bool,
     /// It sent SYNC or PSYNC: it is a replica (CLIENT LIST `flags=S`, `type=replica`).
     pub replica: bool,
+    /// It is our link to our master (CLIENT LIST `flags=M`, `type=master`).
+    pub master: bool,
 }
 
 impl Conn {
@@ -267,6 +269,12 @@ impl Conn {
     #[inline]
     pub fn is_replica(&self) -> bool {
         self.repl.as_ref().is_some_and(|r| r.replica)
+    }
+
+    /// Whether it is our master's link.
+    #[inline]
+    pub fn is_master(&self) -> bool {
+        self.repl.as_ref().is_some_and(|r| r.master)
     }
 
     pub fn local_addr(&mut self) -> Option<SocketAddr> {

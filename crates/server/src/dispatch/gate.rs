@@ -323,10 +323,12 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     // Writes (and PING) while the disk cannot be written (Redis's
     // `writeCommandsDeniedByDiskError`), before MULTI queues them.
     // The RDB's refusal first, then the AOF's (a failed write or fsync), as Redis.
+    let obey = server.master.is_some() && server.clients[key].is_master();
     let denied = crate::features::persistence::writes_denied(server)
         .map(std::borrow::Cow::Borrowed)
         .or_else(|| crate::features::aof::write_denied_text(server).map(std::borrow::Cow::Owned));
     if let Some(text) = denied
+        && !obey
         && (row.meta.name == "ping" || is_write(server, key, row))
     {
         row.handler.bump(|s| s.rejected_calls += 1);
@@ -343,6 +345,33 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             "NOREPLICAS Not enough good replicas to write.",
         );
         return;
+    }
+    // A replica: clients may not write (`replica-read-only`), and while the link is down
+    // only `stale` commands run unless `replica-serve-stale-data` (Redis's order).
+    if server.master.is_some() && !obey {
+        if server.config.compat.replica_read_only && is_write(server, key, row) {
+            row.handler.bump(|s| s.rejected_calls += 1);
+            reject(
+                server,
+                key,
+                row,
+                "READONLY You can't write against a read only replica.",
+            );
+            return;
+        }
+        if !server.config.compat.replica_serve_stale_data
+            && !crate::features::replication::replica::streaming(server)
+            && row.meta.flags & engine::commands::table::flags::STALE == 0
+        {
+            row.handler.bump(|s| s.rejected_calls += 1);
+            reject(
+                server,
+                key,
+                row,
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            );
+            return;
+        }
     }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];

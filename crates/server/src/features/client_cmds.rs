@@ -55,8 +55,9 @@ fn client_type_by_name(name: &[u8]) -> Option<ClientType> {
 }
 
 fn client_type(c: &Conn) -> ClientType {
-    // No master clients yet: ringkv is not a replica.
-    if c.is_replica() {
+    if c.is_master() {
+        ClientType::Master
+    } else if c.is_replica() {
         ClientType::Replica
     } else if c.subs.active() {
         ClientType::PubSub
@@ -301,6 +302,9 @@ pub(crate) fn client_info_line(
     let mut flags = String::new();
     if c.is_replica() {
         flags.push('S');
+    }
+    if c.is_master() {
+        flags.push('M');
     }
     if monitor {
         flags.push('O');

@@ -367,7 +367,7 @@ pub static SECTIONS: &[Section] = &[
         f!("reply_buffer_expands", _ => 0),
     ])},
     Section { title: "Replication", names: &["replication"], default: true, body: Body::Fields(&[
-        f!("role", _ => "master"),
+        Field { name: "role", value: |v, s| crate::features::replication::info_role(v.server, s) },
         Field { name: "connected_slaves", value: |v, s| crate::features::replication::info_replicas(v.server, s) },
         f!("master_failover_state", _ => "no-failover"),
         f!("master_replid", v => v.server.replid),

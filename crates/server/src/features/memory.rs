@@ -91,6 +91,13 @@ pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
     if server.config.maxmemory == 0 {
         return false;
     }
+    // A replica leaves memory to its master (`replica-ignore-maxmemory`, Redis's
+    // performEvictions), and never refuses its master's commands.
+    if server.master.is_some()
+        && (server.config.compat.replica_ignore_maxmemory || server.clients[key].is_master())
+    {
+        return false;
+    }
     oom_check(server, key, row)
 }
 

@@ -123,10 +123,11 @@ pub fn hold(server: &mut Server, key: usize, generation: u32) {
     }
 }
 
-/// Whether expiry is paused (a pause of either kind is on).
+/// Whether the active expiry cycle must not run: a pause of either kind is on, or this is
+/// a replica (its master expires keys and sends DELs).
 pub fn expiry_paused(server: &mut Server) -> bool {
     let now = server.now_ms();
-    server.pause.active(now)
+    server.pause.active(now) || server.master.is_some()
 }
 
 /// Once per loop turn: when the pause has ended, lazy expiry resumes and the clients it

@@ -222,13 +222,25 @@ pub(super) fn run_batch(
     bump: &mut Bump,
     store: &mut Vec<&'static [u8]>,
 ) -> (usize, Ran) {
+    use crate::features::replication::replica;
+    // The link to our master: handshake replies and the payload first, then commands.
+    let link = server.master.is_some() && replica::is_master_link(server, key);
+    let mut pos = 0;
+    if link && !replica::streaming(server) {
+        pos = replica::on_link_input(server, key, buf).min(buf.len());
+        if !replica::streaming(server) || !replica::is_master_link(server, key) {
+            return (pos, Ran::Idle);
+        }
+    }
+    let buf = &buf[pos..];
+    let base = pos;
+    pos = 0;
     let mut resume = server.clients[key].resume;
     if buf.len() < resume.min_len() {
-        return (0, Ran::Idle);
+        return (base, Ran::Idle);
     }
     let mut limits = server.limits.clone();
     let mut args = recycle(std::mem::take(store));
-    let mut pos = 0;
     let mut ran = Ran::Idle;
     let arena: &Bump = bump;
     while pos < buf.len()
@@ -265,12 +277,21 @@ pub(super) fn run_batch(
                     break;
                 }
                 server.clients[key].qbuf_current = buf.len() - pos;
+                let start = pos;
                 pos += consumed;
-                if !args.is_empty() {
+                if link {
+                    // Obeyed, unanswered; its bytes are the offset and our stream.
+                    replica::apply(server, key, &args, &buf[start..pos]);
+                } else if !args.is_empty() {
                     gate::execute(server, key, &args);
                 }
             }
-            Ok(Parsed::Empty { consumed }) => pos += consumed,
+            Ok(Parsed::Empty { consumed }) => {
+                if link {
+                    replica::apply(server, key, &[], &buf[pos..pos + consumed]);
+                }
+                pos += consumed;
+            }
             Ok(Parsed::Incomplete) => break,
             Err(e) => {
                 let text = e.message();
@@ -290,6 +311,8 @@ pub(super) fn run_batch(
     }
     *store = recycle(args);
     bump.reset();
-    server.clients[key].resume = resume;
-    (pos, ran)
+    if let Some(c) = server.clients.get_mut(key) {
+        c.resume = resume;
+    }
+    (base + pos, ran)
 }

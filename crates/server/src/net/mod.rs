@@ -28,6 +28,7 @@ mod bufring;
 mod conn_ops;
 mod file_ops;
 mod input;
+mod link_ops;
 mod op;
 mod periodic;
 
@@ -176,6 +177,8 @@ pub struct EventLoop {
     /// Cached wall-clock of this iteration (ms), for idle accounting.
     now_ms: i64,
     last_clients_cron_ms: i64,
+    /// The replica's connect to its master in flight, if any.
+    connecting: Option<link_ops::Connecting>,
 }
 
 impl EventLoop {
@@ -219,6 +222,7 @@ impl EventLoop {
             sigbuf: Box::new([0; 128]),
             now_ms,
             last_clients_cron_ms: now_ms,
+            connecting: None,
         })
     }
 
@@ -269,6 +273,7 @@ impl EventLoop {
             crate::features::aof::before_sleep(&mut self.server, self.now_ms);
             // The turn's replication stream to the backlog and the replicas.
             crate::features::replication::before_sleep(&mut self.server);
+            self.start_link_connect();
             self.flush_sends();
             self.submit_file_ops();
             match self.submit_and_wait() {
@@ -399,6 +404,7 @@ impl EventLoop {
             Some(Op::Timer) => self.on_timer(),
             Some(Op::Signal) => self.on_signal(res),
             Some(op @ (Op::FileWrite | Op::FileSync)) => self.on_file_op(op, key, res),
+            Some(Op::Connect) => self.on_connect(generation, res),
             None => log::warn!("unexpected completion {u:#x}"),
         }
     }

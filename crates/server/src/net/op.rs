@@ -31,6 +31,8 @@ pub enum Op {
     FileWrite = 9,
     /// The fsync of a [`crate::fileio`] request.
     FileSync = 10,
+    /// An outgoing connect (the replica's link; generation = the attempt).
+    Connect = 11,
 }
 
 #[inline]
@@ -50,6 +52,7 @@ pub fn ud_op(u: u64) -> Option<Op> {
         7 => Op::Signal,
         9 => Op::FileWrite,
         10 => Op::FileSync,
+        11 => Op::Connect,
         _ => return None,
     })
 }

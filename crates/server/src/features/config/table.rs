@@ -620,13 +620,6 @@ fn set_replicaof(c: &mut Config, argv: &[&[u8]], _: SetMode) -> Result<(), SetEr
         c.compat.replicaof = None;
         return Ok(());
     }
-    // Stored and ignored, it would leave a server its operator means to be a replica
-    // running as a writable master.
-    if strtol_whole(port).is_some_and(|p| (0..=65535).contains(&p)) {
-        return Err(Cow::Borrowed(
-            "ringkv does not support replication yet: replicaof must be 'no one'",
-        ));
-    }
     match strtol_whole(port) {
         Some(p) if (0..=65535).contains(&p) => {
             c.compat.replicaof = Some((host.to_vec(), p));
@@ -974,6 +967,21 @@ mod tests {
         assert_eq!(names.len(), n);
     }
 
+    /// `replicaof host port` is a replica's start-up; a bad port is refused.
+    #[test]
+    fn replicaof_takes_a_master_and_refuses_a_bad_port() {
+        let mut c = Config::new();
+        assert!(c.set("replicaof", "127.0.0.1 6380").is_ok());
+        assert_eq!(c.compat.replicaof, Some((b"127.0.0.1".to_vec(), 6380)));
+        assert!(
+            c.set("replicaof", "127.0.0.1 70000")
+                .unwrap_err()
+                .contains("port")
+        );
+        assert!(c.set("replicaof", "no one").is_ok());
+        assert_eq!(c.compat.replicaof, None);
+    }
+
     /// The directive audit: values ringkv cannot act on are refused, at start-up (the
     /// config file) and by CONFIG SET, with a text naming the directive; the defaults load.
     #[test]
@@ -990,7 +998,6 @@ mod tests {
             ("oom-score-adj", "relative", "no"),
             ("active-expire-effort", "5", "1"),
             ("supervised", "systemd", "no"),
-            ("replicaof", "127.0.0.1 6380", "no one"),
         ] {
             let mut c = Config::new();
             let err = c.set(name, bad).unwrap_err();
@@ -1011,11 +1018,6 @@ mod tests {
                 "{e}"
             );
             let text = format!("{name} \"{good}\"\n");
-            let text = if name == "replicaof" {
-                "replicaof no one\n".to_string()
-            } else {
-                text
-            };
             assert!(
                 super::super::Loader::new(&mut c)
                     .load_str(text.as_bytes())

@@ -210,6 +210,23 @@ fn replconf(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
 /// # Returns
 /// A master's `["master", offset, [[ip, port, acked offset] …]]`, online replicas only.
 fn role(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
+    if let Some(m) = &server.master {
+        // ["slave", host, port, state, offset]
+        let (host, port, state) = (m.host.clone(), m.port as i64, m.role_state());
+        let offset = if m.state == super::replica::LinkState::Connected {
+            server.repl.offset as i64
+        } else {
+            -1
+        };
+        let mut r = reply(server, key);
+        r.array(5);
+        r.bulk(b"slave");
+        r.bulk(host.as_bytes());
+        r.int(port);
+        r.bulk(state.as_bytes());
+        r.int(offset);
+        return Ok(());
+    }
     let rows: Vec<(String, u16, u64)> = server
         .repl
         .replicas
@@ -242,10 +259,13 @@ fn role(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 /// # Format
 /// `REPLICAOF NO ONE` / `REPLICAOF host port`
 /// # Returns
-/// `+OK` for NO ONE (ringkv is always a master). Following a master is refused by name
-/// until ringkv can be a replica, rather than answering OK and staying a master.
+/// `+OK`; `+OK Already connected to specified master` when it already follows that one.
 fn replicaof(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     if eq_ic(args[1], "no") && eq_ic(args[2], "one") {
+        if server.master.is_some() {
+            super::replica::unset_master(server);
+            server.config.compat.replicaof = None;
+        }
         reply(server, key).ok();
         return Ok(());
     }
@@ -254,11 +274,24 @@ fn replicaof(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             "ERR Command is not valid when client is a replica.",
         ));
     }
-    match engine::util::parse_i64(args[2]) {
-        Ok(p) if (0..=65535).contains(&p) => {}
+    let port = match engine::util::parse_i64(args[2]) {
+        Ok(p) if (0..=65535).contains(&p) => p as u16,
         _ => return Err(CmdError::Static("ERR Invalid master port")),
+    };
+    let host = String::from_utf8_lossy(args[1]).into_owned();
+    if server
+        .master
+        .as_ref()
+        .is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port)
+    {
+        log::info!(
+            "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed."
+        );
+        reply(server, key).simple(b"OK Already connected to specified master");
+        return Ok(());
     }
-    Err(CmdError::Static(
-        "ERR ringkv cannot replicate from a master yet: only REPLICAOF NO ONE is supported",
-    ))
+    super::replica::set_master(server, &host, port);
+    server.config.compat.replicaof = Some((args[1].to_vec(), port as i64));
+    reply(server, key).ok();
+    Ok(())
 }

@@ -20,6 +20,7 @@
 //!   `PSYNC id N` asks for the stream from byte N on.
 
 pub mod commands;
+pub mod replica;
 
 use crate::server::Server;
 use engine::propagate::Sink;
@@ -164,6 +165,11 @@ pub struct Repl {
     pub stat_sync_partial_err: u64,
     /// The end mark of the running diskless transfer.
     eof_mark: String,
+    /// The history a PSYNC can continue from (Redis's cached master): our id and the
+    /// offset applied, kept when the link to our master drops or we start following one.
+    pub cached: Option<(String, u64)>,
+    /// Last run of the once-a-second part of the cron (Unix ms).
+    last_second_ms: i64,
     /// Online replicas whose last ACK is within `min-replicas-max-lag` (Redis's
     /// `repl_good_slaves_count`, refreshed by the cron and by each ACK).
     pub good_replicas: usize,
@@ -184,6 +190,8 @@ impl Default for Repl {
             stat_sync_partial_err: 0,
             good_replicas: 0,
             eof_mark: String::new(),
+            cached: None,
+            last_second_ms: 0,
         }
     }
 }
@@ -202,6 +210,7 @@ pub fn too_few_replicas(server: &Server) -> bool {
     c.min_replicas_to_write > 0
         && c.min_replicas_max_lag > 0
         && (server.repl.good_replicas as i64) < c.min_replicas_to_write
+        && server.master.is_none()
 }
 
 /// Recounts the good replicas (Redis's `refreshGoodSlavesCount`).
@@ -224,6 +233,7 @@ fn ensure_backlog(server: &mut Server) {
     }
     let size = server.config.compat.repl_backlog_size.max(1) as usize;
     server.repl.backlog = Some(Backlog::new(size, server.repl.offset + 1));
+    server.repl.no_replicas_since_ms = server.now_ms();
     server.engine.attach_sink(Box::new(ReplSink::default()));
 }
 
@@ -231,6 +241,24 @@ fn ensure_backlog(server: &mut Server) {
 fn free_backlog(server: &mut Server) {
     server.repl.backlog = None;
     server.engine.detach_sink::<ReplSink>();
+}
+
+/// Closes every replica (our history changed: they must sync again; Redis's
+/// `disconnectSlaves`).
+fn disconnect_replicas(server: &mut Server) {
+    for r in std::mem::take(&mut server.repl.replicas) {
+        server.close_client(r.key);
+    }
+    refresh_good_replicas(server);
+}
+
+/// Bytes of our master's stream, applied: they are our stream too (chained replication).
+fn feed_master_bytes(server: &mut Server, bytes: &[u8]) {
+    if server.repl.backlog.is_none() {
+        server.repl.offset += bytes.len() as u64;
+        return;
+    }
+    feed(server, bytes);
 }
 
 /// Appends raw stream bytes (units from the sink, the cron's PING): to the backlog, to
@@ -269,7 +297,10 @@ pub fn before_sleep(server: &mut Server) {
         && !sink.0.buf.is_empty()
     {
         let bytes = sink.0.take();
-        feed(server, &bytes);
+        // A replica's stream is its master's (fed as applied), not its own units.
+        if server.master.is_none() {
+            feed(server, &bytes);
+        }
         if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>() {
             sink.0.give_back(bytes);
         }
@@ -511,6 +542,7 @@ pub fn start_stream_on_ack(server: &mut Server, i: usize) {
 
 /// A client went away: forget it as a replica.
 pub fn client_closed(server: &mut Server, key: usize) {
+    replica::link_closed(server, key);
     if let Some(i) = server.repl.replica_index(key) {
         let r = server.repl.replicas.remove(i);
         refresh_good_replicas(server);
@@ -531,6 +563,11 @@ pub fn client_closed(server: &mut Server, key: usize) {
 /// every `repl-ping-replica-period`, replicas silent past `repl-timeout` dropped, the
 /// backlog freed `repl-backlog-ttl` after the last replica left.
 pub fn cron(server: &mut Server) {
+    let now = server.now_ms();
+    if now - server.repl.last_second_ms >= 1000 {
+        server.repl.last_second_ms = now;
+        replica::cron(server);
+    }
     if server.repl.backlog.is_none() {
         return;
     }
@@ -539,7 +576,11 @@ pub fn cron(server: &mut Server) {
     start_sync_snapshot(server);
     let now = server.now_ms();
     let period = server.config.compat.repl_ping_replica_period.max(1) * 1000;
-    if !server.repl.replicas.is_empty() && now - server.repl.last_ping_ms >= period {
+    // A replica's replicas get its master's PINGs.
+    if server.master.is_none()
+        && !server.repl.replicas.is_empty()
+        && now - server.repl.last_ping_ms >= period
+    {
         server.repl.last_ping_ms = now;
         feed(server, b"*1\r\n$4\r\nPING\r\n");
     }
@@ -556,7 +597,9 @@ pub fn cron(server: &mut Server) {
         server.close_client(k);
     }
     let ttl = server.config.compat.repl_backlog_ttl;
+    // A replica keeps its backlog: it is what its own replicas and a promotion need.
     if server.repl.replicas.is_empty()
+        && server.master.is_none()
         && ttl > 0
         && now - server.repl.no_replicas_since_ms > ttl.saturating_mul(1000)
     {
@@ -571,6 +614,64 @@ fn resize_backlog(server: &mut Server) {
     if let Some(b) = server.repl.backlog.as_mut() {
         b.resize(size);
     }
+}
+
+/// INFO replication's `role` value, and on a replica the lines about its master after it.
+pub fn info_role(server: &Server, s: &mut String) {
+    use std::fmt::Write;
+    let Some(m) = &server.master else {
+        s.push_str("master");
+        return;
+    };
+    let now_s = server.now_ms() / 1000;
+    let up = m.state == replica::LinkState::Connected;
+    let syncing = m.state == replica::LinkState::Transfer;
+    let last_io = if up { now_s - m.last_io_ms / 1000 } else { -1 };
+    let _ = write!(
+        s,
+        "slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\n\
+         master_last_io_seconds_ago:{last_io}\r\nmaster_sync_in_progress:{}\r\n\
+         slave_read_repl_offset:{}\r\nslave_repl_offset:{}",
+        m.host,
+        m.port,
+        if up { "up" } else { "down" },
+        u8::from(syncing),
+        server.repl.offset,
+        server.repl.offset,
+    );
+    if syncing {
+        let total = m.total_bytes;
+        let read = m.read_bytes as i64;
+        let perc = if total > 0 {
+            read as f64 * 100.0 / total as f64
+        } else {
+            0.0
+        };
+        let _ = write!(
+            s,
+            "\r\nmaster_sync_total_bytes:{total}\r\nmaster_sync_read_bytes:{read}\r\n\
+             master_sync_left_bytes:{}\r\nmaster_sync_perc:{perc:.2}\r\n\
+             master_sync_last_io_seconds_ago:{}",
+            total - read,
+            now_s - m.last_io_ms / 1000
+        );
+    }
+    if !up {
+        let since = if m.down_since_ms == 0 {
+            -1
+        } else {
+            now_s - m.down_since_ms / 1000
+        };
+        let _ = write!(s, "\r\nmaster_link_down_since_seconds:{since}");
+    }
+    let c = &server.config.compat;
+    let _ = write!(
+        s,
+        "\r\nslave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}",
+        c.replica_priority,
+        u8::from(c.replica_read_only),
+        u8::from(c.replica_announced)
+    );
 }
 
 /// INFO replication's `connected_slaves` value and the `slaveN:` lines after it.

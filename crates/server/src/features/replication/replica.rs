@@ -1,0 +1,629 @@
+//! Replication, replica side (Redis 7.0's `syncWithMaster`, `readSyncBulkPayload`,
+//! `replicationCron`): `REPLICAOF host port` makes ringkv follow a master — real Redis or
+//! ringkv.
+//!
+//! The link is a client connection the loop opens ([`MasterLink::connect_to`], an effect
+//! the loop acts on) and registers like an accepted one, flagged as the master. Until the
+//! sync is done its input goes to [`on_link_input`] — the handshake (PING, AUTH,
+//! REPLCONF listening-port and capa, PSYNC) one reply at a time, then the payload
+//! (`$len` or `$EOF:<mark>`), loaded into an emptied keyspace. From then on its input is
+//! the command stream, run through the gate like any client's but obeyed: no replies, no
+//! ACL/OOM/read-only checks, keys never expired for it ([`apply`]); each command's bytes
+//! advance the replication offset and feed our own backlog, so our replicas get the very
+//! same stream (chained replication). `REPLCONF ACK <offset>` goes back every second.
+//!
+//! Invariants: while a master is set, the engine does not expire keys by itself (expired
+//! keys read as missing to clients; the master's DELs remove them), writes from clients are
+//! refused with `-READONLY` under `replica-read-only`, and our stream to sub-replicas comes
+//! only from the master's bytes (the sink's own units are discarded).
+
+use super::ensure_backlog;
+use crate::server::Server;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Where the link is (Redis's `repl_state`, simplified).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Must connect (at the next cron).
+    Connect,
+    /// The loop is connecting.
+    Connecting,
+    /// Waiting for the reply to a handshake step.
+    Handshake(Step),
+    /// Receiving the RDB payload.
+    Transfer,
+    /// Applying the stream.
+    Connected,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Pong,
+    Auth,
+    Port,
+    Capa,
+    Psync,
+}
+
+/// The payload being received.
+#[derive(Debug, Default)]
+enum Payload {
+    /// Waiting for the `$` line.
+    #[default]
+    Header,
+    /// `$len`: bytes still expected.
+    Sized { left: usize, buf: Vec<u8> },
+    /// `$EOF:<mark>`: until the buffer ends with the mark.
+    Marked { mark: Vec<u8>, buf: Vec<u8> },
+}
+
+/// The replica's link to its master.
+#[derive(Debug)]
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// The master's connection (client slab key, generation) once connected.
+    pub conn: Option<(usize, u32)>,
+    /// An effect for the loop: open a connection to this address.
+    pub connect_to: Option<SocketAddr>,
+    /// When the handshake or transfer started (Unix ms), for `repl-timeout`.
+    pub started_ms: i64,
+    /// Last bytes from the master (Unix ms): `master_last_io_seconds_ago`.
+    pub last_io_ms: i64,
+    /// When the link went down (Unix ms; 0 while up).
+    pub down_since_ms: i64,
+    payload: Payload,
+    /// From `+FULLRESYNC`.
+    full_replid: String,
+    full_offset: u64,
+    /// Bytes of the payload received (INFO `master_sync_read_bytes`).
+    pub read_bytes: u64,
+    pub total_bytes: i64,
+}
+
+impl MasterLink {
+    fn new(host: String, port: u16, now: i64) -> MasterLink {
+        MasterLink {
+            host,
+            port,
+            state: LinkState::Connect,
+            conn: None,
+            connect_to: None,
+            started_ms: now,
+            last_io_ms: now,
+            down_since_ms: now,
+            payload: Payload::Header,
+            full_replid: String::new(),
+            full_offset: 0,
+            read_bytes: 0,
+            total_bytes: -1,
+        }
+    }
+
+    /// ROLE's state name.
+    pub fn role_state(&self) -> &'static str {
+        match self.state {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Handshake(_) => "handshake",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// Whether client `key` is the master's link.
+#[inline]
+pub fn is_master_link(server: &Server, key: usize) -> bool {
+    server
+        .master
+        .as_ref()
+        .is_some_and(|m| m.conn.is_some_and(|(k, _)| k == key))
+}
+
+/// Whether the link is applying the stream (the link's input is commands).
+#[inline]
+pub fn streaming(server: &Server) -> bool {
+    server
+        .master
+        .as_ref()
+        .is_some_and(|m| m.state == LinkState::Connected)
+}
+
+/// REPLICAOF host port (or the `replicaof` directive at start-up): follow that master.
+pub fn set_master(server: &mut Server, host: &str, port: u16) {
+    let now = server.now_ms();
+    let was_master = server.master.is_none();
+    drop_link(server);
+    if was_master {
+        // Our own history is what we can offer a new master to continue from (Redis's
+        // replicationCacheMasterUsingMyself).
+        server.repl.cached = Some((server.replid.clone(), server.repl.offset));
+    }
+    // Our replicas must resync with us (the history changes under them).
+    super::disconnect_replicas(server);
+    server.master = Some(MasterLink::new(host.to_string(), port, now));
+    server.engine.set_replica_expiry(true);
+    log::info!("Connecting to MASTER {host}:{port}");
+    cron(server);
+}
+
+/// REPLICAOF NO ONE: become a master, keeping the history for our replicas (psync2: the
+/// old id becomes `master_replid2`, valid up to our offset).
+pub fn unset_master(server: &mut Server) {
+    if server.master.is_none() {
+        return;
+    }
+    drop_link(server);
+    server.master = None;
+    server.engine.set_replica_expiry(false);
+    server.repl.replid2 =
+        std::mem::replace(&mut server.replid, crate::features::info::random_hex_id());
+    server.repl.second_replid_offset = server.repl.offset as i64 + 1;
+    server.repl.cached = None;
+    // Replicas reconnect and continue with PSYNC on the old id.
+    super::disconnect_replicas(server);
+    log::info!("MASTER MODE enabled");
+}
+
+/// Closes the link's connection, if any; the state goes back to Connect.
+fn drop_link(server: &mut Server) {
+    let Some(m) = server.master.as_mut() else {
+        return;
+    };
+    let conn = m.conn.take();
+    m.state = LinkState::Connect;
+    m.connect_to = None;
+    m.payload = Payload::Header;
+    if m.down_since_ms == 0 {
+        m.down_since_ms = server.engine.clock.now_ms();
+    }
+    if let Some((key, generation)) = conn
+        && server
+            .clients
+            .get(key)
+            .is_some_and(|c| c.generation == generation)
+    {
+        // What we applied is where a PSYNC can continue.
+        server.repl.cached = Some((server.replid.clone(), server.repl.offset));
+        server.close_client(key);
+    }
+}
+
+/// The link's connection closed (by either side).
+pub fn link_closed(server: &mut Server, key: usize) {
+    let Some(m) = server.master.as_mut() else {
+        return;
+    };
+    if m.conn.is_some_and(|(k, _)| k == key) {
+        if m.state == LinkState::Connected {
+            server.repl.cached = Some((server.replid.clone(), server.repl.offset));
+            log::warn!("Connection with master lost.");
+        }
+        m.conn = None;
+        m.state = LinkState::Connect;
+        m.payload = Payload::Header;
+        m.down_since_ms = server.engine.clock.now_ms();
+    }
+}
+
+/// The replica's cron (Redis's replicationCron, once a second): connect when due, give up
+/// a handshake or transfer past `repl-timeout`, ACK the applied offset.
+pub fn cron(server: &mut Server) {
+    let now = server.now_ms();
+    let timeout = server.config.compat.repl_timeout.max(1) * 1000;
+    let Some(m) = server.master.as_mut() else {
+        return;
+    };
+    match m.state {
+        LinkState::Connect => {
+            let addr = (m.host.as_str(), m.port)
+                .to_socket_addrs()
+                .ok()
+                .and_then(|mut a| a.next());
+            match addr {
+                Some(a) => {
+                    m.connect_to = Some(a);
+                    m.state = LinkState::Connecting;
+                    m.started_ms = now;
+                }
+                None => log::warn!("Unable to resolve master {}", m.host),
+            }
+        }
+        LinkState::Connecting | LinkState::Handshake(_) | LinkState::Transfer => {
+            if now - m.started_ms > timeout.max(m.last_io_ms - m.started_ms + timeout) {
+                log::warn!("Timeout connecting to the MASTER...");
+                drop_link(server);
+            }
+        }
+        LinkState::Connected => {
+            if now - m.last_io_ms > timeout {
+                log::warn!("MASTER timeout: no data nor PING received...");
+                drop_link(server);
+                return;
+            }
+            send_ack(server);
+        }
+    }
+}
+
+fn send_ack(server: &mut Server) {
+    let Some((key, _)) = server.master.as_ref().and_then(|m| m.conn) else {
+        return;
+    };
+    let off = server.repl.offset.to_string();
+    let c = &mut server.clients[key];
+    c.pending.extend_from_slice(
+        format!(
+            "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n",
+            off.len()
+        )
+        .as_bytes(),
+    );
+    server.wake.push(key);
+}
+
+fn send(server: &mut Server, key: usize, argv: &[&[u8]]) {
+    let c = &mut server.clients[key];
+    persist::aof::writer::encode_command(&mut c.pending, argv.iter().copied());
+    server.wake.push(key);
+}
+
+/// The loop connected the link: the handshake starts with PING.
+pub fn on_connected(server: &mut Server, key: usize) {
+    let now = server.now_ms();
+    let generation = server.clients[key].generation;
+    let Some(m) = server.master.as_mut() else {
+        server.close_client(key);
+        return;
+    };
+    m.conn = Some((key, generation));
+    m.state = LinkState::Handshake(Step::Pong);
+    m.started_ms = now;
+    m.last_io_ms = now;
+    let c = &mut server.clients[key];
+    c.repl.get_or_insert_with(Default::default).master = true;
+    // The master's commands are obeyed: no user, nothing checked.
+    c.user = crate::features::acl::NO_USER;
+    c.acl_pass = true;
+    c.authenticated = true;
+    log::info!("MASTER <-> REPLICA sync started");
+    send(server, key, &[b"PING"]);
+}
+
+/// The loop could not connect.
+pub fn on_connect_failed(server: &mut Server, err: std::io::Error) {
+    if let Some(m) = server.master.as_mut() {
+        log::warn!("Error condition on socket for SYNC: {err}");
+        m.state = LinkState::Connect;
+    }
+}
+
+fn abort(server: &mut Server, why: &str) {
+    log::warn!("{why}");
+    drop_link(server);
+}
+
+/// One CRLF-terminated line at the start of `buf`: (line without CRLF, bytes consumed).
+fn line(buf: &[u8]) -> Option<(&[u8], usize)> {
+    let i = memchr::memchr(b'\n', buf)?;
+    let l = &buf[..i];
+    Some((l.strip_suffix(b"\r").unwrap_or(l), i + 1))
+}
+
+/// The link's input before the stream: handshake replies, then the payload. Returns the
+/// bytes consumed (the rest — the stream — is then run as commands).
+pub fn on_link_input(server: &mut Server, key: usize, buf: &[u8]) -> usize {
+    let now = server.now_ms();
+    let mut pos = 0;
+    loop {
+        let Some(m) = server.master.as_mut() else {
+            return buf.len();
+        };
+        m.last_io_ms = now;
+        match m.state {
+            LinkState::Handshake(step) => {
+                let Some((l, n)) = line(&buf[pos..]) else {
+                    return pos;
+                };
+                pos += n;
+                let l = l.to_vec();
+                if !handshake_step(server, key, step, &l) {
+                    return buf.len();
+                }
+            }
+            LinkState::Transfer => {
+                let (used, done) = transfer(server, &buf[pos..]);
+                pos += used;
+                if !done {
+                    return pos;
+                }
+                if !finish_sync(server) {
+                    return buf.len();
+                }
+                return pos;
+            }
+            LinkState::Connected | LinkState::Connect | LinkState::Connecting => return pos,
+        }
+    }
+}
+
+/// Handles one handshake reply; false when the link was dropped.
+fn handshake_step(server: &mut Server, key: usize, step: Step, l: &[u8]) -> bool {
+    let err = l.first() == Some(&b'-');
+    let text = String::from_utf8_lossy(l).into_owned();
+    let next = |server: &mut Server, s: Step| {
+        if let Some(m) = server.master.as_mut() {
+            m.state = LinkState::Handshake(s);
+        }
+    };
+    match step {
+        Step::Pong => {
+            // NOAUTH / NOPERM mean the master is there and wants AUTH: fine.
+            if err
+                && !l.starts_with(b"-NOAUTH")
+                && !l.starts_with(b"-NOPERM")
+                && !l.starts_with(b"-ERR operation not permitted")
+            {
+                abort(
+                    server,
+                    &format!("Error reply to PING from master: '{text}'"),
+                );
+                return false;
+            }
+            log::info!("Master replied to PING, replication can continue...");
+            let auth = server.config.compat.masterauth.clone();
+            if !auth.is_empty() {
+                let user = server.config.compat.masteruser.clone();
+                if user.is_empty() {
+                    send(server, key, &[b"AUTH", &auth]);
+                } else {
+                    send(server, key, &[b"AUTH", &user, &auth]);
+                }
+                next(server, Step::Auth);
+            } else {
+                send_port(server, key);
+                next(server, Step::Port);
+            }
+        }
+        Step::Auth => {
+            if err {
+                abort(server, &format!("Unable to AUTH to MASTER: {text}"));
+                return false;
+            }
+            send_port(server, key);
+            next(server, Step::Port);
+        }
+        Step::Port => {
+            if err {
+                log::info!(
+                    "(Non critical) Master does not understand REPLCONF listening-port: {text}"
+                );
+            }
+            send(
+                server,
+                key,
+                &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"],
+            );
+            next(server, Step::Capa);
+        }
+        Step::Capa => {
+            if err {
+                log::info!("(Non critical) Master does not understand REPLCONF capa: {text}");
+            }
+            let (id, off) = match &server.repl.cached {
+                Some((id, off)) => (id.clone(), (off + 1).to_string()),
+                None => ("?".to_string(), "-1".to_string()),
+            };
+            if id == "?" {
+                log::info!("Partial resynchronization not possible (no cached master)");
+            } else {
+                log::info!("Trying a partial resynchronization (request {id}:{off}).");
+            }
+            send(server, key, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+            next(server, Step::Psync);
+        }
+        // The master may send empty lines to keep the link alive until it answers.
+        Step::Psync if l.is_empty() => {}
+        Step::Psync => return psync_reply(server, l),
+    }
+    true
+}
+
+fn send_port(server: &mut Server, key: usize) {
+    let port = match server.config.compat.replica_announce_port {
+        0 => server.tcp_port as i64,
+        p => p,
+    }
+    .to_string();
+    send(
+        server,
+        key,
+        &[b"REPLCONF", b"listening-port", port.as_bytes()],
+    );
+}
+
+/// The reply to PSYNC: a full resync (the payload follows) or a continuation.
+fn psync_reply(server: &mut Server, l: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(l).into_owned();
+    if let Some(rest) = text.strip_prefix("+FULLRESYNC ") {
+        let mut it = rest.split(' ');
+        let (Some(id), Some(off)) = (it.next(), it.next().and_then(|o| o.parse::<u64>().ok()))
+        else {
+            abort(
+                server,
+                &format!("Unexpected reply to PSYNC from master: {text}"),
+            );
+            return false;
+        };
+        log::info!("Full resync from master: {id}:{off}");
+        let m = server.master.as_mut().expect("linked");
+        m.full_replid = id.to_string();
+        m.full_offset = off;
+        m.state = LinkState::Transfer;
+        m.payload = Payload::Header;
+        m.read_bytes = 0;
+        m.total_bytes = -1;
+        // The old history is gone: replicas of ours must resync.
+        server.repl.cached = None;
+        super::disconnect_replicas(server);
+        return true;
+    }
+    if let Some(rest) = text.strip_prefix("+CONTINUE") {
+        let new_id = rest.trim();
+        if !new_id.is_empty() && new_id != server.replid {
+            // The master changed id (it was promoted): our old id stays valid up to here.
+            server.repl.replid2 = std::mem::replace(&mut server.replid, new_id.to_string());
+            server.repl.second_replid_offset = server.repl.offset as i64 + 1;
+            super::disconnect_replicas(server);
+        }
+        log::info!("Successful partial resynchronization with master.");
+        log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+        connected(server);
+        return true;
+    }
+    abort(
+        server,
+        &format!("Unexpected reply to PSYNC from master: {text}"),
+    );
+    false
+}
+
+/// The link is up and applying the stream.
+fn connected(server: &mut Server) {
+    let now = server.now_ms();
+    ensure_backlog(server);
+    if let Some(m) = server.master.as_mut() {
+        m.state = LinkState::Connected;
+        m.down_since_ms = 0;
+        m.last_io_ms = now;
+    }
+    server.repl.cached = None;
+    send_ack(server);
+}
+
+/// Takes payload bytes; returns (bytes used, payload complete).
+fn transfer(server: &mut Server, buf: &[u8]) -> (usize, bool) {
+    let m = server.master.as_mut().expect("linked");
+    let mut pos = 0;
+    if matches!(m.payload, Payload::Header) {
+        // Newlines are the master's keepalive while it prepares the payload.
+        while pos < buf.len() && buf[pos] == b'\n' {
+            pos += 1;
+        }
+        let Some((l, n)) = line(&buf[pos..]) else {
+            return (pos, false);
+        };
+        pos += n;
+        if let Some(mark) = l.strip_prefix(b"$EOF:") {
+            m.payload = Payload::Marked {
+                mark: mark.to_vec(),
+                buf: Vec::new(),
+            };
+            log::info!(
+                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory"
+            );
+        } else if let Some(len) = l
+            .strip_prefix(b"$")
+            .and_then(|n| std::str::from_utf8(n).ok())
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            m.total_bytes = len as i64;
+            m.payload = Payload::Sized {
+                left: len,
+                buf: Vec::with_capacity(len.min(64 << 20)),
+            };
+            log::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to memory");
+        } else {
+            let text = String::from_utf8_lossy(l).into_owned();
+            // An error reply instead of a payload.
+            drop_link(server);
+            log::warn!("MASTER aborted replication with an error: {text}");
+            return (buf.len(), false);
+        }
+    }
+    let m = server.master.as_mut().expect("linked");
+    let rest = &buf[pos..];
+    match &mut m.payload {
+        Payload::Sized { left, buf: data } => {
+            let n = (*left).min(rest.len());
+            data.extend_from_slice(&rest[..n]);
+            *left -= n;
+            m.read_bytes += n as u64;
+            (pos + n, *left == 0)
+        }
+        Payload::Marked { mark, buf: data } => {
+            // The mark ends the payload; nothing follows it until our first ACK.
+            data.extend_from_slice(rest);
+            m.read_bytes += rest.len() as u64;
+            let done = data.len() >= mark.len() && data.ends_with(mark);
+            if done {
+                let keep = data.len() - mark.len();
+                data.truncate(keep);
+            }
+            (buf.len(), done)
+        }
+        Payload::Header => (pos, false),
+    }
+}
+
+/// The payload is complete: the keyspace becomes the master's.
+fn finish_sync(server: &mut Server) -> bool {
+    let m = server.master.as_mut().expect("linked");
+    let payload = match std::mem::take(&mut m.payload) {
+        Payload::Sized { buf, .. } | Payload::Marked { buf, .. } => buf,
+        Payload::Header => Vec::new(),
+    };
+    let (replid, offset) = (m.full_replid.clone(), m.full_offset);
+    log::info!("MASTER <-> REPLICA sync: Flushing old data");
+    for i in 0..server.engine.dbs.len() {
+        server.engine.touch_watched_on_flush(i);
+        server.engine.dbs[i].clear();
+    }
+    log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let loaded = crate::features::persistence::load::load_image(
+        &mut server.engine,
+        &payload,
+        crate::features::persistence::load::Flags::default(),
+    );
+    if let Err(e) = loaded {
+        abort(
+            server,
+            &format!("Failed trying to load the MASTER synchronization DB from socket: {e}"),
+        );
+        return false;
+    }
+    // A new history: the master's id and offset, a fresh backlog.
+    server.replid = replid;
+    server.repl.replid2 = "0".repeat(40);
+    server.repl.second_replid_offset = -1;
+    server.repl.offset = offset;
+    super::free_backlog(server);
+    log::info!("MASTER <-> REPLICA sync: Finished with success");
+    connected(server);
+    true
+}
+
+/// One command of the master's stream (`raw` its bytes): obeyed without a reply, then
+/// its bytes advance the offset and go to our backlog and replicas.
+pub fn apply(server: &mut Server, key: usize, args: &[&[u8]], raw: &[u8]) {
+    let getack = args.len() >= 2
+        && args[0].eq_ignore_ascii_case(b"replconf")
+        && args[1].eq_ignore_ascii_case(b"getack");
+    if !getack && !args.is_empty() {
+        let before = server.clients[key].pending.len();
+        server.engine.set_obey_master(true);
+        crate::dispatch::gate::execute(server, key, args);
+        server.engine.set_obey_master(false);
+        server.clients[key].pending.truncate(before);
+    }
+    // Redis counts GETACK in the offset before answering, and proxies it to our replicas.
+    super::feed_master_bytes(server, raw);
+    if getack {
+        send_ack(server);
+    }
+    if let Some(m) = server.master.as_mut() {
+        m.last_io_ms = server.engine.clock.now_ms();
+    }
+}
