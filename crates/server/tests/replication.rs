@@ -7,6 +7,8 @@ mod common;
 use common::{Client, Server, redis_or_skip};
 use std::time::{Duration, Instant};
 
+const WAIT_ON_REPLICA: &str = "-ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.\r\n";
+
 fn info_field(c: &mut Client, name: &str) -> String {
     let info = c.cmd(&["INFO", "everything"]).text();
     info.lines()
@@ -223,6 +225,7 @@ fn ringkv_follows_a_real_redis_master() {
         raw(&r.cmd(&["SET", "x", "1"])),
         "-READONLY You can't write against a read only replica.\r\n"
     );
+    assert_eq!(raw(&r.cmd(&["WAIT", "1", "0"])), WAIT_ON_REPLICA);
 
     // The stream, with keys that expire: the replica waits for the master's DEL.
     fill(&mut m, "-after");
@@ -304,4 +307,48 @@ fn a_ringkv_chain_and_a_promotion_without_full_sync() {
     assert_eq!(digest(&mut a), digest(&mut b));
     assert_eq!(info_field(&mut a, "sync_full"), full_before, "no full sync");
     assert_eq!(info_field(&mut a, "sync_partial_ok"), "1");
+}
+
+/// WAIT counts the replicas that acknowledged the caller's writes: at once when enough
+/// did, after the timeout otherwise; its errors are Redis's.
+#[test]
+fn wait_counts_acknowledging_replicas() {
+    if !redis_or_skip("wait_counts_acknowledging_replicas") {
+        return;
+    }
+    let master = Server::ringkv_with(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.connect();
+    assert_eq!(raw(&m.cmd(&["WAIT", "0", "0"])), ":0\r\n");
+    assert_eq!(
+        raw(&m.cmd(&["WAIT", "x", "0"])),
+        "-ERR value is not an integer or out of range\r\n"
+    );
+    assert_eq!(
+        raw(&m.cmd(&["WAIT", "1", "-1"])),
+        "-ERR timeout is negative\r\n"
+    );
+    let t = Instant::now();
+    assert_eq!(raw(&m.cmd(&["WAIT", "1", "200"])), ":0\r\n");
+    assert!(
+        t.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        t.elapsed()
+    );
+    let port = master.port().to_string();
+    let replica = Server::redis_with(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.connect();
+    wait_until("the sync", || in_sync(&mut m, &mut r));
+    m.cmd(&["SET", "k", "v"]);
+    // The replica answers the GETACK at once: no need to wait for its next ACK.
+    let t = Instant::now();
+    assert_eq!(raw(&m.cmd(&["WAIT", "1", "5000"])), ":1\r\n");
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(raw(&r.cmd(&["GET", "k"])), "$1\r\nv\r\n");
+    // Asking for more replicas than exist: the timeout, then the count.
+    assert_eq!(raw(&m.cmd(&["WAIT", "2", "100"])), ":1\r\n");
+    assert_eq!(raw(&r.cmd(&["WAIT", "1", "0"])), WAIT_ON_REPLICA);
 }

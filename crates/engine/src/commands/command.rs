@@ -468,6 +468,7 @@ mod tests {
             "role",
             "replicaof",
             "slaveof",
+            "wait",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

@@ -27108,4 +27108,60 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "wait",
+        arity: 3,
+        flags: flags::NOSCRIPT,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::CONNECTION,
+        group: "generic",
+        since: "3.0.0",
+        summary: "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+        complexity: "O(1)",
+        doc_flags: &[],
+        tips: &["request_policy:all_shards", "response_policy:agg_min"],
+        key_specs: &[],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("wait"),
+            Int(3),
+            Set(&[Status("noscript")]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@connection")]),
+            Set(&[
+                Bulk("request_policy:all_shards"),
+                Bulk("response_policy:agg_min"),
+            ]),
+            Set(&[]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk(
+                    "Wait for the synchronous replication of all the write commands sent in the context of the current connection",
+                ),
+            ),
+            (Bulk("since"), Bulk("3.0.0")),
+            (Bulk("group"), Bulk("generic")),
+            (Bulk("complexity"), Bulk("O(1)")),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("numreplicas")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("timeout")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
 ];

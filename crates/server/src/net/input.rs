@@ -246,6 +246,7 @@ pub(super) fn run_batch(
     while pos < buf.len()
         && server.clients[key].state == ConnState::Open
         && !server.blocked.is_blocked(key)
+        && !server.repl.is_waiting(key)
     {
         if pos >= TURN_BUDGET {
             ran = Ran::Budget;

@@ -326,7 +326,14 @@ impl EventLoop {
         // A background save's next slice is due in this long (zero: now).
         let save_in = self.server.persistence.next_step_in();
         // A client times out once the clock is past its deadline (Redis: deadline < now).
-        let blocked_in = self.server.blocked.next_deadline().map(|deadline| {
+        let next_deadline = match (
+            self.server.blocked.next_deadline(),
+            self.server.repl.next_wait_deadline(),
+        ) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let blocked_in = next_deadline.map(|deadline| {
             let ms = (deadline + 1 - self.server.now_ms()).max(0) as u64;
             std::time::Duration::from_millis(ms)
         });

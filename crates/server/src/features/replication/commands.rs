@@ -14,7 +14,55 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("role", role),
     ("replicaof", replicaof),
     ("slaveof", replicaof),
+    ("wait", wait),
 ];
+
+/// # Format
+/// `WAIT numreplicas timeout`
+/// # Returns
+/// The number of replicas that acknowledged the caller's writes, once `numreplicas` did or
+/// after `timeout` ms (0: forever); at once inside MULTI.
+fn wait(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if server.master.is_some() {
+        return Err(CmdError::Static(
+            "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+        ));
+    }
+    let numreplicas = engine::util::parse_i64(args[1])?;
+    let ms = resp::num::parse_i64(args[2]).ok_or(CmdError::Static(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    let now = server.now_ms();
+    let deadline_ms = if ms > 0 {
+        now.checked_add(ms)
+            .ok_or(CmdError::Static("ERR timeout is out of range"))?
+    } else {
+        0
+    };
+    // Our writes are below the offset the turn reaches (a bound for this client's, which
+    // Redis tracks exactly as `woff`).
+    let offset = super::pending_offset(server);
+    let acked = server.repl.acked(offset);
+    if acked as i64 >= numreplicas || server.in_exec {
+        reply(server, key).int(acked as i64);
+        return Ok(());
+    }
+    let generation = server.clients[key].generation;
+    super::wait_for(
+        server,
+        super::Waiter {
+            key,
+            generation,
+            offset,
+            numreplicas: numreplicas.max(0) as usize,
+            deadline_ms,
+        },
+    );
+    Ok(())
+}
 
 /// # Format
 /// `SYNC` / `PSYNC replid offset`

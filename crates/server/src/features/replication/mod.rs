@@ -147,6 +147,18 @@ impl Sink for ReplSink {
     }
 }
 
+/// A client in WAIT (Redis's BLOCKED_WAIT).
+#[derive(Debug)]
+pub struct Waiter {
+    pub key: usize,
+    pub generation: u32,
+    /// The stream offset its writes reach.
+    pub offset: u64,
+    pub numreplicas: usize,
+    /// Unix ms; 0 = no timeout.
+    pub deadline_ms: i64,
+}
+
 /// The master side's state.
 #[derive(Debug)]
 pub struct Repl {
@@ -170,6 +182,10 @@ pub struct Repl {
     pub cached: Option<(String, u64)>,
     /// Last run of the once-a-second part of the cron (Unix ms).
     last_second_ms: i64,
+    /// Clients in WAIT.
+    pub waiters: Vec<Waiter>,
+    /// Ask the replicas for an ACK at the end of this turn (a WAIT started).
+    get_ack: bool,
     /// Online replicas whose last ACK is within `min-replicas-max-lag` (Redis's
     /// `repl_good_slaves_count`, refreshed by the cron and by each ACK).
     pub good_replicas: usize,
@@ -192,6 +208,8 @@ impl Default for Repl {
             eof_mark: String::new(),
             cached: None,
             last_second_ms: 0,
+            waiters: Vec::new(),
+            get_ack: false,
         }
     }
 }
@@ -199,6 +217,77 @@ impl Default for Repl {
 impl Repl {
     pub fn replica_index(&self, key: usize) -> Option<usize> {
         self.replicas.iter().position(|r| r.key == key)
+    }
+
+    /// Whether client `key` waits in WAIT (its further input is held).
+    #[inline]
+    pub fn is_waiting(&self, key: usize) -> bool {
+        !self.waiters.is_empty() && self.waiters.iter().any(|w| w.key == key)
+    }
+
+    /// Replicas that acknowledged at least `offset` (Redis's `replicationCountAcksByOffset`).
+    pub fn acked(&self, offset: u64) -> usize {
+        self.replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::Online && r.ack_offset >= offset)
+            .count()
+    }
+
+    /// The nearest WAIT deadline (Unix ms), for the loop's sleep.
+    pub fn next_wait_deadline(&self) -> Option<i64> {
+        self.waiters
+            .iter()
+            .filter(|w| w.deadline_ms != 0)
+            .map(|w| w.deadline_ms)
+            .min()
+    }
+}
+
+/// The offset the stream will have reached once this turn's units are counted (a client's
+/// writes so far are all below it).
+pub fn pending_offset(server: &mut Server) -> u64 {
+    let pending = server
+        .engine
+        .propagation
+        .sink_mut::<ReplSink>()
+        .map_or(0, |s| s.0.buf.len());
+    server.repl.offset + pending as u64
+}
+
+/// WAIT: asks the replicas for ACKs this turn; answered by [`serve_waiters`].
+pub fn wait_for(server: &mut Server, w: Waiter) {
+    server.repl.waiters.push(w);
+    server.repl.get_ack = true;
+}
+
+/// Answers the WAITs that are satisfied or timed out (Redis's
+/// `processClientsWaitingReplicas` and the blocked-client timeout).
+fn serve_waiters(server: &mut Server) {
+    if server.repl.waiters.is_empty() {
+        return;
+    }
+    let now = server.now_ms();
+    let mut i = 0;
+    while i < server.repl.waiters.len() {
+        let w = &server.repl.waiters[i];
+        let acked = server.repl.acked(w.offset);
+        let gone = server
+            .clients
+            .get(w.key)
+            .is_none_or(|c| c.generation != w.generation);
+        if !gone && acked < w.numreplicas && (w.deadline_ms == 0 || now < w.deadline_ms) {
+            i += 1;
+            continue;
+        }
+        let w = server.repl.waiters.swap_remove(i);
+        if gone {
+            continue;
+        }
+        let c = &mut server.clients[w.key];
+        resp::Reply::new(&mut c.pending, c.session.proto).int(acked as i64);
+        // Sent this turn; the commands it sent meanwhile run next.
+        server.wake.push(w.key);
+        server.blocked.resumed.push(w.key);
     }
 }
 
@@ -290,6 +379,7 @@ fn feed(server: &mut Server, bytes: &[u8]) {
 /// Once per loop turn, before replies go out: the turn's stream to the backlog and the
 /// replicas; a snapshot for replicas waiting for one, when none runs.
 pub fn before_sleep(server: &mut Server) {
+    serve_waiters(server);
     if server.repl.backlog.is_none() {
         return;
     }
@@ -304,6 +394,13 @@ pub fn before_sleep(server: &mut Server) {
         if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>() {
             sink.0.give_back(bytes);
         }
+    }
+    if std::mem::take(&mut server.repl.get_ack) && server.master.is_none() {
+        // In the stream (it counts in the offset), as Redis's replicationRequestAckFromSlaves.
+        feed(
+            server,
+            b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n",
+        );
     }
     start_sync_snapshot(server);
     if !server.repl.replicas.is_empty() {
@@ -543,6 +640,7 @@ pub fn start_stream_on_ack(server: &mut Server, i: usize) {
 /// A client went away: forget it as a replica.
 pub fn client_closed(server: &mut Server, key: usize) {
     replica::link_closed(server, key);
+    server.repl.waiters.retain(|w| w.key != key);
     if let Some(i) = server.repl.replica_index(key) {
         let r = server.repl.replicas.remove(i);
         refresh_good_replicas(server);
