@@ -352,3 +352,67 @@ fn wait_counts_acknowledging_replicas() {
     assert_eq!(raw(&m.cmd(&["WAIT", "2", "100"])), ":1\r\n");
     assert_eq!(raw(&r.cmd(&["WAIT", "1", "0"])), WAIT_ON_REPLICA);
 }
+
+/// FAILOVER TO a real Redis replica: the ringkv master holds writes until the target has
+/// everything, demotes itself and hands over with `PSYNC … FAILOVER`; its other replica
+/// stays attached to it and follows the new master through it (chained).
+#[test]
+fn coordinated_failover_to_a_real_redis_replica() {
+    if !redis_or_skip("coordinated_failover_to_a_real_redis_replica") {
+        return;
+    }
+    let master = Server::ringkv_with(&["--repl-diskless-sync-delay", "0"]);
+    let mut m = master.connect();
+    let mport = master.port().to_string();
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER"])),
+        "-ERR FAILOVER requires connected replicas.\r\n"
+    );
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER", "TIMEOUT", "-1"])),
+        "-ERR FAILOVER timeout must be greater than 0\r\n"
+    );
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER", "ABORT"])),
+        "-ERR No failover in progress.\r\n"
+    );
+    let target = Server::redis_with(&["--replicaof", "127.0.0.1", &mport]);
+    let other = Server::ringkv_with(&["--replicaof", "127.0.0.1", &mport]);
+    let mut t = target.connect();
+    let mut o = other.connect();
+    wait_until("both replicas", || {
+        in_sync(&mut m, &mut t)
+            && in_sync(&mut m, &mut o)
+            && info_field(&mut m, "slave1").contains("online")
+    });
+    fill(&mut m, "-x");
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"])),
+        "-ERR FAILOVER with force option requires both a timeout and target HOST and IP.\r\n"
+    );
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", "1"])),
+        "-ERR FAILOVER target HOST and PORT is not a replica.\r\n"
+    );
+    let tport = target.port().to_string();
+    assert_eq!(
+        raw(&m.cmd(&["FAILOVER", "TO", "127.0.0.1", &tport, "TIMEOUT", "10000"])),
+        "+OK\r\n"
+    );
+    wait_until("the handover", || {
+        info_field(&mut t, "role") == "master"
+            && info_field(&mut m, "role") == "slave"
+            && info_field(&mut m, "master_link_status") == "up"
+    });
+    assert_eq!(info_field(&mut m, "master_failover_state"), "no-failover");
+    assert_eq!(info_field(&mut m, "master_port"), tport);
+    assert_eq!(
+        raw(&m.cmd(&["SET", "k", "v"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+    t.cmd(&["SET", "on-new-master", "1"]);
+    wait_until("the chain to the other replica", || {
+        o.cmd(&["GET", "on-new-master"]).text() == "1"
+    });
+    assert_eq!(o.cmd(&["GET", "s-x"]).text(), "v");
+}

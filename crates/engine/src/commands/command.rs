@@ -469,6 +469,7 @@ mod tests {
             "replicaof",
             "slaveof",
             "wait",
+            "failover",
         ];
         let handlers: Vec<&str> = super::super::engine_handlers().map(|(n, _)| n).collect();
         let mut problems = Vec::new();

@@ -369,7 +369,7 @@ pub static SECTIONS: &[Section] = &[
     Section { title: "Replication", names: &["replication"], default: true, body: Body::Fields(&[
         Field { name: "role", value: |v, s| crate::features::replication::info_role(v.server, s) },
         Field { name: "connected_slaves", value: |v, s| crate::features::replication::info_replicas(v.server, s) },
-        f!("master_failover_state", _ => "no-failover"),
+        f!("master_failover_state", v => crate::features::replication::failover_state(v.server)),
         f!("master_replid", v => v.server.replid),
         f!("master_replid2", v => v.server.repl.replid2),
         f!("master_repl_offset", v => v.server.repl.offset),

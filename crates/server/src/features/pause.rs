@@ -35,12 +35,20 @@ pub struct Pause {
     pub waiters: Vec<(usize, u32)>,
     /// The engine's lookups were told not to delete expired keys.
     expiry_off: bool,
+    /// A coordinated FAILOVER holds writes until it ends (Redis's
+    /// `PAUSE_DURING_FAILOVER`), independently of CLIENT PAUSE.
+    pub failover: bool,
 }
 
 impl Pause {
     /// Whether a pause is in force at `now` (an expired one is cleared here).
     #[inline]
     pub fn active(&mut self, now: i64) -> bool {
+        self.timed_active(now) || self.failover
+    }
+
+    /// Whether CLIENT PAUSE's own pause is in force.
+    fn timed_active(&mut self, now: i64) -> bool {
         if self.kind == Kind::None {
             return false;
         }
@@ -49,6 +57,20 @@ impl Pause {
             return false;
         }
         true
+    }
+
+    /// The pause in force: CLIENT PAUSE's, at least WRITE during a failover.
+    fn effective(&mut self, now: i64) -> Kind {
+        let timed = if self.timed_active(now) {
+            self.kind
+        } else {
+            Kind::None
+        };
+        if self.failover {
+            timed.max(Kind::Write)
+        } else {
+            timed
+        }
     }
 
     /// Milliseconds until the pause ends, when one is on (the loop's wait).
@@ -60,7 +82,7 @@ impl Pause {
 /// Whether the request `args` of client `key` must wait for the pause to end.
 #[inline]
 pub fn must_wait(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
-    if server.pause.kind == Kind::None {
+    if server.pause.kind == Kind::None && !server.pause.failover {
         return false;
     }
     must_wait_slow(server, key, args)
@@ -69,7 +91,12 @@ pub fn must_wait(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
 #[cold]
 fn must_wait_slow(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
     let now = server.now_ms();
-    if !server.pause.active(now) || crate::features::monitor::is_monitor(server, key) {
+    let kind = server.pause.effective(now);
+    // Monitors and replicas are never held (their feed and ACKs go on).
+    if kind == Kind::None
+        || crate::features::monitor::is_monitor(server, key)
+        || server.clients[key].is_replica()
+    {
         return false;
     }
     let table = server.table;
@@ -86,7 +113,7 @@ fn must_wait_slow(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
         return false;
     }
     let writes = |f: u64| f & (flags::WRITE | flags::MAY_REPLICATE) != 0;
-    let held = server.pause.kind == Kind::All
+    let held = kind == Kind::All
         || writes(row.meta.flags)
         || (row.meta.name == "exec"
             && server.clients[key]
@@ -191,9 +218,25 @@ pub fn client_pause(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResul
 pub fn client_unpause(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
     server.pause.kind = Kind::None;
     server.pause.end_ms = 0;
-    if std::mem::take(&mut server.pause.expiry_off) {
+    // A failover's own pause stays (Redis unpauses only PAUSE_BY_CLIENT_COMMAND).
+    if !server.pause.failover && std::mem::take(&mut server.pause.expiry_off) {
         server.engine.set_expire_paused(false);
     }
     reply(server, key).ok();
     Ok(())
+}
+
+/// A coordinated FAILOVER starts: writes are held and nothing expires (no DEL may move
+/// the offset the target must reach) until [`end_failover_pause`].
+pub fn start_failover_pause(server: &mut Server) {
+    server.pause.failover = true;
+    if !server.pause.expiry_off {
+        server.pause.expiry_off = true;
+        server.engine.set_expire_paused(true);
+    }
+}
+
+/// The failover ended (done or aborted); held clients are released by the loop.
+pub fn end_failover_pause(server: &mut Server) {
+    server.pause.failover = false;
 }

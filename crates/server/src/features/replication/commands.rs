@@ -15,7 +15,99 @@ pub const COMMANDS: &[(&str, SrvFn)] = &[
     ("replicaof", replicaof),
     ("slaveof", replicaof),
     ("wait", wait),
+    ("failover", failover),
 ];
+
+/// # Format
+/// `FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT milliseconds]`
+/// # Returns
+/// `+OK` once the failover started (it completes in the background; INFO's
+/// `master_failover_state` follows it), or Redis's errors.
+fn failover(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if args.len() == 2 && eq_ic(args[1], "abort") {
+        if server.repl.failover.is_none() {
+            return Err(CmdError::Static("ERR No failover in progress."));
+        }
+        super::abort_failover(server, "Failover manually aborted");
+        reply(server, key).ok();
+        return Ok(());
+    }
+    let (mut timeout, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < args.len() {
+        if eq_ic(args[j], "timeout") && j + 1 < args.len() && timeout == 0 {
+            timeout = engine::util::parse_i64(args[j + 1])?;
+            if timeout <= 0 {
+                return Err(CmdError::Static(
+                    "ERR FAILOVER timeout must be greater than 0",
+                ));
+            }
+            j += 2;
+        } else if eq_ic(args[j], "to") && j + 2 < args.len() && target.is_none() {
+            let port = engine::util::parse_i64(args[j + 2])?;
+            target = Some((String::from_utf8_lossy(args[j + 1]).into_owned(), port));
+            j += 3;
+        } else if eq_ic(args[j], "force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if server.repl.failover.is_some() {
+        return Err(CmdError::Static("ERR FAILOVER already in progress."));
+    }
+    if server.master.is_some() {
+        return Err(CmdError::Static(
+            "ERR FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    if server.repl.replicas.is_empty() {
+        return Err(CmdError::Static(
+            "ERR FAILOVER requires connected replicas.",
+        ));
+    }
+    if force && (timeout == 0 || target.is_none()) {
+        return Err(CmdError::Static(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    let target = match target {
+        Some((host, port)) => {
+            let port = u16::try_from(port).unwrap_or(0);
+            let Some(r) = super::find_replica(server, &host, port) else {
+                return Err(CmdError::Static(
+                    "ERR FAILOVER target HOST and PORT is not a replica.",
+                ));
+            };
+            if r.state != ReplicaState::Online {
+                return Err(CmdError::Static(
+                    "ERR FAILOVER target replica is not online.",
+                ));
+            }
+            log::info!("FAILOVER requested to {host}:{port}.");
+            Some((host, port))
+        }
+        None => {
+            log::info!("FAILOVER requested to any replica.");
+            None
+        }
+    };
+    let end_ms = if timeout > 0 {
+        server.now_ms().saturating_add(timeout)
+    } else {
+        0
+    };
+    server.repl.failover = Some(super::Failover {
+        target,
+        end_ms,
+        force,
+        in_progress: false,
+    });
+    crate::features::pause::start_failover_pause(server);
+    reply(server, key).ok();
+    Ok(())
+}
 
 /// # Format
 /// `WAIT numreplicas timeout`
@@ -80,6 +172,17 @@ fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ));
     }
     let psync = eq_ic(args[0], "psync");
+    // A coordinated failover: our master asks us to take over (its id must be ours).
+    if psync && args.len() > 3 && eq_ic(args[3], "failover") {
+        if args[1] != server.replid.as_bytes() {
+            return Err(CmdError::Static(
+                "ERR PSYNC FAILOVER replid must match my replid.",
+            ));
+        }
+        super::replica::unset_master(server);
+        server.config.compat.replicaof = None;
+        log::info!("MASTER MODE enabled (failover request)");
+    }
     let mut offset = 0;
     if psync {
         offset = engine::util::parse_i64(args[2])?;
@@ -309,6 +412,11 @@ fn role(server: &mut Server, key: usize, _args: &[&[u8]]) -> CmdResult {
 /// # Returns
 /// `+OK`; `+OK Already connected to specified master` when it already follows that one.
 fn replicaof(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
+    if server.repl.failover.is_some() {
+        return Err(CmdError::Static(
+            "ERR REPLICAOF not allowed while failing over.",
+        ));
+    }
     if eq_ic(args[1], "no") && eq_ic(args[2], "one") {
         if server.master.is_some() {
             super::replica::unset_master(server);

@@ -147,6 +147,119 @@ impl Sink for ReplSink {
     }
 }
 
+/// A coordinated FAILOVER (Redis 6.2+): writes are held until a replica has everything,
+/// then this master follows it and asks it, with `PSYNC … FAILOVER`, to take over.
+#[derive(Debug)]
+pub struct Failover {
+    /// TO host port; else the first replica found in sync.
+    pub target: Option<(String, u16)>,
+    /// Unix ms (0: no TIMEOUT).
+    pub end_ms: i64,
+    pub force: bool,
+    /// Demoted, handing over (`failover-in-progress`); else `waiting-for-sync`.
+    pub in_progress: bool,
+}
+
+/// INFO's `master_failover_state`.
+pub fn failover_state(server: &Server) -> &'static str {
+    match &server.repl.failover {
+        None => "no-failover",
+        Some(f) if f.in_progress => "failover-in-progress",
+        Some(_) => "waiting-for-sync",
+    }
+}
+
+/// Ends the failover (Redis's `clearFailoverState`).
+pub fn clear_failover(server: &mut Server) {
+    server.repl.failover = None;
+    crate::features::pause::end_failover_pause(server);
+}
+
+/// Abandons the failover (Redis's `abortFailover`): a demoted master becomes one again.
+pub fn abort_failover(server: &mut Server, why: &str) {
+    let Some(f) = &server.repl.failover else {
+        return;
+    };
+    match &f.target {
+        Some((h, p)) => log::info!("FAILOVER to {h}:{p} aborted: {why}"),
+        None => log::info!("FAILOVER to any replica aborted: {why}"),
+    }
+    if f.in_progress {
+        replica::unset_master(server);
+    }
+    clear_failover(server);
+}
+
+/// The replica a FAILOVER may target: by REPLCONF address (or peer IP) and listening port.
+pub fn find_replica<'a>(server: &'a Server, host: &str, port: u16) -> Option<&'a Replica> {
+    server.repl.replicas.iter().find(|r| {
+        server.clients.get(r.key).is_some_and(|c| {
+            let conf = c.repl.as_deref();
+            let ip = conf
+                .and_then(|rc| rc.ip_address.as_deref().map(str::to_string))
+                .unwrap_or_else(|| ip_of(c));
+            ip.eq_ignore_ascii_case(host) && conf.map_or(0, |rc| rc.listening_port) == port
+        })
+    })
+}
+
+/// Each turn while waiting for sync (Redis's `updateFailoverStatus`): the timeout (forced
+/// over, or aborted), else hand over once the target acknowledged our whole stream.
+fn update_failover(server: &mut Server) {
+    let Some(f) = &server.repl.failover else {
+        return;
+    };
+    if f.in_progress {
+        return;
+    }
+    let now = server.now_ms();
+    if f.end_ms != 0 && f.end_ms <= now {
+        if f.force
+            && let Some((h, p)) = f.target.clone()
+        {
+            log::info!("FAILOVER to {h}:{p} time out exceeded, failing over.");
+            hand_over(server, &h, p);
+        } else {
+            abort_failover(server, "Replica never caught up before timeout");
+        }
+        return;
+    }
+    let offset = server.repl.offset;
+    let target = match &f.target {
+        Some((h, p)) => find_replica(server, h, *p)
+            .filter(|r| r.ack_offset == offset)
+            .map(|_| (h.clone(), *p)),
+        None => server
+            .repl
+            .replicas
+            .iter()
+            .filter(|r| r.state == ReplicaState::Online && r.ack_offset == offset)
+            .find_map(|r| {
+                let c = server.clients.get(r.key)?;
+                let conf = c.repl.as_deref();
+                let ip = conf
+                    .and_then(|rc| rc.ip_address.as_deref().map(str::to_string))
+                    .unwrap_or_else(|| ip_of(c));
+                Some((ip, conf.map_or(0, |rc| rc.listening_port)))
+            }),
+    };
+    if let Some((h, p)) = target {
+        let h: String = h;
+        log::info!("Failover target {h}:{p} is synced, failing over.");
+        hand_over(server, &h, p);
+    }
+}
+
+/// Demotes this master to a replica of the target, which the handshake's `PSYNC …
+/// FAILOVER` promotes.
+fn hand_over(server: &mut Server, host: &str, port: u16) {
+    if let Some(f) = server.repl.failover.as_mut() {
+        f.in_progress = true;
+        f.target = Some((host.to_string(), port));
+    }
+    replica::set_master(server, host, port);
+}
+
 /// A client in WAIT (Redis's BLOCKED_WAIT).
 #[derive(Debug)]
 pub struct Waiter {
@@ -184,6 +297,8 @@ pub struct Repl {
     last_second_ms: i64,
     /// Clients in WAIT.
     pub waiters: Vec<Waiter>,
+    /// A coordinated FAILOVER in progress.
+    pub failover: Option<Failover>,
     /// Ask the replicas for an ACK at the end of this turn (a WAIT started).
     get_ack: bool,
     /// Online replicas whose last ACK is within `min-replicas-max-lag` (Redis's
@@ -210,6 +325,7 @@ impl Default for Repl {
             last_second_ms: 0,
             waiters: Vec::new(),
             get_ack: false,
+            failover: None,
         }
     }
 }
@@ -380,6 +496,7 @@ fn feed(server: &mut Server, bytes: &[u8]) {
 /// replicas; a snapshot for replicas waiting for one, when none runs.
 pub fn before_sleep(server: &mut Server) {
     serve_waiters(server);
+    update_failover(server);
     if server.repl.backlog.is_none() {
         return;
     }
@@ -395,7 +512,10 @@ pub fn before_sleep(server: &mut Server) {
             sink.0.give_back(bytes);
         }
     }
-    if std::mem::take(&mut server.repl.get_ack) && server.master.is_none() {
+    if server.repl.failover.is_none()
+        && std::mem::take(&mut server.repl.get_ack)
+        && server.master.is_none()
+    {
         // In the stream (it counts in the offset), as Redis's replicationRequestAckFromSlaves.
         feed(
             server,
@@ -676,6 +796,7 @@ pub fn cron(server: &mut Server) {
     let period = server.config.compat.repl_ping_replica_period.max(1) * 1000;
     // A replica's replicas get its master's PINGs.
     if server.master.is_none()
+        && server.repl.failover.is_none()
         && !server.repl.replicas.is_empty()
         && now - server.repl.last_ping_ms >= period
     {

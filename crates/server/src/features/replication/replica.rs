@@ -421,7 +421,16 @@ fn handshake_step(server: &mut Server, key: usize, step: Step, l: &[u8]) -> bool
             } else {
                 log::info!("Trying a partial resynchronization (request {id}:{off}).");
             }
-            send(server, key, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+            // A demoted master handing over: ask the target to take over.
+            if server.repl.failover.as_ref().is_some_and(|f| f.in_progress) {
+                send(
+                    server,
+                    key,
+                    &[b"PSYNC", id.as_bytes(), off.as_bytes(), b"FAILOVER"],
+                );
+            } else {
+                send(server, key, &[b"PSYNC", id.as_bytes(), off.as_bytes()]);
+            }
             next(server, Step::Psync);
         }
         // The master may send empty lines to keep the link alive until it answers.
@@ -481,7 +490,18 @@ fn psync_reply(server: &mut Server, l: &[u8]) -> bool {
         log::info!("Successful partial resynchronization with master.");
         log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
         connected(server);
+        if server.repl.failover.is_some() {
+            // The target took over: the failover is done, writes go on (refused here).
+            super::clear_failover(server);
+        }
         return true;
+    }
+    if server.repl.failover.is_some() {
+        super::abort_failover(
+            server,
+            &format!("Failover target rejected psync request: {text}"),
+        );
+        return false;
     }
     abort(
         server,
