@@ -51,6 +51,8 @@ pub struct EngineConfig {
     pub hll_sparse_max_bytes: usize,
     /// `maxmemory`, `maxmemory-policy` and the other eviction settings.
     pub evict: crate::evict::EvictConfig,
+    /// `stream-node-max-bytes` / `stream-node-max-entries`: when XADD opens a new node.
+    pub stream_node_limits: crate::types::stream::NodeLimits,
 }
 
 impl Default for EngineConfig {
@@ -66,6 +68,7 @@ impl Default for EngineConfig {
             list_max_listpack_size: -2,
             hll_sparse_max_bytes: 3000,
             evict: crate::evict::EvictConfig::default(),
+            stream_node_limits: crate::types::stream::NodeLimits::default(),
         }
     }
 }
@@ -315,6 +318,10 @@ impl Engine {
             let present = self.dbs[db].entry_raw(key).is_some();
             self.watches.touch(db, key, present);
         }
+        // A waited key that changed may now serve its waiters, or (a deleted stream, a
+        // replaced value) must wake XREADGROUP waiters with an error: the server decides
+        // per waiter (Redis's signalDeletedKeyAsReady is the part lists do not need).
+        self.blocking.signal_ready(db, key);
     }
 
     /// Redis's `touchAllWatchedKeysInDb(db, None)` before FLUSHDB/FLUSHALL empties `db`.

@@ -144,6 +144,8 @@ script_tests!(
     introspection,
     acl,
     memory,
+    stream,
+    stream_groups,
 );
 
 fn run_listed(name: &str) {
