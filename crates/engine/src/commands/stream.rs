@@ -1005,7 +1005,11 @@ fn group_read(
     if created {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
         ctx.engine.dirty += 1;
-        propagate_consumer_creation(ctx, key, gname, cname);
+        // Only NOACK reads propagate the creation (otherwise the XCLAIMs create it), a
+        // served blocked reader too.
+        if noack {
+            propagate_consumer_creation(ctx, key, gname, cname);
+        }
     }
     let Some(Value::Stream(st)) = ctx.engine.dbs[db]
         .lookup_notouch(key, now)

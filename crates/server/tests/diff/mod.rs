@@ -146,6 +146,7 @@ script_tests!(
     memory,
     stream,
     stream_groups,
+    stream_blocking,
 );
 
 fn run_listed(name: &str) {
