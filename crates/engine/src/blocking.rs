@@ -159,6 +159,11 @@ impl Blocking {
         self.waiting.get(db)?.get(key)?.front().copied()
     }
 
+    /// Whether anyone waits on a key of `db`.
+    pub fn has_waiters(&self, db: usize) -> bool {
+        self.waiting.get(db).is_some_and(|m| !m.is_empty())
+    }
+
     /// Whether anyone waits on `key` in `db`.
     #[inline]
     pub fn is_waited(&self, db: usize, key: &[u8]) -> bool {
@@ -172,6 +177,18 @@ impl Blocking {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// Every waited key of `db` (FLUSHDB/FLUSHALL: serving decides per waiter).
+    pub fn signal_all(&mut self, db: usize) {
+        let Some(map) = self.waiting.get(db) else {
+            return;
+        };
+        for k in map.keys() {
+            if !self.ready.iter().any(|(d, r)| *d == db && r == k) {
+                self.ready.push((db, k.clone()));
+            }
+        }
     }
 
     /// Redis's `signalKeyAsReady`: remembers `key` if someone waits on it.

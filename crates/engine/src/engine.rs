@@ -212,7 +212,9 @@ impl Engine {
         let (keymiss, new) = (wants(notify::KEY_MISS), wants(notify::NEW));
         let mut any = false;
         for (i, db) in self.dbs.iter_mut().enumerate() {
-            db.log_expired = everywhere || self.watches.watching_db(i);
+            // Blocked clients: an expired stream wakes its XREADGROUP waiters.
+            db.log_expired =
+                everywhere || self.watches.watching_db(i) || self.blocking.has_waiters(i);
             db.log_keymiss = keymiss;
             db.log_new = new;
             any |= db.log_expired || keymiss || new;
@@ -254,6 +256,8 @@ impl Engine {
                 self.notify(i, notify::EXPIRED, "expired", key);
                 // The key is gone now (Redis's touchWatchedKey runs after the delete).
                 self.watches.touch(i, key, false);
+                // A deleted stream wakes its XREADGROUP waiters (signalDeletedKeyAsReady).
+                self.blocking.signal_ready(i, key);
                 self.propagation.add(i, &[b"DEL", key]);
             }
             self.dbs[i].return_expired_log(keys, lens);
@@ -332,6 +336,8 @@ impl Engine {
             self.watches
                 .touch_all_in_db(db, None, |d, k| presence_in(&dbs[d], k, now));
         }
+        // Emptied streams wake their XREADGROUP waiters with an error, as Redis 7.0.
+        self.blocking.signal_all(db);
     }
 
     /// SWAPDB `a` `b`, before the swap: watchers of either db are touched when their key

@@ -123,7 +123,12 @@ pub fn block(
         kind: req.kind,
         stream: req.stream,
     };
+    // Stream readers need keys deleted by expiry reported (see refresh_expire_logging).
+    let stream = parked.kind == BlockKind::Stream;
     server.blocked.clients.insert(key, parked);
+    if stream {
+        server.engine.refresh_expire_logging();
+    }
 }
 
 /// Takes client `key` out of every structure; returns its parked state.
@@ -134,6 +139,9 @@ fn unpark(server: &mut Server, key: usize) -> Option<Parked> {
     }
     if p.deadline != 0 {
         server.blocked.deadlines.remove(&(p.deadline, key));
+    }
+    if p.kind == BlockKind::Stream {
+        server.engine.refresh_expire_logging();
     }
     Some(p)
 }
