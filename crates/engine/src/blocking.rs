@@ -84,7 +84,7 @@ pub fn stream_wait_state(
         },
         None => wait.ids.get(idx).copied().unwrap_or_default(),
     };
-    if st.last_id > gt && st.length > 0 {
+    if st.last_id > gt {
         StreamWaitState::Serve
     } else {
         StreamWaitState::Wait

@@ -322,10 +322,17 @@ impl Engine {
             let present = self.dbs[db].entry_raw(key).is_some();
             self.watches.touch(db, key, present);
         }
-        // A waited key that changed may now serve its waiters, or (a deleted stream, a
-        // replaced value) must wake XREADGROUP waiters with an error: the server decides
-        // per waiter (Redis's signalDeletedKeyAsReady is the part lists do not need).
-        self.blocking.signal_ready(db, key);
+        // A waited key deleted or replaced by another type must wake XREADGROUP waiters
+        // with an error (Redis's signalDeletedKeyAsReady); the server decides per waiter.
+        // A stream changed in place (XSETID, XDEL…) is not a wake-up, as in Redis.
+        if self.blocking.is_waited(db, key)
+            && !matches!(
+                self.dbs[db].entry_raw(key).map(|e| &e.value),
+                Some(crate::object::Value::Stream(_))
+            )
+        {
+            self.blocking.signal_ready(db, key);
+        }
     }
 
     /// Redis's `touchAllWatchedKeysInDb(db, None)` before FLUSHDB/FLUSHALL empties `db`.

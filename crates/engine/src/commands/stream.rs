@@ -876,6 +876,9 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], group_cmd: bool) -> CmdResult
     if count == 0 && ctx.engine.serve_only.is_some() {
         count = BLOCKED_DEFAULT_COUNT;
     }
+    // A served blocked reader (Redis's serveClientsBlockedOnStreamKey) is answered as soon
+    // as the stream's last ID passed its own, even with nothing left to read.
+    let served_blocked = ctx.engine.serve_only.is_some();
     let resp3 = ctx.out.resp3();
     let top = ctx.out.buf.len();
     let mut served = 0usize;
@@ -896,6 +899,9 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], group_cmd: bool) -> CmdResult
             if !matches!(from[k], ReadFrom::New) {
                 history = true;
                 true
+            } else if served_blocked {
+                gt = g.last_id;
+                st.last_id > gt
             } else if st.length > 0 {
                 let maxid = st.edge_id(false, true).unwrap_or(StreamId::MIN);
                 if maxid > g.last_id {
@@ -907,6 +913,8 @@ fn read_generic(ctx: &mut Ctx<'_>, args: &[&[u8]], group_cmd: bool) -> CmdResult
             } else {
                 false
             }
+        } else if served_blocked {
+            st.last_id > gt
         } else if st.length > 0 {
             st.edge_id(false, true).unwrap_or(StreamId::MIN) > gt
         } else {
