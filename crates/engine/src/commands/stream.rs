@@ -124,16 +124,21 @@ fn reply_entry(out: &mut Reply<'_>, id: StreamId, pairs: &Fields<'_>) {
     }
 }
 
-/// Inserts an aggregate header for `n` items at `pos` (Redis's deferred lengths).
+/// Inserts an aggregate header for `n` items at `pos` (Redis's deferred lengths): an
+/// array, or a map (RESP3 `%`, a flat array of twice the length in RESP2).
 fn set_deferred(out: &mut Reply<'_>, pos: usize, n: usize, map: bool) {
-    let mut hdr = Vec::with_capacity(16);
-    let mut r = Reply::new(&mut hdr, out.proto);
-    if map {
-        r.map(n);
-    } else {
-        r.array(n);
-    }
-    out.buf.splice(pos..pos, hdr);
+    let (prefix, len) = match (map, out.resp3()) {
+        (true, true) => (b'%', n),
+        (true, false) => (b'*', n * 2),
+        _ => (b'*', n),
+    };
+    let mut digits = [0u8; 20];
+    let d = resp::num::fmt_u64(len as u64, &mut digits);
+    let mut hdr = [0u8; 23];
+    hdr[0] = prefix;
+    hdr[1..1 + d.len()].copy_from_slice(d);
+    hdr[1 + d.len()..3 + d.len()].copy_from_slice(b"\r\n");
+    out.buf.splice(pos..pos, hdr[..3 + d.len()].iter().copied());
 }
 
 /// Writes live entries of `start..=end` (count 0 = all) without a header; returns how many.
@@ -557,14 +562,14 @@ fn xdel(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     };
-    let mut ids = Vec::with_capacity(args.len() - 2);
     for a in &args[2..] {
-        ids.push(strict_id(a)?);
+        strict_id(a)?;
     }
     let st = lookup_write(ctx.engine, ctx.session.db, key)?.expect("looked up above");
     let mut deleted = 0u64;
     let mut first_entry = false;
-    for id in ids {
+    for a in &args[2..] {
+        let id = strict_id(a)?;
         if st.delete(id) {
             if id == st.first_id {
                 first_entry = true;
@@ -670,6 +675,25 @@ fn touch_consumer(g: &mut ConsumerGroup, name: &[u8], now: i64) -> bool {
     }
 }
 
+/// What an XCLAIM propagation says of a pending entry (borrowed: nothing is copied while
+/// nobody listens).
+#[derive(Clone, Copy)]
+struct Claim<'a> {
+    consumer: &'a [u8],
+    delivery_time: i64,
+    delivery_count: u64,
+}
+
+impl PendingEntry {
+    fn claim(&self) -> Claim<'_> {
+        Claim {
+            consumer: &self.consumer,
+            delivery_time: self.delivery_time,
+            delivery_count: self.delivery_count,
+        }
+    }
+}
+
 /// `streamPropagateXCLAIM`: `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE
 /// JUSTID LASTID group-last-id`.
 fn propagate_xclaim(
@@ -678,7 +702,7 @@ fn propagate_xclaim(
     group: &[u8],
     last_id: StreamId,
     id: StreamId,
-    pe: &PendingEntry,
+    pe: Claim<'_>,
 ) {
     if !ctx.engine.propagation.listening {
         return;
@@ -691,7 +715,7 @@ fn propagate_xclaim(
         b"XCLAIM",
         key,
         group,
-        &pe.consumer,
+        pe.consumer,
         b"0",
         &idb,
         b"TIME",
@@ -1081,7 +1105,7 @@ fn group_read(
             }
         }
         if !noack {
-            let pe = match g.pel.get_mut(&id) {
+            match g.pel.get_mut(&id) {
                 Some(pe) => {
                     let old = std::mem::replace(&mut pe.consumer, cname.into());
                     pe.delivery_time = now;
@@ -1089,7 +1113,6 @@ fn group_read(
                     if let Some(c) = g.consumers.get_mut(&old) {
                         c.pel.remove(&id);
                     }
-                    pe.clone()
                 }
                 None => {
                     let pe = PendingEntry {
@@ -1097,15 +1120,19 @@ fn group_read(
                         delivery_count: 1,
                         consumer: cname.into(),
                     };
-                    g.pel.insert(id, pe.clone());
-                    pe
+                    g.pel.insert(id, pe);
                 }
-            };
+            }
             if let Some(c) = g.consumers.get_mut(cname) {
                 c.pel.insert(id);
             }
             let last = g.last_id;
-            propagate_xclaim(ctx, key, gname, last, id, &pe);
+            let claim = Claim {
+                consumer: cname,
+                delivery_time: now,
+                delivery_count: 1,
+            };
+            propagate_xclaim(ctx, key, gname, last, id, claim);
             let Some(Value::Stream(s2)) = ctx.engine.dbs[db]
                 .lookup_notouch(key, now)
                 .map(|e| &mut e.value)
@@ -1142,14 +1169,15 @@ fn xack(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    let mut ids = Vec::with_capacity(args.len() - 3);
+    // All or nothing: every ID is checked before any is acknowledged.
     for a in &args[3..] {
-        ids.push(strict_id(a)?);
+        strict_id(a)?;
     }
     let st = lookup_read(ctx.engine, ctx.session.db, args[1])?.expect("present");
     let g = group_of(st, args[2]);
     let mut acked = 0u64;
-    for id in ids {
+    for a in &args[3..] {
+        let id = strict_id(a)?;
         if let Some(pe) = g.pel.remove(&id) {
             if let Some(c) = g.consumers.get_mut(&pe.consumer) {
                 c.pel.remove(&id);
@@ -1367,7 +1395,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                     c.pel.remove(&id);
                 }
                 let last = g.last_id;
-                propagate_xclaim(ctx, key, gname, last, id, &pe);
+                propagate_xclaim(ctx, key, gname, last, id, pe.claim());
                 propagate_last_id = false;
                 ctx.engine.dirty += 1;
             }
@@ -1421,7 +1449,11 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         } else if !justid {
             pe.delivery_count += 1;
         }
-        let pe = pe.clone();
+        let claim = Claim {
+            consumer: cname,
+            delivery_time: pe.delivery_time,
+            delivery_count: pe.delivery_count,
+        };
         let last = g.last_id;
         if justid {
             reply_id(&mut ctx.out, id);
@@ -1429,7 +1461,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
             write_range(&mut ctx.out, st, id, id, 1, false, None);
         }
         n += 1;
-        propagate_xclaim(ctx, key, gname, last, id, &pe);
+        propagate_xclaim(ctx, key, gname, last, id, claim);
         propagate_last_id = false;
         ctx.engine.dirty += 1;
     }
@@ -1524,7 +1556,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                 c.pel.remove(&id);
             }
             let last = g.last_id;
-            propagate_xclaim(ctx, key, gname, last, id, &pe);
+            propagate_xclaim(ctx, key, gname, last, id, pe.claim());
             ctx.engine.dirty += 1;
             deleted_ids.push(id);
             count -= 1;
@@ -1554,7 +1586,11 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         if !justid {
             pe.delivery_count += 1;
         }
-        let pe = pe.clone();
+        let claim = Claim {
+            consumer: cname,
+            delivery_time: pe.delivery_time,
+            delivery_count: pe.delivery_count,
+        };
         let last = g.last_id;
         if justid {
             reply_id(&mut ctx.out, id);
@@ -1563,7 +1599,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
         n += 1;
         count -= 1;
-        propagate_xclaim(ctx, key, gname, last, id, &pe);
+        propagate_xclaim(ctx, key, gname, last, id, claim);
         ctx.engine.dirty += 1;
     }
     // The cursor: the next pending entry, or 0-0.

@@ -743,12 +743,7 @@ impl Stream {
     /// `skip_tombstones`; None when there is none.
     pub fn edge_id(&self, first: bool, skip_tombstones: bool) -> Option<StreamId> {
         let mut found = None;
-        let nodes: Box<dyn Iterator<Item = (&StreamId, &Listpack)>> = if first {
-            Box::new(self.nodes.iter())
-        } else {
-            Box::new(self.nodes.iter().rev())
-        };
-        for (master, lp) in nodes {
+        let mut visit = |master: &StreamId, lp: &Listpack| {
             walk_entries(lp, *master, !first, &mut |_, e| {
                 if skip_tombstones && e.flags & FLAG_DELETED != 0 {
                     return true;
@@ -756,8 +751,19 @@ impl Stream {
                 found = Some(e.id);
                 false
             });
-            if found.is_some() {
-                break;
+            found.is_some()
+        };
+        if first {
+            for (master, lp) in &self.nodes {
+                if visit(master, lp) {
+                    break;
+                }
+            }
+        } else {
+            for (master, lp) in self.nodes.iter().rev() {
+                if visit(master, lp) {
+                    break;
+                }
             }
         }
         found
