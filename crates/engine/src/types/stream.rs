@@ -597,7 +597,14 @@ impl Stream {
         let lp = match tail {
             None => {
                 master_id = id;
-                let mut lp = Listpack::new();
+                // Redis preallocates a new node (STREAM_LISTPACK_MAX_PRE_ALLOCATE) and shrinks
+                // it when the next node opens: no reallocation while it fills, and the
+                // shrunk-away blocks are the next node's.
+                let mut prealloc = 4096;
+                if limits.max_bytes > 0 && limits.max_bytes < prealloc {
+                    prealloc = limits.max_bytes;
+                }
+                let mut lp = Listpack::with_capacity(prealloc);
                 lp.push_back_int(1);
                 lp.push_back_int(0);
                 lp.push_back_int(numfields as i64);
