@@ -59,6 +59,9 @@ slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|histor
 acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 memory|usage memory|doctor memory|stats memory|purge memory|malloc-stats memory|help
 sync psync replconf role replicaof slaveof wait failover
+xadd xrange xrevrange xlen xdel xtrim xsetid xread xreadgroup xack xpending xclaim xautoclaim
+xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xgroup|help
+xinfo|stream xinfo|groups xinfo|consumers xinfo|help
 """.split()
 
 REDIS_VERSION = "7.0.15"

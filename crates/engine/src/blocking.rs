@@ -37,6 +37,58 @@ pub enum TimeoutReply {
 pub enum BlockKind {
     List,
     ZSet,
+    /// XREAD / XREADGROUP: see [`StreamWait`] and [`stream_wait_state`].
+    Stream,
+}
+
+/// What a stream reader waits for, per key in the request's order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamWait {
+    /// XREAD: entries after these IDs (`$` resolved at block time). XREADGROUP: `MAX`
+    /// (`>`, the group's last delivered ID decides).
+    pub ids: Vec<crate::types::stream::StreamId>,
+    /// XREADGROUP's group.
+    pub group: Option<Vec<u8>>,
+}
+
+/// What a ready key means for a stream waiter (Redis 7.0's
+/// `serveClientsBlockedOnStreamKey` and the deleted-key unblocking).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamWaitState {
+    /// Nothing new for it: it stays blocked.
+    Wait,
+    /// Re-run its command: it finds entries.
+    Serve,
+    /// XREADGROUP whose group was destroyed: `-NOGROUP ...`.
+    NoGroup,
+    /// XREADGROUP whose key was deleted (or now holds another type): `-UNBLOCKED ...`.
+    Deleted,
+}
+
+/// Decides what `value` (the key's value now, if any) means for a waiter on the key at
+/// position `idx` of its request.
+pub fn stream_wait_state(
+    value: Option<&crate::object::Value>,
+    wait: &StreamWait,
+    idx: usize,
+) -> StreamWaitState {
+    let st = match value {
+        Some(crate::object::Value::Stream(st)) => st,
+        _ if wait.group.is_some() => return StreamWaitState::Deleted,
+        _ => return StreamWaitState::Wait,
+    };
+    let gt = match &wait.group {
+        Some(g) => match st.group(g) {
+            None => return StreamWaitState::NoGroup,
+            Some(g) => g.last_id,
+        },
+        None => wait.ids.get(idx).copied().unwrap_or_default(),
+    };
+    if st.last_id > gt {
+        StreamWaitState::Serve
+    } else {
+        StreamWaitState::Wait
+    }
 }
 
 /// Set by a handler that wants its client parked (see the module doc).
@@ -48,6 +100,10 @@ pub struct BlockRequest {
     pub timeout_at_ms: i64,
     pub timeout_reply: TimeoutReply,
     pub kind: BlockKind,
+    /// Stream readers: what each key must get.
+    pub stream: Option<StreamWait>,
+    /// The command line to re-run when served, if not the original (XREAD's `$` resolved).
+    pub argv: Option<Vec<Vec<u8>>>,
 }
 
 /// Which keys clients are blocked on, and which of them became ready.
@@ -89,9 +145,23 @@ impl Blocking {
         }
     }
 
+    /// The clients waiting on `key` in `db`, oldest first.
+    pub fn waiters(&self, db: usize, key: &[u8]) -> Vec<usize> {
+        self.waiting
+            .get(db)
+            .and_then(|m| m.get(key))
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// The oldest client waiting on `key` in `db`.
     pub fn first(&self, db: usize, key: &[u8]) -> Option<usize> {
         self.waiting.get(db)?.get(key)?.front().copied()
+    }
+
+    /// Whether anyone waits on a key of `db`.
+    pub fn has_waiters(&self, db: usize) -> bool {
+        self.waiting.get(db).is_some_and(|m| !m.is_empty())
     }
 
     /// Whether anyone waits on `key` in `db`.
@@ -107,6 +177,18 @@ impl Blocking {
 
     pub fn is_empty(&self) -> bool {
         self.total == 0
+    }
+
+    /// Every waited key of `db` (FLUSHDB/FLUSHALL: serving decides per waiter).
+    pub fn signal_all(&mut self, db: usize) {
+        let Some(map) = self.waiting.get(db) else {
+            return;
+        };
+        for k in map.keys() {
+            if !self.ready.iter().any(|(d, r)| *d == db && r == k) {
+                self.ready.push((db, k.clone()));
+            }
+        }
     }
 
     /// Redis's `signalKeyAsReady`: remembers `key` if someone waits on it.

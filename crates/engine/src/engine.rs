@@ -51,6 +51,8 @@ pub struct EngineConfig {
     pub hll_sparse_max_bytes: usize,
     /// `maxmemory`, `maxmemory-policy` and the other eviction settings.
     pub evict: crate::evict::EvictConfig,
+    /// `stream-node-max-bytes` / `stream-node-max-entries`: when XADD opens a new node.
+    pub stream_node_limits: crate::types::stream::NodeLimits,
 }
 
 impl Default for EngineConfig {
@@ -66,6 +68,7 @@ impl Default for EngineConfig {
             list_max_listpack_size: -2,
             hll_sparse_max_bytes: 3000,
             evict: crate::evict::EvictConfig::default(),
+            stream_node_limits: crate::types::stream::NodeLimits::default(),
         }
     }
 }
@@ -235,7 +238,9 @@ impl Engine {
         let (keymiss, new) = (wants(notify::KEY_MISS), wants(notify::NEW));
         let mut any = false;
         for (i, db) in self.dbs.iter_mut().enumerate() {
-            db.log_expired = everywhere || self.watches.watching_db(i);
+            // Blocked clients: an expired stream wakes its XREADGROUP waiters.
+            db.log_expired =
+                everywhere || self.watches.watching_db(i) || self.blocking.has_waiters(i);
             db.log_keymiss = keymiss;
             db.log_new = new;
             any |= db.log_expired || keymiss || new;
@@ -277,6 +282,8 @@ impl Engine {
                 self.notify(i, notify::EXPIRED, "expired", key);
                 // The key is gone now (Redis's touchWatchedKey runs after the delete).
                 self.watches.touch(i, key, false);
+                // A deleted stream wakes its XREADGROUP waiters (signalDeletedKeyAsReady).
+                self.blocking.signal_ready(i, key);
                 self.propagation.add(i, &[b"DEL", key]);
             }
             self.dbs[i].return_expired_log(keys, lens);
@@ -359,6 +366,17 @@ impl Engine {
             let present = self.dbs[db].entry_raw(key).is_some();
             self.watches.touch(db, key, present);
         }
+        // A waited key deleted or replaced by another type must wake XREADGROUP waiters
+        // with an error (Redis's signalDeletedKeyAsReady); the server decides per waiter.
+        // A stream changed in place (XSETID, XDEL…) is not a wake-up, as in Redis.
+        if self.blocking.is_waited(db, key)
+            && !matches!(
+                self.dbs[db].entry_raw(key).map(|e| &e.value),
+                Some(crate::object::Value::Stream(_))
+            )
+        {
+            self.blocking.signal_ready(db, key);
+        }
     }
 
     /// Redis's `touchAllWatchedKeysInDb(db, None)` before FLUSHDB/FLUSHALL empties `db`.
@@ -369,6 +387,8 @@ impl Engine {
             self.watches
                 .touch_all_in_db(db, None, |d, k| presence_in(&dbs[d], k, now));
         }
+        // Emptied streams wake their XREADGROUP waiters with an error, as Redis 7.0.
+        self.blocking.signal_all(db);
     }
 
     /// SWAPDB `a` `b`, before the swap: watchers of either db are touched when their key

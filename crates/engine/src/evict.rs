@@ -294,6 +294,7 @@ impl Engine {
             freed += before - used(self) as i64;
             self.evict.evicted_keys += 1;
             self.watches.touch(db, &victim, false);
+            self.blocking.signal_ready(db, &victim);
             self.notify(db, notify::EVICTED, "evicted", &victim);
             // Each evicted key is its own execution unit (Redis's propagatePendingCommands
             // after each DEL): never wrapped in MULTI with the command that follows.

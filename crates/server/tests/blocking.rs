@@ -1,7 +1,8 @@
 //! Real-socket tests of blocking list commands with several clients: FIFO wake-up order, a
 //! push handed to the blocked client before the pusher's next command, sub-second timeouts,
 //! the first waiter disconnecting, commands pipelined behind a blocked one, BLMOVE chains,
-//! CLIENT UNBLOCK, MULTI (no blocking), introspection (INFO, CLIENT LIST) and the
+//! CLIENT UNBLOCK, MULTI (no blocking), introspection (INFO, CLIENT LIST), stream readers
+//! (XREAD `$`, XREADGROUP FIFO and timeouts, errors when the group or key goes) and the
 //! `--no-buf-ring` read path.
 //!
 //! No sleeps to "wait until blocked": tests poll INFO `blocked_clients`.
@@ -324,4 +325,143 @@ fn single_shot_recv_path_notices_a_blocked_client_leaving() {
     wait_blocked(&mut ctl, 1);
     assert_eq!(cmd(&mut ctl, &["RPUSH", "k", "x"]), ":1\r\n");
     assert_eq!(raw(&mut second), kv("k", "x"));
+}
+
+/// `[[key, [[id, [f, v]]]]]` as RESP2.
+fn one_entry(key: &str, id: &str, f: &str, v: &str) -> String {
+    format!(
+        "*1\r\n*2\r\n${}\r\n{key}\r\n*1\r\n*2\r\n${}\r\n{id}\r\n*2\r\n${}\r\n{f}\r\n${}\r\n{v}\r\n",
+        key.len(),
+        id.len(),
+        f.len(),
+        v.len()
+    )
+}
+
+#[test]
+fn stream_readers_in_a_group_are_served_in_order_and_time_out() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c1 = srv.connect();
+    let mut c2 = srv.connect();
+    let mut c3 = srv.connect();
+    assert_eq!(
+        cmd(&mut ctl, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]),
+        "+OK\r\n"
+    );
+    let read = |name: &'static str, block: &'static str| {
+        [
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            name,
+            "COUNT",
+            "1",
+            "BLOCK",
+            block,
+            "STREAMS",
+            "s",
+            ">",
+        ]
+    };
+    c1.send(&read("a", "0")).unwrap();
+    wait_blocked(&mut ctl, 1);
+    c2.send(&read("b", "0")).unwrap();
+    wait_blocked(&mut ctl, 2);
+    let start = Instant::now();
+    c3.send(&read("c", "200")).unwrap();
+    wait_blocked(&mut ctl, 3);
+    assert_eq!(
+        cmd(&mut ctl, &["XADD", "s", "1-1", "f", "1"]),
+        "$3\r\n1-1\r\n"
+    );
+    assert_eq!(raw(&mut c1), one_entry("s", "1-1", "f", "1"));
+    assert_eq!(
+        cmd(&mut ctl, &["XADD", "s", "1-2", "f", "2"]),
+        "$3\r\n1-2\r\n"
+    );
+    assert_eq!(raw(&mut c2), one_entry("s", "1-2", "f", "2"));
+    // The third times out with a null array, about when asked.
+    assert_eq!(raw(&mut c3), "*-1\r\n");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(200), "after {took:?}");
+    assert!(took < Duration::from_secs(3), "after {took:?}");
+    assert!(cmd(&mut ctl, &["XPENDING", "s", "g"]).starts_with("*4\r\n:2\r\n"));
+}
+
+#[test]
+fn xread_dollar_and_unblock_and_disconnect() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c1 = srv.connect();
+    let mut c2 = srv.connect();
+    cmd(&mut ctl, &["XADD", "s", "1-1", "old", "x"]);
+    // A waiter that disconnects leaves the queue; `$` is the last ID at block time.
+    c1.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"])
+        .unwrap();
+    wait_blocked(&mut ctl, 1);
+    c2.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"])
+        .unwrap();
+    wait_blocked(&mut ctl, 2);
+    drop(c1);
+    wait_blocked(&mut ctl, 1);
+    cmd(&mut ctl, &["XADD", "s", "2-1", "new", "y"]);
+    assert_eq!(raw(&mut c2), one_entry("s", "2-1", "new", "y"));
+    // CLIENT UNBLOCK: the timeout reply, or the error.
+    let id = c2.cmd(&["CLIENT", "ID"]).as_int().unwrap().to_string();
+    c2.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"])
+        .unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+    assert_eq!(raw(&mut c2), "*-1\r\n");
+    c2.send(&["XREAD", "BLOCK", "0", "STREAMS", "s", "$"])
+        .unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(
+        cmd(&mut ctl, &["CLIENT", "UNBLOCK", &id, "ERROR"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        raw(&mut c2),
+        "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
+    );
+    // Inside MULTI it does not block.
+    cmd(&mut c2, &["MULTI"]);
+    cmd(&mut c2, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]);
+    assert_eq!(cmd(&mut c2, &["EXEC"]), "*1\r\n*-1\r\n");
+}
+
+#[test]
+fn xreadgroup_waiter_gets_an_error_when_its_group_or_key_goes() {
+    let srv = Server::ringkv();
+    let mut ctl = srv.connect();
+    let mut c = srv.connect();
+    let read = [
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "c",
+        "BLOCK",
+        "0",
+        "STREAMS",
+        "s",
+        ">",
+    ];
+    cmd(&mut ctl, &["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]);
+    c.send(&read).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["XGROUP", "DESTROY", "s", "g"]), ":1\r\n");
+    assert_eq!(
+        raw(&mut c),
+        "-NOGROUP the consumer group this client was blocked on no longer exists\r\n"
+    );
+    cmd(&mut ctl, &["XGROUP", "CREATE", "s", "g", "$"]);
+    c.send(&read).unwrap();
+    wait_blocked(&mut ctl, 1);
+    assert_eq!(cmd(&mut ctl, &["UNLINK", "s"]), ":1\r\n");
+    assert_eq!(
+        raw(&mut c),
+        "-UNBLOCKED the stream key no longer exists\r\n"
+    );
+    assert_eq!(cmd(&mut c, &["PING"]), "+PONG\r\n");
 }

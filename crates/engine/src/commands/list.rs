@@ -807,6 +807,8 @@ fn block_or_timeout(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: i64, now_reply:
         timeout_at_ms: deadline,
         timeout_reply: TimeoutReply::NullArray,
         kind: BlockKind::List,
+        stream: None,
+        argv: None,
     });
 }
 

@@ -21,6 +21,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod strings;
 pub mod zrange_args;
 pub mod zset;
@@ -49,6 +50,9 @@ pub struct Session {
     /// `ACLUserCheckCmdWithUnrestrictedKeyAccess` is false): SORT refuses BY and GET
     /// patterns, whose keys no key spec names. Set by the server's ACL check.
     pub restricted_keys: bool,
+    /// The client replays a trusted stream (the AOF loader, later a master): XADD/XTRIM do
+    /// not apply their LIMIT (Redis's `mustObeyClient`).
+    pub obey: bool,
 }
 
 /// What a handler works with.
@@ -160,5 +164,6 @@ pub fn engine_handlers() -> impl Iterator<Item = (&'static str, CmdFn)> {
         .chain(bitmap::COMMANDS)
         .chain(hll::COMMANDS)
         .chain(geo::COMMANDS)
+        .chain(stream::COMMANDS)
         .copied()
 }

@@ -643,6 +643,8 @@ fn blocking_zpop(
         timeout_at_ms: deadline,
         timeout_reply: TimeoutReply::NullArray,
         kind: BlockKind::ZSet,
+        stream: None,
+        argv: None,
     });
     Ok(())
 }

@@ -739,6 +739,11 @@ impl Listpack {
     /// Gives memory back once the buffer is well past its size class (Redis reallocs on every
     /// shrink; the hysteresis keeps pops amortized O(1)).
     #[inline]
+    /// Drops spare capacity (Redis's `lpShrinkToFit`).
+    pub fn shrink_to_fit(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+
     fn shrink(&mut self) {
         let target = size_class(self.buf.len());
         if self.buf.capacity() > target + target / 4 {

@@ -26,7 +26,7 @@
 use crate::dispatch::call::{Origin, call};
 use crate::dispatch::gate::Cmd;
 use crate::server::Server;
-use engine::blocking::{BlockKind, BlockRequest, TimeoutReply};
+use engine::blocking::{BlockKind, BlockRequest, StreamWait, StreamWaitState, TimeoutReply};
 use engine::commands::table::Row;
 use engine::object::Value;
 use resp::Reply;
@@ -41,6 +41,8 @@ pub struct Parked {
     deadline: i64,
     reply: TimeoutReply,
     kind: BlockKind,
+    /// Stream readers: what each key waits for.
+    stream: Option<StreamWait>,
 }
 
 /// Blocked clients by slab key.
@@ -52,6 +54,9 @@ pub struct Blocked {
     /// Clients that left the blocked state since the loop last looked (reply to send,
     /// buffered commands to run). May hold stale keys.
     pub resumed: Vec<usize>,
+    /// While a served client's command re-runs: its deadline, kept if it parks again
+    /// (a stream reader that found nothing after all keeps waiting as before).
+    reblock_deadline: Option<i64>,
 }
 
 impl Blocked {
@@ -98,19 +103,32 @@ pub fn block(
             keys.push(k);
         }
     }
-    if req.timeout_at_ms != 0 {
-        server.blocked.deadlines.insert((req.timeout_at_ms, key));
+    let deadline = server
+        .blocked
+        .reblock_deadline
+        .take()
+        .unwrap_or(req.timeout_at_ms);
+    if deadline != 0 {
+        server.blocked.deadlines.insert((deadline, key));
     }
     let parked = Parked {
         db,
         keys,
-        argv: args.iter().map(|a| a.to_vec()).collect(),
+        argv: req
+            .argv
+            .unwrap_or_else(|| args.iter().map(|a| a.to_vec()).collect()),
         row,
-        deadline: req.timeout_at_ms,
+        deadline,
         reply: req.timeout_reply,
         kind: req.kind,
+        stream: req.stream,
     };
+    // Stream readers need keys deleted by expiry reported (see refresh_expire_logging).
+    let stream = parked.kind == BlockKind::Stream;
     server.blocked.clients.insert(key, parked);
+    if stream {
+        server.engine.refresh_expire_logging();
+    }
 }
 
 /// Takes client `key` out of every structure; returns its parked state.
@@ -121,6 +139,9 @@ fn unpark(server: &mut Server, key: usize) -> Option<Parked> {
     }
     if p.deadline != 0 {
         server.blocked.deadlines.remove(&(p.deadline, key));
+    }
+    if p.kind == BlockKind::Stream {
+        server.engine.refresh_expire_logging();
     }
     Some(p)
 }
@@ -143,12 +164,64 @@ fn can_serve(server: &mut Server, db: usize, key: &[u8], kind: BlockKind) -> boo
     }
 }
 
+/// What `key` in `db` means now for stream waiter `ck`.
+fn stream_state(server: &mut Server, db: usize, key: &[u8], ck: usize) -> StreamWaitState {
+    let Some(p) = server.blocked.clients.get(&ck) else {
+        return StreamWaitState::Wait;
+    };
+    let (Some(wait), Some(idx)) = (&p.stream, p.keys.iter().position(|k| k == key)) else {
+        return StreamWaitState::Wait;
+    };
+    let now = server.engine.now_ms();
+    let value = server.engine.dbs[db]
+        .lookup_notouch(key, now)
+        .map(|e| &e.value);
+    engine::blocking::stream_wait_state(value, wait, idx)
+}
+
+/// Unblocks stream reader `ck` with an error (its group or key went away).
+fn reply_error(server: &mut Server, ck: usize, text: &str) {
+    if unpark(server, ck).is_none() {
+        return;
+    }
+    server.stats.count_error(text);
+    let c = &mut server.clients[ck];
+    if c.replies_enabled() {
+        Reply::new(&mut c.pending, c.session.proto).error(text);
+    }
+    server.blocked.resumed.push(ck);
+}
+
+/// Serves (or wakes with an error) the stream readers blocked on a ready key, in FIFO
+/// order, each one that the key's state concerns (Redis's
+/// `serveClientsBlockedOnStreamKey`; other waiters stay where they are).
+fn handle_ready_stream(server: &mut Server, db: usize, key: &[u8]) {
+    for ck in server.engine.blocking.waiters(db, key) {
+        if server.blocked.clients.get(&ck).map(|p| p.kind) != Some(BlockKind::Stream) {
+            continue;
+        }
+        match stream_state(server, db, key, ck) {
+            StreamWaitState::Wait => {}
+            StreamWaitState::Serve => serve(server, ck, key),
+            StreamWaitState::NoGroup => reply_error(
+                server,
+                ck,
+                "NOGROUP the consumer group this client was blocked on no longer exists",
+            ),
+            StreamWaitState::Deleted => {
+                reply_error(server, ck, "UNBLOCKED the stream key no longer exists")
+            }
+        }
+    }
+}
+
 /// Serves the clients blocked on the keys signalled ready (Redis's
 /// `handleClientsBlockedOnKeys`), until no key is left ready.
 pub fn handle_ready(server: &mut Server) {
     while !server.engine.blocking.ready.is_empty() {
         let ready = std::mem::take(&mut server.engine.blocking.ready);
         for (db, key) in ready {
+            handle_ready_stream(server, db, &key);
             // Each pass serves (and so removes) the queue's head; a client re-blocking goes
             // to the back, so the queue's length bounds the passes.
             let mut budget = server.blocked.len();
@@ -160,7 +233,7 @@ pub fn handle_ready(server: &mut Server) {
                 let Some(kind) = server.blocked.clients.get(&ck).map(|p| p.kind) else {
                     break;
                 };
-                if !can_serve(server, db, &key, kind) {
+                if kind == BlockKind::Stream || !can_serve(server, db, &key, kind) {
                     break;
                 }
                 serve(server, ck, &key);
@@ -179,7 +252,9 @@ fn serve(server: &mut Server, ck: usize, ready: &[u8]) {
     // Served from the ready key alone (Redis 7.0 serves the key that got data; another key
     // of the wrong type must not turn the wake-up into WRONGTYPE).
     server.engine.serve_only = Some(ready.to_vec());
+    server.blocked.reblock_deadline = Some(p.deadline);
     call(server, ck, p.row, &args, Origin::Unblocked);
+    server.blocked.reblock_deadline = None;
     server.engine.serve_only = None;
     // Re-blocked by the runner when nothing was left after all (not expected: the key was
     // checked); otherwise the client resumes.

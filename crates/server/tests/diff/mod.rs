@@ -144,6 +144,9 @@ script_tests!(
     introspection,
     acl,
     memory,
+    stream,
+    stream_groups,
+    stream_blocking,
 );
 
 fn run_listed(name: &str) {

@@ -117,6 +117,8 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     // Redis's AOF client has no user: nothing it replays is checked.
     server.clients[key].user = crate::features::acl::NO_USER;
     server.clients[key].acl_pass = true;
+    // Trimming limits are not enforced on what the AOF replays (Redis's mustObeyClient).
+    server.clients[key].session.obey = true;
     let (frozen, _) = engine::Clock::manual(0);
     server.loading = true;
     let clock = std::mem::replace(&mut server.engine.clock, frozen);

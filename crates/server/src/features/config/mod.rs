@@ -345,6 +345,10 @@ impl Config {
             // New lists take the fill; existing ones keep their nodes (as Redis).
             list_max_listpack_size: self.compat.list_max_listpack_size,
             hll_sparse_max_bytes: self.compat.hll_sparse_max_bytes.max(0) as usize,
+            stream_node_limits: engine::types::stream::NodeLimits {
+                max_bytes: self.compat.stream_node_max_bytes.max(0) as usize,
+                max_entries: self.compat.stream_node_max_entries.max(0),
+            },
             evict: engine::evict::EvictConfig {
                 maxmemory: self.maxmemory,
                 policy: self.maxmemory_policy,
