@@ -638,11 +638,13 @@ pub fn apply(server: &mut Server, key: usize, args: &[&[u8]], raw: &[u8]) {
         server.engine.set_obey_master(false);
         server.clients[key].pending.truncate(before);
     }
-    // Redis counts GETACK in the offset before answering, and proxies it to our replicas.
-    super::feed_master_bytes(server, raw);
+    // As Redis, the ACK a GETACK asks for reports the offset before the GETACK itself
+    // (the master client's offset moves once the command is done); it is proxied to our
+    // replicas like any other command.
     if getack {
         send_ack(server);
     }
+    super::feed_master_bytes(server, raw);
     if let Some(m) = server.master.as_mut() {
         m.last_io_ms = server.engine.clock.now_ms();
     }
