@@ -58,6 +58,8 @@ geoadd geopos geodist geohash georadius georadius_ro georadiusbymember georadius
 slowlog|get slowlog|len slowlog|reset slowlog|help latency|latest latency|history latency|reset latency|doctor latency|graph latency|histogram latency|help monitor lolwut module|list module|help module|load module|loadex module|unload client|pause client|unpause
 acl|cat acl|deluser acl|dryrun acl|genpass acl|getuser acl|list acl|load acl|log acl|save acl|setuser acl|users acl|whoami acl|help
 memory|usage memory|doctor memory|stats memory|purge memory|malloc-stats memory|help
+eval evalsha eval_ro evalsha_ro script|load script|exists script|flush script|kill script|help
+fcall fcall_ro function|load function|delete function|list function|flush function|dump function|restore function|stats function|kill function|help
 """.split()
 
 REDIS_VERSION = "7.0.15"

@@ -203,6 +203,15 @@ pub struct Server {
     /// Replaying the AOF at start-up: no eviction and no OOM refusals (Redis loads without
     /// `processCommand`).
     pub loading: bool,
+    /// Lua scripts and functions (see [`crate::features::script`]).
+    pub scripting: crate::features::script::Scripting,
+    /// The gate found the server out of memory before this request (Redis's
+    /// `pre_command_oom_state`, which scripts consult before their first write).
+    pub oom_at_gate: bool,
+    /// The command failed with an error reply that is not counted again in the error
+    /// statistics (a script's error raised by a command inside it); the runner counts the
+    /// failed call and clears it.
+    pub failed_uncounted: bool,
 }
 
 impl Server {
@@ -318,6 +327,9 @@ impl Server {
             in_exec: false,
             acl,
             loading: false,
+            scripting: Default::default(),
+            oom_at_gate: false,
+            failed_uncounted: false,
         })
     }
 

@@ -22,4 +22,5 @@ pub mod monitor;
 pub mod pause;
 pub mod persistence;
 pub mod pubsub;
+pub mod script;
 pub mod slowlog;

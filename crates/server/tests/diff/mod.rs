@@ -144,6 +144,7 @@ script_tests!(
     introspection,
     acl,
     memory,
+    scripting,
 );
 
 fn run_listed(name: &str) {
