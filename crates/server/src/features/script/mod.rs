@@ -1002,6 +1002,11 @@ pub fn run(
         let mut count = |t: &[u8]| counted.push(String::from_utf8_lossy(t).into_owned());
         convert::lua_to_reply(&v, &mut out, resp3, true, &mut count, 0)
     };
+    // Error replies nested in the result are counted, and fail the call (Redis counts a
+    // command failed when error replies were added while it ran).
+    if !counted.is_empty() {
+        server.failed_uncounted = true;
+    }
     for t in counted {
         server.stats.count_error(&t);
     }
