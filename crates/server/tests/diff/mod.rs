@@ -145,6 +145,7 @@ script_tests!(
     acl,
     memory,
     scripting,
+    functions,
 );
 
 fn run_listed(name: &str) {

@@ -41,7 +41,16 @@ const PRELUDE: &str = include_str!("prelude.lua");
 
 /// A Lua state's memory bound: a script that builds a huge table gets "not enough memory"
 /// instead of taking the server down (Redis has no bound; the state is the server's heap).
+/// `maxmemory`, when set lower, bounds each state too (see [`memory_limit`]).
 pub const LUA_MEMORY_LIMIT: usize = 1 << 30;
+
+/// The bound a Lua state runs under now.
+pub fn memory_limit(server: &Server) -> usize {
+    match server.config.maxmemory {
+        0 => LUA_MEMORY_LIMIT,
+        m => (m as usize).min(LUA_MEMORY_LIMIT),
+    }
+}
 
 /// Script flags (shebang `flags=` and `register_function`'s `flags`), Redis's SCRIPT_FLAG_*.
 pub mod sflags {
@@ -109,6 +118,10 @@ pub struct LuaEnv {
     pub lua: Lua,
     runner: Function,
     backing: Table,
+    /// Switches the globals to the library-loading API and back (functions).
+    set_loading: Function,
+    /// Runs a library's top level under `pcall`, errors unwrapped.
+    load_run: Function,
 }
 
 impl LuaEnv {
@@ -130,7 +143,7 @@ impl LuaEnv {
         if library_mode {
             function::register_api(&lua, &raw, ctx)?;
         }
-        let (runner, backing, _handler): (Function, Table, Function) = lua
+        let (runner, backing, set_loading, load_run): (Function, Table, Function, Function) = lua
             .load(PRELUDE)
             .set_name("=redis_internal")
             .call((raw, if library_mode { "library" } else { "eval" }))?;
@@ -139,6 +152,8 @@ impl LuaEnv {
             lua,
             runner,
             backing,
+            set_loading,
+            load_run,
         })
     }
 
@@ -931,6 +946,7 @@ pub fn run(
         server.engine.fixed_now_ms = Some(server.engine.clock.now_ms());
     }
     let lua = &env.lua;
+    let _ = lua.set_memory_limit(memory_limit(server));
     let result = (|| -> mlua::Result<MultiValue> {
         let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
             let t = lua.create_table_with_capacity(items.len(), 0)?;

@@ -70,9 +70,6 @@ redis.acl_check_cmd = raw.acl_check_cmd
 redis.REDIS_VERSION = '7.0.15'
 redis.REDIS_VERSION_NUM = 458767
 
-if mode == 'library' then
-  redis.register_function = raw.register_function
-end
 
 -- math.random / math.randomseed over Redis's redisLrand48 (one sequence for the process).
 math.random = raw.random
@@ -99,8 +96,9 @@ for _, name in pairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift',
   bit[name] = raw['bit_' .. name]
 end
 
--- Redis's pcall: an error table with an 'err' string comes back as that string.
 local rawpcall = pcall
+-- Redis's pcall: an error table with an 'err' string comes back as that string.
+local missing
 local function fixpcall(ok, ...)
   if ok then return ok, ... end
   local e = ...
@@ -150,10 +148,36 @@ for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 
   backing[name] = readonly(backing[name])
 end
 backing._G = G
-setmetatable(backing, {__index = function(_, k)
+missing = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-end, __metatable = false})
-setmetatable(G, {__index = backing, __newindex = ro_error, __metatable = false})
+end
+setmetatable(backing, {__index = missing, __metatable = false})
+local gmt = {__index = backing, __newindex = ro_error, __metatable = false}
+setmetatable(G, gmt)
+
+-- Functions: while a library loads, the globals are only `redis` with register_function,
+-- log and the version (Redis's LIBRARY_API); the library's functions see the normal
+-- globals when they run (the same table, its fallback switched back).
+local load_backing
+if mode == 'library' then
+  local lredis = {
+    register_function = raw.register_function,
+    log = raw.log,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REDIS_VERSION = redis.REDIS_VERSION,
+    REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  }
+  setmetatable(lredis, {__index = missing, __newindex = ro_error, __metatable = false})
+  load_backing = setmetatable({redis = lredis}, {__index = missing, __newindex = ro_error, __metatable = false})
+end
+local function set_loading(on)
+  if on then gmt.__index = load_backing else gmt.__index = backing end
+end
+local function load_run(f)
+  local ok, e = rawpcall(f)
+  if not ok and type(e) == 'userdata' then e = unwrap(e) end
+  return ok, e
+end
 
 -- Runs `f` with the error handler; `keys`/`args` are passed to functions (FCALL).
 local xpcall = xpcall
@@ -163,4 +187,4 @@ local function run(f, keys, args)
   end
   return xpcall(f, handler)
 end
-return run, backing, handler
+return run, backing, set_loading, load_run
