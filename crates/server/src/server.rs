@@ -122,6 +122,16 @@ impl Metric {
     }
 }
 
+/// How a script past `busy-reply-threshold` serves the other clients from its Lua hook
+/// (Redis's `processEventsWhileBlocked`): installed by the loop while a connection's input
+/// runs, so the features layer calls the ring without naming it (see `net::busy`).
+#[derive(Clone, Copy)]
+pub struct BusyPoller {
+    /// Serves other connections once; the `usize` is the running script's client.
+    pub poll: fn(BusyPoller, &mut Server, usize),
+    pub refs: *mut (),
+}
+
 /// Why the server is stopping; read by the loop after each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shutdown {
@@ -212,6 +222,8 @@ pub struct Server {
     /// statistics (a script's error raised by a command inside it); the runner counts the
     /// failed call and clears it.
     pub failed_uncounted: bool,
+    /// Set by the loop while commands run (see [`BusyPoller`]).
+    pub busy_poller: Option<BusyPoller>,
 }
 
 impl Server {
@@ -330,6 +342,7 @@ impl Server {
             scripting: Default::default(),
             oom_at_gate: false,
             failed_uncounted: false,
+            busy_poller: None,
         })
     }
 

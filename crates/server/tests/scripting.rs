@@ -412,7 +412,6 @@ fn random_lua_sources_leave_the_server_serving() {
 /// A script past `busy-reply-threshold`: another client is answered BUSY; SCRIPT KILL ends
 /// it (the script gets Redis's error); a script that wrote cannot be killed.
 #[test]
-#[ignore = "the busy hook does not serve the ring yet"]
 fn busy_script_is_answered_busy_and_killed() {
     let srv = Server::ringkv_with(&["--busy-reply-threshold", "100"]);
     let mut a = srv.connect();

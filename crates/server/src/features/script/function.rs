@@ -602,15 +602,35 @@ fn list(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     Ok(())
 }
 
-/// FUNCTION STATS
-fn stats(server: &mut Server, key: usize) {
+/// FUNCTION STATS (also answered while a function is busy: the running one is shown).
+pub(super) fn stats(server: &mut Server, key: usize) {
     let fs = &server.scripting.functions;
     let (nlibs, nfns) = (fs.libs.len(), fs.function_count());
+    let ctx = server.scripting.ctx.clone();
+    let running = ctx.running() && ctx.is_function.get();
+    let name = ctx.name.borrow().clone();
+    let command = ctx.command();
+    let ms = ctx
+        .start
+        .get()
+        .map_or(0, |s| s.elapsed().as_millis() as i64);
     let mut r = reply(server, key);
     r.map(2);
     r.bulk(b"running_script");
-    // Nothing runs while another command is served (see busy.rs).
-    r.null();
+    if running {
+        r.map(3);
+        r.bulk(b"name");
+        r.bulk(name.as_bytes());
+        r.bulk(b"command");
+        r.array(command.len());
+        for a in &command {
+            r.bulk(a);
+        }
+        r.bulk(b"duration_ms");
+        r.int(ms);
+    } else {
+        r.null();
+    }
     r.bulk(b"engines");
     r.map(1);
     r.bulk(b"LUA");

@@ -91,6 +91,11 @@ pub struct RunCtx {
     pub start: Cell<Option<Instant>>,
     /// SCRIPT KILL / FUNCTION KILL asked to stop it.
     pub kill: Cell<bool>,
+    /// Past `busy-reply-threshold` (logged once).
+    pub timed_out: Cell<bool>,
+    /// The running function's name and command, for FUNCTION STATS while it is busy.
+    pub name: RefCell<String>,
+    command: Cell<(usize, usize)>,
     /// Running a function (FCALL) rather than an EVAL script.
     pub is_function: Cell<bool>,
     /// Registering functions while a library loads (see [`function`]).
@@ -109,6 +114,18 @@ impl RunCtx {
 
     pub fn running(&self) -> bool {
         self.server.get().is_some()
+    }
+
+    /// The running script's command (FUNCTION STATS while busy).
+    pub fn command(&self) -> Vec<Vec<u8>> {
+        let (ptr, len) = self.command.get();
+        if ptr == 0 || !self.running() {
+            return Vec::new();
+        }
+        // SAFETY: set by `run` from its `args` slice, which outlives the Lua call, and
+        // cleared before `run` returns; read only while the script runs (`running`).
+        let args = unsafe { std::slice::from_raw_parts(ptr as *const &[u8], len) };
+        args.iter().map(|a| a.to_vec()).collect()
     }
 }
 
@@ -933,7 +950,12 @@ pub fn run(
     ctx.repl.set(3);
     ctx.key.set(key);
     ctx.kill.set(false);
+    ctx.timed_out.set(false);
     ctx.is_function.set(is_function);
+    if is_function {
+        name.clone_into(&mut ctx.name.borrow_mut());
+    }
+    ctx.command.set((args.as_ptr() as usize, args.len()));
     ctx.start.set(Some(Instant::now()));
     // The script's session: RESP2, no blocking, the caller's db; time frozen.
     let c = &mut server.clients[key];
@@ -974,6 +996,7 @@ pub fn run(
         r
     })();
     ctx.server.set(None);
+    ctx.command.set((0, 0));
     lua.remove_hook();
     ctx.start.set(None);
     let resp3 = ctx.resp3.get();
