@@ -227,6 +227,11 @@ impl Propagation {
         self.ops.push(Op { db, argv });
     }
 
+    /// Drops the unit's ops after the first `n` (a script's `redis.set_repl(REPL_NONE)`).
+    pub fn truncate(&mut self, n: usize) {
+        self.ops.truncate(n);
+    }
+
     /// Ops of the unit so far (tests).
     pub fn pending(&self) -> &[Op] {
         &self.ops

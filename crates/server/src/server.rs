@@ -122,6 +122,16 @@ impl Metric {
     }
 }
 
+/// How a script past `busy-reply-threshold` serves the other clients from its Lua hook
+/// (Redis's `processEventsWhileBlocked`): installed by the loop while a connection's input
+/// runs, so the features layer calls the ring without naming it (see `net::busy`).
+#[derive(Clone, Copy)]
+pub struct BusyPoller {
+    /// Serves other connections once; the `usize` is the running script's client.
+    pub poll: fn(BusyPoller, &mut Server, usize),
+    pub refs: *mut (),
+}
+
 /// Why the server is stopping; read by the loop after each iteration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shutdown {
@@ -207,6 +217,17 @@ pub struct Server {
     /// Replaying the AOF at start-up: no eviction and no OOM refusals (Redis loads without
     /// `processCommand`).
     pub loading: bool,
+    /// Lua scripts and functions (see [`crate::features::script`]).
+    pub scripting: crate::features::script::Scripting,
+    /// The gate found the server out of memory before this request (Redis's
+    /// `pre_command_oom_state`, which scripts consult before their first write).
+    pub oom_at_gate: bool,
+    /// The command failed with an error reply that is not counted again in the error
+    /// statistics (a script's error raised by a command inside it); the runner counts the
+    /// failed call and clears it.
+    pub failed_uncounted: bool,
+    /// Set by the loop while commands run (see [`BusyPoller`]).
+    pub busy_poller: Option<BusyPoller>,
 }
 
 impl Server {
@@ -324,6 +345,10 @@ impl Server {
             in_exec: false,
             acl,
             loading: false,
+            scripting: Default::default(),
+            oom_at_gate: false,
+            failed_uncounted: false,
+            busy_poller: None,
         })
     }
 

@@ -427,6 +427,14 @@ mod tests {
         // Implemented in the server crate (they need the connection or other subsystems).
         const SERVER_IMPLEMENTED: &[&str] = &[
             "slowlog",
+            "eval",
+            "evalsha",
+            "eval_ro",
+            "evalsha_ro",
+            "script",
+            "fcall",
+            "fcall_ro",
+            "function",
             "latency",
             "monitor",
             "lolwut",

@@ -30392,4 +30392,2056 @@ pub static COMMANDS: &[CommandMeta] = &[
             ),
         ]),
     },
+    CommandMeta {
+        name: "eval",
+        arity: -3,
+        flags: flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS
+            | flags::MAY_REPLICATE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "2.6.0",
+        summary: "Execute a Lua script server side",
+        complexity: "Depends on the script that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("eval"),
+            Int(-3),
+            Set(&[
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
+                    ),
+                ),
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Execute a Lua script server side")),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the script that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("script")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "evalsha",
+        arity: -3,
+        flags: flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS
+            | flags::MAY_REPLICATE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "2.6.0",
+        summary: "Execute a Lua script server side",
+        complexity: "Depends on the script that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("evalsha"),
+            Int(-3),
+            Set(&[
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Execute a Lua script server side")),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the script that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[(Bulk("name"), Bulk("sha1")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "eval_ro",
+        arity: -3,
+        flags: flags::READONLY
+            | flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "7.0.0",
+        summary: "Execute a read-only Lua script server side",
+        complexity: "Depends on the script that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("eval_ro"),
+            Int(-3),
+            Set(&[
+                Status("readonly"),
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
+                    ),
+                ),
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Execute a read-only Lua script server side"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the script that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("script")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "evalsha_ro",
+        arity: -3,
+        flags: flags::READONLY
+            | flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "7.0.0",
+        summary: "Execute a read-only Lua script server side",
+        complexity: "Depends on the script that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("evalsha_ro"),
+            Int(-3),
+            Set(&[
+                Status("readonly"),
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("Execute a read-only Lua script server side"),
+            ),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the script that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[(Bulk("name"), Bulk("sha1")), (Bulk("type"), Bulk("string"))]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "script",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "scripting",
+        since: "2.6.0",
+        summary: "A container for Lua scripts management commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "script|load",
+                arity: 3,
+                flags: flags::NOSCRIPT | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "2.6.0",
+                summary: "Load the specified Lua script into the script cache.",
+                complexity: "O(N) with N being the length in bytes of the script body.",
+                doc_flags: &[],
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|load"),
+                    Int(3),
+                    Set(&[Status("noscript"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Load the specified Lua script into the script cache."),
+                    ),
+                    (Bulk("since"), Bulk("2.6.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) with N being the length in bytes of the script body."),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("script")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "script|exists",
+                arity: -3,
+                flags: flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "2.6.0",
+                summary: "Check existence of scripts in the script cache.",
+                complexity: "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+                doc_flags: &[],
+                tips: &[
+                    "request_policy:all_shards",
+                    "response_policy:agg_logical_and",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|exists"),
+                    Int(-3),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:agg_logical_and"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Check existence of scripts in the script cache."),
+                    ),
+                    (Bulk("since"), Bulk("2.6.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk(
+                            "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+                        ),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("sha1")),
+                            (Bulk("type"), Bulk("string")),
+                            (Bulk("flags"), Set(&[Status("multiple")])),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "script|flush",
+                arity: -2,
+                flags: flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "2.6.0",
+                summary: "Remove all the scripts from the script cache.",
+                complexity: "O(N) with N being the number of scripts in cache",
+                doc_flags: &[],
+                tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|flush"),
+                    Int(-2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Remove all the scripts from the script cache."),
+                    ),
+                    (Bulk("since"), Bulk("2.6.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) with N being the number of scripts in cache"),
+                    ),
+                    (
+                        Bulk("history"),
+                        Set(&[Array(&[
+                            Bulk("6.2.0"),
+                            Bulk("Added the `ASYNC` and `SYNC` flushing mode modifiers."),
+                        ])]),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("async")),
+                            (Bulk("type"), Bulk("oneof")),
+                            (Bulk("since"), Bulk("6.2.0")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("async")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("ASYNC")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("sync")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("SYNC")),
+                                    ]),
+                                ]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "script|kill",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "2.6.0",
+                summary: "Kill the script currently in execution.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|kill"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:one_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Kill the script currently in execution."),
+                    ),
+                    (Bulk("since"), Bulk("2.6.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "script|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "5.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("5.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("script"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("script|load"),
+                    Int(3),
+                    Set(&[Status("noscript"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("script|exists"),
+                    Int(-3),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:agg_logical_and"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("script|flush"),
+                    Int(-2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_nodes"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("script|kill"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:one_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("script|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (
+                Bulk("summary"),
+                Bulk("A container for Lua scripts management commands"),
+            ),
+            (Bulk("since"), Bulk("2.6.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("script|load"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Load the specified Lua script into the script cache."),
+                            ),
+                            (Bulk("since"), Bulk("2.6.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) with N being the length in bytes of the script body."),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("script")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("script|exists"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Check existence of scripts in the script cache."),
+                            ),
+                            (Bulk("since"), Bulk("2.6.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk(
+                                    "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).",
+                                ),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("sha1")),
+                                    (Bulk("type"), Bulk("string")),
+                                    (Bulk("flags"), Set(&[Status("multiple")])),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("script|flush"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Remove all the scripts from the script cache."),
+                            ),
+                            (Bulk("since"), Bulk("2.6.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) with N being the number of scripts in cache"),
+                            ),
+                            (
+                                Bulk("history"),
+                                Set(&[Array(&[
+                                    Bulk("6.2.0"),
+                                    Bulk("Added the `ASYNC` and `SYNC` flushing mode modifiers."),
+                                ])]),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("async")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (Bulk("since"), Bulk("6.2.0")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("async")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("ASYNC")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("sync")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("SYNC")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("script|kill"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Kill the script currently in execution."),
+                            ),
+                            (Bulk("since"), Bulk("2.6.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("script|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("5.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "fcall",
+        arity: -3,
+        flags: flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS
+            | flags::MAY_REPLICATE,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "7.0.0",
+        summary: "Invoke a function",
+        complexity: "Depends on the function that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RW", "access", "update"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("fcall"),
+            Int(-3),
+            Set(&[
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE",
+                    ),
+                ),
+                (
+                    Bulk("flags"),
+                    Set(&[Status("RW"), Status("access"), Status("update")]),
+                ),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Invoke a function")),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the function that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("function")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "fcall_ro",
+        arity: -3,
+        flags: flags::READONLY
+            | flags::NOSCRIPT
+            | flags::STALE
+            | flags::SKIP_MONITOR
+            | flags::NO_MANDATORY_KEYS
+            | flags::MOVABLE_KEYS,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW | acl::SCRIPTING,
+        group: "scripting",
+        since: "7.0.0",
+        summary: "Invoke a read-only function",
+        complexity: "Depends on the function that is executed.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[KeySpec {
+            flags: &["RO", "access"],
+            begin: BeginSearch::Index(2),
+            find: FindKeys::Keynum {
+                keynumidx: 0,
+                firstkey: 1,
+                keystep: 1,
+            },
+        }],
+        subcommands: &[],
+        info: Array(&[
+            Bulk("fcall_ro"),
+            Int(-3),
+            Set(&[
+                Status("readonly"),
+                Status("noscript"),
+                Status("stale"),
+                Status("skip_monitor"),
+                Status("no_mandatory_keys"),
+                Status("movablekeys"),
+            ]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow"), Status("@scripting")]),
+            Set(&[]),
+            Set(&[Map(&[
+                (
+                    Bulk("notes"),
+                    Bulk(
+                        "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS",
+                    ),
+                ),
+                (Bulk("flags"), Set(&[Status("RO"), Status("access")])),
+                (
+                    Bulk("begin_search"),
+                    Map(&[
+                        (Bulk("type"), Bulk("index")),
+                        (Bulk("spec"), Map(&[(Bulk("index"), Int(2))])),
+                    ]),
+                ),
+                (
+                    Bulk("find_keys"),
+                    Map(&[
+                        (Bulk("type"), Bulk("keynum")),
+                        (
+                            Bulk("spec"),
+                            Map(&[
+                                (Bulk("keynumidx"), Int(0)),
+                                (Bulk("firstkey"), Int(1)),
+                                (Bulk("keystep"), Int(1)),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])]),
+            Set(&[]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("Invoke a read-only function")),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (
+                Bulk("complexity"),
+                Bulk("Depends on the function that is executed."),
+            ),
+            (
+                Bulk("arguments"),
+                Array(&[
+                    Map(&[
+                        (Bulk("name"), Bulk("function")),
+                        (Bulk("type"), Bulk("string")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("numkeys")),
+                        (Bulk("type"), Bulk("integer")),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("key")),
+                        (Bulk("type"), Bulk("key")),
+                        (Bulk("key_spec_index"), Int(0)),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                    Map(&[
+                        (Bulk("name"), Bulk("arg")),
+                        (Bulk("type"), Bulk("string")),
+                        (
+                            Bulk("flags"),
+                            Set(&[Status("optional"), Status("multiple")]),
+                        ),
+                    ]),
+                ]),
+            ),
+        ]),
+    },
+    CommandMeta {
+        name: "function",
+        arity: -2,
+        flags: 0,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        acl_categories: acl::SLOW,
+        group: "scripting",
+        since: "7.0.0",
+        summary: "A container for function commands",
+        complexity: "Depends on subcommand.",
+        doc_flags: &[],
+        tips: &[],
+        key_specs: &[],
+        subcommands: &[
+            CommandMeta {
+                name: "function|load",
+                arity: -3,
+                flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Create a function with the given arguments (name, code, description)",
+                complexity: "O(1) (considering compilation time is redundant)",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|load"),
+                    Int(-3),
+                    Set(&[Status("write"), Status("denyoom"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk(
+                            "Create a function with the given arguments (name, code, description)",
+                        ),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(1) (considering compilation time is redundant)"),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("replace")),
+                                (Bulk("type"), Bulk("pure-token")),
+                                (Bulk("token"), Bulk("REPLACE")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("function-code")),
+                                (Bulk("type"), Bulk("string")),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|delete",
+                arity: 3,
+                flags: flags::WRITE | flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Delete a function by name",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|delete"),
+                    Int(3),
+                    Set(&[Status("write"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Delete a function by name")),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("library-name")),
+                            (Bulk("type"), Bulk("string")),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|list",
+                arity: -2,
+                flags: flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "List information about all the functions",
+                complexity: "O(N) where N is the number of functions",
+                doc_flags: &[],
+                tips: &["nondeterministic_output_order"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|list"),
+                    Int(-2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[Bulk("nondeterministic_output_order")]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("List information about all the functions"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of functions"),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("library-name-pattern")),
+                                (Bulk("type"), Bulk("string")),
+                                (Bulk("token"), Bulk("LIBRARYNAME")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("withcode")),
+                                (Bulk("type"), Bulk("pure-token")),
+                                (Bulk("token"), Bulk("WITHCODE")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|flush",
+                arity: -2,
+                flags: flags::WRITE | flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Deleting all functions",
+                complexity: "O(N) where N is the number of functions deleted",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|flush"),
+                    Int(-2),
+                    Set(&[Status("write"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (Bulk("summary"), Bulk("Deleting all functions")),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of functions deleted"),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("async")),
+                            (Bulk("type"), Bulk("oneof")),
+                            (Bulk("flags"), Set(&[Status("optional")])),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("async")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("ASYNC")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("sync")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("SYNC")),
+                                    ]),
+                                ]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|dump",
+                arity: 2,
+                flags: flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Dump all functions into a serialized binary payload",
+                complexity: "O(N) where N is the number of functions",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|dump"),
+                    Int(2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Dump all functions into a serialized binary payload"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of functions"),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|restore",
+                arity: -3,
+                flags: flags::WRITE | flags::DENYOOM | flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::WRITE | acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Restore all the functions on the given payload",
+                complexity: "O(N) where N is the number of functions on the payload",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|restore"),
+                    Int(-3),
+                    Set(&[Status("write"), Status("denyoom"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Restore all the functions on the given payload"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (
+                        Bulk("complexity"),
+                        Bulk("O(N) where N is the number of functions on the payload"),
+                    ),
+                    (
+                        Bulk("arguments"),
+                        Array(&[
+                            Map(&[
+                                (Bulk("name"), Bulk("serialized-value")),
+                                (Bulk("type"), Bulk("string")),
+                            ]),
+                            Map(&[
+                                (Bulk("name"), Bulk("policy")),
+                                (Bulk("type"), Bulk("oneof")),
+                                (Bulk("flags"), Set(&[Status("optional")])),
+                                (
+                                    Bulk("arguments"),
+                                    Array(&[
+                                        Map(&[
+                                            (Bulk("name"), Bulk("flush")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("FLUSH")),
+                                        ]),
+                                        Map(&[
+                                            (Bulk("name"), Bulk("append")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("APPEND")),
+                                        ]),
+                                        Map(&[
+                                            (Bulk("name"), Bulk("replace")),
+                                            (Bulk("type"), Bulk("pure-token")),
+                                            (Bulk("token"), Bulk("REPLACE")),
+                                        ]),
+                                    ]),
+                                ),
+                            ]),
+                        ]),
+                    ),
+                ]),
+            },
+            CommandMeta {
+                name: "function|stats",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Return information about the function currently running (name, description, duration)",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[
+                    "nondeterministic_output",
+                    "request_policy:all_shards",
+                    "response_policy:special",
+                ],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|stats"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk(
+                            "Return information about the function currently running (name, description, duration)",
+                        ),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "function|kill",
+                arity: 2,
+                flags: flags::NOSCRIPT | flags::ALLOW_BUSY,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Kill the function currently in execution.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &["request_policy:all_shards", "response_policy:one_succeeded"],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|kill"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:one_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Kill the function currently in execution."),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+            CommandMeta {
+                name: "function|help",
+                arity: 2,
+                flags: flags::LOADING | flags::STALE,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "7.0.0",
+                summary: "Show helpful text about the different subcommands",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("function|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Show helpful text about the different subcommands"),
+                    ),
+                    (Bulk("since"), Bulk("7.0.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                ]),
+            },
+        ],
+        info: Array(&[
+            Bulk("function"),
+            Int(-2),
+            Set(&[]),
+            Int(0),
+            Int(0),
+            Int(0),
+            Set(&[Status("@slow")]),
+            Set(&[]),
+            Set(&[]),
+            Array(&[
+                Array(&[
+                    Bulk("function|load"),
+                    Int(-3),
+                    Set(&[Status("write"), Status("denyoom"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|delete"),
+                    Int(3),
+                    Set(&[Status("write"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|list"),
+                    Int(-2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[Bulk("nondeterministic_output_order")]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|flush"),
+                    Int(-2),
+                    Set(&[Status("write"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|dump"),
+                    Int(2),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|restore"),
+                    Int(-3),
+                    Set(&[Status("write"), Status("denyoom"), Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@write"), Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:all_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|stats"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("nondeterministic_output"),
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:special"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|kill"),
+                    Int(2),
+                    Set(&[Status("noscript"), Status("allow_busy")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[
+                        Bulk("request_policy:all_shards"),
+                        Bulk("response_policy:one_succeeded"),
+                    ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("function|help"),
+                    Int(2),
+                    Set(&[Status("loading"), Status("stale")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+            ]),
+        ]),
+        docs: Map(&[
+            (Bulk("summary"), Bulk("A container for function commands")),
+            (Bulk("since"), Bulk("7.0.0")),
+            (Bulk("group"), Bulk("scripting")),
+            (Bulk("complexity"), Bulk("Depends on subcommand.")),
+            (
+                Bulk("subcommands"),
+                Map(&[
+                    (
+                        Bulk("function|load"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Create a function with the given arguments (name, code, description)",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(1) (considering compilation time is redundant)"),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("replace")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("REPLACE")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("function-code")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|delete"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Delete a function by name")),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("library-name")),
+                                    (Bulk("type"), Bulk("string")),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|list"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("List information about all the functions"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of functions"),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("library-name-pattern")),
+                                        (Bulk("type"), Bulk("string")),
+                                        (Bulk("token"), Bulk("LIBRARYNAME")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("withcode")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("WITHCODE")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|flush"),
+                        Map(&[
+                            (Bulk("summary"), Bulk("Deleting all functions")),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of functions deleted"),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("async")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (Bulk("flags"), Set(&[Status("optional")])),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("async")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("ASYNC")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("sync")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("SYNC")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ])]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|dump"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Dump all functions into a serialized binary payload"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of functions"),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|restore"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Restore all the functions on the given payload"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (
+                                Bulk("complexity"),
+                                Bulk("O(N) where N is the number of functions on the payload"),
+                            ),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("serialized-value")),
+                                        (Bulk("type"), Bulk("string")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("policy")),
+                                        (Bulk("type"), Bulk("oneof")),
+                                        (Bulk("flags"), Set(&[Status("optional")])),
+                                        (
+                                            Bulk("arguments"),
+                                            Array(&[
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("flush")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("FLUSH")),
+                                                ]),
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("append")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("APPEND")),
+                                                ]),
+                                                Map(&[
+                                                    (Bulk("name"), Bulk("replace")),
+                                                    (Bulk("type"), Bulk("pure-token")),
+                                                    (Bulk("token"), Bulk("REPLACE")),
+                                                ]),
+                                            ]),
+                                        ),
+                                    ]),
+                                ]),
+                            ),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|stats"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk(
+                                    "Return information about the function currently running (name, description, duration)",
+                                ),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|kill"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Kill the function currently in execution."),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("function|help"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Show helpful text about the different subcommands"),
+                            ),
+                            (Bulk("since"), Bulk("7.0.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                ]),
+            ),
+        ]),
+    },
 ];

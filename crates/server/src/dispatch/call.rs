@@ -32,6 +32,9 @@ pub enum Origin {
     /// A parked blocking command re-run because a key it waits on got data: its own unit;
     /// counted as Redis's `updateStatsOnUnblock` does (time and failure, not another call).
     Unblocked,
+    /// A command a script runs (`redis.call`): part of the script's unit; its reply is
+    /// the script's to convert, whatever the caller's CLIENT REPLY mode.
+    Script,
 }
 
 /// Runs `row`'s handler for client `key` with `args`.
@@ -80,7 +83,7 @@ pub fn call(
     // itself into the unit's propagation if it wrote.
     let db = server.clients[key].session.db;
     server.engine.after_command(db, args, dirty_before);
-    let failed = result.is_err();
+    let failed = result.is_err() || std::mem::take(&mut server.failed_uncounted);
     if origin != Origin::Unblocked {
         server.stats.total_commands_processed += 1;
     }
@@ -101,7 +104,7 @@ pub fn call(
     // itself sets the mode after writing nothing, so its own reply is also dropped.
     // Pub/sub confirmations are pushes, which Redis 7.0 delivers regardless.
     let c = &mut server.clients[key];
-    if !c.replies_enabled() && !row.handler.replies_are_pushes() {
+    if !c.replies_enabled() && !row.handler.replies_are_pushes() && origin != Origin::Script {
         c.pending.truncate(mark);
     }
     // The slow log, the latency monitor and histograms, MONITOR.
@@ -115,7 +118,7 @@ pub fn call(
             Some(crate::features::pubsub::Splice { key, mark }),
         );
     }
-    if origin != Origin::Exec {
+    if origin != Origin::Exec && origin != Origin::Script {
         server.engine.end_unit();
     }
 }

@@ -153,6 +153,7 @@ pub fn build_table_checked() -> (CmdTable, Vec<String>) {
         .chain(crate::features::monitor::COMMANDS)
         .chain(crate::features::acl::command::COMMANDS)
         .chain(crate::features::memory::COMMANDS)
+        .chain(crate::features::script::COMMANDS)
         .map(|&(n, f)| (n, Handler::Server(f)));
     for (name, handler) in engine.chain(server) {
         if t.lookup(name.as_bytes()).is_some() {

@@ -89,6 +89,7 @@ pub fn maxmemory_changed(server: &mut Server) {
 #[inline]
 pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
     if server.config.maxmemory == 0 {
+        server.oom_at_gate = false;
         return false;
     }
     // A replica leaves memory to its master (`replica-ignore-maxmemory`, Redis's
@@ -103,7 +104,9 @@ pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
 
 #[cold]
 fn oom_check(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
-    if evict(server) != EvictOutcome::Fail {
+    let oom = evict(server) == EvictOutcome::Fail;
+    server.oom_at_gate = oom;
+    if !oom {
         return false;
     }
     let c = &server.clients[key];

@@ -23,4 +23,5 @@ pub mod pause;
 pub mod persistence;
 pub mod pubsub;
 pub mod replication;
+pub mod script;
 pub mod slowlog;

@@ -60,7 +60,7 @@ pub fn after_call(
         && origin != Origin::Unblocked
         && row.meta.flags & (flags::ADMIN | flags::SKIP_MONITOR) == 0
     {
-        feed(server, key, row, args);
+        feed(server, key, row, args, origin == Origin::Script);
     }
 }
 
@@ -86,15 +86,20 @@ fn repr(a: &[u8], s: &mut String) {
     s.push('"');
 }
 
-/// Appends the command's line to every monitor (Redis's `replicationFeedMonitors`).
+/// Appends the command's line to every monitor (Redis's `replicationFeedMonitors`); a
+/// script's commands show the address `lua`.
+pub(crate) fn feed_now(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]], lua: bool) {
+    feed(server, key, row, args, lua)
+}
+
 #[cold]
-fn feed(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) {
+fn feed(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]], lua: bool) {
     let now_us = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as i64);
     let c = &mut server.clients[key];
     let db = c.session.db;
-    let addr = if c.fd < 0 {
+    let addr = if c.fd < 0 || lua {
         // A socket-less client (AOF loading) shows as Redis's Lua/AOF clients do.
         "lua".to_string()
     } else {

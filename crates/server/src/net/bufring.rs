@@ -20,7 +20,9 @@ pub struct BufRing {
     ring_bytes: usize,
     data: *mut u8,
     data_bytes: usize,
-    tail: u16,
+    /// A Cell: buffers are given back through a shared reference, as a busy script's poll
+    /// does while the running command still borrows another buffer's bytes.
+    tail: std::cell::Cell<u16>,
 }
 
 impl BufRing {
@@ -35,12 +37,12 @@ impl BufRing {
                 return Err(e);
             }
         };
-        let mut br = BufRing {
+        let br = BufRing {
             ring: entries,
             ring_bytes,
             data,
             data_bytes,
-            tail: 0,
+            tail: std::cell::Cell::new(0),
         };
         // SAFETY: `entries` is page-aligned, BUF_COUNT entries long, and lives until this
         // BufRing drops, which happens after the ring (field order in EventLoop).
@@ -60,18 +62,18 @@ impl BufRing {
 
     /// Gives buffer `bid` (back) to the kernel.
     #[inline]
-    pub fn provide(&mut self, bid: u16) {
+    pub fn provide(&self, bid: u16) {
         let mask = BUF_COUNT - 1;
         // SAFETY: the index is masked into the ring; bid < BUF_COUNT so the address is in
         // `data`. The tail is published with Release after the entry is written.
         unsafe {
-            let e = &mut *self.ring.add((self.tail & mask) as usize);
+            let e = &mut *self.ring.add((self.tail.get() & mask) as usize);
             e.set_addr(self.data.add(bid as usize * BUF_SIZE) as u64);
             e.set_len(BUF_SIZE as u32);
             e.set_bid(bid);
-            self.tail = self.tail.wrapping_add(1);
+            self.tail.set(self.tail.get().wrapping_add(1));
             let tail = types::BufRingEntry::tail(self.ring) as *const std::sync::atomic::AtomicU16;
-            (*tail).store(self.tail, std::sync::atomic::Ordering::Release);
+            (*tail).store(self.tail.get(), std::sync::atomic::Ordering::Release);
         }
     }
 

@@ -44,43 +44,9 @@ impl EventLoop {
             }
             return;
         }
-        let fd: RawFd = res;
-        if self.server.clients.len() >= self.server.settings.maxclients {
-            // Like Redis: best-effort error straight on the socket, then close. Rare path,
-            // so a plain syscall is fine.
-            refuse_and_close(fd, b"-ERR max number of clients reached\r\n");
-            self.server.stats.rejected_connections += 1;
-            return;
+        if let Some(key) = adopt(&mut self.server, res, self.now_ms) {
+            self.arm_recv(key);
         }
-        // protected-mode (Redis's clientAcceptHandler): outside the loopback interface
-        // while the default user has no password, the refusal text and close. Not counted
-        // as a connection received.
-        if self.server.config.protected_mode
-            && self
-                .server
-                .acl
-                .default_user()
-                .has(crate::features::acl::user::uflag::NOPASS)
-        {
-            let peer = crate::client::peer_of(fd);
-            if crate::features::acl::protected_mode_denies(true, true, peer) {
-                refuse_and_close(fd, crate::features::acl::PROTECTED_MODE_TEXT.as_bytes());
-                self.server.stats.rejected_connections += 1;
-                return;
-            }
-        }
-        tune_client_socket(fd, self.server.settings.tcp_keepalive);
-        let generation = self.server.next_gen & 0xFF_FFFF;
-        self.server.next_gen = self.server.next_gen.wrapping_add(1);
-        let id = self.server.next_client_id;
-        self.server.next_client_id += 1;
-        let key = self
-            .server
-            .clients
-            .insert(Conn::new(fd, generation, id, self.now_ms));
-        self.server.stats.total_connections_received += 1;
-        crate::features::acl::set_default_auth(&mut self.server, key);
-        self.arm_recv(key);
     }
 
     pub(super) fn arm_recv(&mut self, key: usize) {
@@ -105,7 +71,7 @@ impl EventLoop {
         let bid = cqueue::buffer_select(flags);
         let now_ms = self.now_ms;
         let Some(c) = self.conn(key, generation) else {
-            if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+            if let (Some(b), Some(br)) = (bid, self.bufs.as_ref()) {
                 br.provide(b);
             }
             return;
@@ -136,6 +102,14 @@ impl EventLoop {
                                 self.mark_runnable(key);
                             }
                         } else {
+                            busy::arm_busy_poller(
+                                &mut self.busy,
+                                &mut self.ring,
+                                &self.bufs,
+                                &mut self.cqes,
+                                &mut self.batch_pos,
+                                &mut self.server,
+                            );
                             let ran = process_input(
                                 &mut self.server,
                                 key,
@@ -143,6 +117,7 @@ impl EventLoop {
                                 &mut self.bump,
                                 &mut self.args_store,
                             );
+                            self.disarm_busy_poller();
                             self.after_run(key, ran);
                         }
                     }
@@ -191,7 +166,7 @@ impl EventLoop {
             );
             self.server.close_client(key);
         }
-        if let (Some(b), Some(br)) = (bid, self.bufs.as_mut()) {
+        if let (Some(b), Some(br)) = (bid, self.bufs.as_ref()) {
             br.provide(b);
         }
         self.update_read(key);
@@ -371,6 +346,44 @@ impl EventLoop {
             .user_data(ud(Op::Close, 0, 0));
         push(&mut self.ring, e);
     }
+}
+
+/// A socket just accepted becomes a client (Redis's acceptCommonHandler): refused past
+/// `maxclients` or by protected mode, otherwise tuned and inserted; its recv is the
+/// caller's to arm. Shared by the loop and a busy script's poll.
+pub(super) fn adopt(server: &mut Server, fd: RawFd, now_ms: i64) -> Option<usize> {
+    if server.clients.len() >= server.settings.maxclients {
+        // Like Redis: best-effort error straight on the socket, then close. Rare path,
+        // so a plain syscall is fine.
+        refuse_and_close(fd, b"-ERR max number of clients reached\r\n");
+        server.stats.rejected_connections += 1;
+        return None;
+    }
+    // protected-mode (Redis's clientAcceptHandler): outside the loopback interface
+    // while the default user has no password, the refusal text and close. Not counted
+    // as a connection received.
+    if server.config.protected_mode
+        && server
+            .acl
+            .default_user()
+            .has(crate::features::acl::user::uflag::NOPASS)
+    {
+        let peer = crate::client::peer_of(fd);
+        if crate::features::acl::protected_mode_denies(true, true, peer) {
+            refuse_and_close(fd, crate::features::acl::PROTECTED_MODE_TEXT.as_bytes());
+            server.stats.rejected_connections += 1;
+            return None;
+        }
+    }
+    tune_client_socket(fd, server.settings.tcp_keepalive);
+    let generation = server.next_gen & 0xFF_FFFF;
+    server.next_gen = server.next_gen.wrapping_add(1);
+    let id = server.next_client_id;
+    server.next_client_id += 1;
+    let key = server.clients.insert(Conn::new(fd, generation, id, now_ms));
+    server.stats.total_connections_received += 1;
+    crate::features::acl::set_default_auth(server, key);
+    Some(key)
 }
 
 /// TCP_NODELAY and keepalive, as Redis sets on every client socket.

@@ -11,6 +11,14 @@ impl EventLoop {
             self.mark_runnable(key);
             return;
         }
+        busy::arm_busy_poller(
+            &mut self.busy,
+            &mut self.ring,
+            &self.bufs,
+            &mut self.cqes,
+            &mut self.batch_pos,
+            &mut self.server,
+        );
         let ran = process_input(
             &mut self.server,
             key,
@@ -18,6 +26,7 @@ impl EventLoop {
             &mut self.bump,
             &mut self.args_store,
         );
+        self.disarm_busy_poller();
         self.after_run(key, ran);
     }
 

@@ -25,6 +25,7 @@
 //! - Provided buffers are given back to the kernel as soon as their bytes were consumed.
 
 mod bufring;
+mod busy;
 mod conn_ops;
 mod file_ops;
 mod input;
@@ -169,8 +170,12 @@ pub struct EventLoop {
     turn: u64,
     /// Listeners whose accept ended for lack of descriptors/memory; re-armed on the next tick.
     deferred_accepts: Vec<usize>,
-    /// Drained completions of this iteration (reused).
+    /// Drained completions of this iteration (reused); `batch_pos` is the next to dispatch
+    /// (a busy script's poll takes the rest and puts back what it leaves, see [`busy`]).
     cqes: Vec<(u64, i32, u32)>,
+    batch_pos: usize,
+    /// What a busy script's poll reaches of this loop (see [`busy`]).
+    busy: Box<busy::BusyRefs>,
     timer: Box<types::Timespec>,
     sigfd: OwnedFd,
     sigbuf: Box<[u8; 128]>,
@@ -217,6 +222,8 @@ impl EventLoop {
             turn: 1,
             deferred_accepts: Vec::new(),
             cqes: Vec::with_capacity(RING_ENTRIES as usize * 4),
+            batch_pos: 0,
+            busy: Box::default(),
             timer: Box::new(types::Timespec::new()),
             sigfd,
             sigbuf: Box::new([0; 128]),
@@ -290,19 +297,17 @@ impl EventLoop {
             }
             self.now_ms = self.server.now_ms();
             self.turn += 1;
-            let mut cqes = std::mem::take(&mut self.cqes);
-            cqes.extend(
-                self.ring
-                    .completion()
+            let ring = &mut self.ring;
+            self.cqes.extend(
+                ring.completion()
                     .map(|c| (c.user_data(), c.result(), c.flags())),
             );
-            for &(u, res, flags) in &cqes {
-                self.dispatch(u, res, flags);
-            }
-            cqes.clear();
-            self.cqes = cqes;
+            self.dispatch_batch();
             self.run_runnable();
+            // Completions a busy script left for after its command.
+            self.dispatch_batch();
             self.resume_unblocked();
+            self.dispatch_batch();
             self.start_closes();
             if self.server.shutdown != Shutdown::Running {
                 log::warn!("Redis is now ready to exit, bye bye...");
@@ -392,6 +397,18 @@ impl EventLoop {
                 self.update_read(key);
             }
         }
+    }
+
+    /// Dispatches the batch's completions in order (by index: a busy script's poll may
+    /// take the rest and put some back, see [`busy`]).
+    fn dispatch_batch(&mut self) {
+        while self.batch_pos < self.cqes.len() {
+            let (u, res, flags) = self.cqes[self.batch_pos];
+            self.batch_pos += 1;
+            self.dispatch(u, res, flags);
+        }
+        self.cqes.clear();
+        self.batch_pos = 0;
     }
 
     /// One completion, to the handler of its operation kind (see [`op`]).

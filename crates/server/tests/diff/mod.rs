@@ -147,6 +147,8 @@ script_tests!(
     stream,
     stream_groups,
     stream_blocking,
+    scripting,
+    functions,
 );
 
 fn run_listed(name: &str) {

@@ -299,6 +299,7 @@ fn log(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         r.bulk(match e.context {
             Context::Toplevel => b"toplevel".as_slice(),
             Context::Multi => b"multi",
+            Context::Lua => b"lua",
         });
         r.bulk(b"object");
         r.bulk(&e.object);

@@ -45,6 +45,8 @@ pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is
 pub enum Context {
     Toplevel,
     Multi,
+    /// A command a script ran (Redis's `ACL_LOG_CTX_LUA`).
+    Lua,
 }
 
 /// One ACL LOG entry (Redis 7.0's fields).
@@ -229,6 +231,46 @@ fn admit_slow(server: &mut Server, key: usize, row: &'static Row<Cmd>, args: &[&
     row.handler.bump(|s| s.rejected_calls += 1);
     gate::reject(server, key, row, &text);
     false
+}
+
+/// Redis's `scriptVerifyACL`: a command a script runs, checked against the caller's user;
+/// a denial is logged (context `lua`) and answered with the script's text.
+pub fn script_denied(
+    server: &mut Server,
+    key: usize,
+    row: &'static Row<Cmd>,
+    args: &[&[u8]],
+) -> Option<&'static str> {
+    if server.clients[key].acl_pass {
+        return None;
+    }
+    let Err((deny, pos)) = check(server, key, row, args) else {
+        set_restricted_keys(server, key, row, args);
+        return None;
+    };
+    add_log(
+        server,
+        key,
+        deny,
+        Context::Lua,
+        object(row, args, deny, pos),
+        None,
+    );
+    Some(match deny {
+        Deny::Cmd => "The user executing the script can't run this command or subcommand",
+        Deny::Key => {
+            "The user executing the script can't access at least one of the keys mentioned in the command"
+        }
+        Deny::Channel => {
+            "The user executing the script can't publish to the channel mentioned in the command"
+        }
+        Deny::Auth => "The user executing the script is lacking the permissions for the command",
+    })
+}
+
+/// Whether client `key`'s user may run the command (`redis.acl_check_cmd`); nothing logged.
+pub fn permitted(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]]) -> bool {
+    server.clients[key].acl_pass || check(server, key, row, args).is_ok()
 }
 
 /// The user of client `key` checked against a command.
