@@ -95,10 +95,12 @@ impl Snapshot {
         purpose: Purpose,
         ctime_secs: i64,
         used_mem: u64,
+        functions: &[Vec<u8>],
     ) -> Snapshot {
         let mut enc = Encoder::new(opts);
         enc.header();
         enc.info_aux(ctime_secs, used_mem, purpose == Purpose::AofBase);
+        enc.functions(functions);
         Snapshot {
             epoch: 0,
             enc,

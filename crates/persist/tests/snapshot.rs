@@ -164,13 +164,14 @@ fn run_seed(seed: u64, budget: usize, writes_per_step: u64) {
     let mut h = Harness::new();
     fill(&mut h, &mut rng);
     let opts = SaveOptions::default();
-    let want = keyspace_of(&write_all(&h.engine, opts, 0, 0, false), &h);
+    let want = keyspace_of(&write_all(&h.engine, &[], opts, 0, 0, false), &h);
     let snap = Rc::new(RefCell::new(Snapshot::new(
         h.engine.dbs.len(),
         opts,
         Purpose::Rdb,
         0,
         0,
+        &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
@@ -235,8 +236,15 @@ fn without_writes_the_snapshot_equals_a_save() {
     let mut h = Harness::new();
     fill(&mut h, &mut rng);
     let opts = SaveOptions::default();
-    let want = keyspace_of(&write_all(&h.engine, opts, 0, 0, false), &h);
-    let snap = Rc::new(RefCell::new(Snapshot::new(16, opts, Purpose::Rdb, 0, 0)));
+    let want = keyspace_of(&write_all(&h.engine, &[], opts, 0, 0, false), &h);
+    let snap = Rc::new(RefCell::new(Snapshot::new(
+        16,
+        opts,
+        Purpose::Rdb,
+        0,
+        0,
+        &[],
+    )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
     let mut file = Vec::new();
@@ -253,6 +261,7 @@ fn without_writes_the_snapshot_equals_a_save() {
         Purpose::AofBase,
         0,
         0,
+        &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
@@ -273,7 +282,14 @@ fn a_half_written_value_that_expires_is_finished_first() {
     h.run(&["PEXPIRE", "big", "1000"]);
     h.run(&["SET", "small", "v"]);
     let opts = SaveOptions::default();
-    let snap = Rc::new(RefCell::new(Snapshot::new(16, opts, Purpose::Rdb, 0, 0)));
+    let snap = Rc::new(RefCell::new(Snapshot::new(
+        16,
+        opts,
+        Purpose::Rdb,
+        0,
+        0,
+        &[],
+    )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
     let mut file = Vec::new();

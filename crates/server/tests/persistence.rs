@@ -112,6 +112,51 @@ fn fill_every_encoding(c: &mut Client) {
     let refs: Vec<&str> = cmd.iter().map(String::as_str).collect();
     ok(c, &refs);
     ok(c, &["EXPIRE", "zset:skip", "100000"]);
+    ok(c, &["CONFIG", "SET", "stream-node-max-entries", "3"]);
+    for i in 1..=10 {
+        let f = if i % 3 == 0 { "other" } else { "f" };
+        ok(
+            c,
+            &[
+                "XADD",
+                "stream:groups",
+                &format!("{i}-1"),
+                f,
+                &i.to_string(),
+            ],
+        );
+    }
+    ok(c, &["XDEL", "stream:groups", "2-1"]);
+    ok(c, &["XGROUP", "CREATE", "stream:groups", "g", "0"]);
+    ok(
+        c,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "alice",
+            "COUNT",
+            "3",
+            "STREAMS",
+            "stream:groups",
+            ">",
+        ],
+    );
+    ok(
+        c,
+        &["XGROUP", "CREATECONSUMER", "stream:groups", "g", "bob"],
+    );
+    ok(c, &["XADD", "stream:empty", "MAXLEN", "0", "5-5", "x", "y"]);
+    ok(c, &["CONFIG", "SET", "stream-node-max-entries", "100"]);
+    ok(
+        c,
+        &[
+            "FUNCTION",
+            "LOAD",
+            "REPLACE",
+            "#!lua name=persisted\nredis.register_function('pf', function(keys, args) return 7 end)",
+        ],
+    );
     ok(c, &["SELECT", "3"]);
     ok(c, &["SET", "db3:key", "in db 3"]);
     ok(c, &["RPUSH", "db3:list", "x"]);
@@ -168,6 +213,34 @@ fn describe(c: &mut Client) -> String {
                     .chunks(2)
                     .map(|p| format!("{}={}", text(&p[0]), text(&p[1])))
                     .collect(),
+                // Entries, then each group's summary (XINFO GROUPS: consumers, pending,
+                // last delivered ID, entries read, lag).
+                b"stream" => {
+                    let mut v: Vec<String> = c
+                        .cmd(&[b"XRANGE".as_slice(), k, b"-", b"+"])
+                        .items
+                        .iter()
+                        .map(|e| {
+                            let fv: Vec<String> = e.items[1].items.iter().map(text).collect();
+                            format!("{}:{}", text(&e.items[0]), fv.join("="))
+                        })
+                        .collect();
+                    for g in c.cmd(&[b"XINFO".as_slice(), b"GROUPS", k]).items {
+                        let f: Vec<String> = g
+                            .items
+                            .iter()
+                            .map(|x| {
+                                if x.kind == b':' {
+                                    String::from_utf8_lossy(&x.data).into_owned()
+                                } else {
+                                    text(x)
+                                }
+                            })
+                            .collect();
+                        v.push(format!("group {}", f.join(" ")));
+                    }
+                    v
+                }
                 other => panic!("unexpected type {}", String::from_utf8_lossy(other)),
             };
             if matches!(ty.as_slice(), b"set" | b"hash") {
@@ -183,6 +256,8 @@ fn describe(c: &mut Client) -> String {
         }
     }
     ok(c, &["SELECT", "0"]);
+    let libs = c.cmd(&["FUNCTION", "LIST", "WITHCODE"]);
+    out.push_str(&format!("functions {}\n", libs));
     out
 }
 
@@ -517,10 +592,10 @@ fn redis_rdb_loads_in_ringkv_with_the_same_data() {
         let mut o = ours.connect();
         assert_eq!(describe(&mut o), want, "rdbcompression {compression}");
         let loaded = info_field(&mut o, "rdb_last_load_keys_loaded");
-        assert_eq!(loaded, "22", "{}", ours.log());
+        assert_eq!(loaded, "24", "{}", ours.log());
         assert!(
             ours.log()
-                .contains("Done loading RDB, keys loaded: 22, keys expired: 0.")
+                .contains("Done loading RDB, keys loaded: 24, keys expired: 0.")
         );
     }
 }

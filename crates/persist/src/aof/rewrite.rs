@@ -159,9 +159,16 @@ fn rewrite_stream(out: &mut Vec<u8>, key: &[u8], st: &Stream) {
 }
 
 /// Writes the whole keyspace in command form to `w`, flushing every `chunk` bytes.
-pub fn rewrite_dbs(dbs: &[Db], w: &mut impl Write) -> io::Result<()> {
+pub fn rewrite_dbs(dbs: &[Db], functions: &[Vec<u8>], w: &mut impl Write) -> io::Result<()> {
     const CHUNK: usize = 1 << 20;
     let mut buf = Vec::with_capacity(CHUNK);
+    // Function libraries first, as `FUNCTION LOAD` (Redis's rewriteFunctions).
+    for code in functions {
+        buf.extend_from_slice(b"*3\r\n");
+        encode_bulk(&mut buf, b"FUNCTION");
+        encode_bulk(&mut buf, b"LOAD");
+        encode_bulk(&mut buf, code);
+    }
     let mut err = None;
     for db in dbs {
         if db.is_empty() {

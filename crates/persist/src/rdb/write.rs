@@ -95,6 +95,15 @@ impl Encoder {
 
     /// The AUX fields Redis 7.0 writes first (`rdbSaveInfoAuxFields`), without replication
     /// info (a master without a backlog writes none).
+    /// Function libraries (`rdbSaveFunctions`): a `FUNCTION2` opcode and the code of each,
+    /// after the aux fields, before the databases.
+    pub fn functions(&mut self, libs: &[Vec<u8>]) {
+        for code in libs {
+            self.out.push(codec::op::FUNCTION2);
+            self.string(code);
+        }
+    }
+
     pub fn info_aux(&mut self, ctime_secs: i64, used_mem: u64, aof_base: bool) {
         self.aux(b"redis-ver", crate::REDIS_VERSION.as_bytes());
         self.aux_int(b"redis-bits", 64);
@@ -429,14 +438,17 @@ pub fn dump_payload(v: &Value, compression: bool) -> Vec<u8> {
 /// A whole RDB image of the engine's dbs, in memory (DEBUG-style uses, tests).
 pub fn write_all(
     engine: &engine::Engine,
+    functions: &[Vec<u8>],
     opts: SaveOptions,
     ctime_secs: i64,
     used_mem: u64,
     aof_base: bool,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    write_to(engine, opts, ctime_secs, used_mem, aof_base, &mut out)
-        .expect("writing to a Vec cannot fail");
+    write_to(
+        engine, functions, opts, ctime_secs, used_mem, aof_base, &mut out,
+    )
+    .expect("writing to a Vec cannot fail");
     out
 }
 
@@ -445,6 +457,7 @@ pub fn write_all(
 /// snapshot writes the same bytes in steps.
 pub fn write_to(
     engine: &engine::Engine,
+    functions: &[Vec<u8>],
     opts: SaveOptions,
     ctime_secs: i64,
     used_mem: u64,
@@ -462,6 +475,7 @@ pub fn write_to(
     };
     e.header();
     e.info_aux(ctime_secs, used_mem, aof_base);
+    e.functions(functions);
     for db in &engine.dbs {
         if db.is_empty() {
             continue;

@@ -184,7 +184,7 @@ fn load_rdb_base(server: &mut Server, bytes: &[u8]) -> Result<usize, String> {
         merge: false,
         key_delay: server.config.compat.key_load_delay,
     };
-    crate::features::persistence::load::load_image(&mut server.engine, bytes, flags)
+    crate::features::persistence::load::load_into(server, bytes, flags)
         .map(|s| s.consumed)
         .map_err(|e| e.to_string())
 }

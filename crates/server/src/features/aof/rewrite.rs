@@ -32,6 +32,7 @@ pub fn write_base(
     if rdb {
         persist::rdb::write::write_to(
             &server.engine,
+            &crate::features::script::function::library_codes(server),
             crate::features::persistence::save_options(server),
             now_ms / 1000,
             crate::alloc::used_memory() as u64,
@@ -39,7 +40,11 @@ pub fn write_base(
             w,
         )
     } else {
-        persist::aof::rewrite::rewrite_dbs(&server.engine.dbs, w)
+        persist::aof::rewrite::rewrite_dbs(
+            &server.engine.dbs,
+            &crate::features::script::function::library_codes(server),
+            w,
+        )
     }
 }
 

@@ -26,10 +26,35 @@ pub struct Flags {
     pub key_delay: i64,
 }
 
-/// Loads `bytes` into `engine` (whose dbs should be empty unless `merge`). A key present
-/// twice is an error, as in Redis; so are function libraries, which ringkv cannot keep
-/// (scripting is a later issue), rather than dropping them without a word.
-pub fn load_image(engine: &mut Engine, bytes: &[u8], flags: Flags) -> Result<LoadStats, RdbError> {
+/// Loads `bytes` into the server: the keys (see [`load_image`]), then its function
+/// libraries (replacing all of ours unless `merge`). A library that does not load fails
+/// the load, as in Redis.
+pub fn load_into(
+    server: &mut crate::server::Server,
+    bytes: &[u8],
+    flags: Flags,
+) -> Result<LoadStats, RdbError> {
+    let mut functions = Vec::new();
+    let stats = load_image(&mut server.engine, bytes, flags, &mut functions)?;
+    // An image without libraries leaves ours alone unless it is the whole new state.
+    if !functions.is_empty() || !flags.merge {
+        crate::features::script::function::install_loaded(server, functions, !flags.merge)
+            .map_err(|e| RdbError {
+                offset: 0,
+                kind: format!("Failed loading library: {e}"),
+            })?;
+    }
+    Ok(stats)
+}
+
+/// Loads `bytes` into `engine` (whose dbs should be empty unless `merge`); the function
+/// libraries' code goes to `functions`. A key present twice is an error, as in Redis.
+pub fn load_image(
+    engine: &mut Engine,
+    bytes: &[u8],
+    flags: Flags,
+    functions: &mut Vec<Vec<u8>>,
+) -> Result<LoadStats, RdbError> {
     let now = engine.now_ms();
     let config = engine.config.clone();
     let opts = LoadOptions {
@@ -77,12 +102,7 @@ pub fn load_image(engine: &mut Engine, bytes: &[u8], flags: Flags) -> Result<Loa
                 }
                 stats.loaded += 1;
             }
-            Item::Function { .. } => {
-                return Err(RdbError {
-                    offset: u64::MAX,
-                    kind: "the file holds function libraries (FUNCTION LOAD), which ringkv does not support yet".into(),
-                });
-            }
+            Item::Function { code } => functions.push(code),
             Item::ModuleAux => {}
         }
         Ok(())

@@ -228,6 +228,7 @@ pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
         };
         persist::rdb::write::write_to(
             &server.engine,
+            &crate::features::script::function::library_codes(server),
             save_options(server),
             unix_now(server),
             used_memory(),
@@ -383,6 +384,7 @@ fn start(
         purpose,
         unix_now(server),
         used_memory(),
+        &crate::features::script::function::library_codes(server),
     )));
     let epoch = server.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
@@ -730,7 +732,7 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
         merge: false,
         key_delay: server.config.compat.key_load_delay,
     };
-    match load::load_image(&mut server.engine, &bytes, flags) {
+    match load::load_into(server, &bytes, flags) {
         Ok(stats) => {
             log::info!(
                 "Done loading RDB, keys loaded: {}, keys expired: {}.",
@@ -781,7 +783,7 @@ pub fn debug_reload(
         merge,
         key_delay: server.config.compat.key_load_delay,
     };
-    match load::load_image(&mut server.engine, &bytes, flags) {
+    match load::load_into(server, &bytes, flags) {
         Ok(stats) => {
             server.persistence.last_load_keys_loaded = stats.loaded;
             server.persistence.last_load_keys_expired = stats.expired;

@@ -602,8 +602,8 @@ fn finish_sync(server: &mut Server) -> bool {
         server.engine.dbs[i].clear();
     }
     log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let loaded = crate::features::persistence::load::load_image(
-        &mut server.engine,
+    let loaded = crate::features::persistence::load::load_into(
+        server,
         &payload,
         crate::features::persistence::load::Flags::default(),
     );

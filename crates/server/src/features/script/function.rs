@@ -641,6 +641,47 @@ pub(super) fn stats(server: &mut Server, key: usize) {
     r.int(nfns as i64);
 }
 
+/// Every library's code, for RDB files and the AOF rewrite (which store them as Redis
+/// does: `FUNCTION2` records, `FUNCTION LOAD` commands).
+pub fn library_codes(server: &Server) -> Vec<Vec<u8>> {
+    server
+        .scripting
+        .functions
+        .libs
+        .iter()
+        .map(|l| l.code.clone())
+        .collect()
+}
+
+/// Installs the libraries an RDB image held (start-up, DEBUG RELOAD, a replica's full
+/// sync): with `replace_all` the current ones go first (the image is the whole state);
+/// otherwise a library of the same name is replaced. An invalid library is an error, as
+/// it fails Redis's load.
+pub fn install_loaded(
+    server: &mut Server,
+    codes: Vec<Vec<u8>>,
+    replace_all: bool,
+) -> Result<(), String> {
+    if replace_all {
+        server.scripting.functions.flush();
+    }
+    for code in codes {
+        let lib = server.scripting.functions.create(&code)?;
+        let f = &mut server.scripting.functions;
+        f.libs.retain(|l| l.name != lib.name);
+        if let Some(clash) = lib.fns.iter().find(|n| {
+            f.libs
+                .iter()
+                .any(|l| l.fns.iter().any(|g| g.name.eq_ignore_ascii_case(&n.name)))
+        }) {
+            return Err(format!("Function {} already exists", clash.name));
+        }
+        f.libs.push(lib);
+        f.reindex();
+    }
+    Ok(())
+}
+
 /// FUNCTION DUMP's payload (see the module doc).
 pub fn dump(server: &Server) -> Vec<u8> {
     use persist::rdb::{codec, write};
