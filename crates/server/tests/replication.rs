@@ -46,6 +46,9 @@ fn fill(m: &mut Client, tag: &str) {
         vec!["ZADD", "z", "1", "a", "2.5", "b"],
         vec!["PFADD", "hll", "a", "b", "c"],
         vec!["SETBIT", "bits", "100", "1"],
+        vec!["XADD", "st", "1-1", "f", "v"],
+        vec!["XGROUP", "CREATE", "st", "g", "0"],
+        vec!["XREADGROUP", "GROUP", "g", "c", "STREAMS", "st", ">"],
         vec!["SELECT", "3"],
         vec!["SET", "in3", "x"],
         vec!["INCRBYFLOAT", "f", "1.5"],
@@ -53,9 +56,16 @@ fn fill(m: &mut Client, tag: &str) {
     ] {
         let mut cmd = cmd;
         let key;
-        if cmd.len() > 1 && cmd[0] != "SELECT" {
-            key = format!("{}{tag}", cmd[1]);
-            cmd[1] = &key;
+        // The key is the first argument, or the second for XGROUP, the last for XREADGROUP.
+        let at = match cmd[0] {
+            "SELECT" => 0,
+            "XGROUP" => 2,
+            "XREADGROUP" => cmd.len() - 2,
+            _ => 1,
+        };
+        if at > 0 {
+            key = format!("{}{tag}", cmd[at]);
+            cmd[at] = &key;
         }
         let r = m.cmd(&cmd);
         assert!(!r.is_error(), "{cmd:?}: {}", r.text());
@@ -87,6 +97,9 @@ fn follow_and_resume(master_args: &[&str], file_expected: bool) {
     let master = Server::ringkv_with(&args);
     let mut m = master.connect();
     fill(&mut m, "-before");
+    let lib = "#!lua name=replicated\nredis.register_function{function_name='rf', \
+         callback=function(keys, args) return 1 end, flags={'no-writes'}}";
+    assert!(!m.cmd(&["FUNCTION", "LOAD", lib]).is_error());
     // Enough keys that the snapshot takes many loop turns, so writes land during it.
     assert_eq!(
         raw(&m.cmd(&["DEBUG", "POPULATE", "20000", "pop"])),
@@ -110,6 +123,8 @@ fn follow_and_resume(master_args: &[&str], file_expected: bool) {
     }
     wait_until("the full sync", || in_sync(&mut m, &mut r));
     assert_eq!(digest(&mut m), digest(&mut r));
+    // The library came with the RDB.
+    assert_eq!(raw(&r.cmd(&["FCALL_RO", "rf", "0"])), ":1\r\n");
     assert_eq!(info_field(&mut m, "sync_full"), "1");
     assert_eq!(
         master.dir().join("dump.rdb").exists(),
