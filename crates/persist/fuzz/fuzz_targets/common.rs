@@ -71,5 +71,25 @@ pub fn exercise(v: &Value) {
             c.convert_to_skiplist(0);
             assert_eq!(c.len(), z.len());
         }
+        Value::Stream(st) => {
+            let mut n = 0u64;
+            st.for_each_entry(&mut |_, _| n += 1);
+            assert_eq!(n, st.length);
+            let mut back = 0u64;
+            let (lo, hi) = (
+                engine::types::stream::StreamId::MIN,
+                engine::types::stream::StreamId::MAX,
+            );
+            st.range(lo, hi, true, &mut |_, _| {
+                back += 1;
+                true
+            });
+            assert_eq!(back, n);
+            let mut c = (**st).clone();
+            if let Some(first) = c.edge_id(true, true) {
+                assert!(c.delete(first));
+                assert_eq!(c.length + 1, st.length);
+            }
+        }
     }
 }

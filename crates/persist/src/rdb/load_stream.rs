@@ -97,7 +97,8 @@ pub(super) fn load_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream> {
         let entries_read = if v2 {
             r.len()? as i64
         } else {
-            estimate_distance(&st, last_id)
+            st.estimate_distance(last_id)
+                .unwrap_or(INVALID_ENTRIES_READ)
         };
         let mut g = ConsumerGroup {
             last_id,
@@ -238,31 +239,4 @@ fn check_node(master: StreamId, lp: &Listpack, prev: &mut Option<StreamId>) -> O
         live: count as u64,
         first_live,
     })
-}
-
-/// Redis 7.0's `streamEstimateDistanceFromFirstEverEntry`: a group's entries-read counter
-/// for a stream migrated from an RDB that did not store one.
-fn estimate_distance(st: &Stream, id: StreamId) -> i64 {
-    if st.entries_added == 0 {
-        return 0;
-    }
-    if st.length == 0 && id <= st.last_id {
-        return st.entries_added as i64;
-    }
-    if id == st.last_id {
-        return st.entries_added as i64;
-    }
-    if id > st.last_id {
-        return INVALID_ENTRIES_READ;
-    }
-    let zero = StreamId::default();
-    if st.max_deleted_entry_id == zero || st.max_deleted_entry_id < st.first_id {
-        if id < st.first_id {
-            return (st.entries_added - st.length) as i64;
-        }
-        if id == st.first_id {
-            return (st.entries_added - st.length + 1) as i64;
-        }
-    }
-    INVALID_ENTRIES_READ
 }
