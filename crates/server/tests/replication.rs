@@ -224,11 +224,15 @@ fn ringkv_follows_a_real_redis_master() {
         "--replicaof",
         "127.0.0.1",
         &port,
+        "--replica-announce-ip",
+        "10.1.2.3",
     ]);
     let mut r = replica.connect();
     wait_until("the full sync", || in_sync(&mut m, &mut r));
     assert_eq!(digest(&mut m), digest(&mut r));
     assert_eq!(info_field(&mut r, "role"), "slave");
+    let slave0 = info_field(&mut m, "slave0");
+    assert!(slave0.starts_with("ip=10.1.2.3,port="), "{slave0}");
     let role = raw(&r.cmd(&["ROLE"]));
     assert!(
         role.starts_with(&format!(

@@ -41,6 +41,7 @@ pub enum Step {
     Pong,
     Auth,
     Port,
+    Ip,
     Capa,
     Psync,
 }
@@ -401,11 +402,21 @@ fn handshake_step(server: &mut Server, key: usize, step: Step, l: &[u8]) -> bool
                     "(Non critical) Master does not understand REPLCONF listening-port: {text}"
                 );
             }
-            send(
-                server,
-                key,
-                &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"],
-            );
+            // `replica-announce-ip`: the address our master tells Sentinel and FAILOVER.
+            let ip = server.config.compat.replica_announce_ip.clone();
+            if !ip.is_empty() {
+                send(server, key, &[b"REPLCONF", b"ip-address", &ip]);
+                next(server, Step::Ip);
+            } else {
+                send_capa(server, key);
+                next(server, Step::Capa);
+            }
+        }
+        Step::Ip => {
+            if err {
+                log::info!("(Non critical) Master does not understand REPLCONF ip-address: {text}");
+            }
+            send_capa(server, key);
             next(server, Step::Capa);
         }
         Step::Capa => {
@@ -438,6 +449,14 @@ fn handshake_step(server: &mut Server, key: usize, step: Step, l: &[u8]) -> bool
         Step::Psync => return psync_reply(server, l),
     }
     true
+}
+
+fn send_capa(server: &mut Server, key: usize) {
+    send(
+        server,
+        key,
+        &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"],
+    );
 }
 
 fn send_port(server: &mut Server, key: usize) {
