@@ -245,6 +245,23 @@ pub fn parse_timeout(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
     Ok(now_ms.saturating_add(ms))
 }
 
+/// Parses a timeout in milliseconds (Redis's `getTimeoutFromObjectOrReply` with
+/// `UNIT_MILLISECONDS`: WAIT, CLIENT PAUSE) into an absolute deadline, 0 meaning none.
+pub fn parse_timeout_ms(arg: &[u8], now_ms: i64) -> Result<i64, CmdError> {
+    let ms = resp::num::parse_i64(arg).ok_or(CmdError::Static(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    if ms == 0 {
+        return Ok(0);
+    }
+    now_ms
+        .checked_add(ms)
+        .ok_or(CmdError::Static("ERR timeout is out of range"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,6 +284,26 @@ mod tests {
         b.signal_ready(2, b"k");
         b.signal_ready(2, b"k");
         assert_eq!(b.ready, vec![(2, b"k".to_vec())]);
+    }
+
+    #[test]
+    fn millisecond_timeouts_parse_as_redis() {
+        assert_eq!(parse_timeout_ms(b"0", 5), Ok(0));
+        assert_eq!(parse_timeout_ms(b"100", 5), Ok(105));
+        assert_eq!(
+            parse_timeout_ms(b"-1", 5),
+            Err(CmdError::Static("ERR timeout is negative"))
+        );
+        assert_eq!(
+            parse_timeout_ms(b"1.5", 5),
+            Err(CmdError::Static(
+                "ERR timeout is not an integer or out of range"
+            ))
+        );
+        assert_eq!(
+            parse_timeout_ms(b"9223372036854775807", 5),
+            Err(CmdError::Static("ERR timeout is out of range"))
+        );
     }
 
     #[test]

@@ -186,19 +186,8 @@ pub fn client_pause(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResul
             ));
         }
     }
-    let ms = resp::num::parse_i64(args[2]).ok_or(CmdError::Static(
-        "ERR timeout is not an integer or out of range",
-    ))?;
-    if ms < 0 {
-        return Err(CmdError::Static("ERR timeout is negative"));
-    }
     let now = server.now_ms();
-    let end = if ms > 0 {
-        now.checked_add(ms)
-            .ok_or(CmdError::Static("ERR timeout is out of range"))?
-    } else {
-        0
-    };
+    let end = engine::blocking::parse_timeout_ms(args[2], now)?;
     let p = &mut server.pause;
     if !p.active(now) {
         p.kind = Kind::None;

@@ -121,19 +121,7 @@ fn wait(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         ));
     }
     let numreplicas = engine::util::parse_i64(args[1])?;
-    let ms = resp::num::parse_i64(args[2]).ok_or(CmdError::Static(
-        "ERR timeout is not an integer or out of range",
-    ))?;
-    if ms < 0 {
-        return Err(CmdError::Static("ERR timeout is negative"));
-    }
-    let now = server.now_ms();
-    let deadline_ms = if ms > 0 {
-        now.checked_add(ms)
-            .ok_or(CmdError::Static("ERR timeout is out of range"))?
-    } else {
-        0
-    };
+    let deadline_ms = engine::blocking::parse_timeout_ms(args[2], server.now_ms())?;
     // Our writes are below the offset the turn reaches (a bound for this client's, which
     // Redis tracks exactly as `woff`).
     let offset = super::pending_offset(server);
