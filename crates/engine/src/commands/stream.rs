@@ -647,7 +647,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         st.max_deleted_entry_id = max_xdel;
     }
     ctx.out.ok();
-    ctx.signal_modified(key);
+    // Redis 7.0.15's XSETID raises its event but touches no WATCH.
     ctx.notify(notify::STREAM, "xsetid", key);
     ctx.engine.dirty += 1;
     Ok(())
@@ -1370,7 +1370,11 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     }
     if deliverytime != -1 {
-        if deliverytime < 0 || deliverytime > now {
+        // A time in the future is taken as now; the AOF's replay (whose clock reads 0 while
+        // loading) keeps the recorded delivery times, which Redis's real clock would not
+        // have clamped.
+        let future = deliverytime > now && !ctx.session.obey;
+        if deliverytime < 0 || future {
             deliverytime = now;
         }
     } else {
