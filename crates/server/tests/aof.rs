@@ -271,7 +271,8 @@ fn streams_cross_load_through_the_aof() {
         write(&mut c, "b_");
         let want = dump(&mut c);
         assert!(
-            want.values().any(|v| v.contains(" pel=") && v.contains(" consumer=")),
+            want.values()
+                .any(|v| v.contains(" pel=") && v.contains(" consumer=")),
             "{want:?}"
         );
         let dir = redis.kill9();

@@ -1522,6 +1522,13 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         Some(st) if st.group(gname).is_some() => {}
         _ => return Err(nogroup_key(key, gname)),
     }
+    // Redis allocates room for `count` deleted IDs up front (16 bytes each); jemalloc
+    // refuses a block over 2^46 bytes (about: the address space decides).
+    if count > 1 << 42 {
+        return Err(CmdError::Static(
+            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+        ));
+    }
     let db = ctx.session.db;
     let now = ctx.now_ms();
     let mut attempts = count.saturating_mul(10);
