@@ -1675,14 +1675,6 @@ fn xgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     let mut entries_read = INVALID_ENTRIES_READ;
     let mut exists = false;
     let mut has_group = false;
-    // Each subcommand's argument count first (Redis 7.0.15 checks it before the key).
-    let bad_count = (eq_ic(opt, "CREATE") && !(5..=8).contains(&argc))
-        || (eq_ic(opt, "SETID") && argc != 5 && argc != 7)
-        || (eq_ic(opt, "DESTROY") && argc != 4)
-        || ((eq_ic(opt, "CREATECONSUMER") || eq_ic(opt, "DELCONSUMER")) && argc != 5);
-    if bad_count {
-        return Err(subcommand_syntax("XGROUP", opt));
-    }
     if argc >= 4 {
         if eq_ic(opt, "CREATE") && argc >= 5 {
             let mut i = 5;
@@ -1700,6 +1692,15 @@ fn xgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                     return Err(subcommand_syntax("XGROUP", opt));
                 }
             }
+        }
+        // Each subcommand's argument count, after CREATE's options and before the key
+        // (Redis 7.0.15's order).
+        let bad_count = (eq_ic(opt, "CREATE") && !(5..=8).contains(&argc))
+            || (eq_ic(opt, "SETID") && argc != 5 && argc != 7)
+            || (eq_ic(opt, "DESTROY") && argc != 4)
+            || ((eq_ic(opt, "CREATECONSUMER") || eq_ic(opt, "DELCONSUMER")) && argc != 5);
+        if bad_count {
+            return Err(subcommand_syntax("XGROUP", opt));
         }
         let key = args[2];
         let gname = args[3];
