@@ -203,22 +203,12 @@ impl Blocking {
     }
 }
 
-/// After SWAPDB (Redis's `scanDatabaseForReadyLists`): every waited key of `db` that now
-/// holds a value is signalled ready; serving checks the value's type.
+/// After SWAPDB (Redis's `scanDatabaseForReadyKeys` and `scanDatabaseForDeletedKeys`):
+/// every waited key of `db` is signalled ready; serving decides per waiter (a list waiter
+/// needs a list there, an XREADGROUP waiter whose stream or group went away gets its
+/// error).
 pub fn signal_swapped(engine: &mut crate::Engine, db: usize) {
-    let Some(map) = engine.blocking.waiting.get(db) else {
-        return;
-    };
-    let now = engine.now_ms();
-    let dbs = &mut engine.dbs;
-    let present: Vec<Vec<u8>> = map
-        .keys()
-        .filter(|k| dbs[db].contains(k, now))
-        .cloned()
-        .collect();
-    for k in present {
-        engine.blocking.signal_ready(db, &k);
-    }
+    engine.blocking.signal_all(db);
 }
 
 /// Parses a blocking command's timeout in seconds (Redis's `getTimeoutFromObjectOrReply`

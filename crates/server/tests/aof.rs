@@ -154,6 +154,7 @@ fn dump(c: &mut Client) -> BTreeMap<String, String> {
                 "zset" => joined(c.cmd(&["ZRANGE", &k, "0", "-1", "WITHSCORES"])),
                 "set" => sorted(c.cmd(&["SMEMBERS", &k])),
                 "hash" => sorted(c.cmd(&["HGETALL", &k])),
+                "stream" => stream_state(c, &k),
                 other => panic!("type {other}"),
             };
             val.push_str(&format!(" exp={}", c.cmd(&["PEXPIRETIME", &k]).text()));
@@ -161,6 +162,173 @@ fn dump(c: &mut Client) -> BTreeMap<String, String> {
         }
     }
     out
+}
+
+/// A stream as commands show it, times left out: entries, the XINFO STREAM counters, each
+/// group's counters and its pending entries (ID, owner, deliveries), each consumer's name
+/// and pending count.
+fn stream_state(c: &mut Client, k: &str) -> String {
+    let mut out = format!("{}", c.cmd(&["XRANGE", k, "-", "+"]));
+    let info = c.cmd(&["XINFO", "STREAM", k]);
+    for pair in info.items.chunks(2) {
+        let name = pair[0].text();
+        if !name.starts_with("radix") {
+            out.push_str(&format!(" {name}={}", pair[1]));
+        }
+    }
+    for g in &c.cmd(&["XINFO", "GROUPS", k]).items {
+        let name = g.items[1].text();
+        out.push_str(&format!(" group={g}"));
+        for p in &c.cmd(&["XPENDING", k, &name, "-", "+", "1000"]).items {
+            out.push_str(&format!(
+                " pel={},{},{}",
+                p.items[0], p.items[1], p.items[3]
+            ));
+        }
+        for cons in &c.cmd(&["XINFO", "CONSUMERS", k, &name]).items {
+            out.push_str(&format!(" consumer={},{}", cons.items[1], cons.items[3]));
+        }
+    }
+    out
+}
+
+/// Streams move through the AOF both ways (command form: no RDB preamble): Redis's
+/// incremental and rewritten files load here, ours load in Redis.
+#[test]
+fn streams_cross_load_through_the_aof() {
+    if !redis_or_skip("aof::streams_cross_load_through_the_aof") {
+        return;
+    }
+    // appendfsync always: Redis postpones an everysec write while an fsync is in flight,
+    // which kill -9 would lose.
+    let args = &[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--appendfsync",
+        "always",
+    ];
+    let write = |c: &mut Client, tag: &str| {
+        let ok = |r: common::resp::Reply| assert!(!r.is_error(), "{}", r.text());
+        let s = format!("{tag}s");
+        for i in 1..=120 {
+            ok(c.cmd(&["XADD", &s, &format!("{i}-1"), "f", &i.to_string()]));
+        }
+        ok(c.cmd(&["XADD", &s, "MAXLEN", "~", "50", "500-*", "other", "x"]));
+        ok(c.cmd(&["XDEL", &s, "110-1", "500-0"]));
+        ok(c.cmd(&["XGROUP", "CREATE", &s, "g", "0"]));
+        ok(c.cmd(&["XGROUP", "CREATE", &s, "g2", "$", "ENTRIESREAD", "3"]));
+        ok(c.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "a",
+            "COUNT",
+            "3",
+            "STREAMS",
+            &s,
+            ">",
+        ]));
+        ok(c.cmd(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "b",
+            "NOACK",
+            "COUNT",
+            "2",
+            "STREAMS",
+            &s,
+            ">",
+        ]));
+        ok(c.cmd(&["XGROUP", "CREATECONSUMER", &s, "g", "idle"]));
+        ok(c.cmd(&["XCLAIM", &s, "g", "b", "0", "102-1", "RETRYCOUNT", "7"]));
+        ok(c.cmd(&["XACK", &s, "g", "101-1"]));
+        let e = format!("{tag}empty");
+        ok(c.cmd(&["XADD", &e, "9-9", "a", "1"]));
+        ok(c.cmd(&["XDEL", &e, "9-9"]));
+        ok(c.cmd(&[
+            "XSETID",
+            &e,
+            "10-0",
+            "ENTRIESADDED",
+            "5",
+            "MAXDELETEDID",
+            "9-9",
+        ]));
+        ok(c.cmd(&["XGROUP", "CREATE", &e, "g", "$"]));
+    };
+    for rewrite in [false, true] {
+        // Redis writes, ringkv loads.
+        let redis = Server::redis_with(args);
+        let mut c = redis.connect();
+        write(&mut c, "a_");
+        if rewrite {
+            c.cmd(&["BGREWRITEAOF"]);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !c
+                .cmd(&["INFO", "persistence"])
+                .text()
+                .contains("aof_rewrite_in_progress:0")
+                || files_ending(redis.dir(), ".1.incr.aof").len() == 1
+            {
+                assert!(Instant::now() < deadline, "Redis's rewrite did not finish");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        write(&mut c, "b_");
+        let want = dump(&mut c);
+        assert!(
+            want.values()
+                .any(|v| v.contains(" pel=") && v.contains(" consumer=")),
+            "{want:?}"
+        );
+        let dir = redis.kill9();
+        let ours = Server::start_in(Kind::Ringkv, args, &dir);
+        let got = dump(&mut ours.connect());
+        let what = format!("ringkv on Redis's AOF (rewrite {rewrite})\n{}", ours.log());
+        assert_same(&got, &want, &what);
+        // ringkv writes, Redis loads.
+        let ours = Server::ringkv_with(args);
+        let mut c = ours.connect();
+        write(&mut c, "a_");
+        if rewrite {
+            c.cmd(&["BGREWRITEAOF"]);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !c
+                .cmd(&["INFO", "persistence"])
+                .text()
+                .contains("aof_rewrite_in_progress:0")
+            {
+                assert!(Instant::now() < deadline, "our rewrite did not finish");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        write(&mut c, "b_");
+        let want = dump(&mut c);
+        let dir = ours.kill9();
+        let redis = Server::start_in(Kind::Redis, args, &dir);
+        let got = dump(&mut redis.connect());
+        let what = format!("Redis on ringkv's AOF (rewrite {rewrite})\n{}", redis.log());
+        assert_same(&got, &want, &what);
+    }
+}
+
+/// Equal dumps, or a panic naming only the keys that differ.
+fn assert_same(got: &BTreeMap<String, String>, want: &BTreeMap<String, String>, what: &str) {
+    let mut diffs = Vec::new();
+    for k in got.keys().chain(want.keys()) {
+        if got.get(k) != want.get(k) {
+            diffs.push(format!(
+                "{k}:\n  got  {:?}\n  want {:?}",
+                got.get(k),
+                want.get(k)
+            ));
+        }
+    }
+    diffs.dedup();
+    assert!(diffs.is_empty(), "{what}\n{}", diffs.join("\n"));
 }
 
 fn texts(r: common::resp::Reply) -> Vec<String> {

@@ -647,7 +647,7 @@ fn xsetid(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         st.max_deleted_entry_id = max_xdel;
     }
     ctx.out.ok();
-    ctx.signal_modified(key);
+    // Redis 7.0.15's XSETID raises its event but touches no WATCH.
     ctx.notify(notify::STREAM, "xsetid", key);
     ctx.engine.dirty += 1;
     Ok(())
@@ -1370,7 +1370,11 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
         }
     }
     if deliverytime != -1 {
-        if deliverytime < 0 || deliverytime > now {
+        // A time in the future is taken as now; the AOF's replay (whose clock reads 0 while
+        // loading) keeps the recorded delivery times, which Redis's real clock would not
+        // have clamped.
+        let future = deliverytime > now && !ctx.session.obey;
+        if deliverytime < 0 || future {
             deliverytime = now;
         }
     } else {
@@ -1517,6 +1521,13 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
     match lookup_read(ctx.engine, ctx.session.db, key)? {
         Some(st) if st.group(gname).is_some() => {}
         _ => return Err(nogroup_key(key, gname)),
+    }
+    // Redis allocates room for `count` deleted IDs up front (16 bytes each); jemalloc
+    // refuses a block over 2^46 bytes (about: the address space decides).
+    if count > 1 << 42 {
+        return Err(CmdError::Static(
+            "ERR Insufficient memory, failed allocating transient memory, COUNT too high.",
+        ));
     }
     let db = ctx.session.db;
     let now = ctx.now_ms();
@@ -1681,6 +1692,15 @@ fn xgroup(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> CmdResult {
                     return Err(subcommand_syntax("XGROUP", opt));
                 }
             }
+        }
+        // Each subcommand's argument count, after CREATE's options and before the key
+        // (Redis 7.0.15's order).
+        let bad_count = (eq_ic(opt, "CREATE") && !(5..=8).contains(&argc))
+            || (eq_ic(opt, "SETID") && argc != 5 && argc != 7)
+            || (eq_ic(opt, "DESTROY") && argc != 4)
+            || ((eq_ic(opt, "CREATECONSUMER") || eq_ic(opt, "DELCONSUMER")) && argc != 5);
+        if bad_count {
+            return Err(subcommand_syntax("XGROUP", opt));
         }
         let key = args[2];
         let gname = args[3];

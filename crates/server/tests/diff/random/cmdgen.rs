@@ -112,6 +112,15 @@ const LIST_KEYS: &[&str] = &["c", "d"];
 const HASH_KEYS: &[&str] = &["e", "f"];
 const SET_KEYS: &[&str] = &["g", "h"];
 const ZSET_KEYS: &[&str] = &["h", "i"];
+/// Streams: `z` of their own, `d` shared with lists (WRONGTYPE both ways).
+const STREAM_KEYS: &[&str] = &["z", "z", "d"];
+/// Explicit IDs only (an auto ID is the clock's): full, ms-only, `ms-*`, bad ones.
+const STREAM_IDS: &[&str] = &[
+    "1-1", "1-2", "2-0", "2", "3-*", "3-7", "5-5", "0-1", "9-0", "7", "7-*", "0-0", "x", "-1",
+];
+const RANGE_IDS: &[&str] = &["-", "+", "0", "1-2", "(1-1", "3", "(5-5", "9-0", "x", "("];
+const GROUPS: &[&str] = &["g1", "g1", "g2"];
+const CONSUMERS: &[&str] = &["c1", "c2", "c3"];
 /// Databases the sequences use (and the final keyspace comparison covers).
 pub const DBS: usize = 3;
 
@@ -337,12 +346,12 @@ pub struct Gen {
     /// While an expired key may still be in the keyspace: no DBSIZE, no SWAPDB.
     expired_pending: bool,
     /// Per-sequence weights of the families (strings, keys, lists, hashes, sets, zsets,
-    /// sort, blocking, server): some sequences dwell on a few families and grow them.
-    weights: [u32; 9],
+    /// sort, blocking, server, streams): some sequences dwell on a few families and grow them.
+    weights: [u32; 10],
 }
 
 /// The families' base weights.
-const FAMILY_WEIGHTS: [u32; 9] = [16, 14, 14, 13, 13, 19, 5, 3, 3];
+const FAMILY_WEIGHTS: [u32; 10] = [16, 14, 14, 13, 13, 19, 5, 3, 3, 10];
 
 /// Generates `len` ops (a little more: blocks are not cut) from `seed`.
 pub fn generate(seed: u64, len: usize) -> Vec<Op> {
@@ -632,7 +641,8 @@ impl Gen {
             5 => self.zset_cmd(),
             6 => self.sort_cmd(),
             7 => self.blocking_cmd(),
-            _ => self.server_cmd(),
+            8 => self.server_cmd(),
+            _ => self.stream_cmd(),
         };
         // Only exactly-compared commands: a mangled SRANDMEMBER or SPOP is random, and so
         // is `SORT set BY nosort … STORE dst` without its STORE (hash order).
@@ -1491,6 +1501,182 @@ impl Gen {
                 if self.rng.pct(40) {
                     a.extend([b("COUNT"), self.p(&["1", "2", "0", "100"])]);
                 }
+                (a, e)
+            }
+        }
+    }
+
+    /// Streams with explicit IDs and zero idle times, so every reply is deterministic
+    /// (delivery times are recorded but never shown).
+    fn stream_cmd(&mut self) -> (Args, Cmp) {
+        let e = Cmp::Exact;
+        let k = self.key_from(STREAM_KEYS);
+        let trim = |g: &mut Self, a: &mut Args| {
+            if g.rng.pct(50) {
+                a.push(g.p(&["MAXLEN", "MAXLEN", "MINID"]));
+                if g.rng.pct(50) {
+                    a.push(g.p(&["=", "~"]));
+                }
+                let minid = a.contains(&b("MINID"));
+                a.push(if minid {
+                    g.p(STREAM_IDS)
+                } else {
+                    g.p(&["0", "1", "2", "3", "-1"])
+                });
+                if g.rng.pct(15) {
+                    a.push(b("LIMIT"));
+                    a.push(g.p(&["0", "1", "5"]));
+                }
+            }
+        };
+        match self.rng.below(22) {
+            0..=5 => {
+                let mut a = vec![b("XADD"), k];
+                if self.rng.pct(10) {
+                    a.push(b("NOMKSTREAM"));
+                }
+                trim(self, &mut a);
+                a.push(self.p(STREAM_IDS));
+                for _ in 0..1 + self.rng.below(2) {
+                    a.push(self.p(FIELDS));
+                    a.push(self.p(HVALUES));
+                }
+                (a, e)
+            }
+            6 => {
+                let mut a = vec![b("XDEL"), k];
+                a.extend(self.several(3, |g| g.p(STREAM_IDS)));
+                (a, e)
+            }
+            7 => {
+                let mut a = vec![b("XTRIM"), k];
+                trim(self, &mut a);
+                (a, e)
+            }
+            8 | 9 => {
+                let cmd = self.p(&["XRANGE", "XREVRANGE"]);
+                let mut a = vec![cmd, k, self.p(RANGE_IDS), self.p(RANGE_IDS)];
+                if self.rng.pct(40) {
+                    a.push(b("COUNT"));
+                    a.push(self.p(COUNTS));
+                }
+                (a, e)
+            }
+            10 => (vec![b("XLEN"), k], e),
+            11 => {
+                let mut a = vec![b("XSETID"), k, self.p(STREAM_IDS)];
+                if self.rng.pct(30) {
+                    a.push(b("ENTRIESADDED"));
+                    a.push(self.p(&["0", "5", "100", "-1"]));
+                }
+                if self.rng.pct(30) {
+                    a.push(b("MAXDELETEDID"));
+                    a.push(self.p(STREAM_IDS));
+                }
+                (a, e)
+            }
+            12 => {
+                let mut a = vec![b("XGROUP"), b("CREATE"), k, self.p(GROUPS)];
+                a.push(self.p(&["$", "0", "1-1", "5-5", "x"]));
+                if self.rng.pct(40) {
+                    a.push(b("MKSTREAM"));
+                }
+                if self.rng.pct(20) {
+                    a.push(b("ENTRIESREAD"));
+                    a.push(self.p(&["0", "2", "-1", "-2"]));
+                }
+                (a, e)
+            }
+            13 => {
+                let g = self.p(GROUPS);
+                let a = match self.rng.below(4) {
+                    0 => vec![
+                        b("XGROUP"),
+                        b("SETID"),
+                        k,
+                        g,
+                        self.p(&["$", "0", "1-2", "x"]),
+                    ],
+                    1 => vec![b("XGROUP"), b("DESTROY"), k, g],
+                    2 => vec![b("XGROUP"), b("CREATECONSUMER"), k, g, self.p(CONSUMERS)],
+                    _ => vec![b("XGROUP"), b("DELCONSUMER"), k, g, self.p(CONSUMERS)],
+                };
+                (a, e)
+            }
+            14 | 15 => {
+                let mut a = vec![
+                    b("XREADGROUP"),
+                    b("GROUP"),
+                    self.p(GROUPS),
+                    self.p(CONSUMERS),
+                ];
+                if self.rng.pct(40) {
+                    a.push(b("COUNT"));
+                    a.push(self.p(&["1", "2", "0"]));
+                }
+                if self.rng.pct(20) {
+                    a.push(b("NOACK"));
+                }
+                a.push(b("STREAMS"));
+                a.push(k);
+                a.push(self.p(&[">", ">", "0", "1-1", "$"]));
+                (a, e)
+            }
+            16 => {
+                let mut a = vec![b("XACK"), k, self.p(GROUPS)];
+                a.extend(self.several(3, |g| g.p(STREAM_IDS)));
+                (a, e)
+            }
+            17 => (vec![b("XPENDING"), k, self.p(GROUPS)], e),
+            18 => {
+                let mut a = vec![b("XCLAIM"), k, self.p(GROUPS), self.p(CONSUMERS), b("0")];
+                a.extend(self.several(2, |g| g.p(STREAM_IDS)));
+                for opt in ["JUSTID", "FORCE"] {
+                    if self.rng.pct(40) {
+                        a.push(b(opt));
+                    }
+                }
+                if self.rng.pct(20) {
+                    a.push(b("RETRYCOUNT"));
+                    a.push(self.p(&["0", "3"]));
+                }
+                if self.rng.pct(15) {
+                    a.push(b("LASTID"));
+                    a.push(self.p(STREAM_IDS));
+                }
+                (a, e)
+            }
+            19 => {
+                let mut a = vec![
+                    b("XAUTOCLAIM"),
+                    k,
+                    self.p(GROUPS),
+                    self.p(CONSUMERS),
+                    b("0"),
+                    self.p(RANGE_IDS),
+                ];
+                if self.rng.pct(40) {
+                    a.push(b("COUNT"));
+                    a.push(self.p(&["1", "2", "0"]));
+                }
+                if self.rng.pct(40) {
+                    a.push(b("JUSTID"));
+                }
+                (a, e)
+            }
+            20 => {
+                let sub = self.p(&["GROUPS", "STREAM"]);
+                (vec![b("XINFO"), sub, k], e)
+            }
+            _ => {
+                let mut a = vec![b("XREAD")];
+                if self.rng.pct(40) {
+                    a.push(b("COUNT"));
+                    a.push(self.p(&["1", "2"]));
+                }
+                a.push(b("STREAMS"));
+                a.push(k);
+                a.push(self.p(&["0", "$", "1-1", "x"]));
                 (a, e)
             }
         }

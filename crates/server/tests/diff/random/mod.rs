@@ -66,6 +66,9 @@ fn all_checks() -> Vec<Check> {
                 "@unordered-pairs HGETALL {}",
                 "@unordered SMEMBERS {}",
                 "ZRANGE {} 0 -1 WITHSCORES",
+                "XRANGE {} - +",
+                "XINFO STREAM {}",
+                "XINFO GROUPS {}",
                 "@approx 2 TTL {}",
             ] {
                 v.push(Check {
