@@ -4,10 +4,12 @@
 //! for a socket-less client, as Redis's fake AOF client: its db selection and MULTI/EXEC
 //! apply, its replies are dropped, and nothing propagates (the sink is attached after).
 //!
-//! While loading, the engine's clock reads 0, so no key counts as expired (Redis's
-//! `keyIsExpired` while `server.loading`): a key whose `PEXPIREAT` passed while the server
-//! was down still takes the commands that follow it in the file, and is deleted by the
-//! expiry cycle once the server runs (that DEL is propagated, as in Redis).
+//! While loading, the engine's clock stands still at the load's start and no key counts as
+//! expired (Redis's `keyIsExpired` while `server.loading`; the engine's obey mode, as for a
+//! replica's master): a key whose `PEXPIREAT` passed while the server was down still takes
+//! the commands that follow it in the file, and is deleted by the expiry cycle once the
+//! server runs (that DEL is propagated, as in Redis). Times the commands record (a stream
+//! consumer's seen time, a relative EXPIRE of an old file) are the load's, as in Redis.
 //!
 //! Texts of the log lines and fatal errors are Redis's.
 
@@ -108,7 +110,7 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
         return Ok(Status::Empty);
     }
     let started = Instant::now();
-    // The socket-less client the commands run for, and a clock at 0 (see the module doc).
+    // The socket-less client the commands run for, and a frozen clock (see the module doc).
     let now = server.now_ms();
     // Redis's CLIENT_ID_AOF; client ids seen by connections are not consumed.
     let key = server
@@ -119,9 +121,10 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
     server.clients[key].acl_pass = true;
     // Trimming limits are not enforced on what the AOF replays (Redis's mustObeyClient).
     server.clients[key].session.obey = true;
-    let (frozen, _) = engine::Clock::manual(0);
+    let (frozen, _) = engine::Clock::manual(now);
     server.loading = true;
     let clock = std::mem::replace(&mut server.engine.clock, frozen);
+    server.engine.set_obey_master(true);
     let mut result = Ok(Status::Ok);
     for (i, f) in files.iter().enumerate() {
         let last = i + 1 == files.len();
@@ -157,6 +160,7 @@ pub fn load_files(server: &mut Server) -> Result<Status, Fatal> {
         }
     }
     server.engine.clock = clock;
+    server.engine.set_obey_master(false);
     server.loading = false;
     server.clients.remove(key);
     server.engine.dirty = 0;
