@@ -129,7 +129,7 @@ impl Functions {
             self.env.set_loading.call::<()>(false)?;
             r
         })();
-        lua.remove_hook();
+        super::install_hook(lua, &self.ctx);
         let loading = self.ctx.loading.borrow_mut().take().unwrap_or_default();
         let msg = match r {
             Ok((true, _)) => None,

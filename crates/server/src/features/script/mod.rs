@@ -165,6 +165,7 @@ impl LuaEnv {
             .set_name("=redis_internal")
             .call((raw, if library_mode { "library" } else { "eval" }))?;
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        install_hook(&lua, ctx);
         Ok(LuaEnv {
             lua,
             runner,
@@ -666,7 +667,7 @@ struct EvalScript {
 pub struct Scripting {
     pub ctx: Rc<RunCtx>,
     eval: LuaEnv,
-    scripts: HashMap<[u8; 40], EvalScript>,
+    scripts: HashMap<[u8; 40], EvalScript, ahash::RandomState>,
     /// Bytes of the cached scripts' bodies (INFO `used_memory_scripts_eval`).
     pub scripts_bytes: usize,
     pub functions: function::Functions,
@@ -681,7 +682,7 @@ impl Scripting {
         Scripting {
             ctx,
             eval,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_bytes: 0,
             functions,
             gc_count: 0,
@@ -704,7 +705,7 @@ impl Scripting {
 
     /// SCRIPT FLUSH: a new Lua state; the old one and every cached script are freed.
     fn flush(&mut self) {
-        self.scripts = HashMap::new();
+        self.scripts = HashMap::default();
         self.scripts_bytes = 0;
         self.eval = LuaEnv::new(&self.ctx, false).expect("the Lua sandbox builds");
     }
@@ -840,21 +841,21 @@ fn eval_generic(
         for (d, s) in sha.iter_mut().zip(args[1]) {
             *d = s.to_ascii_lowercase();
         }
-        if !server.scripting.scripts.contains_key(&sha) {
-            return Err(CmdError::Static(NOSCRIPT));
-        }
         sha
     } else {
         load_script(server, args[1])?
     };
-    let script = &server.scripting.scripts[&sha];
+    let Some(script) = server.scripting.scripts.get(&sha) else {
+        return Err(CmdError::Static(NOSCRIPT));
+    };
     let (func, flags) = (script.func.clone(), script.flags);
     let env = Env {
         runner: server.scripting.eval.runner.clone(),
         backing: Some(server.scripting.eval.backing.clone()),
         lua: server.scripting.eval.lua.clone(),
     };
-    let name = String::from_utf8_lossy(&sha).into_owned();
+    // Hex digits: always UTF-8.
+    let name = std::str::from_utf8(&sha).unwrap_or_default();
     let keys = &args[3..3 + nkeys];
     let argv = &args[3 + nkeys..];
     run(
@@ -979,9 +980,6 @@ pub fn run(
         };
         let k = mk(keys)?;
         let a = mk(argv)?;
-        if server.config.compat.busy_reply_threshold > 0 {
-            install_hook(lua, &ctx);
-        }
         ctx.server.set(Some(std::ptr::NonNull::from(&mut *server)));
         let r = match &env.backing {
             Some(b) => {
@@ -997,7 +995,10 @@ pub fn run(
     })();
     ctx.server.set(None);
     ctx.command.set((0, 0));
-    lua.remove_hook();
+    if ctx.kill.get() {
+        // A kill switched the hook to every line; back to the count hook.
+        install_hook(lua, &ctx);
+    }
     ctx.start.set(None);
     let resp3 = ctx.resp3.get();
     server.engine.fixed_now_ms = saved_time;
@@ -1116,9 +1117,10 @@ fn script_error(v: &Value, name: &str) -> (String, bool) {
     (text, ignore)
 }
 
-/// The Lua hook every 100000 instructions: past `busy-reply-threshold` the server serves
-/// other clients from inside it (see [`busy`]); a SCRIPT KILL ends the script.
-fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
+/// The Lua hook every 100000 instructions, installed once per state (not per call): past
+/// `busy-reply-threshold` the server serves other clients from inside it (see [`busy`]);
+/// a SCRIPT KILL ends the script.
+pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
     let c = ctx.clone();
     let _ = lua.set_hook(
         mlua::HookTriggers::new().every_nth_instruction(100_000),
@@ -1138,7 +1140,9 @@ fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
                     false,
                 ));
             }
-            if let Some(server) = c.server() {
+            if let Some(server) = c.server()
+                && server.config.compat.busy_reply_threshold > 0
+            {
                 busy::hook(server, &c);
             }
             if c.kill.get() {
