@@ -446,7 +446,9 @@ fn busy_script_is_answered_busy_and_killed() {
     // A script that wrote cannot be killed.
     a.send(&[
         "EVAL",
-        "redis.call('set', 'w', '1') local t = redis.call('time') while tonumber(redis.call('time')[1]) < t[1] + 1 do end return 1",
+        "redis.call('set', 'w', '1') \
+         local function us() local t = redis.call('time') return t[1] * 1e6 + t[2] end \
+         local stop = us() + 1500000 while us() < stop do end return 1",
         "0",
     ])
     .unwrap();

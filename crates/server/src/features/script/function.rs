@@ -125,7 +125,9 @@ impl Functions {
         );
         let r = (|| -> mlua::Result<(bool, Value)> {
             self.env.set_loading.call::<()>(true)?;
+            let _ = lua.set_memory_limit(super::LUA_MEMORY_LIMIT);
             let r = self.env.load_run.call::<(bool, Value)>(func);
+            let _ = lua.set_memory_limit(0);
             self.env.set_loading.call::<()>(false)?;
             r
         })();

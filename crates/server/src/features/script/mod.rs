@@ -100,6 +100,32 @@ pub struct RunCtx {
     pub is_function: Cell<bool>,
     /// Registering functions while a library loads (see [`function`]).
     pub loading: RefCell<Option<function::Loading>>,
+    /// The running script's Lua memory bound (see [`Unbounded`]).
+    limit: Cell<usize>,
+}
+
+/// Lifts a Lua state's memory bound while Rust code builds values for it, restoring it on
+/// drop. mlua runs every allocating operation in protected mode (a C closure, a
+/// `lua_pcall`) while a bound is set; the bound therefore holds while Lua code runs, and
+/// the values a callback builds (a command's reply) are allowed past it: the script's
+/// next allocation then fails with "not enough memory".
+pub(crate) struct Unbounded<'a> {
+    lua: &'a Lua,
+    limit: usize,
+}
+
+impl<'a> Unbounded<'a> {
+    pub(crate) fn new(lua: &'a Lua, ctx: &RunCtx) -> Unbounded<'a> {
+        let limit = if ctx.running() { ctx.limit.get() } else { 0 };
+        let _ = lua.set_memory_limit(0);
+        Unbounded { lua, limit }
+    }
+}
+
+impl Drop for Unbounded<'_> {
+    fn drop(&mut self) {
+        let _ = self.lua.set_memory_limit(self.limit);
+    }
 }
 
 impl RunCtx {
@@ -164,7 +190,6 @@ impl LuaEnv {
             .load(PRELUDE)
             .set_name("=redis_internal")
             .call((raw, if library_mode { "library" } else { "eval" }))?;
-        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
         install_hook(&lua, ctx);
         Ok(LuaEnv {
             lua,
@@ -514,6 +539,7 @@ fn call_error(_lua: &Lua, text: &str, counted: bool) -> CallResult {
 
 /// `redis.call` / `redis.pcall`: the reply as a Lua value, or the error.
 fn redis_call(lua: &Lua, ctx: &RunCtx, args: MultiValue) -> CallResult {
+    let _unbounded = Unbounded::new(lua, ctx);
     let Some(server) = ctx.server() else {
         return call_error(
             lua,
@@ -859,7 +885,7 @@ fn eval_generic(
     let keys = &args[3..3 + nkeys];
     let argv = &args[3 + nkeys..];
     run(
-        server, key, args, &env, &func, &name, flags, ro, keys, argv, false,
+        server, key, args, &env, &func, name, flags, ro, keys, argv, false,
     )?;
     server.scripting.gc_count += 1;
     if server.scripting.gc_count >= 50 {
@@ -969,7 +995,7 @@ pub fn run(
         server.engine.fixed_now_ms = Some(server.engine.clock.now_ms());
     }
     let lua = &env.lua;
-    let _ = lua.set_memory_limit(memory_limit(server));
+    ctx.limit.set(memory_limit(server));
     let result = (|| -> mlua::Result<MultiValue> {
         let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
@@ -981,15 +1007,19 @@ pub fn run(
         let k = mk(keys)?;
         let a = mk(argv)?;
         ctx.server.set(Some(std::ptr::NonNull::from(&mut *server)));
+        if let Some(b) = &env.backing {
+            b.raw_set("KEYS", k.clone())?;
+            b.raw_set("ARGV", a.clone())?;
+        }
+        // The bound holds while Lua code runs (see [`Unbounded`]).
+        let _ = lua.set_memory_limit(ctx.limit.get());
         let r = match &env.backing {
-            Some(b) => {
-                b.raw_set("KEYS", k)?;
-                b.raw_set("ARGV", a)?;
-                env.runner
-                    .call::<MultiValue>((func.clone(), Value::Nil, Value::Nil))
-            }
+            Some(_) => env
+                .runner
+                .call::<MultiValue>((func.clone(), Value::Nil, Value::Nil)),
             None => env.runner.call::<MultiValue>((func.clone(), k, a)),
         };
+        let _ = lua.set_memory_limit(0);
         ctx.server.set(None);
         r
     })();
