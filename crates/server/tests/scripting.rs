@@ -467,3 +467,59 @@ fn busy_script_is_answered_busy_and_killed() {
     assert_eq!(a.read_reply().unwrap().to_string(), ":1\\r\\n");
     assert_eq!(b.cmd(&["GET", "w"]).text(), "1");
 }
+
+/// MONITOR: EVAL and FCALL show as they start (even when they then fail), their commands
+/// after them with the address `lua`, as Redis 7.0.15 shows them.
+#[test]
+fn monitor_shows_scripts_as_redis() {
+    if !redis_or_skip("scripting::monitor_shows_scripts_as_redis") {
+        return;
+    }
+    let run = |srv: &Server| -> Vec<String> {
+        let mut m = srv.connect();
+        let mut c = srv.connect();
+        assert_eq!(m.cmd(&["MONITOR"]).to_string(), "+OK\\r\\n");
+        let steps: &[&[&str]] = &[
+            &[
+                "EVAL",
+                "redis.call('set','k','v') return redis.call('get','k')",
+                "0",
+            ],
+            &["EVAL", "return 1", "-1"],
+            &["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+            &["FCALL", "nosuch", "0"],
+            &[
+                "FUNCTION",
+                "LOAD",
+                "REPLACE",
+                "#!lua name=mon\nredis.register_function('monf', function() return redis.call('ping') end)",
+            ],
+            &["FCALL", "monf", "0"],
+            &["PING"],
+        ];
+        for s in steps {
+            c.cmd(s);
+        }
+        let mut lines = Vec::new();
+        loop {
+            let r = m.read_reply().expect("a monitor line");
+            let t = r.text();
+            // "<secs>.<us> [<db> <addr>] args": keep the db, the lua address and the args.
+            let rest = t.split_once(' ').map_or(t.as_str(), |x| x.1).to_string();
+            let (who, args) = rest.split_once("] ").unwrap_or((&rest, ""));
+            let who = if who.ends_with(" lua") {
+                who
+            } else {
+                "[0 client"
+            };
+            lines.push(format!("{who}] {args}"));
+            if args == "\"PING\"" {
+                break;
+            }
+        }
+        lines
+    };
+    let theirs = run(&Server::redis());
+    let mine = run(&Server::ringkv());
+    assert_eq!(theirs, mine);
+}

@@ -386,6 +386,7 @@ pub fn fcall_ro(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
 }
 
 fn fcall_generic(server: &mut Server, key: usize, args: &[&[u8]], ro: bool) -> CmdResult {
+    super::feed_monitors(server, key, args);
     let name = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
     let fs = &server.scripting.functions;
     let Some(&(li, fi)) = fs.index.get(&name) else {

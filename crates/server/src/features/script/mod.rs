@@ -858,6 +858,7 @@ fn eval_generic(
     by_sha: bool,
     ro: bool,
 ) -> CmdResult {
+    feed_monitors(server, key, args);
     let nkeys = numkeys(args)?;
     let sha = if by_sha {
         if args[1].len() != 40 {
@@ -901,6 +902,16 @@ pub struct Env {
     pub runner: Function,
     /// Where EVAL's KEYS/ARGV globals go (None for functions, which get them as arguments).
     pub backing: Option<Table>,
+}
+
+/// MONITOR shows EVAL/FCALL as they start, before their checks and before the commands
+/// they run (their rows are `skip_monitor`, so the runner does not show them after).
+pub(crate) fn feed_monitors(server: &mut Server, key: usize, args: &[&[u8]]) {
+    if !server.monitors.is_empty()
+        && let Some(row) = server.table.lookup(args[0])
+    {
+        crate::features::monitor::feed_now(server, key, row, args, false);
+    }
 }
 
 /// Redis's `scriptPrepareForRun` refusals for a script with flags (not compat mode).
@@ -956,13 +967,6 @@ pub fn run(
 ) -> CmdResult {
     if let Some(text) = prepare_refusal(server, flags, ro) {
         return Err(CmdError::Owned(text));
-    }
-    // MONITOR shows EVAL/FCALL before the commands it runs (the row is `skip_monitor`).
-    if !server.monitors.is_empty() {
-        let row = server.table.lookup(args[0]);
-        if let Some(row) = row {
-            crate::features::monitor::feed_now(server, key, row, args, false);
-        }
     }
     let ctx = server.scripting.ctx.clone();
     let mut rf = 0;
