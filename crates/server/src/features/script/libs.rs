@@ -1,7 +1,8 @@
 //! The C libraries Redis 7.0 links into its Lua (deps/lua), written in Rust and registered
 //! as Lua functions: `bit` (LuaBitOp 1.0.2) and `cjson` (lua-cjson 2.1.0's encode/decode
-//! for the common cases), and `redisLrand48` behind `math.random`. Errors are raised with
-//! the caller's position, as `luaL_error` does. `cmsgpack` and `struct` are not provided.
+//! for the common cases), `struct` (lua_struct 0.2), and `redisLrand48` behind
+//! `math.random`. Errors are raised with the caller's position, as `luaL_error` does.
+//! `cmsgpack` is not provided.
 
 use mlua::{Lua, MultiValue, Value};
 
@@ -616,6 +617,337 @@ pub fn register_cjson(lua: &Lua, raw: &mlua::Table) -> mlua::Result<()> {
         "null",
         Value::LightUserData(mlua::LightUserData(std::ptr::null_mut())),
     )?;
+    Ok(())
+}
+
+// ---- struct (Roberto Ierusalimschy's lua_struct 0.2 as Redis ships it) ----
+
+const MAXINTSIZE: usize = 32;
+const MAXALIGN: usize = 8;
+
+struct Header {
+    little: bool,
+    align: usize,
+}
+
+/// A format's number at `*i` (`getnum`), or `df`.
+fn getnum(lua: &Lua, fmt: &[u8], i: &mut usize, df: usize) -> mlua::Result<usize> {
+    if !fmt.get(*i).is_some_and(|c| c.is_ascii_digit()) {
+        return Ok(df);
+    }
+    let mut a: usize = 0;
+    while let Some(&c) = fmt.get(*i).filter(|c| c.is_ascii_digit()) {
+        let d = (c - b'0') as usize;
+        if a > (i32::MAX as usize) / 10 || a * 10 > i32::MAX as usize - d {
+            return Err(super::raise_msg(lua, "integral size overflow"));
+        }
+        a = a * 10 + d;
+        *i += 1;
+    }
+    Ok(a)
+}
+
+fn optsize(lua: &Lua, opt: u8, fmt: &[u8], i: &mut usize) -> mlua::Result<usize> {
+    Ok(match opt {
+        b'B' | b'b' | b'x' => 1,
+        b'H' | b'h' => 2,
+        b'L' | b'l' | b'T' | b'd' => 8,
+        b'f' => 4,
+        b'c' => getnum(lua, fmt, i, 1)?,
+        b'i' | b'I' => {
+            let sz = getnum(lua, fmt, i, 4)?;
+            if sz > MAXINTSIZE {
+                return Err(super::raise_msg(
+                    lua,
+                    &format!("integral size {sz} is larger than limit of {MAXINTSIZE}"),
+                ));
+            }
+            sz
+        }
+        _ => 0,
+    })
+}
+
+fn gettoalign(len: usize, h: &Header, opt: u8, size: usize) -> usize {
+    if size == 0 || opt == b'c' {
+        return 0;
+    }
+    let size = size.min(h.align);
+    (size - (len & (size - 1))) & (size - 1)
+}
+
+fn argerror(lua: &Lua, n: usize, fname: &str, msg: &str) -> mlua::Error {
+    super::raise_msg(lua, &format!("bad argument #{n} to '{fname}' ({msg})"))
+}
+
+fn controloptions(
+    lua: &Lua,
+    opt: u8,
+    fmt: &[u8],
+    i: &mut usize,
+    h: &mut Header,
+    fname: &str,
+) -> mlua::Result<()> {
+    match opt {
+        b' ' => {}
+        b'>' => h.little = false,
+        b'<' => h.little = true,
+        b'!' => {
+            let a = getnum(lua, fmt, i, MAXALIGN)?;
+            if !a.is_power_of_two() {
+                return Err(super::raise_msg(
+                    lua,
+                    &format!("alignment {a} is not a power of 2"),
+                ));
+            }
+            h.align = a;
+        }
+        _ => {
+            return Err(argerror(
+                lua,
+                1,
+                fname,
+                &format!("invalid format option '{}'", opt as char),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_number(lua: &Lua, a: &MultiValue, n: usize, fname: &str) -> mlua::Result<f64> {
+    let v = a.get(n - 1).cloned().unwrap_or(Value::Nil);
+    to_number(&v).ok_or_else(|| {
+        let got = if a.len() < n {
+            "no value"
+        } else {
+            type_name(&v)
+        };
+        argerror(lua, n, fname, &format!("number expected, got {got}"))
+    })
+}
+
+fn check_string(lua: &Lua, a: &MultiValue, n: usize, fname: &str) -> mlua::Result<Vec<u8>> {
+    match a.get(n - 1) {
+        Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+        Some(v @ (Value::Number(_) | Value::Integer(_))) => {
+            Ok(fmt_g14(to_number(v).unwrap_or(0.0)).into_bytes())
+        }
+        v => {
+            let got = v.map_or("no value", type_name);
+            Err(argerror(
+                lua,
+                n,
+                fname,
+                &format!("string expected, got {got}"),
+            ))
+        }
+    }
+}
+
+fn struct_pack(lua: &Lua, a: MultiValue) -> mlua::Result<Value> {
+    let fmt = check_string(lua, &a, 1, "pack")?;
+    let mut h = Header {
+        little: true,
+        align: 1,
+    };
+    let mut arg = 2;
+    let mut out: Vec<u8> = Vec::new();
+    let mut i = 0;
+    while i < fmt.len() {
+        let opt = fmt[i];
+        i += 1;
+        let mut size = optsize(lua, opt, &fmt, &mut i)?;
+        let toalign = gettoalign(out.len(), &h, opt, size);
+        out.resize(out.len() + toalign, 0);
+        match opt {
+            b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
+                let n = check_number(lua, &a, arg, "pack")?;
+                arg += 1;
+                let mut value: u64 = if n < 0.0 { n as i64 as u64 } else { n as u64 };
+                let mut buf = vec![0u8; size];
+                if h.little {
+                    for b in buf.iter_mut() {
+                        *b = value as u8;
+                        value >>= 8;
+                    }
+                } else {
+                    for b in buf.iter_mut().rev() {
+                        *b = value as u8;
+                        value >>= 8;
+                    }
+                }
+                out.extend_from_slice(&buf);
+            }
+            b'x' => out.push(0),
+            b'f' => {
+                let f = check_number(lua, &a, arg, "pack")? as f32;
+                arg += 1;
+                out.extend_from_slice(&if h.little {
+                    f.to_le_bytes()
+                } else {
+                    f.to_be_bytes()
+                });
+            }
+            b'd' => {
+                let d = check_number(lua, &a, arg, "pack")?;
+                arg += 1;
+                out.extend_from_slice(&if h.little {
+                    d.to_le_bytes()
+                } else {
+                    d.to_be_bytes()
+                });
+            }
+            b'c' | b's' => {
+                let s = check_string(lua, &a, arg, "pack")?;
+                arg += 1;
+                if size == 0 {
+                    size = s.len();
+                }
+                if s.len() < size {
+                    // lua_struct reports the argument after the string (it was advanced).
+                    return Err(argerror(lua, arg, "pack", "string too short"));
+                }
+                out.extend_from_slice(&s[..size]);
+                if opt == b's' {
+                    out.push(0);
+                }
+            }
+            _ => controloptions(lua, opt, &fmt, &mut i, &mut h, "pack")?,
+        }
+    }
+    Ok(Value::String(lua.create_string(&out)?))
+}
+
+fn struct_unpack(lua: &Lua, a: MultiValue) -> mlua::Result<MultiValue> {
+    let fmt = check_string(lua, &a, 1, "unpack")?;
+    let data = check_string(lua, &a, 2, "unpack")?;
+    let ld = data.len();
+    let init = match a.get(2) {
+        None | Some(Value::Nil) => 1.0,
+        Some(_) => check_number(lua, &a, 3, "unpack")?,
+    };
+    if init <= 0.0 {
+        return Err(argerror(lua, 3, "unpack", "offset must be 1 or greater"));
+    }
+    let mut pos = init as usize - 1;
+    let mut h = Header {
+        little: true,
+        align: 1,
+    };
+    let mut res: Vec<Value> = Vec::new();
+    let mut i = 0;
+    let short = |lua: &Lua| argerror(lua, 2, "unpack", "data string too short");
+    while i < fmt.len() {
+        let opt = fmt[i];
+        i += 1;
+        let mut size = optsize(lua, opt, &fmt, &mut i)?;
+        pos += gettoalign(pos, &h, opt, size);
+        if !(size <= ld && pos <= ld - size) {
+            return Err(short(lua));
+        }
+        match opt {
+            b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
+                let bytes = &data[pos..pos + size];
+                let mut l: u64 = 0;
+                if h.little {
+                    for &b in bytes.iter().rev() {
+                        l = l.wrapping_shl(8) | b as u64;
+                    }
+                } else {
+                    for &b in bytes {
+                        l = l.wrapping_shl(8) | b as u64;
+                    }
+                }
+                let v = if opt.is_ascii_lowercase() && size > 0 && size <= 8 {
+                    let mask = u64::MAX << (size * 8 - 1);
+                    if l & mask != 0 {
+                        l |= mask;
+                    }
+                    l as i64 as f64
+                } else {
+                    l as f64
+                };
+                res.push(Value::Number(v));
+            }
+            b'x' => {}
+            b'f' => {
+                let b: [u8; 4] = data[pos..pos + 4].try_into().unwrap_or([0; 4]);
+                let f = if h.little {
+                    f32::from_le_bytes(b)
+                } else {
+                    f32::from_be_bytes(b)
+                };
+                res.push(Value::Number(f as f64));
+            }
+            b'd' => {
+                let b: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or([0; 8]);
+                let d = if h.little {
+                    f64::from_le_bytes(b)
+                } else {
+                    f64::from_be_bytes(b)
+                };
+                res.push(Value::Number(d));
+            }
+            b'c' => {
+                if size == 0 {
+                    let prev = res.last().and_then(to_number);
+                    let Some(n) = prev else {
+                        return Err(super::raise_msg(lua, "format 'c0' needs a previous size"));
+                    };
+                    res.pop();
+                    size = n as usize;
+                    if !(size <= ld && pos <= ld - size) {
+                        return Err(short(lua));
+                    }
+                }
+                res.push(Value::String(lua.create_string(&data[pos..pos + size])?));
+            }
+            b's' => {
+                let Some(e) = memchr::memchr(0, &data[pos..]) else {
+                    return Err(super::raise_msg(lua, "unfinished string in data"));
+                };
+                size = e + 1;
+                res.push(Value::String(lua.create_string(&data[pos..pos + e])?));
+            }
+            _ => controloptions(lua, opt, &fmt, &mut i, &mut h, "unpack")?,
+        }
+        pos += size;
+    }
+    res.push(Value::Number((pos + 1) as f64));
+    Ok(MultiValue::from_iter(res))
+}
+
+fn struct_size(lua: &Lua, a: MultiValue) -> mlua::Result<Value> {
+    let fmt = check_string(lua, &a, 1, "size")?;
+    let mut h = Header {
+        little: true,
+        align: 1,
+    };
+    let mut pos = 0usize;
+    let mut i = 0;
+    while i < fmt.len() {
+        let opt = fmt[i];
+        i += 1;
+        let size = optsize(lua, opt, &fmt, &mut i)?;
+        pos += gettoalign(pos, &h, opt, size);
+        if opt == b's' {
+            return Err(argerror(lua, 1, "size", "option 's' has no fixed size"));
+        } else if opt == b'c' && size == 0 {
+            return Err(argerror(lua, 1, "size", "option 'c0' has no fixed size"));
+        }
+        if !opt.is_ascii_alphanumeric() {
+            controloptions(lua, opt, &fmt, &mut i, &mut h, "size")?;
+        }
+        pos += size;
+    }
+    Ok(Value::Number(pos as f64))
+}
+
+/// Registers `struct_pack`, `struct_unpack` and `struct_size` in `raw`.
+pub fn register_struct(lua: &Lua, raw: &mlua::Table) -> mlua::Result<()> {
+    raw.set("struct_pack", lua.create_function(struct_pack)?)?;
+    raw.set("struct_unpack", lua.create_function(struct_unpack)?)?;
+    raw.set("struct_size", lua.create_function(struct_size)?)?;
     Ok(())
 }
 

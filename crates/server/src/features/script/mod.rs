@@ -183,6 +183,7 @@ impl LuaEnv {
         register_api(&lua, &raw, ctx)?;
         libs::register_bit(&lua, &raw)?;
         libs::register_cjson(&lua, &raw)?;
+        libs::register_struct(&lua, &raw)?;
         if library_mode {
             function::register_api(&lua, &raw, ctx)?;
         }

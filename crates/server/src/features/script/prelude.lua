@@ -90,6 +90,8 @@ cjson = {
   encode_sparse_array = function() return false, 2, 10 end,
 }
 
+struct = {pack = raw.struct_pack, unpack = raw.struct_unpack, size = raw.struct_size}
+
 bit = {}
 for _, name in pairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift', 'rshift',
                       'arshift', 'rol', 'ror', 'bswap'}) do
@@ -144,7 +146,7 @@ end
 local backing = {}
 for k, v in pairs(G) do backing[k] = v end
 for k in pairs(backing) do rawset(G, k, nil) end
-for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit'}) do
+for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct'}) do
   backing[name] = readonly(backing[name])
 end
 backing._G = G
