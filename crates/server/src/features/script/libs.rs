@@ -1,8 +1,8 @@
 //! The C libraries Redis 7.0 links into its Lua (deps/lua), written in Rust and registered
 //! as Lua functions: `bit` (LuaBitOp 1.0.2) and `cjson` (lua-cjson 2.1.0's encode/decode
 //! for the common cases), `struct` (lua_struct 0.2), and `redisLrand48` behind
-//! `math.random`. Errors are raised with the caller's position, as `luaL_error` does.
-//! `cmsgpack` is not provided.
+//! `math.random`, `cmsgpack` (lua-cmsgpack 0.4.0: pack, unpack, unpack_one, unpack_limit).
+//! Errors are raised with the caller's position, as `luaL_error` does.
 
 use mlua::{Lua, MultiValue, Value};
 
@@ -948,6 +948,280 @@ pub fn register_struct(lua: &Lua, raw: &mlua::Table) -> mlua::Result<()> {
     raw.set("struct_pack", lua.create_function(struct_pack)?)?;
     raw.set("struct_unpack", lua.create_function(struct_unpack)?)?;
     raw.set("struct_size", lua.create_function(struct_size)?)?;
+    Ok(())
+}
+
+// ---- cmsgpack (lua-cmsgpack 0.4.0 as Redis ships it) ----
+
+const MSGPACK_MAX_NESTING: usize = 16;
+
+fn mp_encode_int(n: i64, out: &mut Vec<u8>) {
+    if n >= 0 {
+        if n <= 127 {
+            out.push(n as u8);
+        } else if n <= 0xff {
+            out.extend_from_slice(&[0xcc, n as u8]);
+        } else if n <= 0xffff {
+            out.push(0xcd);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        } else if n <= 0xffff_ffff {
+            out.push(0xce);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        } else {
+            out.push(0xcf);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    } else if n >= -32 {
+        out.push(n as i8 as u8);
+    } else if n >= -128 {
+        out.extend_from_slice(&[0xd0, n as i8 as u8]);
+    } else if n >= -32768 {
+        out.push(0xd1);
+        out.extend_from_slice(&(n as i16).to_be_bytes());
+    } else if n >= -2_147_483_648 {
+        out.push(0xd2);
+        out.extend_from_slice(&(n as i32).to_be_bytes());
+    } else {
+        out.push(0xd3);
+        out.extend_from_slice(&n.to_be_bytes());
+    }
+}
+
+fn mp_encode_len(len: usize, fix: u8, fixmax: usize, c16: u8, c32: u8, out: &mut Vec<u8>) {
+    if len < fixmax {
+        out.push(fix | len as u8);
+    } else if len <= 0xffff {
+        out.push(c16);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(c32);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+}
+
+fn mp_encode(v: &Value, out: &mut Vec<u8>, level: usize) -> mlua::Result<()> {
+    match v {
+        Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Integer(i) => mp_encode_int(*i, out),
+        Value::Number(n) => {
+            let n = *n;
+            if n.is_finite() && n == (n as i64) as f64 {
+                mp_encode_int(n as i64, out);
+            } else if (n as f32) as f64 == n {
+                out.push(0xca);
+                out.extend_from_slice(&(n as f32).to_be_bytes());
+            } else {
+                out.push(0xcb);
+                out.extend_from_slice(&n.to_be_bytes());
+            }
+        }
+        Value::String(s) => {
+            let s = s.as_bytes();
+            let len = s.len();
+            if len < 32 {
+                out.push(0xa0 | len as u8);
+            } else if len <= 0xff {
+                out.extend_from_slice(&[0xd9, len as u8]);
+            } else if len <= 0xffff {
+                out.push(0xda);
+                out.extend_from_slice(&(len as u16).to_be_bytes());
+            } else {
+                out.push(0xdb);
+                out.extend_from_slice(&(len as u32).to_be_bytes());
+            }
+            out.extend_from_slice(&s);
+        }
+        Value::Table(t) if level < MSGPACK_MAX_NESTING => {
+            let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<Result<_, _>>()?;
+            let mut max = 0usize;
+            let mut array = true;
+            for (k, _) in &pairs {
+                match to_number(k) {
+                    Some(n)
+                        if matches!(k, Value::Integer(_) | Value::Number(_))
+                            && n > 0.0
+                            && n.fract() == 0.0 =>
+                    {
+                        max = max.max(n as usize);
+                    }
+                    _ => {
+                        array = false;
+                        break;
+                    }
+                }
+            }
+            if array && max == pairs.len() {
+                mp_encode_len(max, 0x90, 16, 0xdc, 0xdd, out);
+                for i in 1..=max {
+                    mp_encode(&t.raw_get::<Value>(i)?, out, level + 1)?;
+                }
+            } else {
+                mp_encode_len(pairs.len(), 0x80, 16, 0xde, 0xdf, out);
+                for (k, v) in &pairs {
+                    mp_encode(k, out, level + 1)?;
+                    mp_encode(v, out, level + 1)?;
+                }
+            }
+        }
+        _ => out.push(0xc0),
+    }
+    Ok(())
+}
+
+enum MpErr {
+    Missing,
+    Bad,
+}
+
+fn mp_take<'a>(s: &'a [u8], pos: &mut usize, n: usize) -> Result<&'a [u8], MpErr> {
+    let r = s
+        .get(*pos..pos.checked_add(n).ok_or(MpErr::Missing)?)
+        .ok_or(MpErr::Missing)?;
+    *pos += n;
+    Ok(r)
+}
+
+fn mp_decode(lua: &Lua, s: &[u8], pos: &mut usize, depth: usize) -> Result<Value, MpErr> {
+    if depth > 1000 {
+        return Err(MpErr::Bad);
+    }
+    let c = mp_take(s, pos, 1)?[0];
+    let be = |b: &[u8]| b.iter().fold(0u64, |a, &x| (a << 8) | x as u64);
+    let string = |lua: &Lua, b: &[u8]| -> Result<Value, MpErr> {
+        Ok(Value::String(lua.create_string(b).map_err(|_| MpErr::Bad)?))
+    };
+    Ok(match c {
+        0x00..=0x7f => Value::Number(c as f64),
+        0xe0..=0xff => Value::Number(c as i8 as f64),
+        0xc0 => Value::Nil,
+        0xc2 => Value::Boolean(false),
+        0xc3 => Value::Boolean(true),
+        0xcc => Value::Number(be(mp_take(s, pos, 1)?) as f64),
+        0xcd => Value::Number(be(mp_take(s, pos, 2)?) as f64),
+        0xce => Value::Number(be(mp_take(s, pos, 4)?) as f64),
+        0xcf => Value::Number(be(mp_take(s, pos, 8)?) as f64),
+        0xd0 => Value::Number(be(mp_take(s, pos, 1)?) as u8 as i8 as f64),
+        0xd1 => Value::Number(be(mp_take(s, pos, 2)?) as u16 as i16 as f64),
+        0xd2 => Value::Number(be(mp_take(s, pos, 4)?) as u32 as i32 as f64),
+        0xd3 => Value::Number(be(mp_take(s, pos, 8)?) as i64 as f64),
+        0xca => Value::Number(f32::from_bits(be(mp_take(s, pos, 4)?) as u32) as f64),
+        0xcb => Value::Number(f64::from_bits(be(mp_take(s, pos, 8)?))),
+        0xa0..=0xbf => string(lua, mp_take(s, pos, (c & 0x1f) as usize)?)?,
+        0xd9 | 0xc4 => {
+            let n = be(mp_take(s, pos, 1)?) as usize;
+            string(lua, mp_take(s, pos, n)?)?
+        }
+        0xda | 0xc5 => {
+            let n = be(mp_take(s, pos, 2)?) as usize;
+            string(lua, mp_take(s, pos, n)?)?
+        }
+        0xdb | 0xc6 => {
+            let n = be(mp_take(s, pos, 4)?) as usize;
+            string(lua, mp_take(s, pos, n)?)?
+        }
+        0x90..=0x9f | 0xdc | 0xdd => {
+            let n = match c {
+                0xdc => be(mp_take(s, pos, 2)?) as usize,
+                0xdd => be(mp_take(s, pos, 4)?) as usize,
+                _ => (c & 0x0f) as usize,
+            };
+            let t = lua.create_table().map_err(|_| MpErr::Bad)?;
+            for i in 1..=n {
+                let v = mp_decode(lua, s, pos, depth + 1)?;
+                t.raw_set(i, v).map_err(|_| MpErr::Bad)?;
+            }
+            Value::Table(t)
+        }
+        0x80..=0x8f | 0xde | 0xdf => {
+            let n = match c {
+                0xde => be(mp_take(s, pos, 2)?) as usize,
+                0xdf => be(mp_take(s, pos, 4)?) as usize,
+                _ => (c & 0x0f) as usize,
+            };
+            let t = lua.create_table().map_err(|_| MpErr::Bad)?;
+            for _ in 0..n {
+                let k = mp_decode(lua, s, pos, depth + 1)?;
+                let v = mp_decode(lua, s, pos, depth + 1)?;
+                if !k.is_nil() {
+                    t.raw_set(k, v).map_err(|_| MpErr::Bad)?;
+                }
+            }
+            Value::Table(t)
+        }
+        _ => return Err(MpErr::Bad),
+    })
+}
+
+fn mp_unpack(
+    lua: &Lua,
+    a: MultiValue,
+    limit: Option<usize>,
+    with_offset: bool,
+) -> mlua::Result<MultiValue> {
+    let s = check_string(lua, &a, 1, "unpack")?;
+    let mut pos = 0usize;
+    if with_offset && let Some(v) = a.get(2).and_then(to_number) {
+        pos = v.max(0.0) as usize;
+    }
+    let mut out = Vec::new();
+    if with_offset {
+        out.push(Value::Nil);
+    }
+    while pos < s.len() && limit.is_none_or(|l| out.len() - usize::from(with_offset) < l) {
+        match mp_decode(lua, &s, &mut pos, 0) {
+            Ok(v) => out.push(v),
+            Err(MpErr::Missing) => return Err(super::raise_msg(lua, "Missing bytes in input.")),
+            Err(MpErr::Bad) => return Err(super::raise_msg(lua, "Bad data format in input.")),
+        }
+    }
+    if with_offset {
+        // unpack_one / unpack_limit: the next offset first (-1 once everything is read).
+        out[0] = Value::Number(if pos >= s.len() { -1.0 } else { pos as f64 });
+    }
+    Ok(MultiValue::from_iter(out))
+}
+
+/// Registers `cmsgpack_pack`, `cmsgpack_unpack`, `_unpack_one`, `_unpack_limit` in `raw`.
+pub fn register_cmsgpack(lua: &Lua, raw: &mlua::Table) -> mlua::Result<()> {
+    raw.set(
+        "cmsgpack_pack",
+        lua.create_function(|lua, a: MultiValue| {
+            if a.is_empty() {
+                return Err(argerror(lua, 0, "pack", "MessagePack pack needs input."));
+            }
+            let mut out = Vec::new();
+            for v in &a {
+                mp_encode(v, &mut out, 0)?;
+            }
+            Ok(Value::String(lua.create_string(&out)?))
+        })?,
+    )?;
+    raw.set(
+        "cmsgpack_unpack",
+        lua.create_function(|lua, a: MultiValue| mp_unpack(lua, a, None, false))?,
+    )?;
+    raw.set(
+        "cmsgpack_unpack_one",
+        lua.create_function(|lua, a: MultiValue| mp_unpack(lua, a, Some(1), true))?,
+    )?;
+    raw.set(
+        "cmsgpack_unpack_limit",
+        lua.create_function(|lua, a: MultiValue| {
+            let limit = a
+                .get(1)
+                .and_then(to_number)
+                .map_or(0, |n| n.max(0.0) as usize);
+            let s = a.front().cloned().unwrap_or(Value::Nil);
+            let off = a.get(2).cloned().unwrap_or(Value::Nil);
+            let args = MultiValue::from_iter([s, Value::Nil, off]);
+            mp_unpack(
+                lua,
+                args,
+                Some(if limit == 0 { usize::MAX } else { limit }),
+                true,
+            )
+        })?,
+    )?;
     Ok(())
 }
 

@@ -184,6 +184,7 @@ impl LuaEnv {
         libs::register_bit(&lua, &raw)?;
         libs::register_cjson(&lua, &raw)?;
         libs::register_struct(&lua, &raw)?;
+        libs::register_cmsgpack(&lua, &raw)?;
         if library_mode {
             function::register_api(&lua, &raw, ctx)?;
         }
