@@ -523,3 +523,26 @@ fn monitor_shows_scripts_as_redis() {
     let mine = run(&Server::ringkv());
     assert_eq!(theirs, mine);
 }
+
+/// SLOWLOG: a script's commands are logged as Redis logs its Lua client (`?:0`, no name),
+/// before the EVAL that ran them.
+#[test]
+fn slowlog_logs_script_commands_as_the_lua_client() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    c.cmd(&["CLIENT", "SETNAME", "caller"]);
+    c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    c.cmd(&["SLOWLOG", "RESET"]);
+    c.cmd(&["EVAL", "return redis.call('ping')", "0"]);
+    let r = c.cmd(&["SLOWLOG", "GET", "2"]);
+    let entry = |i: usize| -> (String, String, String) {
+        let e = &r.items[i].items;
+        (e[3].items[0].text(), e[4].text(), e[5].text())
+    };
+    assert_eq!(entry(0).0, "EVAL");
+    assert_eq!(entry(0).2, "caller");
+    assert_eq!(
+        entry(1),
+        ("ping".to_string(), "?:0".to_string(), String::new())
+    );
+}
