@@ -1,7 +1,7 @@
 //! The command runner (Redis's `call()`): every execution of a command passes here — a
 //! request admitted by the gate, each queued command of EXEC, a blocked client served when
-//! its key gets data — and later scripts, AOF loading and a replica applying its master's
-//! stream. Nothing else runs a handler.
+//! its key gets data, a script's `redis.call` (`Origin::Script`) — and AOF loading and a
+//! replica applying its master's stream. Nothing else runs a handler.
 //!
 //! It owns what happens around a handler: command statistics (calls, usec, failed;
 //! errorstats), dirty counting and propagation (through `Engine::after_command`: the

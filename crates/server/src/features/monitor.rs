@@ -53,7 +53,14 @@ pub fn after_call(
     // A command that blocked is logged and timed when it is served (Redis's
     // updateStatsOnUnblock), not now.
     if origin == Origin::Unblocked || !server.blocked.is_blocked(key) {
-        crate::features::slowlog::SlowLog::offer(server, key, row, args, usec);
+        crate::features::slowlog::SlowLog::offer(
+            server,
+            key,
+            row,
+            args,
+            usec,
+            origin == Origin::Script,
+        );
         crate::features::latency::track(server, row, usec);
     }
     if !server.monitors.is_empty()

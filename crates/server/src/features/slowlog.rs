@@ -85,16 +85,24 @@ impl SlowLog {
     /// Records the command if it ran at least `threshold` µs (a negative threshold turns the
     /// log off) and is not flagged `skip_slowlog`; keeps at most `max_len` entries.
     #[inline]
-    pub fn offer(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]], usec: u64) {
+    /// `lua`: a command a script ran, logged as Redis logs its Lua client (`?:0`, no name).
+    pub fn offer(
+        server: &mut Server,
+        key: usize,
+        row: &Row<Cmd>,
+        args: &[&[u8]],
+        usec: u64,
+        lua: bool,
+    ) {
         let threshold = server.config.compat.slowlog_log_slower_than;
         if threshold < 0 || usec < threshold as u64 || row.meta.flags & flags::SKIP_SLOWLOG != 0 {
             return;
         }
-        Self::push(server, key, row, args, usec);
+        Self::push(server, key, row, args, usec, lua);
     }
 
     #[cold]
-    fn push(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]], usec: u64) {
+    fn push(server: &mut Server, key: usize, row: &Row<Cmd>, args: &[&[u8]], usec: u64, lua: bool) {
         let argc = args.len().min(MAX_ARGC);
         let mut v = Vec::with_capacity(argc);
         for (j, a) in args[..argc].iter().enumerate() {
@@ -122,8 +130,16 @@ impl SlowLog {
             time,
             usec,
             args: v,
-            peer: crate::client::fmt_addr(c.peer_addr()),
-            name: c.name.clone().unwrap_or_default(),
+            peer: if lua {
+                "?:0".to_string()
+            } else {
+                crate::client::fmt_addr(c.peer_addr())
+            },
+            name: if lua {
+                Default::default()
+            } else {
+                c.name.clone().unwrap_or_default()
+            },
         };
         let log = &mut server.slowlog;
         log.next_id += 1;

@@ -259,7 +259,7 @@ pub fn script_denied(
     Some(match deny {
         Deny::Cmd => "The user executing the script can't run this command or subcommand",
         Deny::Key => {
-            "The user executing the script can't access at least one of the keys mentioned in the command"
+            "The user executing the script can't access at least one of the keys mentioned in the command arguments"
         }
         Deny::Channel => {
             "The user executing the script can't publish to the channel mentioned in the command"

@@ -125,11 +125,13 @@ impl Functions {
         );
         let r = (|| -> mlua::Result<(bool, Value)> {
             self.env.set_loading.call::<()>(true)?;
+            let _ = lua.set_memory_limit(super::LUA_MEMORY_LIMIT);
             let r = self.env.load_run.call::<(bool, Value)>(func);
+            let _ = lua.set_memory_limit(0);
             self.env.set_loading.call::<()>(false)?;
             r
         })();
-        lua.remove_hook();
+        super::install_hook(lua, &self.ctx);
         let loading = self.ctx.loading.borrow_mut().take().unwrap_or_default();
         let msg = match r {
             Ok((true, _)) => None,
@@ -384,6 +386,7 @@ pub fn fcall_ro(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
 }
 
 fn fcall_generic(server: &mut Server, key: usize, args: &[&[u8]], ro: bool) -> CmdResult {
+    super::feed_monitors(server, key, args);
     let name = String::from_utf8_lossy(args[1]).to_ascii_lowercase();
     let fs = &server.scripting.functions;
     let Some(&(li, fi)) = fs.index.get(&name) else {

@@ -100,6 +100,32 @@ pub struct RunCtx {
     pub is_function: Cell<bool>,
     /// Registering functions while a library loads (see [`function`]).
     pub loading: RefCell<Option<function::Loading>>,
+    /// The running script's Lua memory bound (see [`Unbounded`]).
+    limit: Cell<usize>,
+}
+
+/// Lifts a Lua state's memory bound while Rust code builds values for it, restoring it on
+/// drop. mlua runs every allocating operation in protected mode (a C closure, a
+/// `lua_pcall`) while a bound is set; the bound therefore holds while Lua code runs, and
+/// the values a callback builds (a command's reply) are allowed past it: the script's
+/// next allocation then fails with "not enough memory".
+pub(crate) struct Unbounded<'a> {
+    lua: &'a Lua,
+    limit: usize,
+}
+
+impl<'a> Unbounded<'a> {
+    pub(crate) fn new(lua: &'a Lua, ctx: &RunCtx) -> Unbounded<'a> {
+        let limit = if ctx.running() { ctx.limit.get() } else { 0 };
+        let _ = lua.set_memory_limit(0);
+        Unbounded { lua, limit }
+    }
+}
+
+impl Drop for Unbounded<'_> {
+    fn drop(&mut self) {
+        let _ = self.lua.set_memory_limit(self.limit);
+    }
 }
 
 impl RunCtx {
@@ -157,6 +183,8 @@ impl LuaEnv {
         register_api(&lua, &raw, ctx)?;
         libs::register_bit(&lua, &raw)?;
         libs::register_cjson(&lua, &raw)?;
+        libs::register_struct(&lua, &raw)?;
+        libs::register_cmsgpack(&lua, &raw)?;
         if library_mode {
             function::register_api(&lua, &raw, ctx)?;
         }
@@ -164,7 +192,7 @@ impl LuaEnv {
             .load(PRELUDE)
             .set_name("=redis_internal")
             .call((raw, if library_mode { "library" } else { "eval" }))?;
-        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        install_hook(&lua, ctx);
         Ok(LuaEnv {
             lua,
             runner,
@@ -513,6 +541,7 @@ fn call_error(_lua: &Lua, text: &str, counted: bool) -> CallResult {
 
 /// `redis.call` / `redis.pcall`: the reply as a Lua value, or the error.
 fn redis_call(lua: &Lua, ctx: &RunCtx, args: MultiValue) -> CallResult {
+    let _unbounded = Unbounded::new(lua, ctx);
     let Some(server) = ctx.server() else {
         return call_error(
             lua,
@@ -670,7 +699,7 @@ struct EvalScript {
 pub struct Scripting {
     pub ctx: Rc<RunCtx>,
     eval: LuaEnv,
-    scripts: HashMap<[u8; 40], EvalScript>,
+    scripts: HashMap<[u8; 40], EvalScript, ahash::RandomState>,
     /// Bytes of the cached scripts' bodies (INFO `used_memory_scripts_eval`).
     pub scripts_bytes: usize,
     pub functions: function::Functions,
@@ -685,7 +714,7 @@ impl Scripting {
         Scripting {
             ctx,
             eval,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_bytes: 0,
             functions,
             gc_count: 0,
@@ -708,7 +737,7 @@ impl Scripting {
 
     /// SCRIPT FLUSH: a new Lua state; the old one and every cached script are freed.
     fn flush(&mut self) {
-        self.scripts = HashMap::new();
+        self.scripts = HashMap::default();
         self.scripts_bytes = 0;
         self.eval = LuaEnv::new(&self.ctx, false).expect("the Lua sandbox builds");
     }
@@ -835,6 +864,7 @@ fn eval_generic(
     by_sha: bool,
     ro: bool,
 ) -> CmdResult {
+    feed_monitors(server, key, args);
     let nkeys = numkeys(args)?;
     let sha = if by_sha {
         if args[1].len() != 40 {
@@ -844,25 +874,25 @@ fn eval_generic(
         for (d, s) in sha.iter_mut().zip(args[1]) {
             *d = s.to_ascii_lowercase();
         }
-        if !server.scripting.scripts.contains_key(&sha) {
-            return Err(CmdError::Static(NOSCRIPT));
-        }
         sha
     } else {
         load_script(server, args[1])?
     };
-    let script = &server.scripting.scripts[&sha];
+    let Some(script) = server.scripting.scripts.get(&sha) else {
+        return Err(CmdError::Static(NOSCRIPT));
+    };
     let (func, flags) = (script.func.clone(), script.flags);
     let env = Env {
         runner: server.scripting.eval.runner.clone(),
         backing: Some(server.scripting.eval.backing.clone()),
         lua: server.scripting.eval.lua.clone(),
     };
-    let name = String::from_utf8_lossy(&sha).into_owned();
+    // Hex digits: always UTF-8.
+    let name = std::str::from_utf8(&sha).unwrap_or_default();
     let keys = &args[3..3 + nkeys];
     let argv = &args[3 + nkeys..];
     run(
-        server, key, args, &env, &func, &name, flags, ro, keys, argv, false,
+        server, key, args, &env, &func, name, flags, ro, keys, argv, false,
     )?;
     server.scripting.gc_count += 1;
     if server.scripting.gc_count >= 50 {
@@ -878,6 +908,16 @@ pub struct Env {
     pub runner: Function,
     /// Where EVAL's KEYS/ARGV globals go (None for functions, which get them as arguments).
     pub backing: Option<Table>,
+}
+
+/// MONITOR shows EVAL/FCALL as they start, before their checks and before the commands
+/// they run (their rows are `skip_monitor`, so the runner does not show them after).
+pub(crate) fn feed_monitors(server: &mut Server, key: usize, args: &[&[u8]]) {
+    if !server.monitors.is_empty()
+        && let Some(row) = server.table.lookup(args[0])
+    {
+        crate::features::monitor::feed_now(server, key, row, args, false);
+    }
 }
 
 /// Redis's `scriptPrepareForRun` refusals for a script with flags (not compat mode).
@@ -948,13 +988,6 @@ pub fn run(
     if let Some(text) = prepare_refusal(server, flags, ro) {
         return Err(CmdError::Owned(text));
     }
-    // MONITOR shows EVAL/FCALL before the commands it runs (the row is `skip_monitor`).
-    if !server.monitors.is_empty() {
-        let row = server.table.lookup(args[0]);
-        if let Some(row) = row {
-            crate::features::monitor::feed_now(server, key, row, args, false);
-        }
-    }
     let ctx = server.scripting.ctx.clone();
     let mut rf = 0;
     if ro || (flags & sflags::EVAL_COMPAT_MODE == 0 && flags & sflags::NO_WRITES != 0) {
@@ -986,7 +1019,7 @@ pub fn run(
         server.engine.fixed_now_ms = Some(server.engine.clock.now_ms());
     }
     let lua = &env.lua;
-    let _ = lua.set_memory_limit(memory_limit(server));
+    ctx.limit.set(memory_limit(server));
     let result = (|| -> mlua::Result<MultiValue> {
         let mk = |items: &[&[u8]]| -> mlua::Result<Table> {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
@@ -997,25 +1030,29 @@ pub fn run(
         };
         let k = mk(keys)?;
         let a = mk(argv)?;
-        if server.config.compat.busy_reply_threshold > 0 {
-            install_hook(lua, &ctx);
-        }
         ctx.server.set(Some(std::ptr::NonNull::from(&mut *server)));
+        if let Some(b) = &env.backing {
+            b.raw_set("KEYS", k.clone())?;
+            b.raw_set("ARGV", a.clone())?;
+        }
+        // The bound holds while Lua code runs (see [`Unbounded`]).
+        let _ = lua.set_memory_limit(ctx.limit.get());
         let r = match &env.backing {
-            Some(b) => {
-                b.raw_set("KEYS", k)?;
-                b.raw_set("ARGV", a)?;
-                env.runner
-                    .call::<MultiValue>((func.clone(), Value::Nil, Value::Nil))
-            }
+            Some(_) => env
+                .runner
+                .call::<MultiValue>((func.clone(), Value::Nil, Value::Nil)),
             None => env.runner.call::<MultiValue>((func.clone(), k, a)),
         };
+        let _ = lua.set_memory_limit(0);
         ctx.server.set(None);
         r
     })();
     ctx.server.set(None);
     ctx.command.set((0, 0));
-    lua.remove_hook();
+    if ctx.kill.get() {
+        // A kill switched the hook to every line; back to the count hook.
+        install_hook(lua, &ctx);
+    }
     ctx.start.set(None);
     let resp3 = ctx.resp3.get();
     server.engine.fixed_now_ms = saved_time;
@@ -1134,9 +1171,10 @@ fn script_error(v: &Value, name: &str) -> (String, bool) {
     (text, ignore)
 }
 
-/// The Lua hook every 100000 instructions: past `busy-reply-threshold` the server serves
-/// other clients from inside it (see [`busy`]); a SCRIPT KILL ends the script.
-fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
+/// The Lua hook every 100000 instructions, installed once per state (not per call): past
+/// `busy-reply-threshold` the server serves other clients from inside it (see [`busy`]);
+/// a SCRIPT KILL ends the script.
+pub(crate) fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
     let c = ctx.clone();
     let _ = lua.set_hook(
         mlua::HookTriggers::new().every_nth_instruction(100_000),
@@ -1156,7 +1194,9 @@ fn install_hook(lua: &Lua, ctx: &Rc<RunCtx>) {
                     false,
                 ));
             }
-            if let Some(server) = c.server() {
+            if let Some(server) = c.server()
+                && server.config.compat.busy_reply_threshold > 0
+            {
                 busy::hook(server, &c);
             }
             if c.kill.get() {

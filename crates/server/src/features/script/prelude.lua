@@ -90,6 +90,16 @@ cjson = {
   encode_sparse_array = function() return false, 2, 10 end,
 }
 
+struct = {pack = raw.struct_pack, unpack = raw.struct_unpack, size = raw.struct_size}
+cmsgpack = {
+  pack = raw.cmsgpack_pack,
+  unpack = raw.cmsgpack_unpack,
+  unpack_one = raw.cmsgpack_unpack_one,
+  unpack_limit = raw.cmsgpack_unpack_limit,
+  _NAME = 'cmsgpack',
+  _VERSION = 'lua-cmsgpack 0.4.0',
+}
+
 bit = {}
 for _, name in pairs({'tobit', 'tohex', 'bnot', 'band', 'bor', 'bxor', 'lshift', 'rshift',
                       'arshift', 'rol', 'ror', 'bswap'}) do
@@ -144,7 +154,7 @@ end
 local backing = {}
 for k, v in pairs(G) do backing[k] = v end
 for k in pairs(backing) do rawset(G, k, nil) end
-for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit'}) do
+for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'}) do
   backing[name] = readonly(backing[name])
 end
 backing._G = G
