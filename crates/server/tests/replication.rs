@@ -245,6 +245,22 @@ fn ringkv_follows_a_real_redis_master() {
         "-READONLY You can't write against a read only replica.\r\n"
     );
     assert_eq!(raw(&r.cmd(&["WAIT", "1", "0"])), WAIT_ON_REPLICA);
+    // A function that may write is refused by its declared flags before it runs (Redis's
+    // getCommandFlags), one declared `no-writes` runs; a flag-less EVAL runs until it writes.
+    let lib = "#!lua name=rw\nredis.register_function('w', function() return redis.call('set', 'x', 1) end)\n\
+               redis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}";
+    assert!(!m.cmd(&["FUNCTION", "LOAD", lib]).is_error());
+    wait_until("the library", || in_sync(&mut m, &mut r));
+    assert_eq!(
+        raw(&r.cmd(&["FCALL", "w", "0"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+    assert_eq!(raw(&r.cmd(&["FCALL", "r", "0"])), ":2\r\n");
+    let e = raw(&r.cmd(&["EVAL", "return redis.call('set', 'x', 1)", "0"]));
+    assert!(
+        e.starts_with("-READONLY You can't write against a read only replica."),
+        "{e}"
+    );
 
     // The stream, with keys that expire: the replica waits for the master's DEL.
     fill(&mut m, "-after");
@@ -370,6 +386,22 @@ fn wait_counts_acknowledging_replicas() {
     // Asking for more replicas than exist: the timeout, then the count.
     assert_eq!(raw(&m.cmd(&["WAIT", "2", "100"])), ":1\r\n");
     assert_eq!(raw(&r.cmd(&["WAIT", "1", "0"])), WAIT_ON_REPLICA);
+    // A function that may write is refused by its declared flags before it runs (Redis's
+    // getCommandFlags), one declared `no-writes` runs; a flag-less EVAL runs until it writes.
+    let lib = "#!lua name=rw\nredis.register_function('w', function() return redis.call('set', 'x', 1) end)\n\
+               redis.register_function{function_name='r', callback=function() return 2 end, flags={'no-writes'}}";
+    assert!(!m.cmd(&["FUNCTION", "LOAD", lib]).is_error());
+    wait_until("the library", || in_sync(&mut m, &mut r));
+    assert_eq!(
+        raw(&r.cmd(&["FCALL", "w", "0"])),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+    assert_eq!(raw(&r.cmd(&["FCALL", "r", "0"])), ":2\r\n");
+    let e = raw(&r.cmd(&["EVAL", "return redis.call('set', 'x', 1)", "0"]));
+    assert!(
+        e.starts_with("-READONLY You can't write against a read only replica."),
+        "{e}"
+    );
 }
 
 /// FAILOVER TO a real Redis replica: the ringkv master holds writes until the target has

@@ -67,6 +67,9 @@ pub mod behaviour {
     /// Not refused for memory inside MULTI, where everything else is (its queue would
     /// grow): EXEC (refused only for a queued `denyoom` command), DISCARD, QUIT, RESET.
     pub const OOM_OK_IN_MULTI: u8 = 1 << 3;
+    /// Runs a script whose declared flags replace the command's (EVAL*, FCALL*: Redis's
+    /// `getCommandFlags`, see `features::script::command_flags`).
+    pub const SCRIPT_FLAGS: u8 = 1 << 4;
 }
 
 /// The rows with behaviour bits. Matches Redis 7.0.15's `processCommand` lists.
@@ -86,6 +89,12 @@ const BEHAVIOUR: &[(&str, u8)] = {
         ("unsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("sunsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
         ("punsubscribe", IN_SUBSCRIBED | PUSH_REPLY),
+        ("eval", SCRIPT_FLAGS),
+        ("eval_ro", SCRIPT_FLAGS),
+        ("evalsha", SCRIPT_FLAGS),
+        ("evalsha_ro", SCRIPT_FLAGS),
+        ("fcall", SCRIPT_FLAGS),
+        ("fcall_ro", SCRIPT_FLAGS),
     ]
 };
 
@@ -314,9 +323,15 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     if !crate::features::acl::admit(server, key, row, args) {
         return;
     }
+    // The flags the checks below go by: a script's declared ones replace its command's.
+    let flags = if row.handler.has(behaviour::SCRIPT_FLAGS) {
+        crate::features::script::command_flags(server, row.meta.name, args, row.meta.flags)
+    } else {
+        row.meta.flags
+    };
     // Out of memory: evict, then refuse what would grow memory (Redis's processCommand,
     // after the ACL, before the disk-error check).
-    if crate::features::memory::denied_by_oom(server, key, row) {
+    if crate::features::memory::denied_by_oom(server, key, row, flags) {
         row.handler.bump(|s| s.rejected_calls += 1);
         reject(server, key, row, crate::features::memory::OOM_TEXT);
         return;
@@ -330,14 +345,14 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         .or_else(|| crate::features::aof::write_denied_text(server).map(std::borrow::Cow::Owned));
     if let Some(text) = denied
         && !obey
-        && (row.meta.name == "ping" || is_write(server, key, row))
+        && (row.meta.name == "ping" || is_write(server, key, row, flags))
     {
         row.handler.bump(|s| s.rejected_calls += 1);
         reject(server, key, row, &text);
         return;
     }
     // `min-replicas-to-write` (Redis's checkGoodReplicasStatus).
-    if crate::features::replication::too_few_replicas(server) && is_write(server, key, row) {
+    if crate::features::replication::too_few_replicas(server) && is_write(server, key, row, flags) {
         row.handler.bump(|s| s.rejected_calls += 1);
         reject(
             server,
@@ -350,7 +365,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
     // A replica: clients may not write (`replica-read-only`), and while the link is down
     // only `stale` commands run unless `replica-serve-stale-data` (Redis's order).
     if server.master.is_some() && !obey {
-        if server.config.compat.replica_read_only && is_write(server, key, row) {
+        if server.config.compat.replica_read_only && is_write(server, key, row, flags) {
             row.handler.bump(|s| s.rejected_calls += 1);
             reject(
                 server,
@@ -362,7 +377,7 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
         }
         if !server.config.compat.replica_serve_stale_data
             && !crate::features::replication::replica::streaming(server)
-            && row.meta.flags & engine::commands::table::flags::STALE == 0
+            && flags & engine::commands::table::flags::STALE == 0
         {
             row.handler.bump(|s| s.rejected_calls += 1);
             reject(
@@ -406,9 +421,9 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
 }
 
 /// Whether a request writes: a `write` command, or EXEC of a transaction that queued one.
-fn is_write(server: &Server, key: usize, row: &Row<Cmd>) -> bool {
+fn is_write(server: &Server, key: usize, row: &Row<Cmd>, flags: u64) -> bool {
     use engine::commands::table::flags::WRITE;
-    if row.meta.flags & WRITE != 0 {
+    if flags & WRITE != 0 {
         return true;
     }
     row.meta.name == "exec"

@@ -87,7 +87,7 @@ pub fn maxmemory_changed(server: &mut Server) {
 /// inside MULTI, whose queue would grow). True if the command must be rejected with
 /// [`OOM_TEXT`].
 #[inline]
-pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
+pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>, flags: u64) -> bool {
     if server.config.maxmemory == 0 {
         server.oom_at_gate = false;
         return false;
@@ -99,18 +99,18 @@ pub fn denied_by_oom(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
     {
         return false;
     }
-    oom_check(server, key, row)
+    oom_check(server, key, row, flags)
 }
 
 #[cold]
-fn oom_check(server: &mut Server, key: usize, row: &Row<Cmd>) -> bool {
+fn oom_check(server: &mut Server, key: usize, row: &Row<Cmd>, flags: u64) -> bool {
     let oom = evict(server) == EvictOutcome::Fail;
     server.oom_at_gate = oom;
     if !oom {
         return false;
     }
     let c = &server.clients[key];
-    let denyoom = row.meta.flags & flags::DENYOOM != 0;
+    let denyoom = flags & self::flags::DENYOOM != 0;
     let exec_of_denyoom = row.meta.name == "exec"
         && c.multi.active
         && c.multi

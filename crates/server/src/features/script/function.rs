@@ -62,6 +62,13 @@ impl Functions {
         }
     }
 
+    /// A function's registered flags (names compare case-insensitively).
+    pub fn flags_of(&self, name: &[u8]) -> Option<u32> {
+        let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        let &(li, fi) = self.index.get(&name)?;
+        Some(self.libs[li].fns[fi].flags)
+    }
+
     pub fn function_count(&self) -> usize {
         self.index.len()
     }

@@ -721,6 +721,12 @@ impl Scripting {
         }
     }
 
+    /// A cached script's declared flags, by its lower-case hex SHA-1.
+    pub fn script_flags(&self, sha: &[u8]) -> Option<u32> {
+        let key: &[u8; 40] = sha.try_into().ok()?;
+        self.scripts.get(key).map(|s| s.flags)
+    }
+
     pub fn cached_scripts(&self) -> usize {
         self.scripts.len()
     }
@@ -747,6 +753,44 @@ impl Default for Scripting {
     fn default() -> Self {
         Scripting::new()
     }
+}
+
+/// The flags a command that runs a script really has (Redis's `getCommandFlags` with
+/// `scriptFlagsToCmdFlags`): when the script declared flags (a shebang, a function's
+/// registration), they replace the command's `stale`, `denyoom`, `write` and
+/// `may_replicate`; otherwise (no declared flags, an unknown script) `base` stands. The
+/// gate decides OOM, disk errors, NOREPLICAS, READONLY and MASTERDOWN on these.
+pub fn command_flags(server: &Server, name: &str, args: &[&[u8]], base: u64) -> u64 {
+    use engine::commands::table::flags as cf;
+    let declared = match name {
+        "eval" | "eval_ro" => {
+            let sha = sha1_hex(args[1]);
+            match server.scripting.script_flags(sha.as_bytes()) {
+                Some(f) => Some(f),
+                None => shebang(args[1]).ok().map(|(f, _)| f),
+            }
+        }
+        "evalsha" | "evalsha_ro" => {
+            let sha = args[1].to_ascii_lowercase();
+            server.scripting.script_flags(&sha)
+        }
+        "fcall" | "fcall_ro" => server.scripting.functions.flags_of(args[1]),
+        _ => None,
+    };
+    let Some(sf) = declared.filter(|f| f & sflags::EVAL_COMPAT_MODE == 0) else {
+        return base;
+    };
+    let mut f = base & !(cf::STALE | cf::DENYOOM | cf::WRITE | cf::MAY_REPLICATE);
+    if sf & (sflags::ALLOW_OOM | sflags::NO_WRITES) == 0 {
+        f |= cf::DENYOOM;
+    }
+    if sf & sflags::NO_WRITES == 0 {
+        f |= cf::WRITE;
+    }
+    if sf & sflags::ALLOW_STALE != 0 {
+        f |= cf::STALE;
+    }
+    f
 }
 
 /// Parses a `#!lua flags=a,b` shebang (Redis's `evalExtractShebangFlags`): the flags and
