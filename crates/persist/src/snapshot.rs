@@ -96,10 +96,14 @@ impl Snapshot {
         ctime_secs: i64,
         used_mem: u64,
         functions: &[Vec<u8>],
+        aux: &[(&[u8], Vec<u8>)],
     ) -> Snapshot {
         let mut enc = Encoder::new(opts);
         enc.header();
         enc.info_aux(ctime_secs, used_mem, purpose == Purpose::AofBase);
+        for (k, v) in aux {
+            enc.aux(k, v);
+        }
         enc.functions(functions);
         Snapshot {
             epoch: 0,

@@ -172,6 +172,7 @@ fn run_seed(seed: u64, budget: usize, writes_per_step: u64) {
         0,
         0,
         &[],
+        &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
@@ -244,6 +245,7 @@ fn without_writes_the_snapshot_equals_a_save() {
         0,
         0,
         &[],
+        &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);
@@ -261,6 +263,7 @@ fn without_writes_the_snapshot_equals_a_save() {
         Purpose::AofBase,
         0,
         0,
+        &[],
         &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());
@@ -288,6 +291,7 @@ fn a_half_written_value_that_expires_is_finished_first() {
         Purpose::Rdb,
         0,
         0,
+        &[],
         &[],
     )));
     let epoch = h.engine.begin_snapshot(snap.clone());

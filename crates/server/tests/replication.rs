@@ -197,6 +197,20 @@ fn replconf_and_sync_errors_match_redis() {
         "-ERR Invalid master port\r\n"
     );
     assert_eq!(raw(&c.cmd(&["REPLICAOF", "no", "one"])), "+OK\r\n");
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "rdb-only", "2"])),
+        "-ERR value is out of range, value must between 0 and 1\r\n"
+    );
+    // A replica whose own link is down serves no replicas (no cycles, no following itself).
+    let own = master.port().to_string();
+    assert_eq!(raw(&c.cmd(&["REPLICAOF", "127.0.0.1", "1"])), "+OK\r\n");
+    let mut d = master.connect();
+    assert_eq!(
+        raw(&d.cmd(&["PSYNC", "?", "-1"])),
+        "-NOMASTERLINK Can't SYNC while not connected with my master\r\n"
+    );
+    assert_eq!(raw(&c.cmd(&["REPLICAOF", "127.0.0.1", &own])), "+OK\r\n");
+    assert_eq!(raw(&c.cmd(&["REPLICAOF", "no", "one"])), "+OK\r\n");
     // No replica yet: ROLE lists none and the backlog does not exist.
     assert_eq!(raw(&c.cmd(&["ROLE"])), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     assert_eq!(info_field(&mut c, "repl_backlog_active"), "0");
@@ -279,15 +293,24 @@ fn ringkv_follows_a_real_redis_master() {
         in_sync(&mut m, &mut r) && r.cmd(&["DBSIZE"]).as_int() == m.cmd(&["DBSIZE"]).as_int()
     });
 
-    // The link drops; the replica continues with PSYNC from its offset.
+    // The link drops; the replica continues with PSYNC from its offset, in the db the
+    // stream had selected (the master sends no SELECT again).
+    m.cmd(&["SELECT", "5"]);
+    m.cmd(&["SET", "before-drop", "1"]);
+    wait_until("db 5", || in_sync(&mut m, &mut r));
     let killed = m.cmd(&["CLIENT", "KILL", "TYPE", "replica"]);
     assert_eq!(killed.as_int(), Some(1), "{}", killed.text());
+    m.cmd(&["SET", "after-drop", "2"]);
+    m.cmd(&["SELECT", "0"]);
     fill(&mut m, "-during");
     wait_until("the partial resync", || {
         info_field(&mut m, "sync_partial_ok") == "1" && in_sync(&mut m, &mut r)
     });
     assert_eq!(info_field(&mut m, "sync_full"), "1", "no second full sync");
     assert_eq!(digest(&mut m), digest(&mut r));
+    r.cmd(&["SELECT", "5"]);
+    assert_eq!(raw(&r.cmd(&["GET", "after-drop"])), "$1\r\n2\r\n");
+    r.cmd(&["SELECT", "0"]);
 
     // Promoted, it takes writes.
     assert_eq!(raw(&r.cmd(&["REPLICAOF", "NO", "ONE"])), "+OK\r\n");

@@ -76,7 +76,12 @@ pub(super) fn load_stream(r: &mut Reader<'_>, t: u8) -> Result<Stream> {
     if v2 {
         st.first_id = id_pair(r)?;
         st.max_deleted_entry_id = id_pair(r)?;
+        let at = r.pos;
         st.entries_added = r.len()?;
+        // More entries than were ever added: the lag arithmetic would wrap.
+        if st.entries_added < st.length {
+            return Err(r.err(at, "Stream entries added below its length"));
+        }
     } else {
         // As Redis migrates an old stream: everything ever added is what is there.
         st.entries_added = st.length;

@@ -814,6 +814,13 @@ fn streams_write_in_steps_and_round_trip() {
         unreachable!()
     };
     assert_eq!(format!("{:?}", a.groups), format!("{:?}", b.groups));
+    // More entries than were ever added is corrupt (lag arithmetic would wrap).
+    let mut bad = (**b).clone();
+    bad.entries_added = bad.length - 1;
+    let mut e = Encoder::new(opts);
+    e.value(&Value::Stream(Box::new(bad)));
+    let err = one(ty::STREAM_LISTPACKS_2, &e.out, &c).unwrap_err();
+    assert!(err.kind.contains("entries added"), "{err}");
     assert_eq!(
         (a.length, a.last_id, a.entries_added),
         (b.length, b.last_id, b.entries_added)

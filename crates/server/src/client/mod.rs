@@ -132,6 +132,8 @@ pub struct ReplConf {
     pub replica: bool,
     /// It is our link to our master (CLIENT LIST `flags=M`, `type=master`).
     pub master: bool,
+    /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): the RDB only, then the connection closes.
+    pub rdb_only: bool,
 }
 
 impl Conn {

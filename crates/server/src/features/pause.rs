@@ -96,6 +96,7 @@ fn must_wait_slow(server: &mut Server, key: usize, args: &[&[u8]]) -> bool {
     if kind == Kind::None
         || crate::features::monitor::is_monitor(server, key)
         || server.clients[key].is_replica()
+        || server.clients[key].is_master()
     {
         return false;
     }

@@ -11,6 +11,9 @@ pub struct LoadStats {
     pub expired: u64,
     /// Bytes of the image that were RDB (an AOF continues after them).
     pub consumed: usize,
+    /// The `repl-stream-db` aux field: the db a master's stream continues in after this
+    /// image (a replica's full sync).
+    pub repl_stream_db: Option<usize>,
 }
 
 /// How an image is loaded.
@@ -64,7 +67,14 @@ pub fn load_image(
     let mut stats = LoadStats::default();
     stats.consumed = persist::rdb::load::load(bytes, &opts, &mut |item| {
         match item {
-            Item::Aux { key, value } => log_aux(&key, &value, now),
+            Item::Aux { key, value } => {
+                if key == b"repl-stream-db" {
+                    stats.repl_stream_db = std::str::from_utf8(&value)
+                        .ok()
+                        .and_then(|v| v.parse::<usize>().ok());
+                }
+                log_aux(&key, &value, now)
+            }
             Item::ResizeDb { db, size, expires } => engine.dbs[db].reserve(size, expires),
             Item::Entry {
                 db,

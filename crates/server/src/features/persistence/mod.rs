@@ -336,13 +336,23 @@ pub fn start_background(
     target: PathBuf,
     purpose: Purpose,
 ) -> Result<(), StartError> {
-    start(server, target, purpose, false)
+    start(server, target, purpose, false, &[])
 }
 
-/// Starts a snapshot whose bytes go to the replicas waiting for a diskless sync (see
-/// `features::replication`), not to a file.
-pub fn start_background_diskless(server: &mut Server) -> Result<(), StartError> {
-    start(server, PathBuf::from("/dev/null"), Purpose::Rdb, true)
+/// A snapshot for replication (`aux`: the `repl-stream-db`/`repl-id`/`repl-offset` fields
+/// Redis writes for it), to the RDB file or, `diskless`, to the replicas waiting for it
+/// (see `features::replication`).
+pub fn start_background_for_replicas(
+    server: &mut Server,
+    diskless: bool,
+    aux: &[(&[u8], Vec<u8>)],
+) -> Result<(), StartError> {
+    let target = if diskless {
+        PathBuf::from("/dev/null")
+    } else {
+        rdb_path(server)
+    };
+    start(server, target, Purpose::Rdb, diskless, aux)
 }
 
 fn start(
@@ -350,6 +360,7 @@ fn start(
     target: PathBuf,
     purpose: Purpose,
     diskless: bool,
+    aux: &[(&[u8], Vec<u8>)],
 ) -> Result<(), StartError> {
     if server.persistence.bg.is_some() || server.engine.snapshot_running() {
         return Err(StartError::Busy);
@@ -385,6 +396,7 @@ fn start(
         unix_now(server),
         used_memory(),
         &crate::features::script::function::library_codes(server),
+        aux,
     )));
     let epoch = server.engine.begin_snapshot(snap.clone());
     snap.borrow_mut().set_epoch(epoch);

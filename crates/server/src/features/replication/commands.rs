@@ -171,6 +171,13 @@ fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         server.config.compat.replicaof = None;
         log::info!("MASTER MODE enabled (failover request)");
     }
+    // A replica serves replicas only while its own link is up (else it could follow
+    // itself, or a cycle).
+    if server.master.is_some() && !super::replica::streaming(server) {
+        return Err(CmdError::Static(
+            "NOMASTERLINK Can't SYNC while not connected with my master",
+        ));
+    }
     let mut offset = 0;
     if psync {
         offset = engine::util::parse_i64(args[2])?;
@@ -228,6 +235,7 @@ fn mark_replica(server: &mut Server, key: usize, state: ReplicaState, psync: boo
         diskless: false,
         wait_since_ms: now,
         start_on_ack: false,
+        rdb_in_output: false,
     });
 }
 
@@ -330,6 +338,17 @@ fn replconf(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             super::start_stream_on_ack(server, i);
             super::refresh_good_replicas(server);
             return Ok(());
+        } else if eq_ic(opt, "rdb-only") {
+            let v = engine::util::parse_i64(val)?;
+            if !(0..=1).contains(&v) {
+                return Err(CmdError::Static(
+                    "ERR value is out of range, value must between 0 and 1",
+                ));
+            }
+            server.clients[key]
+                .repl
+                .get_or_insert_with(Default::default)
+                .rdb_only = v == 1;
         } else if eq_ic(opt, "getack") {
             // Answered only by a replica to its master.
             return Ok(());

@@ -70,6 +70,9 @@ pub struct Replica {
     /// `repl_start_cmd_stream_on_ack`): a replica recognises the end mark only as the last
     /// bytes of a read, so nothing may follow it until the replica has taken the payload.
     pub start_on_ack: bool,
+    /// Its output holds RDB payload not yet sent: the output-buffer limit does not count it
+    /// (Redis sends the RDB apart from the output buffer).
+    rdb_in_output: bool,
 }
 
 /// The replication backlog (Redis's `repl_backlog`): the last `repl-backlog-size` bytes of
@@ -454,6 +457,7 @@ fn disconnect_replicas(server: &mut Server) {
     for r in std::mem::take(&mut server.repl.replicas) {
         server.close_client(r.key);
     }
+    server.repl.no_replicas_since_ms = server.now_ms();
     refresh_good_replicas(server);
 }
 
@@ -523,11 +527,37 @@ pub fn before_sleep(server: &mut Server) {
         );
     }
     start_sync_snapshot(server);
-    if !server.repl.replicas.is_empty() {
-        for i in 0..server.repl.replicas.len() {
-            let k = server.repl.replicas[i].key;
-            server.check_output_limit(k);
+    check_replica_limits(server);
+}
+
+/// The `replica` output-buffer limit: the stream queued for a replica — in its output, or
+/// held back while its RDB is made or until its first ACK — but not the RDB payload itself.
+fn check_replica_limits(server: &mut Server) {
+    if server.repl.replicas.is_empty() {
+        return;
+    }
+    let hard = server.settings.client_obuf_limits[1].hard_bytes;
+    let mut over = Vec::new();
+    for i in 0..server.repl.replicas.len() {
+        let r = &mut server.repl.replicas[i];
+        let Some(c) = server.clients.get(r.key) else {
+            continue;
+        };
+        if r.rdb_in_output {
+            if c.output_len() > 0 || r.state == ReplicaState::WaitBgsaveEnd {
+                continue;
+            }
+            r.rdb_in_output = false;
         }
+        if hard != 0 && (r.buffered.len() + c.output_len()) as u64 >= hard {
+            over.push(r.key);
+            continue;
+        }
+        let k = r.key;
+        server.check_output_limit(k);
+    }
+    for k in over {
+        server.close_for_output_limit(k);
     }
 }
 
@@ -567,16 +597,21 @@ fn start_sync_snapshot(server: &mut Server) {
             return;
         }
     }
-    let r = if diskless {
-        crate::features::persistence::start_background_diskless(server)
-    } else {
-        let target = crate::features::persistence::rdb_path(server);
-        crate::features::persistence::start_background(
-            server,
-            target,
-            persist::snapshot::Purpose::Rdb,
-        )
-    };
+    // Redis's rdbPopulateSaveInfo: where the stream after this image continues. Our own
+    // stream restarts with a SELECT; a replica's proxied stream continues in its master's
+    // db.
+    let stream_db = server
+        .master
+        .as_ref()
+        .and_then(|m| m.conn)
+        .and_then(|(k, _)| server.clients.get(k))
+        .map_or(0, |c| c.session.db);
+    let aux: [(&[u8], Vec<u8>); 3] = [
+        (b"repl-stream-db", stream_db.to_string().into_bytes()),
+        (b"repl-id", server.replid.clone().into_bytes()),
+        (b"repl-offset", server.repl.offset.to_string().into_bytes()),
+    ];
+    let r = crate::features::persistence::start_background_for_replicas(server, diskless, &aux);
     if r.is_err() {
         log::warn!("BGSAVE for replication failed");
         for r in std::mem::take(&mut server.repl.replicas) {
@@ -604,6 +639,7 @@ fn start_sync_snapshot(server: &mut Server) {
         }
         r.state = ReplicaState::WaitBgsaveEnd;
         r.diskless = diskless;
+        r.rdb_in_output = diskless;
         r.buffered.clear();
         let Some(c) = server.clients.get_mut(r.key) else {
             continue;
@@ -681,11 +717,15 @@ pub fn diskless_done(server: &mut Server, ok: bool) {
         }
         r.state = ReplicaState::Online;
         r.diskless = false;
+        // Redis's replicaPutOnline: no false timeout for the time the transfer took.
+        r.ack_time_ms = server.engine.clock.now_ms();
         server.repl.replicas.push(r);
     }
     if !ok {
         log::warn!("Diskless rdb transfer failed");
     }
+    release_rdb_only(server);
+    refresh_good_replicas(server);
 }
 
 /// A background save ended (Redis's `updateSlavesWaitingBgsave`): replicas waiting for it
@@ -721,11 +761,14 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         }
         return;
     };
+    let now = server.engine.clock.now_ms();
     for r in &mut server.repl.replicas {
         if r.state != ReplicaState::WaitBgsaveEnd || r.diskless {
             continue;
         }
         r.state = ReplicaState::Online;
+        r.ack_time_ms = now;
+        r.rdb_in_output = true;
         let Some(c) = server.clients.get_mut(r.key) else {
             continue;
         };
@@ -739,6 +782,29 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
             "Synchronization with replica {} succeeded",
             crate::client::fmt_addr(c.peer_addr())
         );
+    }
+    release_rdb_only(server);
+    refresh_good_replicas(server);
+}
+
+/// Replicas that asked for the RDB only (`REPLCONF rdb-only 1`) are done once it is out:
+/// their connection closes after it, and they leave the list.
+fn release_rdb_only(server: &mut Server) {
+    for r in std::mem::take(&mut server.repl.replicas) {
+        let rdb_only = r.state == ReplicaState::Online
+            && server
+                .clients
+                .get(r.key)
+                .and_then(|c| c.repl.as_ref())
+                .is_some_and(|rc| rc.rdb_only);
+        if !rdb_only {
+            server.repl.replicas.push(r);
+            continue;
+        }
+        if let Some(c) = server.clients.get_mut(r.key) {
+            c.state = crate::client::ConnState::CloseAfterReply;
+            server.wake.push(r.key);
+        }
     }
 }
 
@@ -802,6 +868,16 @@ pub fn cron(server: &mut Server) {
     {
         server.repl.last_ping_ms = now;
         feed(server, b"*1\r\n$4\r\nPING\r\n");
+    }
+    // Newlines keep replicas waiting for their RDB from timing out (Redis's
+    // replicationCron); a replica skips them before the payload.
+    for r in &server.repl.replicas {
+        let waiting = r.state == ReplicaState::WaitBgsaveStart
+            || (r.state == ReplicaState::WaitBgsaveEnd && !r.diskless);
+        if waiting && let Some(c) = server.clients.get_mut(r.key) {
+            c.pending.push(b'\n');
+            server.wake.push(r.key);
+        }
     }
     let timeout = server.config.compat.repl_timeout.max(1) * 1000;
     let late: Vec<usize> = server

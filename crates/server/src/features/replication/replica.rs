@@ -78,6 +78,9 @@ pub struct MasterLink {
     /// From `+FULLRESYNC`.
     full_replid: String,
     full_offset: u64,
+    /// The db the master's stream has selected: kept across a dropped link (a partial
+    /// resync continues without a SELECT), set from `repl-stream-db` after a full sync.
+    pub db: usize,
     /// Bytes of the payload received (INFO `master_sync_read_bytes`).
     pub read_bytes: u64,
     pub total_bytes: i64,
@@ -97,6 +100,7 @@ impl MasterLink {
             payload: Payload::Header,
             full_replid: String::new(),
             full_offset: 0,
+            db: 0,
             read_bytes: 0,
             total_bytes: -1,
         }
@@ -186,8 +190,11 @@ fn drop_link(server: &mut Server) {
             .get(key)
             .is_some_and(|c| c.generation == generation)
     {
-        // What we applied is where a PSYNC can continue.
+        // What we applied is where a PSYNC can continue, in the db it had selected.
         server.repl.cached = Some((server.replid.clone(), server.repl.offset));
+        if let Some(m) = server.master.as_mut() {
+            m.db = server.clients[key].session.db;
+        }
         server.close_client(key);
     }
 }
@@ -200,6 +207,7 @@ pub fn link_closed(server: &mut Server, key: usize) {
     if m.conn.is_some_and(|(k, _)| k == key) {
         if m.state == LinkState::Connected {
             server.repl.cached = Some((server.replid.clone(), server.repl.offset));
+            m.db = server.clients.get(key).map_or(0, |c| c.session.db);
             log::warn!("Connection with master lost.");
         }
         m.conn = None;
@@ -275,7 +283,12 @@ fn send(server: &mut Server, key: usize, argv: &[&[u8]]) {
 pub fn on_connected(server: &mut Server, key: usize) {
     let now = server.now_ms();
     let generation = server.clients[key].generation;
-    let Some(m) = server.master.as_mut() else {
+    let Some(m) = server
+        .master
+        .as_mut()
+        .filter(|m| m.state == LinkState::Connecting)
+    else {
+        // A connect for a link since dropped or re-pointed.
         server.close_client(key);
         return;
     };
@@ -306,6 +319,10 @@ fn abort(server: &mut Server, why: &str) {
     drop_link(server);
 }
 
+/// Longest handshake line we wait for (Redis reads replies of at most 256 bytes): a master
+/// sending more without a newline is broken or hostile.
+const MAX_LINE: usize = 4096;
+
 /// One CRLF-terminated line at the start of `buf`: (line without CRLF, bytes consumed).
 fn line(buf: &[u8]) -> Option<(&[u8], usize)> {
     let i = memchr::memchr(b'\n', buf)?;
@@ -326,6 +343,10 @@ pub fn on_link_input(server: &mut Server, key: usize, buf: &[u8]) -> usize {
         match m.state {
             LinkState::Handshake(step) => {
                 let Some((l, n)) = line(&buf[pos..]) else {
+                    if buf.len() - pos > MAX_LINE {
+                        abort(server, "Master sent a reply line too long");
+                        return buf.len();
+                    }
                     return pos;
                 };
                 pos += n;
@@ -496,10 +517,22 @@ fn psync_reply(server: &mut Server, l: &[u8]) -> bool {
         // The old history is gone: replicas of ours must resync.
         server.repl.cached = None;
         super::disconnect_replicas(server);
+        // A failover's target answered (Redis's syncWithMaster clears the state on either
+        // reply): we follow it now.
+        if server.repl.failover.is_some() {
+            super::clear_failover(server);
+        }
         return true;
     }
     if let Some(rest) = text.strip_prefix("+CONTINUE") {
         let new_id = rest.trim();
+        if !new_id.is_empty() && new_id.len() != 40 {
+            abort(
+                server,
+                &format!("Master replied with a malformed +CONTINUE: {text}"),
+            );
+            return false;
+        }
         if !new_id.is_empty() && new_id != server.replid {
             // The master changed id (it was promoted): our old id stays valid up to here.
             server.repl.replid2 = std::mem::replace(&mut server.replid, new_id.to_string());
@@ -537,6 +570,11 @@ fn connected(server: &mut Server) {
         m.state = LinkState::Connected;
         m.down_since_ms = 0;
         m.last_io_ms = now;
+        if let Some((k, _)) = m.conn
+            && let Some(c) = server.clients.get_mut(k)
+        {
+            c.session.db = m.db;
+        }
     }
     server.repl.cached = None;
     send_ack(server);
@@ -552,10 +590,15 @@ fn transfer(server: &mut Server, buf: &[u8]) -> (usize, bool) {
             pos += 1;
         }
         let Some((l, n)) = line(&buf[pos..]) else {
+            if buf.len() - pos > MAX_LINE {
+                drop_link(server);
+                log::warn!("Master sent a payload header line too long");
+                return (buf.len(), false);
+            }
             return (pos, false);
         };
         pos += n;
-        if let Some(mark) = l.strip_prefix(b"$EOF:") {
+        if let Some(mark) = l.strip_prefix(b"$EOF:").filter(|m| m.len() == 40) {
             m.payload = Payload::Marked {
                 mark: mark.to_vec(),
                 buf: Vec::new(),
@@ -626,6 +669,11 @@ fn finish_sync(server: &mut Server) -> bool {
         &payload,
         crate::features::persistence::load::Flags::default(),
     );
+    let stream_db = loaded
+        .as_ref()
+        .ok()
+        .and_then(|s| s.repl_stream_db)
+        .unwrap_or(0);
     if let Err(e) = loaded {
         abort(
             server,
@@ -639,6 +687,9 @@ fn finish_sync(server: &mut Server) -> bool {
     server.repl.second_replid_offset = -1;
     server.repl.offset = offset;
     super::free_backlog(server);
+    if let Some(m) = server.master.as_mut() {
+        m.db = stream_db.min(server.engine.dbs.len().saturating_sub(1));
+    }
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     connected(server);
     true
