@@ -114,6 +114,9 @@ pub struct Conn {
     /// What it told with REPLCONF, and whether it is a replica (sent SYNC/PSYNC): see
     /// `features::replication`. `None` for ordinary clients.
     pub repl: Option<Box<ReplConf>>,
+    /// The replication offset right after its last top-level command (Redis's `woff`):
+    /// what WAIT waits for.
+    pub woff: u64,
     peer: Option<SocketAddr>,
     local: Option<SocketAddr>,
 }
@@ -180,6 +183,7 @@ impl Conn {
             authenticated: false,
             acl_pass: false,
             repl: None,
+            woff: 0,
             peer: None,
             local: None,
         }

@@ -120,5 +120,11 @@ pub fn call(
     }
     if origin != Origin::Exec && origin != Origin::Script {
         server.engine.end_unit();
+        // Redis's `c->woff`: the stream offset right after the client's top-level command
+        // (what WAIT waits for). Only while there is a stream.
+        if server.repl.backlog.is_some() {
+            let off = crate::features::replication::pending_offset(server);
+            server.clients[key].woff = off;
+        }
     }
 }

@@ -375,9 +375,19 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             );
             return;
         }
+        use engine::commands::table::flags::STALE;
+        // EXEC is refused when a queued command is not `stale`-safe (Redis's
+        // `cmd_inv_flags`).
+        let deny_stale = flags & STALE == 0
+            || (row.meta.name == "exec"
+                && server.clients[key]
+                    .multi
+                    .cmds
+                    .iter()
+                    .any(|q| server.table.rows()[q.row].meta.flags & STALE == 0));
         if !server.config.compat.replica_serve_stale_data
             && !crate::features::replication::replica::streaming(server)
-            && flags & engine::commands::table::flags::STALE == 0
+            && deny_stale
         {
             row.handler.bump(|s| s.rejected_calls += 1);
             reject(

@@ -148,6 +148,7 @@ script_tests!(
     stream_groups,
     stream_blocking,
     scripting,
+    replica_stale,
     functions,
 );
 

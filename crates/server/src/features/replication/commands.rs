@@ -122,9 +122,8 @@ fn wait(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     }
     let numreplicas = engine::util::parse_i64(args[1])?;
     let deadline_ms = engine::blocking::parse_timeout_ms(args[2], server.now_ms())?;
-    // Our writes are below the offset the turn reaches (a bound for this client's, which
-    // Redis tracks exactly as `woff`).
-    let offset = super::pending_offset(server);
+    // The offset after the client's previous command (Redis's `woff`).
+    let offset = server.clients[key].woff;
     let acked = server.repl.acked(offset);
     if acked as i64 >= numreplicas || server.in_exec {
         reply(server, key).int(acked as i64);
