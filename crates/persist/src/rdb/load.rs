@@ -254,117 +254,172 @@ pub fn load(
     opts: &LoadOptions<'_>,
     on_item: &mut dyn FnMut(Item) -> Result<()>,
 ) -> Result<usize> {
-    let mut r = Reader { buf: bytes, pos: 0 };
-    let header = r.take(9)?;
-    if &header[..5] != b"REDIS" {
-        return Err(r.err(0, "Wrong signature trying to load DB from file"));
+    let mut l = Loader::new(bytes)?;
+    while !l.step(bytes, opts, on_item, usize::MAX)? {}
+    Ok(l.pos)
+}
+
+/// A load in steps (a replica's full sync loads while the loop keeps serving): the
+/// position in the image and what the items read so far left pending.
+#[derive(Clone, Debug)]
+pub struct Loader {
+    pos: usize,
+    ver: i64,
+    db: usize,
+    expire_ms: Option<i64>,
+    idle_secs: Option<u64>,
+    freq: Option<u8>,
+}
+
+impl Loader {
+    /// Checks the header of `bytes`.
+    pub fn new(bytes: &[u8]) -> Result<Loader> {
+        let mut r = Reader { buf: bytes, pos: 0 };
+        let header = r.take(9)?;
+        if &header[..5] != b"REDIS" {
+            return Err(r.err(0, "Wrong signature trying to load DB from file"));
+        }
+        let ver = atoi(&header[5..9]);
+        if !(1..=codec::RDB_VERSION as i64).contains(&ver) {
+            return Err(r.err(5, format!("Can't handle RDB format version {ver}")));
+        }
+        Ok(Loader {
+            pos: r.pos,
+            ver,
+            db: 0,
+            expire_ms: None,
+            idle_secs: None,
+            freq: None,
+        })
     }
-    let ver = atoi(&header[5..9]);
-    if !(1..=codec::RDB_VERSION as i64).contains(&ver) {
-        return Err(r.err(5, format!("Can't handle RDB format version {ver}")));
+
+    /// Bytes consumed so far (all of the image's once done).
+    pub fn pos(&self) -> usize {
+        self.pos
     }
-    let mut db = 0usize;
-    let mut expire_ms: Option<i64> = None;
-    let mut idle_secs: Option<u64> = None;
-    let mut freq: Option<u8> = None;
-    loop {
-        let at = r.pos;
-        let t = r.byte()?;
-        match t {
-            op::EXPIRETIME => {
-                expire_ms = Some(i32::from_le_bytes(r.array()?) as i64 * 1000);
-                continue;
+
+    /// Reads up to `max_keys` keys (and the other items before them) of the same `bytes`
+    /// given to [`Loader::new`]; true once the whole image, checksum included, is read.
+    pub fn step(
+        &mut self,
+        bytes: &[u8],
+        opts: &LoadOptions<'_>,
+        on_item: &mut dyn FnMut(Item) -> Result<()>,
+        max_keys: usize,
+    ) -> Result<bool> {
+        let mut r = Reader {
+            buf: bytes,
+            pos: self.pos,
+        };
+        let mut keys = 0usize;
+        let done = loop {
+            if keys >= max_keys {
+                break false;
             }
-            op::EXPIRETIME_MS => {
-                expire_ms = Some(i64::from_le_bytes(r.array()?));
-                continue;
-            }
-            op::FREQ => {
-                freq = Some(r.byte()?);
-                continue;
-            }
-            op::IDLE => {
-                idle_secs = Some(r.len()?);
-                continue;
-            }
-            op::EOF => break,
-            op::SELECTDB => {
-                let id = r.len()?;
-                if id >= opts.config.databases as u64 {
-                    return Err(r.err(
-                        at,
-                        format!(
-                            "FATAL: Data file was created with a Redis server configured to \
-                             handle more than {} databases",
-                            opts.config.databases
-                        ),
-                    ));
+            let at = r.pos;
+            let t = r.byte()?;
+            match t {
+                op::EXPIRETIME => {
+                    self.expire_ms = Some(i32::from_le_bytes(r.array()?) as i64 * 1000);
+                    continue;
                 }
-                db = id as usize;
-                continue;
-            }
-            op::RESIZEDB => {
-                let size = r.len()?;
-                let expires = r.len()?;
-                on_item(Item::ResizeDb { db, size, expires })?;
-                continue;
-            }
-            op::AUX => {
-                let key = r.string()?.into_owned();
-                let value = r.string()?.into_owned();
-                on_item(Item::Aux { key, value })?;
-                continue;
-            }
-            op::MODULE_AUX => {
-                skip_module_aux(&mut r)?;
-                on_item(Item::ModuleAux)?;
-                continue;
-            }
-            op::FUNCTION_PRE_GA => {
-                return Err(r.err(at, "Pre-release function format not supported."));
-            }
-            op::FUNCTION2 => {
-                let code = r.string()?.into_owned();
-                on_item(Item::Function { code })?;
-                continue;
-            }
-            _ => {}
-        }
-        check_object_type(&r, at, t)?;
-        let key = r.string()?.into_owned();
-        if let Some(value) = load_object(&mut r, t, opts)? {
-            on_item(Item::Entry {
-                db,
-                key,
-                value,
-                expire_ms,
-                idle_secs,
-                freq,
-            })
-            .map_err(|mut e| {
-                // The caller's refusal (a duplicate key) points at the key's item.
-                if e.offset == u64::MAX {
-                    e.offset = at as u64;
+                op::EXPIRETIME_MS => {
+                    self.expire_ms = Some(i64::from_le_bytes(r.array()?));
+                    continue;
                 }
-                e
-            })?;
+                op::FREQ => {
+                    self.freq = Some(r.byte()?);
+                    continue;
+                }
+                op::IDLE => {
+                    self.idle_secs = Some(r.len()?);
+                    continue;
+                }
+                op::EOF => break true,
+                op::SELECTDB => {
+                    let id = r.len()?;
+                    if id >= opts.config.databases as u64 {
+                        return Err(r.err(
+                            at,
+                            format!(
+                                "FATAL: Data file was created with a Redis server configured to \
+                                 handle more than {} databases",
+                                opts.config.databases
+                            ),
+                        ));
+                    }
+                    self.db = id as usize;
+                    continue;
+                }
+                op::RESIZEDB => {
+                    let size = r.len()?;
+                    let expires = r.len()?;
+                    on_item(Item::ResizeDb {
+                        db: self.db,
+                        size,
+                        expires,
+                    })?;
+                    continue;
+                }
+                op::AUX => {
+                    let key = r.string()?.into_owned();
+                    let value = r.string()?.into_owned();
+                    on_item(Item::Aux { key, value })?;
+                    continue;
+                }
+                op::MODULE_AUX => {
+                    skip_module_aux(&mut r)?;
+                    on_item(Item::ModuleAux)?;
+                    continue;
+                }
+                op::FUNCTION_PRE_GA => {
+                    return Err(r.err(at, "Pre-release function format not supported."));
+                }
+                op::FUNCTION2 => {
+                    let code = r.string()?.into_owned();
+                    on_item(Item::Function { code })?;
+                    continue;
+                }
+                _ => {}
+            }
+            check_object_type(&r, at, t)?;
+            let key = r.string()?.into_owned();
+            if let Some(value) = load_object(&mut r, t, opts)? {
+                on_item(Item::Entry {
+                    db: self.db,
+                    key,
+                    value,
+                    expire_ms: self.expire_ms,
+                    idle_secs: self.idle_secs,
+                    freq: self.freq,
+                })
+                .map_err(|mut e| {
+                    // The caller's refusal (a duplicate key) points at the key's item.
+                    if e.offset == u64::MAX {
+                        e.offset = at as u64;
+                    }
+                    e
+                })?;
+            }
+            keys += 1;
+            self.expire_ms = None;
+            self.idle_secs = None;
+            self.freq = None;
+        };
+        if done && self.ver >= 5 {
+            let body_end = r.pos;
+            let stored = u64::from_le_bytes(r.array()?);
+            let computed = codec::crc64(0, &bytes[..body_end]);
+            if stored != 0 && stored != computed {
+                return Err(r.err(
+                    body_end,
+                    format!("RDB CRC error (expected {computed:x}, file has {stored:x})"),
+                ));
+            }
         }
-        expire_ms = None;
-        idle_secs = None;
-        freq = None;
+        self.pos = r.pos;
+        Ok(done)
     }
-    if ver >= 5 {
-        let body_end = r.pos;
-        let stored = u64::from_le_bytes(r.array()?);
-        let computed = codec::crc64(0, &bytes[..body_end]);
-        if stored != 0 && stored != computed {
-            return Err(r.err(
-                body_end,
-                format!("RDB CRC error (expected {computed:x}, file has {stored:x})"),
-            ));
-        }
-    }
-    Ok(r.pos)
 }
 
 /// Refuses what is not a value type we load, naming the ones we know but do not support.

@@ -826,3 +826,47 @@ fn streams_write_in_steps_and_round_trip() {
         (b.length, b.last_id, b.entries_added)
     );
 }
+
+/// Loading in steps of one key reads the same items, in the same order, as one pass.
+#[test]
+fn a_load_in_steps_reads_what_one_pass_reads() {
+    let mut body = Vec::new();
+    body.extend_from_slice(&[op::SELECTDB, 0]);
+    for i in 0..5u8 {
+        body.extend_from_slice(&kv(ty::STRING, &[b'k', b'0' + i], &[1, b'v']));
+    }
+    body.extend_from_slice(&[op::SELECTDB, 3]);
+    body.push(op::EXPIRETIME_MS);
+    body.extend_from_slice(&42i64.to_le_bytes());
+    body.extend_from_slice(&kv(ty::STRING, b"x", &[1, b'y']));
+    let img = image(10, &body);
+    let c = cfg();
+    let show = |it: Item| match it {
+        Item::Entry {
+            db, key, expire_ms, ..
+        } => format!("{db} {} {expire_ms:?}", String::from_utf8_lossy(&key)),
+        other => format!("{other:?}"),
+    };
+    let whole: Vec<String> = load_all(&img, &c).unwrap().into_iter().map(show).collect();
+    let mut l = Loader::new(&img).unwrap();
+    let mut stepped = Vec::new();
+    let mut steps = 0;
+    while !l
+        .step(
+            &img,
+            &opts(&c),
+            &mut |it| {
+                stepped.push(show(it));
+                Ok(())
+            },
+            1,
+        )
+        .unwrap()
+    {
+        steps += 1;
+    }
+    assert_eq!(stepped, whole);
+    assert_eq!(l.pos(), img.len());
+    assert!(steps >= 6, "one key per step: {steps}");
+    assert!(whole.last().unwrap().ends_with("3 x Some(42)"));
+}
