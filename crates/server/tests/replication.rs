@@ -490,3 +490,48 @@ fn coordinated_failover_to_a_real_redis_replica() {
     });
     assert_eq!(o.cmd(&["GET", "s-x"]).text(), "v");
 }
+
+/// A full sync's payload loads in steps: meanwhile the replica answers clients — `-LOADING`
+/// for what needs the keyspace, INFO with `loading:1` — then serves the master's data.
+#[test]
+fn a_replica_keeps_answering_while_its_full_sync_loads() {
+    if !redis_or_skip("a_replica_keeps_answering_while_its_full_sync_loads") {
+        return;
+    }
+    let master = Server::redis_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.connect();
+    assert_eq!(
+        raw(&m.cmd(&["DEBUG", "POPULATE", "400000", "big"])),
+        "+OK\r\n"
+    );
+    let port = master.port().to_string();
+    let replica = Server::ringkv_with(&["--enable-debug-command", "yes"]);
+    let mut r = replica.connect();
+    r.cmd(&["REPLICAOF", "127.0.0.1", &port]);
+    let mut saw_loading = false;
+    wait_until("the sync", || {
+        let info = r.cmd(&["INFO", "persistence"]).text();
+        if info.contains("loading:1") {
+            let g = raw(&r.cmd(&["GET", "big:1"]));
+            if g.starts_with("-LOADING") {
+                assert_eq!(g, "-LOADING Redis is loading the dataset in memory\r\n");
+                saw_loading = true;
+            }
+        }
+        in_sync(&mut m, &mut r)
+    });
+    assert!(saw_loading, "the load never showed (too fast to observe?)");
+    assert_eq!(r.cmd(&["DBSIZE"]).as_int(), Some(400000));
+    for k in ["big:0", "big:1", "big:399999"] {
+        assert_eq!(raw(&r.cmd(&["GET", k])), raw(&m.cmd(&["GET", k])), "{k}");
+    }
+    // The stream goes on after the load.
+    m.cmd(&["SET", "after-load", "1"]);
+    wait_until("the stream", || in_sync(&mut m, &mut r));
+    assert_eq!(raw(&r.cmd(&["GET", "after-load"])), "$1\r\n1\r\n");
+}

@@ -399,6 +399,28 @@ fn admit_and_call(server: &mut Server, key: usize, args: &[&[u8]]) {
             return;
         }
     }
+    // A full sync's payload loading (in steps between which clients are served): only
+    // `loading` commands run, as Redis's `-LOADING` while it loads.
+    if server.loading && crate::features::replication::replica::loading(server) && !obey {
+        use engine::commands::table::flags::LOADING;
+        let deny = flags & LOADING == 0
+            || (row.meta.name == "exec"
+                && server.clients[key]
+                    .multi
+                    .cmds
+                    .iter()
+                    .any(|q| server.table.rows()[q.row].meta.flags & LOADING == 0));
+        if deny {
+            row.handler.bump(|s| s.rejected_calls += 1);
+            reject(
+                server,
+                key,
+                row,
+                "LOADING Redis is loading the dataset in memory",
+            );
+            return;
+        }
+    }
     // RESP2 pub/sub mode: only (un)subscribing, PING, QUIT and RESET (RESP3 has no limit).
     let c = &server.clients[key];
     if c.in_resp2_pubsub() && !row.handler.has(behaviour::IN_SUBSCRIBED) {

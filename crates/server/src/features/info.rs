@@ -284,7 +284,7 @@ pub static SECTIONS: &[Section] = &[
         f!("lazyfreed_objects", _ => 0),
     ])},
     Section { title: "Persistence", names: &["persistence"], default: true, body: Body::Fields(&[
-        f!("loading", _ => 0),
+        f!("loading", v => u8::from(v.server.loading)),
         f!("async_loading", _ => 0),
         f!("current_cow_peak", _ => 0),
         f!("current_cow_size", _ => 0),

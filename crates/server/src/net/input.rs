@@ -200,7 +200,8 @@ pub(super) fn process_input(
     server.check_output_limit(key);
     let limit = server.settings.client_query_buffer_limit;
     let c = &mut server.clients[key];
-    if c.state == ConnState::Open && c.qbuf_len() > limit {
+    // The master's stream is never cut (it waits there while a full sync loads).
+    if c.state == ConnState::Open && c.qbuf_len() > limit && !c.is_master() {
         let mut head = Vec::new();
         let q = &c.rbuf[c.rbuf_off..];
         crate::features::config::repr(&q[..64.min(q.len())], &mut head);

@@ -58,66 +58,121 @@ pub fn load_image(
     flags: Flags,
     functions: &mut Vec<Vec<u8>>,
 ) -> Result<LoadStats, RdbError> {
-    let now = engine.now_ms();
-    let config = engine.config.clone();
-    let opts = LoadOptions {
-        config: &config,
-        deep_sanitize: false,
-    };
-    let mut stats = LoadStats::default();
-    stats.consumed = persist::rdb::load::load(bytes, &opts, &mut |item| {
-        match item {
-            Item::Aux { key, value } => {
-                if key == b"repl-stream-db" {
-                    stats.repl_stream_db = std::str::from_utf8(&value)
-                        .ok()
-                        .and_then(|v| v.parse::<usize>().ok());
-                }
-                log_aux(&key, &value, now)
+    let mut inc = Incremental::new(bytes, flags)?;
+    while !inc.step(engine, bytes, usize::MAX)? {}
+    *functions = std::mem::take(&mut inc.functions);
+    Ok(inc.stats)
+}
+
+/// A load in steps (a replica's full sync): the loader's position, what it gathered.
+pub struct Incremental {
+    loader: persist::rdb::load::Loader,
+    flags: Flags,
+    pub stats: LoadStats,
+    pub functions: Vec<Vec<u8>>,
+}
+
+impl Incremental {
+    pub fn new(bytes: &[u8], flags: Flags) -> Result<Incremental, RdbError> {
+        Ok(Incremental {
+            loader: persist::rdb::load::Loader::new(bytes)?,
+            flags,
+            stats: LoadStats::default(),
+            functions: Vec::new(),
+        })
+    }
+
+    /// Loads up to `max_keys` more keys of `bytes` (the image given to `new`); true once
+    /// the whole image is in.
+    pub fn step(
+        &mut self,
+        engine: &mut Engine,
+        bytes: &[u8],
+        max_keys: usize,
+    ) -> Result<bool, RdbError> {
+        let now = engine.now_ms();
+        let config = engine.config.clone();
+        let opts = LoadOptions {
+            config: &config,
+            deep_sanitize: false,
+        };
+        let Incremental {
+            loader,
+            flags,
+            stats,
+            functions,
+        } = self;
+        let flags = *flags;
+        let done = loader.step(
+            bytes,
+            &opts,
+            &mut |item| load_item(engine, item, flags, now, stats, functions),
+            max_keys,
+        )?;
+        stats.consumed = loader.pos();
+        Ok(done)
+    }
+}
+
+/// One item of an image into the engine (see [`load_image`]).
+fn load_item(
+    engine: &mut Engine,
+    item: Item,
+    flags: Flags,
+    now: i64,
+    stats: &mut LoadStats,
+    functions: &mut Vec<Vec<u8>>,
+) -> Result<(), RdbError> {
+    match item {
+        Item::Aux { key, value } => {
+            if key == b"repl-stream-db" {
+                stats.repl_stream_db = std::str::from_utf8(&value)
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok());
             }
-            Item::ResizeDb { db, size, expires } => engine.dbs[db].reserve(size, expires),
-            Item::Entry {
-                db,
-                key,
-                value,
-                expire_ms,
-                idle_secs,
-                freq,
-            } => {
-                if flags.key_delay != 0 {
-                    std::thread::sleep(delay(flags.key_delay));
-                }
-                if flags.drop_expired && expire_ms.is_some_and(|at| at < now) {
-                    stats.expired += 1;
-                    return Ok(());
-                }
-                if flags.merge {
-                    engine.dbs[db].delete(&key, now);
-                }
-                if !engine.dbs[db].insert_loaded(&key, value, expire_ms) {
-                    return Err(RdbError {
-                        // The loader fills in where the key's item starts.
-                        offset: u64::MAX,
-                        kind: format!(
-                            "RDB has duplicated key '{}' in DB {db}",
-                            String::from_utf8_lossy(&key)
-                        ),
-                    });
-                }
-                // The file's LRU idle time or LFU counter, whichever the policy uses.
-                if idle_secs.is_some() || freq.is_some() {
-                    let d = &mut engine.dbs[db];
-                    d.update_clock(now);
-                    d.set_lru_or_lfu(&key, freq, idle_secs.map(|s| s.min(i64::MAX as u64) as i64));
-                }
-                stats.loaded += 1;
-            }
-            Item::Function { code } => functions.push(code),
-            Item::ModuleAux => {}
+            log_aux(&key, &value, now)
         }
-        Ok(())
-    })?;
-    Ok(stats)
+        Item::ResizeDb { db, size, expires } => engine.dbs[db].reserve(size, expires),
+        Item::Entry {
+            db,
+            key,
+            value,
+            expire_ms,
+            idle_secs,
+            freq,
+        } => {
+            if flags.key_delay != 0 {
+                std::thread::sleep(delay(flags.key_delay));
+            }
+            if flags.drop_expired && expire_ms.is_some_and(|at| at < now) {
+                stats.expired += 1;
+                return Ok(());
+            }
+            if flags.merge {
+                engine.dbs[db].delete(&key, now);
+            }
+            if !engine.dbs[db].insert_loaded(&key, value, expire_ms) {
+                return Err(RdbError {
+                    // The loader fills in where the key's item starts.
+                    offset: u64::MAX,
+                    kind: format!(
+                        "RDB has duplicated key '{}' in DB {db}",
+                        String::from_utf8_lossy(&key)
+                    ),
+                });
+            }
+            // The file's LRU idle time or LFU counter, whichever the policy uses.
+            if idle_secs.is_some() || freq.is_some() {
+                let d = &mut engine.dbs[db];
+                d.update_clock(now);
+                d.set_lru_or_lfu(&key, freq, idle_secs.map(|s| s.min(i64::MAX as u64) as i64));
+            }
+            stats.loaded += 1;
+        }
+        Item::Function { code } => functions.push(code),
+        Item::ModuleAux => {}
+    }
+    Ok(())
 }
 
 /// Redis's `debugDelay`: positive microseconds, negative nanoseconds.

@@ -499,6 +499,7 @@ fn feed(server: &mut Server, bytes: &[u8]) {
 /// Once per loop turn, before replies go out: the turn's stream to the backlog and the
 /// replicas; a snapshot for replicas waiting for one, when none runs.
 pub fn before_sleep(server: &mut Server) {
+    replica::load_step(server);
     serve_waiters(server);
     update_failover(server);
     if server.repl.backlog.is_none() {

@@ -32,6 +32,8 @@ pub enum LinkState {
     Handshake(Step),
     /// Receiving the RDB payload.
     Transfer,
+    /// Loading it, a step per loop turn.
+    Loading,
     /// Applying the stream.
     Connected,
 }
@@ -59,7 +61,6 @@ enum Payload {
 }
 
 /// The replica's link to its master.
-#[derive(Debug)]
 pub struct MasterLink {
     pub host: String,
     pub port: u16,
@@ -75,6 +76,8 @@ pub struct MasterLink {
     /// When the link went down (Unix ms; 0 while up).
     pub down_since_ms: i64,
     payload: Payload,
+    /// The payload being loaded and the load's state.
+    loading: Option<Box<(Vec<u8>, crate::features::persistence::load::Incremental)>>,
     /// From `+FULLRESYNC`.
     full_replid: String,
     full_offset: u64,
@@ -98,6 +101,7 @@ impl MasterLink {
             last_io_ms: now,
             down_since_ms: now,
             payload: Payload::Header,
+            loading: None,
             full_replid: String::new(),
             full_offset: 0,
             db: 0,
@@ -112,7 +116,7 @@ impl MasterLink {
             LinkState::Connect => "connect",
             LinkState::Connecting => "connecting",
             LinkState::Handshake(_) => "handshake",
-            LinkState::Transfer => "sync",
+            LinkState::Transfer | LinkState::Loading => "sync",
             LinkState::Connected => "connected",
         }
     }
@@ -134,6 +138,15 @@ pub fn streaming(server: &Server) -> bool {
         .master
         .as_ref()
         .is_some_and(|m| m.state == LinkState::Connected)
+}
+
+/// Whether a full sync's payload is loading (the gate answers `-LOADING`).
+#[inline]
+pub fn loading(server: &Server) -> bool {
+    server
+        .master
+        .as_ref()
+        .is_some_and(|m| m.state == LinkState::Loading)
 }
 
 /// REPLICAOF host port (or the `replicaof` directive at start-up): follow that master.
@@ -181,6 +194,9 @@ fn drop_link(server: &mut Server) {
     m.state = LinkState::Connect;
     m.connect_to = None;
     m.payload = Payload::Header;
+    if m.loading.take().is_some() {
+        server.loading = false;
+    }
     if m.down_since_ms == 0 {
         m.down_since_ms = server.engine.clock.now_ms();
     }
@@ -213,6 +229,9 @@ pub fn link_closed(server: &mut Server, key: usize) {
         m.conn = None;
         m.state = LinkState::Connect;
         m.payload = Payload::Header;
+        if m.loading.take().is_some() {
+            server.loading = false;
+        }
         m.down_since_ms = server.engine.clock.now_ms();
     }
 }
@@ -246,6 +265,8 @@ pub fn cron(server: &mut Server) {
                 drop_link(server);
             }
         }
+        // Loading is ours to finish: no timeout (the master's stream waits in the input).
+        LinkState::Loading => {}
         LinkState::Connected => {
             if now - m.last_io_ms > timeout {
                 log::warn!("MASTER timeout: no data nor PING received...");
@@ -366,7 +387,10 @@ pub fn on_link_input(server: &mut Server, key: usize, buf: &[u8]) -> usize {
                 }
                 return pos;
             }
-            LinkState::Connected | LinkState::Connect | LinkState::Connecting => return pos,
+            LinkState::Connected
+            | LinkState::Loading
+            | LinkState::Connect
+            | LinkState::Connecting => return pos,
         }
     }
 }
@@ -657,42 +681,91 @@ fn finish_sync(server: &mut Server) -> bool {
         Payload::Sized { buf, .. } | Payload::Marked { buf, .. } => buf,
         Payload::Header => Vec::new(),
     };
-    let (replid, offset) = (m.full_replid.clone(), m.full_offset);
     log::info!("MASTER <-> REPLICA sync: Flushing old data");
     for i in 0..server.engine.dbs.len() {
         server.engine.touch_watched_on_flush(i);
         server.engine.dbs[i].clear();
     }
-    log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    let loaded = crate::features::persistence::load::load_into(
-        server,
+    let inc = match crate::features::persistence::load::Incremental::new(
         &payload,
         crate::features::persistence::load::Flags::default(),
-    );
-    let stream_db = loaded
-        .as_ref()
-        .ok()
-        .and_then(|s| s.repl_stream_db)
-        .unwrap_or(0);
-    if let Err(e) = loaded {
+    ) {
+        Ok(inc) => inc,
+        Err(e) => {
+            abort(
+                server,
+                &format!("Failed trying to load the MASTER synchronization DB from socket: {e}"),
+            );
+            return false;
+        }
+    };
+    log::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    let m = server.master.as_mut().expect("linked");
+    m.state = LinkState::Loading;
+    m.loading = Some(Box::new((payload, inc)));
+    server.loading = true;
+    true
+}
+
+/// Keys loaded per step of a full sync's load, between which the loop serves clients
+/// (`-LOADING` to those that need the keyspace, as Redis while it loads).
+const LOAD_STEP_KEYS: usize = 1000;
+/// Time a turn spends loading at most.
+const LOAD_STEP_TIME: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// Once per loop turn while a full sync's payload loads: a bounded part of it; when all is
+/// in, the master's history becomes ours and the stream starts.
+pub fn load_step(server: &mut Server) {
+    let Some(m) = server.master.as_mut() else {
+        return;
+    };
+    let Some(mut job) = m.loading.take() else {
+        return;
+    };
+    let start = std::time::Instant::now();
+    let (payload, inc) = &mut *job;
+    let done = loop {
+        match inc.step(&mut server.engine, payload, LOAD_STEP_KEYS) {
+            Ok(true) => break Ok(()),
+            Ok(false) if start.elapsed() < LOAD_STEP_TIME => {}
+            Ok(false) => {
+                if let Some(m) = server.master.as_mut() {
+                    m.loading = Some(job);
+                }
+                return;
+            }
+            Err(e) => break Err(e.to_string()),
+        }
+    };
+    server.loading = false;
+    let (_, inc) = *job;
+    let installed = done.and_then(|()| {
+        crate::features::script::function::install_loaded(server, inc.functions, true)
+            .map_err(|e| format!("Failed loading library: {e}"))
+    });
+    if let Err(e) = installed {
         abort(
             server,
             &format!("Failed trying to load the MASTER synchronization DB from socket: {e}"),
         );
-        return false;
+        return;
     }
+    let stream_db = inc.stats.repl_stream_db.unwrap_or(0);
+    let m = server.master.as_mut().expect("linked");
+    let (replid, offset) = (m.full_replid.clone(), m.full_offset);
+    m.db = stream_db.min(server.engine.dbs.len().saturating_sub(1));
     // A new history: the master's id and offset, a fresh backlog.
     server.replid = replid;
     server.repl.replid2 = "0".repeat(40);
     server.repl.second_replid_offset = -1;
     server.repl.offset = offset;
     super::free_backlog(server);
-    if let Some(m) = server.master.as_mut() {
-        m.db = stream_db.min(server.engine.dbs.len().saturating_sub(1));
-    }
     log::info!("MASTER <-> REPLICA sync: Finished with success");
     connected(server);
-    true
+    // The stream that arrived meanwhile waits in the link's input: run it.
+    if let Some((k, _)) = server.master.as_ref().and_then(|m| m.conn) {
+        server.blocked.resumed.push(k);
+    }
 }
 
 /// One command of the master's stream (`raw` its bytes): obeyed without a reply, then
