@@ -410,6 +410,9 @@ fn redis_loads_our_aof() {
         write_dataset(&mut c, "b_");
         c.cmd(&["DEL", "a_s"]);
         let want = dump(&mut c);
+        // Files are checked once the rewrite is over: while it ends, the new base and the
+        // old one may both be in the directory for a moment.
+        wait_rewrite_done(&mut c);
         check_aof(ours.dir());
         let suffix = if preamble == "yes" {
             ".base.rdb"
