@@ -409,6 +409,41 @@ fn random_lua_sources_leave_the_server_serving() {
     );
 }
 
+/// cjson with its depth limits raised as far as they go: a self-referential table or a
+/// 20,000-deep document ends in cjson's nesting error, never a crash. (Redis stops at the
+/// Lua C stack: 7998 arrays, 4000 objects; ringkv a little earlier, where mlua's
+/// references end, with the same message.)
+#[test]
+fn cjson_at_unbounded_depth_fails_cleanly() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let cases = [
+        (
+            "cjson.encode_max_depth(2147483647) local t = {} t[1] = t return cjson.encode(t)",
+            "Cannot serialise, excessive nesting (",
+        ),
+        (
+            "local t = {} t.a = t return cjson.encode(t)",
+            "Cannot serialise, excessive nesting (",
+        ),
+        (
+            "cjson.decode_max_depth(2147483647) return cjson.decode(string.rep('[', 20000))",
+            "Found too many nested data structures (",
+        ),
+        (
+            "return cjson.decode(string.rep('{\"a\":', 20000))",
+            "Found too many nested data structures (4000) at character 19996",
+        ),
+        ("local t = {} t[1] = t return cmsgpack.pack(t)", ""),
+    ];
+    for (src, want) in cases {
+        let r = c.cmd(&["EVAL", src, "0"]);
+        let t = r.text();
+        assert!(t.contains(want), "{src} -> {t}");
+        assert_eq!(c.cmd(&["PING"]).to_string(), "+PONG\\r\\n", "after {src}");
+    }
+}
+
 /// A script past `busy-reply-threshold`: another client is answered BUSY; SCRIPT KILL ends
 /// it (the script gets Redis's error); a script that wrote cannot be killed.
 #[test]

@@ -257,6 +257,16 @@ fn map_crlf(s: &[u8]) -> Vec<u8> {
         .collect()
 }
 
+/// How many pairs a table holds (`lua_next` to the end).
+fn pair_count(t: &mlua::Table) -> mlua::Result<usize> {
+    let mut n = 0;
+    t.for_each(|_: Value, _: Value| {
+        n += 1;
+        Ok(())
+    })?;
+    Ok(n)
+}
+
 /// C's `(long long)` of a double on x86-64: out of range and NaN give `i64::MIN`.
 pub fn trunc_i64(d: f64) -> i64 {
     if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&d) {
@@ -339,24 +349,24 @@ pub fn lua_to_reply(
                 out.verbatim(&fmt, &s.as_bytes());
                 return Ok(Outcome::Written);
             }
+            // Maps and sets are counted, then written, a pair at a time: holding every
+            // pair would take two Lua references per entry, and mlua's stack of
+            // references ends near 8000.
             if let Value::Table(m) = t.raw_get::<Value>("map")? {
-                let pairs: Vec<(Value, Value)> =
-                    m.pairs::<Value, Value>().collect::<Result<_, _>>()?;
-                out.map(pairs.len());
-                for (k, v) in &pairs {
-                    lua_to_reply(k, out, script_resp3, false, count_error, depth + 1)?;
-                    lua_to_reply(v, out, script_resp3, false, count_error, depth + 1)?;
+                out.map(pair_count(&m)?);
+                // An iterator, not for_each, whose callback would nest a C call per level.
+                for pair in m.pairs::<Value, Value>() {
+                    let (k, v) = pair?;
+                    lua_to_reply(&k, out, script_resp3, false, count_error, depth + 1)?;
+                    lua_to_reply(&v, out, script_resp3, false, count_error, depth + 1)?;
                 }
                 return Ok(Outcome::Written);
             }
             if let Value::Table(s) = t.raw_get::<Value>("set")? {
-                let keys: Vec<Value> = s
-                    .pairs::<Value, Value>()
-                    .map(|r| r.map(|(k, _)| k))
-                    .collect::<Result<_, _>>()?;
-                out.set(keys.len());
-                for k in &keys {
-                    lua_to_reply(k, out, script_resp3, false, count_error, depth + 1)?;
+                out.set(pair_count(&s)?);
+                for pair in s.pairs::<Value, Value>() {
+                    let (k, _) = pair?;
+                    lua_to_reply(&k, out, script_resp3, false, count_error, depth + 1)?;
                 }
                 return Ok(Outcome::Written);
             }

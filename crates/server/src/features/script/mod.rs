@@ -23,6 +23,7 @@
 pub mod convert;
 pub mod function;
 pub mod libs;
+mod sandbox;
 
 use crate::dispatch::call::{Origin, call};
 use crate::dispatch::gate::{self, Cmd, lookup_sub, reply};
@@ -185,6 +186,7 @@ impl LuaEnv {
         libs::register_cjson(&lua, &raw)?;
         libs::register_struct(&lua, &raw)?;
         libs::register_cmsgpack(&lua, &raw)?;
+        sandbox::register(&lua, &raw)?;
         if library_mode {
             function::register_api(&lua, &raw, ctx)?;
         }

@@ -81,13 +81,13 @@ cjson = {
   null = raw.null,
   _NAME = 'cjson',
   _VERSION = '2.1.0',
-  encode_keep_buffer = function() return true end,
-  encode_max_depth = function(n) return n or 1000 end,
-  decode_max_depth = function(n) return n or 1000 end,
-  encode_number_precision = function(n) return n or 14 end,
-  encode_invalid_numbers = function() return false end,
-  decode_invalid_numbers = function() return true end,
-  encode_sparse_array = function() return false, 2, 10 end,
+  encode_keep_buffer = raw.cjson_encode_keep_buffer,
+  encode_max_depth = raw.cjson_encode_max_depth,
+  decode_max_depth = raw.cjson_decode_max_depth,
+  encode_number_precision = raw.cjson_encode_number_precision,
+  encode_invalid_numbers = raw.cjson_encode_invalid_numbers,
+  decode_invalid_numbers = raw.cjson_decode_invalid_numbers,
+  encode_sparse_array = raw.cjson_encode_sparse_array,
 }
 
 struct = {pack = raw.struct_pack, unpack = raw.struct_unpack, size = raw.struct_size}
@@ -141,6 +141,9 @@ end
 
 G.redis = redis
 G.dofile, G.loadfile, G.print, G.module, G.require, G.debug = nil, nil, nil, nil, nil, nil
+-- Not in Redis's allow list: setfenv/getfenv reach other functions' environments.
+G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
+G.__redis__err__handler = handler
 
 -- Read-only globals: every name moves to `backing`; the global table stays empty, reads
 -- fall through to `backing` (a missing name is an error), writes are refused. Library
@@ -148,21 +151,53 @@ G.dofile, G.loadfile, G.print, G.module, G.require, G.debug = nil, nil, nil, nil
 local function ro_error()
   error('Attempt to modify a readonly table', 2)
 end
+-- Redis's Lua refuses raw writes to a readonly table too (rawset, setmetatable,
+-- table.insert), without a position: those are C functions. Here the protected tables
+-- are known by identity and the raw writers check them first (sandbox.rs for the raw
+-- accessors; table.insert here, its argument errors placed as luaL_error places them).
+local protected = setmetatable({}, {__mode = 'k'})
 local function readonly(t)
-  return setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
+  local p = setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
+  protected[p] = true
+  return p
 end
 local backing = {}
-for k, v in pairs(G) do backing[k] = v end
-for k in pairs(backing) do rawset(G, k, nil) end
-for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'}) do
-  backing[name] = readonly(backing[name])
+do
+  local smt = getmetatable('')
+  local smt_proxy = readonly(smt)
+  local guards = raw.guards(G, backing, protected, smt, smt_proxy)
+  for _, name in pairs({'rawset', 'rawget', 'next', 'pairs', 'setmetatable', 'getmetatable'}) do
+    G[name] = guards[name]
+  end
+  local insert = table.insert
+  table.insert = function(...)
+    if protected[(...)] then error('Attempt to modify a readonly table', 0) end
+    local ok, e = rawpcall(insert, ...)
+    if not ok then
+      if type(e) == 'string' and (e:find('^bad argument') or e:find('^wrong number of arguments')) then
+        error((e:gsub("to '%?'", "to 'insert'", 1)), 2)
+      end
+      error(e, 0)
+    end
+  end
+  for k, v in pairs(G) do backing[k] = v end
+  for k in pairs(backing) do rawset(G, k, nil) end
+  for _, name in pairs({'string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'}) do
+    backing[name] = readonly(backing[name])
+  end
+  -- Methods on strings read through the read-only `string`.
+  smt.__index = backing.string
 end
 backing._G = G
+protected[G], protected[backing] = true, true
 missing = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
-setmetatable(backing, {__index = missing, __metatable = false})
-local gmt = {__index = backing, __newindex = ro_error, __metatable = false}
+setmetatable(backing, {__index = missing, __newindex = ro_error, __metatable = false})
+local gmt = {__index = backing, __newindex = ro_error}
+-- What getmetatable(_G) shows: Redis's metatable of _G, whose __index raises for a
+-- missing name (the backing table stays out of reach).
+gmt.__metatable = readonly({__index = missing})
 setmetatable(G, gmt)
 
 -- Functions: while a library loads, the globals are only `redis` with register_function,
@@ -179,6 +214,7 @@ if mode == 'library' then
   }
   setmetatable(lredis, {__index = missing, __newindex = ro_error, __metatable = false})
   load_backing = setmetatable({redis = lredis}, {__index = missing, __newindex = ro_error, __metatable = false})
+  protected[lredis], protected[load_backing] = true, true
 end
 local function set_loading(on)
   if on then gmt.__index = load_backing else gmt.__index = backing end
