@@ -105,6 +105,23 @@ fn follow_and_resume(master_args: &[&str], file_expected: bool) {
         raw(&m.cmd(&["DEBUG", "POPULATE", "20000", "pop"])),
         "+OK\r\n"
     );
+    // Incompressible values make a file of several MB, sent to the replica a chunk at a
+    // time as its socket drains.
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for k in 0..4 {
+        let blob: Vec<u8> = (0..1 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        assert_eq!(
+            raw(&m.cmd(&[&b"SET"[..], format!("blob{k}").as_bytes(), &blob])),
+            "+OK\r\n"
+        );
+    }
     let port = master.port().to_string();
     let replica = Server::redis_with(&[
         "--enable-debug-command",

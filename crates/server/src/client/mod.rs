@@ -137,6 +137,9 @@ pub struct ReplConf {
     pub master: bool,
     /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): the RDB only, then the connection closes.
     pub rdb_only: bool,
+    /// A snapshot file is being sent to it: the loop tops its output up as it drains
+    /// (`features::replication::feed_bulk`).
+    pub bulk: bool,
 }
 
 impl Conn {

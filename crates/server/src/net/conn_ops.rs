@@ -255,7 +255,7 @@ impl EventLoop {
         let hold = crate::features::aof::holds_replies(&self.server);
         let (appended, durable) = (self.server.aof.appended, self.server.aof.durable);
         for &key in &list {
-            let Some(c) = self.server.clients.get_mut(key) else {
+            let Some(mut c) = self.server.clients.get_mut(key) else {
                 continue;
             };
             c.in_flush = false;
@@ -272,6 +272,16 @@ impl EventLoop {
                 if c.aof_hold > durable {
                     self.server.aof.held.push(key);
                     self.server.aof_clients_held += 1;
+                    continue;
+                }
+            }
+            if c.repl.as_ref().is_some_and(|rc| rc.bulk) {
+                crate::features::replication::feed_bulk(&mut self.server, key);
+                let Some(again) = self.server.clients.get_mut(key) else {
+                    continue;
+                };
+                c = again;
+                if c.state == ConnState::Closing {
                     continue;
                 }
             }

@@ -235,6 +235,7 @@ fn mark_replica(server: &mut Server, key: usize, state: ReplicaState, psync: boo
         wait_since_ms: now,
         start_on_ack: false,
         rdb_in_output: false,
+        bulk: None,
     });
 }
 

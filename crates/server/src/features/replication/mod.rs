@@ -34,6 +34,9 @@ pub enum ReplicaState {
     WaitBgsaveStart,
     /// Its snapshot is being written; the stream since its start is buffered.
     WaitBgsaveEnd,
+    /// The snapshot's file is being sent, a chunk at a time as its output drains (see
+    /// [`feed_bulk`]); the stream is still buffered.
+    SendBulk,
     /// RDB sent (or partial resync accepted): it gets the stream as it is produced.
     Online,
 }
@@ -43,6 +46,7 @@ impl ReplicaState {
         match self {
             ReplicaState::WaitBgsaveStart => "wait_bgsave",
             ReplicaState::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaState::SendBulk => "send_bulk",
             ReplicaState::Online => "online",
         }
     }
@@ -73,7 +77,22 @@ pub struct Replica {
     /// Its output holds RDB payload not yet sent: the output-buffer limit does not count it
     /// (Redis sends the RDB apart from the output buffer).
     rdb_in_output: bool,
+    /// The snapshot file being sent (state `SendBulk`).
+    bulk: Option<BulkFeed>,
 }
+
+/// A snapshot file on its way to a replica: read a chunk at a time into its output as the
+/// output drains (Redis's `sendBulkToSlave`), so the file is never held in memory whole,
+/// whatever its size and however many replicas take it.
+#[derive(Debug)]
+struct BulkFeed {
+    file: std::rc::Rc<std::fs::File>,
+    off: u64,
+    len: u64,
+}
+
+/// How much of a snapshot file goes into a replica's output at a time.
+const BULK_CHUNK: usize = 512 * 1024;
 
 /// The replication backlog (Redis's `repl_backlog`): the last `repl-backlog-size` bytes of
 /// the stream, for partial resynchronisation.
@@ -490,7 +509,9 @@ fn feed(server: &mut Server, bytes: &[u8]) {
                     server.wake.push(r.key);
                 }
             }
-            ReplicaState::WaitBgsaveEnd => r.buffered.extend_from_slice(bytes),
+            ReplicaState::WaitBgsaveEnd | ReplicaState::SendBulk => {
+                r.buffered.extend_from_slice(bytes)
+            }
             ReplicaState::WaitBgsaveStart => {}
         }
     }
@@ -740,9 +761,17 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
     {
         return;
     }
-    let file = if ok { std::fs::read(path).ok() } else { None };
+    let file = if ok {
+        std::fs::File::open(path)
+            .and_then(|f| Ok((f.metadata()?.len(), f)))
+            .map_err(|e| log::warn!("SYNC failed. Can't open {}: {e}", path.display()))
+            .ok()
+    } else {
+        None
+    };
     // `rdb-del-sync-files`: a file made only for replication, on a server that persists
-    // nothing, does not stay on disk (Redis's removeRDBUsedToSyncReplicas).
+    // nothing, does not stay on disk (Redis's removeRDBUsedToSyncReplicas); the open file
+    // is still read to the end.
     if file.is_some()
         && server.config.compat.rdb_del_sync_files
         && server.config.save.is_empty()
@@ -751,7 +780,7 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         log::info!("Removing the RDB file used to feed replicas in a persistence-less instance");
         let _ = std::fs::remove_file(path);
     }
-    let Some(file) = file else {
+    let Some((len, file)) = file else {
         log::warn!("SYNC failed. BGSAVE child returned an error");
         for r in std::mem::take(&mut server.repl.replicas) {
             if r.state == ReplicaState::WaitBgsaveEnd && !r.diskless {
@@ -762,28 +791,80 @@ pub fn snapshot_done(server: &mut Server, ok: bool, path: &std::path::Path) {
         }
         return;
     };
-    let now = server.engine.clock.now_ms();
+    let file = std::rc::Rc::new(file);
     for r in &mut server.repl.replicas {
         if r.state != ReplicaState::WaitBgsaveEnd || r.diskless {
             continue;
         }
-        r.state = ReplicaState::Online;
-        r.ack_time_ms = now;
-        r.rdb_in_output = true;
         let Some(c) = server.clients.get_mut(r.key) else {
             continue;
         };
+        r.state = ReplicaState::SendBulk;
+        r.bulk = Some(BulkFeed {
+            file: file.clone(),
+            off: 0,
+            len,
+        });
         c.pending
-            .extend_from_slice(format!("${}\r\n", file.len()).as_bytes());
-        c.pending.extend_from_slice(&file);
-        c.pending.append(&mut r.buffered);
-        r.buffered = Vec::new();
+            .extend_from_slice(format!("${len}\r\n").as_bytes());
+        if let Some(rc) = c.repl.as_mut() {
+            rc.bulk = true;
+        }
         server.wake.push(r.key);
-        log::info!(
-            "Synchronization with replica {} succeeded",
-            crate::client::fmt_addr(c.peer_addr())
-        );
     }
+}
+
+/// Replica `key`'s output ran low while it takes a snapshot file: the next chunk; after
+/// the last, the stream buffered meanwhile, and it is online (Redis's `sendBulkToSlave`
+/// and `replicaPutOnline`). Called by the loop before it hands the output to a send.
+pub fn feed_bulk(server: &mut Server, key: usize) {
+    use std::os::unix::fs::FileExt;
+    let Some(i) = server.repl.replicas.iter().position(|r| r.key == key) else {
+        return;
+    };
+    let r = &mut server.repl.replicas[i];
+    let (Some(feed), Some(c)) = (r.bulk.as_mut(), server.clients.get_mut(key)) else {
+        return;
+    };
+    if c.pending.len() >= BULK_CHUNK {
+        return;
+    }
+    let want = (feed.len - feed.off).min(BULK_CHUNK as u64) as usize;
+    let at = c.pending.len();
+    c.pending.resize(at + want, 0);
+    let read = feed.file.read_at(&mut c.pending[at..], feed.off);
+    match read {
+        Ok(n) if n > 0 || want == 0 => {
+            c.pending.truncate(at + n);
+            feed.off += n as u64;
+        }
+        other => {
+            c.pending.truncate(at);
+            let why = match other {
+                Err(e) => e.to_string(),
+                Ok(_) => "the file ended early".to_string(),
+            };
+            log::warn!("Read error sending DB to replica: {why}");
+            server.close_client(key);
+            return;
+        }
+    }
+    if feed.off < feed.len {
+        return;
+    }
+    r.bulk = None;
+    r.state = ReplicaState::Online;
+    // Redis's replicaPutOnline: no false timeout for the time the transfer took.
+    r.ack_time_ms = server.engine.clock.now_ms();
+    c.pending.append(&mut r.buffered);
+    r.buffered = Vec::new();
+    if let Some(rc) = c.repl.as_mut() {
+        rc.bulk = false;
+    }
+    log::info!(
+        "Synchronization with replica {} succeeded",
+        crate::client::fmt_addr(c.peer_addr())
+    );
     release_rdb_only(server);
     refresh_good_replicas(server);
 }
