@@ -261,6 +261,19 @@ fn ringkv_follows_a_real_redis_master() {
     let mut r = replica.connect();
     wait_until("the full sync", || in_sync(&mut m, &mut r));
     assert_eq!(digest(&mut m), digest(&mut r));
+    // `repl-diskless-load disabled` (the default): the payload went through a temporary
+    // file that became the replica's dump.rdb, as on a Redis replica.
+    let names: Vec<String> = std::fs::read_dir(replica.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n == "dump.rdb"), "{names:?}");
+    assert!(!names.iter().any(|n| n.starts_with("temp-")), "{names:?}");
+    let check = std::process::Command::new("redis-check-rdb")
+        .arg(replica.dir().join("dump.rdb"))
+        .output()
+        .expect("running redis-check-rdb");
+    assert!(check.status.success(), "{check:?}");
     assert_eq!(info_field(&mut r, "role"), "slave");
     let slave0 = info_field(&mut m, "slave0");
     assert!(slave0.starts_with("ip=10.1.2.3,port="), "{slave0}");
@@ -354,12 +367,15 @@ fn a_ringkv_chain_and_a_promotion_without_full_sync() {
     ]);
     let mut a = mid.connect();
     let aport = mid.port().to_string();
+    // The last one loads its payload from memory (the first from a file).
     let last = Server::ringkv_with(&[
         "--enable-debug-command",
         "yes",
         "--replicaof",
         "127.0.0.1",
         &aport,
+        "--repl-diskless-load",
+        "swapdb",
     ]);
     let mut b = last.connect();
     wait_until("the chain", || {

@@ -55,9 +55,140 @@ enum Payload {
     #[default]
     Header,
     /// `$len`: bytes still expected.
-    Sized { left: usize, buf: Vec<u8> },
-    /// `$EOF:<mark>`: until the buffer ends with the mark.
-    Marked { mark: Vec<u8>, buf: Vec<u8> },
+    Sized { left: usize, sink: Sink },
+    /// `$EOF:<mark>`: until the bytes end with the mark.
+    Marked { mark: Vec<u8>, sink: Sink },
+}
+
+/// Where a payload goes as it arrives: memory, or (`repl-diskless-load disabled`, Redis's
+/// default) a temporary file in `dir` that becomes `dbfilename` once complete, as Redis's
+/// `readSyncBulkPayload` does, so the replica's RDB file is the master's snapshot and the
+/// payload is not held on the heap beside the keyspace it loads into.
+#[derive(Debug)]
+enum Sink {
+    Memory(Vec<u8>),
+    Disk(DiskSink),
+}
+
+#[derive(Debug)]
+struct DiskSink {
+    file: std::fs::File,
+    /// The temporary file; removed if the transfer does not complete.
+    path: Option<std::path::PathBuf>,
+    written: u64,
+    /// The last bytes written (as many as an end mark), to find the mark.
+    tail: Vec<u8>,
+}
+
+impl Drop for DiskSink {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// A complete payload, for the load: bytes in memory or the file mapped.
+pub enum PayloadBytes {
+    Memory(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for PayloadBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            PayloadBytes::Memory(v) => v,
+            PayloadBytes::Mapped(m) => m,
+        }
+    }
+}
+
+impl Sink {
+    /// A sink for a payload announced as `len` bytes (0 when unknown).
+    fn open(server: &Server, len: usize) -> std::io::Result<Sink> {
+        if server.config.compat.repl_diskless_load != 0 {
+            return Ok(Sink::Memory(Vec::with_capacity(len.min(64 << 20))));
+        }
+        let dir = crate::features::persistence::rdb_path(server)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let now_s = server.engine.clock.now_ms() / 1000;
+        let path = dir.join(format!("temp-{now_s}.{}.rdb", std::process::id()));
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .read(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        Ok(Sink::Disk(DiskSink {
+            file,
+            path: Some(path),
+            written: 0,
+            tail: Vec::new(),
+        }))
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Memory(v) => v.extend_from_slice(bytes),
+            Sink::Disk(d) => {
+                use std::io::Write;
+                d.file.write_all(bytes)?;
+                d.written += bytes.len() as u64;
+                d.tail.extend_from_slice(bytes);
+                let keep = 64;
+                if d.tail.len() > 2 * keep {
+                    d.tail.drain(..d.tail.len() - keep);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn ends_with(&self, mark: &[u8]) -> bool {
+        match self {
+            Sink::Memory(v) => v.ends_with(mark),
+            Sink::Disk(d) => d.tail.ends_with(mark),
+        }
+    }
+
+    /// The complete payload without its last `cut` bytes (an end mark). A file is synced,
+    /// renamed over `target` (the directory synced too) and mapped.
+    fn finish(self, cut: usize, target: &std::path::Path) -> std::io::Result<PayloadBytes> {
+        match self {
+            Sink::Memory(mut v) => {
+                v.truncate(v.len().saturating_sub(cut));
+                Ok(PayloadBytes::Memory(v))
+            }
+            Sink::Disk(mut d) => {
+                d.file.set_len(d.written.saturating_sub(cut as u64))?;
+                d.file.sync_all()?;
+                let tmp = d.path.take().expect("an unfinished sink has its path");
+                if let Err(e) = std::fs::rename(&tmp, target) {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+                if let Some(dir) = target.parent() {
+                    let dir = if dir.as_os_str().is_empty() {
+                        std::path::Path::new(".")
+                    } else {
+                        dir
+                    };
+                    std::fs::File::open(dir)?.sync_all()?;
+                }
+                if d.file.metadata()?.len() == 0 {
+                    return Ok(PayloadBytes::Memory(Vec::new()));
+                }
+                // SAFETY: the file is ours (just renamed into place, written by nobody
+                // else while it loads); a concurrent truncation by another process would
+                // be the same hazard as for any mapped file.
+                let map = unsafe { memmap2::Mmap::map(&d.file)? };
+                Ok(PayloadBytes::Mapped(map))
+            }
+        }
+    }
 }
 
 /// The replica's link to its master.
@@ -77,7 +208,12 @@ pub struct MasterLink {
     pub down_since_ms: i64,
     payload: Payload,
     /// The payload being loaded and the load's state.
-    loading: Option<Box<(Vec<u8>, crate::features::persistence::load::Incremental)>>,
+    loading: Option<
+        Box<(
+            PayloadBytes,
+            crate::features::persistence::load::Incremental,
+        )>,
+    >,
     /// From `+FULLRESYNC`.
     full_replid: String,
     full_offset: u64,
@@ -622,25 +758,41 @@ fn transfer(server: &mut Server, buf: &[u8]) -> (usize, bool) {
             return (pos, false);
         };
         pos += n;
-        if let Some(mark) = l.strip_prefix(b"$EOF:").filter(|m| m.len() == 40) {
-            m.payload = Payload::Marked {
-                mark: mark.to_vec(),
-                buf: Vec::new(),
-            };
-            log::info!(
-                "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to memory"
-            );
-        } else if let Some(len) = l
+        let to = if server.config.compat.repl_diskless_load == 0 {
+            "disk"
+        } else {
+            "memory"
+        };
+        let mark = l.strip_prefix(b"$EOF:").filter(|m| m.len() == 40);
+        let len = l
             .strip_prefix(b"$")
             .and_then(|n| std::str::from_utf8(n).ok())
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            m.total_bytes = len as i64;
-            m.payload = Payload::Sized {
-                left: len,
-                buf: Vec::with_capacity(len.min(64 << 20)),
+            .and_then(|n| n.parse::<usize>().ok());
+        if mark.is_some() || len.is_some() {
+            let sink = match Sink::open(server, len.unwrap_or(0)) {
+                Ok(sink) => sink,
+                Err(e) => {
+                    log::warn!(
+                        "Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"
+                    );
+                    drop_link(server);
+                    return (buf.len(), false);
+                }
             };
-            log::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to memory");
+            let m = server.master.as_mut().expect("linked");
+            if let Some(mark) = mark {
+                m.payload = Payload::Marked {
+                    mark: mark.to_vec(),
+                    sink,
+                };
+                log::info!(
+                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to {to}"
+                );
+            } else if let Some(len) = len {
+                m.total_bytes = len as i64;
+                m.payload = Payload::Sized { left: len, sink };
+                log::info!("MASTER <-> REPLICA sync: receiving {len} bytes from master to {to}");
+            }
         } else {
             let text = String::from_utf8_lossy(l).into_owned();
             // An error reply instead of a payload.
@@ -651,35 +803,57 @@ fn transfer(server: &mut Server, buf: &[u8]) -> (usize, bool) {
     }
     let m = server.master.as_mut().expect("linked");
     let rest = &buf[pos..];
-    match &mut m.payload {
-        Payload::Sized { left, buf: data } => {
+    let (used, done, wrote) = match &mut m.payload {
+        Payload::Sized { left, sink } => {
             let n = (*left).min(rest.len());
-            data.extend_from_slice(&rest[..n]);
+            let wrote = sink.write(&rest[..n]);
             *left -= n;
             m.read_bytes += n as u64;
-            (pos + n, *left == 0)
+            (pos + n, *left == 0, wrote)
         }
-        Payload::Marked { mark, buf: data } => {
+        Payload::Marked { mark, sink } => {
             // The mark ends the payload; nothing follows it until our first ACK.
-            data.extend_from_slice(rest);
+            let wrote = sink.write(rest);
             m.read_bytes += rest.len() as u64;
-            let done = data.len() >= mark.len() && data.ends_with(mark);
-            if done {
-                let keep = data.len() - mark.len();
-                data.truncate(keep);
-            }
-            (buf.len(), done)
+            let done = m.read_bytes >= mark.len() as u64 && sink.ends_with(mark);
+            (buf.len(), done, wrote)
         }
-        Payload::Header => (pos, false),
+        Payload::Header => (pos, false, Ok(())),
+    };
+    if let Err(e) = wrote {
+        log::warn!(
+            "Write error or short write writing to the DB dump file needed for MASTER <-> \
+             REPLICA synchronization: {e}"
+        );
+        drop_link(server);
+        return (buf.len(), false);
     }
+    (used, done)
 }
 
 /// The payload is complete: the keyspace becomes the master's.
 fn finish_sync(server: &mut Server) -> bool {
+    let target = crate::features::persistence::rdb_path(server);
     let m = server.master.as_mut().expect("linked");
-    let payload = match std::mem::take(&mut m.payload) {
-        Payload::Sized { buf, .. } | Payload::Marked { buf, .. } => buf,
-        Payload::Header => Vec::new(),
+    let finished = match std::mem::take(&mut m.payload) {
+        Payload::Sized { sink, .. } => sink.finish(0, &target),
+        Payload::Marked { mark, sink } => sink.finish(mark.len(), &target),
+        Payload::Header => Ok(PayloadBytes::Memory(Vec::new())),
+    };
+    let payload = match finished {
+        Ok(p) => p,
+        Err(e) => {
+            // The old data stays: the file was not made ours.
+            abort(
+                server,
+                &format!(
+                    "Failed trying to rename the temp DB into {} in MASTER <-> REPLICA \
+                     synchronization: {e}",
+                    target.display()
+                ),
+            );
+            return false;
+        }
     };
     log::info!("MASTER <-> REPLICA sync: Flushing old data");
     for i in 0..server.engine.dbs.len() {
@@ -738,7 +912,17 @@ pub fn load_step(server: &mut Server) {
         }
     };
     server.loading = false;
-    let (_, inc) = *job;
+    let (payload, inc) = *job;
+    // `rdb-del-sync-files`: the file a sync left, on a server that persists nothing, goes
+    // (Redis's readSyncBulkPayload, after the load).
+    if matches!(payload, PayloadBytes::Mapped(_))
+        && server.config.compat.rdb_del_sync_files
+        && server.config.save.is_empty()
+        && !server.aof.on
+    {
+        let _ = std::fs::remove_file(crate::features::persistence::rdb_path(server));
+    }
+    drop(payload);
     let installed = done.and_then(|()| {
         crate::features::script::function::install_loaded(server, inc.functions, true)
             .map_err(|e| format!("Failed loading library: {e}"))
