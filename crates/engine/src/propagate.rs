@@ -58,6 +58,11 @@ impl SelectTracker {
     pub fn reset(&mut self) {
         self.selected = None;
     }
+
+    /// The db the stream has selected (None: the next command writes a SELECT).
+    pub fn selected(&self) -> Option<usize> {
+        self.selected
+    }
 }
 
 /// A sink that records the stream as an AOF would hold it (with `SELECT`s): for tests.

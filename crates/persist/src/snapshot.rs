@@ -100,10 +100,7 @@ impl Snapshot {
     ) -> Snapshot {
         let mut enc = Encoder::new(opts);
         enc.header();
-        enc.info_aux(ctime_secs, used_mem, purpose == Purpose::AofBase);
-        for (k, v) in aux {
-            enc.aux(k, v);
-        }
+        enc.info_aux(ctime_secs, used_mem, purpose == Purpose::AofBase, aux);
         enc.functions(functions);
         Snapshot {
             epoch: 0,

@@ -116,16 +116,29 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
     let addrs = addrs.join(" ");
     server.listeners = listeners;
     // Bound first, as Redis: a client connecting meanwhile waits in the backlog.
-    if !server.config.appendonly
-        && let Err(msg) = crate::features::persistence::load_at_startup(&mut server)
-    {
-        log::error!("{msg}");
-        return 1;
+    let mut loaded = None;
+    if !server.config.appendonly {
+        match crate::features::persistence::load_at_startup(&mut server) {
+            Ok(stats) => loaded = stats,
+            Err(msg) => {
+                log::error!("{msg}");
+                return 1;
+            }
+        }
     }
     // `replicaof host port`: follow that master (the link opens from the loop's cron).
     if let Some((host, port)) = server.config.compat.replicaof.clone() {
         let host = String::from_utf8_lossy(&host).into_owned();
         crate::features::replication::replica::set_master(&mut server, &host, port as u16);
+    }
+    // The RDB's replication fields: the history continues (an AOF start does not restore
+    // them, as in Redis).
+    if let Some(stats) = loaded
+        && let (Some(id), Some(offset), Some(db)) =
+            (stats.repl_id, stats.repl_offset, stats.repl_stream_db)
+    {
+        let id = String::from_utf8_lossy(&id).into_owned();
+        crate::features::replication::restore_from_rdb(&mut server, id, offset, db);
     }
     let pidfile = sys::PidFile::create(&server.config.pidfile);
     let mut ev = match net::EventLoop::new(server, use_buf_ring) {

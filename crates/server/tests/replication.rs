@@ -568,3 +568,99 @@ fn a_replica_keeps_answering_while_its_full_sync_loads() {
     wait_until("the stream", || in_sync(&mut m, &mut r));
     assert_eq!(raw(&r.cmd(&["GET", "after-load"])), "$1\r\n1\r\n");
 }
+
+/// A ringkv replica of a real Redis master saves, dies and restarts on its file: the RDB's
+/// replication fields (`repl-id`, `repl-offset`, `repl-stream-db`) let it continue with a
+/// partial resync, in the db the master's stream had selected.
+#[test]
+fn a_restarted_ringkv_replica_continues_from_its_rdb() {
+    if !redis_or_skip("a_restarted_ringkv_replica_continues_from_its_rdb") {
+        return;
+    }
+    let master = Server::redis_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+    ]);
+    let mut m = master.connect();
+    fill(&mut m, "-a");
+    let port = master.port().to_string();
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ];
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    let replica = Server::start_in(common::Kind::Ringkv, &args, &dir);
+    let mut r = replica.connect();
+    wait_until("the full sync", || in_sync(&mut m, &mut r));
+    assert_eq!(raw(&r.cmd(&["SAVE"])), "+OK\r\n");
+    let dir = replica.kill9();
+    // The master's stream last selected db 3: its next write there carries no SELECT.
+    m.cmd(&["SELECT", "3"]);
+    m.cmd(&["SET", "while-down-in-3", "1"]);
+    m.cmd(&["SELECT", "0"]);
+    fill(&mut m, "-b");
+    let replica = Server::start_in(common::Kind::Ringkv, &args, &dir);
+    let mut r = replica.connect();
+    wait_until("the partial resync", || in_sync(&mut m, &mut r));
+    assert_eq!(info_field(&mut m, "sync_full"), "1", "no second full sync");
+    assert_eq!(info_field(&mut m, "sync_partial_ok"), "1");
+    assert_eq!(digest(&mut m), digest(&mut r));
+    r.cmd(&["SELECT", "3"]);
+    assert_eq!(raw(&r.cmd(&["GET", "while-down-in-3"])), "$1\r\n1\r\n");
+}
+
+/// A ringkv master saves, dies and restarts on its file: it keeps the old history as
+/// `master_replid2`, so a real Redis replica continues with a partial resync (as with a
+/// restarted Redis 7.0 master).
+#[test]
+fn a_restarted_ringkv_master_keeps_its_replicas_history() {
+    if !redis_or_skip("a_restarted_ringkv_master_keeps_its_replicas_history") {
+        return;
+    }
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--repl-diskless-sync-delay",
+        "0",
+        "--repl-ping-replica-period",
+        "3600",
+    ];
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    let master = Server::start_in(common::Kind::Ringkv, &args, &dir);
+    let mut m = master.connect();
+    fill(&mut m, "-a");
+    let port = master.port().to_string();
+    let replica = Server::redis_with(&[
+        "--enable-debug-command",
+        "yes",
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+    ]);
+    let mut r = replica.connect();
+    wait_until("the full sync", || in_sync(&mut m, &mut r));
+    let old_id = info_field(&mut m, "master_replid");
+    let offset: u64 = info_field(&mut m, "master_repl_offset").parse().unwrap();
+    assert_eq!(raw(&m.cmd(&["SAVE"])), "+OK\r\n");
+    let dir = master.kill9();
+    let master = Server::start_in(common::Kind::Ringkv, &args, &dir);
+    let mut m = master.connect();
+    assert_eq!(info_field(&mut m, "master_replid2"), old_id);
+    assert_eq!(
+        info_field(&mut m, "second_repl_offset"),
+        (offset + 1).to_string()
+    );
+    assert_eq!(info_field(&mut m, "master_repl_offset"), offset.to_string());
+    let port = master.port().to_string();
+    assert_eq!(raw(&r.cmd(&["REPLICAOF", "127.0.0.1", &port])), "+OK\r\n");
+    fill(&mut m, "-b");
+    wait_until("the partial resync", || in_sync(&mut m, &mut r));
+    assert_eq!(info_field(&mut m, "sync_partial_ok"), "1");
+    assert_eq!(info_field(&mut m, "sync_full"), "0");
+    assert_eq!(digest(&mut m), digest(&mut r));
+}

@@ -64,6 +64,11 @@ impl AofSink {
     pub fn reset_select(&mut self) {
         self.select.reset();
     }
+
+    /// The db the stream has selected, if any.
+    pub fn selected_db(&self) -> Option<usize> {
+        self.select.selected()
+    }
 }
 
 impl Sink for AofSink {

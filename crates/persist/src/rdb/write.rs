@@ -104,11 +104,22 @@ impl Encoder {
         }
     }
 
-    pub fn info_aux(&mut self, ctime_secs: i64, used_mem: u64, aof_base: bool) {
+    /// `repl`: the replication fields (`repl-stream-db`, `repl-id`, `repl-offset`), written
+    /// where Redis writes them, before `aof-base`.
+    pub fn info_aux(
+        &mut self,
+        ctime_secs: i64,
+        used_mem: u64,
+        aof_base: bool,
+        repl: &[(&[u8], Vec<u8>)],
+    ) {
         self.aux(b"redis-ver", crate::REDIS_VERSION.as_bytes());
         self.aux_int(b"redis-bits", 64);
         self.aux_int(b"ctime", ctime_secs);
         self.aux_int(b"used-mem", used_mem as i64);
+        for (k, v) in repl {
+            self.aux(k, v);
+        }
         self.aux_int(b"aof-base", i64::from(aof_base));
     }
 
@@ -445,11 +456,24 @@ pub fn write_all(
     aof_base: bool,
 ) -> Vec<u8> {
     let mut out = Vec::new();
-    write_to(
-        engine, functions, opts, ctime_secs, used_mem, aof_base, &mut out,
-    )
-    .expect("writing to a Vec cannot fail");
+    let info = ImageInfo {
+        ctime_secs,
+        used_mem,
+        aof_base,
+        repl: &[],
+    };
+    write_to(engine, functions, opts, info, &mut out).expect("writing to a Vec cannot fail");
     out
+}
+
+/// What an image's AUX fields say beyond the version: its time, the memory in use, whether
+/// it is an AOF's base, and the replication fields (Redis's `rdbSaveInfo`) if any.
+#[derive(Clone, Copy, Debug)]
+pub struct ImageInfo<'a> {
+    pub ctime_secs: i64,
+    pub used_mem: u64,
+    pub aof_base: bool,
+    pub repl: &'a [(&'a [u8], Vec<u8>)],
 }
 
 /// Streams a whole RDB image of the engine's dbs into `w` (SAVE, a synchronous AOF base),
@@ -459,9 +483,7 @@ pub fn write_to(
     engine: &engine::Engine,
     functions: &[Vec<u8>],
     opts: SaveOptions,
-    ctime_secs: i64,
-    used_mem: u64,
-    aof_base: bool,
+    info: ImageInfo<'_>,
     w: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     let mut e = Encoder::new(opts);
@@ -474,7 +496,7 @@ pub fn write_to(
         Ok(())
     };
     e.header();
-    e.info_aux(ctime_secs, used_mem, aof_base);
+    e.info_aux(info.ctime_secs, info.used_mem, info.aof_base, info.repl);
     e.functions(functions);
     for db in &engine.dbs {
         if db.is_empty() {

@@ -34,9 +34,12 @@ pub fn write_base(
             &server.engine,
             &crate::features::script::function::library_codes(server),
             crate::features::persistence::save_options(server),
-            now_ms / 1000,
-            crate::alloc::used_memory() as u64,
-            true,
+            persist::rdb::write::ImageInfo {
+                ctime_secs: now_ms / 1000,
+                used_mem: crate::alloc::used_memory() as u64,
+                aof_base: true,
+                repl: &[],
+            },
             w,
         )
     } else {

@@ -14,6 +14,9 @@ pub struct LoadStats {
     /// The `repl-stream-db` aux field: the db a master's stream continues in after this
     /// image (a replica's full sync).
     pub repl_stream_db: Option<usize>,
+    /// The `repl-id` and `repl-offset` aux fields: the history this image is a point of.
+    pub repl_id: Option<[u8; 40]>,
+    pub repl_offset: Option<u64>,
 }
 
 /// How an image is loaded.
@@ -125,10 +128,14 @@ fn load_item(
 ) -> Result<(), RdbError> {
     match item {
         Item::Aux { key, value } => {
-            if key == b"repl-stream-db" {
-                stats.repl_stream_db = std::str::from_utf8(&value)
-                    .ok()
-                    .and_then(|v| v.parse::<usize>().ok());
+            let number = || std::str::from_utf8(&value).ok()?.parse::<i64>().ok();
+            match &key[..] {
+                b"repl-stream-db" => {
+                    stats.repl_stream_db = number().and_then(|v| usize::try_from(v).ok())
+                }
+                b"repl-id" => stats.repl_id = value.as_slice().try_into().ok(),
+                b"repl-offset" => stats.repl_offset = number().and_then(|v| u64::try_from(v).ok()),
+                _ => {}
             }
             log_aux(&key, &value, now)
         }

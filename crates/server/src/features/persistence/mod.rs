@@ -220,19 +220,24 @@ pub fn after_flushall(server: &mut Server) {
 pub fn save_sync(server: &mut Server, path: &Path) -> Result<(), String> {
     let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
     let autosync = server.config.compat.rdb_save_incremental_fsync;
+    let repl = crate::features::replication::save_info(server).unwrap_or_default();
     let res = write_file_durably(&tmp, |file| {
         let mut w = AutoSync {
             file,
             autosync,
             unsynced: 0,
         };
+        let info = persist::rdb::write::ImageInfo {
+            ctime_secs: unix_now(server),
+            used_mem: used_memory(),
+            aof_base: false,
+            repl: &repl,
+        };
         persist::rdb::write::write_to(
             &server.engine,
             &crate::features::script::function::library_codes(server),
             save_options(server),
-            unix_now(server),
-            used_memory(),
-            false,
+            info,
             &mut w,
         )
     })
@@ -336,7 +341,12 @@ pub fn start_background(
     target: PathBuf,
     purpose: Purpose,
 ) -> Result<(), StartError> {
-    start(server, target, purpose, false, &[])
+    // An RDB carries the replication fields (an AOF's base does not, as in Redis).
+    let repl = match purpose {
+        Purpose::Rdb => crate::features::replication::save_info(server).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    start(server, target, purpose, false, &repl)
 }
 
 /// A snapshot for replication (`aux`: the `repl-stream-db`/`repl-id`/`repl-offset` fields
@@ -731,11 +741,11 @@ pub fn prepare_shutdown(
 
 /// Start-up (Redis's `loadDataFromDisk` without an AOF): loads `dir`/`dbfilename` if it
 /// exists. An unreadable or corrupt file is fatal, with Redis's wording and the offset.
-pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
+pub fn load_at_startup(server: &mut Server) -> Result<Option<load::LoadStats>, String> {
     let path = rdb_path(server);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("Fatal error loading the DB: {e}. Exiting.")),
     };
     let start = Instant::now();
@@ -759,7 +769,7 @@ pub fn load_at_startup(server: &mut Server) -> Result<(), String> {
             server.persistence.last_load_keys_expired = stats.expired;
             // What was just loaded is what the file holds.
             server.persistence.dirty_at_save = server.engine.dirty;
-            Ok(())
+            Ok(Some(stats))
         }
         Err(e) => Err(format!(
             "Fatal error loading the DB ({}): {e}. Exiting.",

@@ -517,15 +517,9 @@ fn feed(server: &mut Server, bytes: &[u8]) {
     }
 }
 
-/// Once per loop turn, before replies go out: the turn's stream to the backlog and the
-/// replicas; a snapshot for replicas waiting for one, when none runs.
-pub fn before_sleep(server: &mut Server) {
-    replica::load_step(server);
-    serve_waiters(server);
-    update_failover(server);
-    if server.repl.backlog.is_none() {
-        return;
-    }
+/// The units the sink holds to the backlog and the replicas (done each turn, and before an
+/// RDB records the offset).
+fn flush_turn_stream(server: &mut Server) {
     if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>()
         && !sink.0.buf.is_empty()
     {
@@ -538,6 +532,70 @@ pub fn before_sleep(server: &mut Server) {
             sink.0.give_back(bytes);
         }
     }
+}
+
+/// Redis's `rdbPopulateSaveInfo`: the replication fields an RDB saved now carries
+/// (`repl-stream-db`, `repl-id`, `repl-offset`), so that a restart continues this history
+/// — a replica by PSYNC, a master keeping it as `master_replid2` for its replicas. A master
+/// has them while it keeps a backlog; a replica while it has (or remembers) its master.
+pub fn save_info(server: &mut Server) -> Option<Vec<(&'static [u8], Vec<u8>)>> {
+    let db = match &server.master {
+        None => {
+            server.repl.backlog.as_ref()?;
+            // The offset must cover every write the image holds.
+            flush_turn_stream(server);
+            server
+                .engine
+                .propagation
+                .sink_mut::<ReplSink>()
+                .and_then(|s| s.0.selected_db())
+                .unwrap_or(0)
+        }
+        Some(m) => match m.conn.and_then(|(k, _)| server.clients.get(k)) {
+            Some(c) if m.state == replica::LinkState::Connected => c.session.db,
+            _ if server.repl.cached.is_some() => m.db,
+            _ => return None,
+        },
+    };
+    Some(vec![
+        (&b"repl-stream-db"[..], db.to_string().into_bytes()),
+        (&b"repl-id"[..], server.replid.clone().into_bytes()),
+        (
+            &b"repl-offset"[..],
+            server.repl.offset.to_string().into_bytes(),
+        ),
+    ])
+}
+
+/// Start-up loaded an RDB with replication fields (Redis's `loadDataFromDisk`): a replica
+/// continues that history (PSYNC from it once linked); a master keeps it as its second id,
+/// with a backlog from there, so its replicas continue by partial resync.
+pub fn restore_from_rdb(server: &mut Server, replid: String, offset: u64, stream_db: usize) {
+    if server.master.is_some() {
+        server.replid = replid;
+        server.repl.offset = offset;
+        server.repl.cached = Some((server.replid.clone(), offset));
+        if let Some(m) = server.master.as_mut() {
+            m.db = stream_db.min(server.engine.dbs.len().saturating_sub(1));
+        }
+    } else {
+        server.repl.replid2 = replid;
+        server.repl.second_replid_offset = offset as i64 + 1;
+        server.repl.offset = offset;
+        ensure_backlog(server);
+    }
+}
+
+/// Once per loop turn, before replies go out: the turn's stream to the backlog and the
+/// replicas; a snapshot for replicas waiting for one, when none runs.
+pub fn before_sleep(server: &mut Server) {
+    replica::load_step(server);
+    serve_waiters(server);
+    update_failover(server);
+    if server.repl.backlog.is_none() {
+        return;
+    }
+    flush_turn_stream(server);
     if server.repl.failover.is_none()
         && std::mem::take(&mut server.repl.get_ack)
         && server.master.is_none()
