@@ -409,6 +409,28 @@ fn random_lua_sources_leave_the_server_serving() {
     );
 }
 
+/// FUNCTION RESTORE of a payload with a valid checksum whose LZF string claims a terabyte:
+/// an error, nothing allocated for the claim (it once reached `Vec::with_capacity`).
+#[test]
+fn function_restore_refuses_an_impossible_lzf_length() {
+    use persist::rdb::codec;
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let mut p = vec![codec::op::FUNCTION2, 0xC3, 2];
+    p.push(codec::LEN_64BIT);
+    p.extend_from_slice(&(1u64 << 40).to_be_bytes());
+    p.extend_from_slice(&[0, b'a']);
+    p.extend_from_slice(&codec::RDB_VERSION.to_le_bytes());
+    let crc = codec::crc64(0, &p);
+    p.extend_from_slice(&crc.to_le_bytes());
+    let r = c.cmd(&[b"FUNCTION".as_slice(), b"RESTORE", &p]);
+    assert_eq!(
+        r.to_string(),
+        "-ERR failed loading the given functions payload\\r\\n"
+    );
+    assert_eq!(c.cmd(&["PING"]).to_string(), "+PONG\\r\\n");
+}
+
 /// cjson with its depth limits raised as far as they go: a self-referential table or a
 /// 20,000-deep document ends in cjson's nesting error, never a crash. (Redis stops at the
 /// Lua C stack: 7998 arrays, 4000 objects; ringkv a little earlier, where mlua's

@@ -278,6 +278,11 @@ pub struct LzfError;
 /// Decompresses LZF data that must expand to exactly `expected` bytes (Redis refuses a
 /// string whose decompressed length differs from the length it stored).
 pub fn lzf_decompress(input: &[u8], expected: usize) -> Result<Vec<u8>, LzfError> {
+    // LZF expands at most 264 bytes per 3 input bytes: a claimed length no input of this
+    // size could produce is refused before anything is allocated for it.
+    if expected > input.len().saturating_mul(88).saturating_add(64) {
+        return Err(LzfError);
+    }
     let mut out = Vec::with_capacity(expected);
     let mut ip = 0usize;
     while ip < input.len() {
@@ -370,6 +375,9 @@ mod tests {
         assert_eq!(lzf_decompress(&[5, b'a'], 6), Err(LzfError));
         assert_eq!(lzf_decompress(&[0, b'a', 0x20, 5], 4), Err(LzfError)); // back past start
         assert_eq!(lzf_decompress(&[0, b'a'], 2), Err(LzfError)); // wrong length
+        // A claimed length no input could produce: refused, nothing allocated.
+        assert_eq!(lzf_decompress(&[0, b'a'], usize::MAX), Err(LzfError));
+        assert_eq!(lzf_decompress(&[0, b'a'], 1 << 40), Err(LzfError));
     }
 
     proptest! {

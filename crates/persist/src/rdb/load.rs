@@ -95,6 +95,15 @@ const MODULE_FLOAT: u64 = 3;
 const MODULE_DOUBLE: u64 = 4;
 const MODULE_STRING: u64 = 5;
 
+/// One RDB string (raw, integer-encoded or LZF) at `buf[*pos..]`, for payloads that embed
+/// them outside an image (FUNCTION RESTORE's); `*pos` moves past it.
+pub fn read_string(buf: &[u8], pos: &mut usize) -> Result<Vec<u8>> {
+    let mut r = Reader { buf, pos: *pos };
+    let s = r.string()?.into_owned();
+    *pos = r.pos;
+    Ok(s)
+}
+
 /// A cursor over the input. Every read checks the bytes are there.
 struct Reader<'a> {
     buf: &'a [u8],

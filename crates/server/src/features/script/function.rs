@@ -709,75 +709,6 @@ pub fn dump(server: &Server) -> Vec<u8> {
     e.out
 }
 
-/// Reads one RDB string (plain, integer-encoded or LZF) from `buf[*pos..]`.
-fn rdb_string(buf: &[u8], pos: &mut usize) -> Option<Vec<u8>> {
-    use persist::rdb::codec;
-    let b = *buf.get(*pos)?;
-    *pos += 1;
-    fn len_of(buf: &[u8], pos: &mut usize, first: u8) -> Option<(bool, u64)> {
-        Some(match first >> 6 {
-            0 => (false, (first & 0x3f) as u64),
-            1 => {
-                let n = ((first & 0x3f) as u64) << 8 | *buf.get(*pos)? as u64;
-                *pos += 1;
-                (false, n)
-            }
-            2 => match first {
-                codec::LEN_32BIT => {
-                    let v = u32::from_be_bytes(buf.get(*pos..*pos + 4)?.try_into().ok()?);
-                    *pos += 4;
-                    (false, v as u64)
-                }
-                codec::LEN_64BIT => {
-                    let v = u64::from_be_bytes(buf.get(*pos..*pos + 8)?.try_into().ok()?);
-                    *pos += 8;
-                    (false, v)
-                }
-                _ => return None,
-            },
-            _ => (true, (first & 0x3f) as u64),
-        })
-    }
-    let (enc, n) = len_of(buf, pos, b)?;
-    if !enc {
-        let n = usize::try_from(n).ok()?;
-        let s = buf.get(*pos..pos.checked_add(n)?)?.to_vec();
-        *pos += n;
-        return Some(s);
-    }
-    match n as u8 {
-        codec::ENC_INT8 => {
-            let v = *buf.get(*pos)? as i8;
-            *pos += 1;
-            Some(v.to_string().into_bytes())
-        }
-        codec::ENC_INT16 => {
-            let v = i16::from_le_bytes(buf.get(*pos..*pos + 2)?.try_into().ok()?);
-            *pos += 2;
-            Some(v.to_string().into_bytes())
-        }
-        codec::ENC_INT32 => {
-            let v = i32::from_le_bytes(buf.get(*pos..*pos + 4)?.try_into().ok()?);
-            *pos += 4;
-            Some(v.to_string().into_bytes())
-        }
-        codec::ENC_LZF => {
-            let b1 = *buf.get(*pos)?;
-            *pos += 1;
-            let (_, clen) = len_of(buf, pos, b1)?;
-            let b2 = *buf.get(*pos)?;
-            *pos += 1;
-            let (_, ulen) = len_of(buf, pos, b2)?;
-            let clen = usize::try_from(clen).ok()?;
-            let ulen = usize::try_from(ulen).ok()?;
-            let data = buf.get(*pos..pos.checked_add(clen)?)?;
-            *pos += clen;
-            codec::lzf_decompress(data, ulen).ok()
-        }
-        _ => None,
-    }
-}
-
 /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
 fn restore(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     use persist::rdb::codec;
@@ -826,7 +757,7 @@ fn restore(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         if t != codec::op::FUNCTION2 {
             return Err(CmdError::Static("ERR given type is not a function"));
         }
-        let Some(code) = rdb_string(&data[..len - 10], &mut pos) else {
+        let Ok(code) = persist::rdb::load::read_string(&data[..len - 10], &mut pos) else {
             return Err(CmdError::Static(
                 "ERR failed loading the given functions payload",
             ));
