@@ -70,6 +70,8 @@ pub struct ServerStats {
     pub unknown_commands: u64,
     /// Clients closed because they exceeded `client-query-buffer-limit`.
     pub client_qbuf_limit_disconnections: u64,
+    /// Clients closed by `maxmemory-clients` (INFO `evicted_clients`).
+    pub evicted_clients: u64,
     /// Recv / send completions with data (INFO `total_reads_processed` / `..._writes_...`).
     pub reads_processed: u64,
     pub writes_processed: u64,
@@ -151,6 +153,9 @@ pub struct Server {
     /// while handing `&mut Server` to the handler.
     pub table: &'static CmdTable,
     pub stats: ServerStats,
+    /// Memory of the normal and pub/sub clients (`maxmemory-clients`), kept current as
+    /// their buffers change (see [`Server::note_client_memory`]).
+    pub clients_mem: usize,
     /// SLOWLOG's entries (see [`crate::features::slowlog`]).
     pub slowlog: crate::features::slowlog::SlowLog,
     /// LATENCY's event series (see [`crate::features::latency`]).
@@ -312,6 +317,7 @@ impl Server {
             clients: Slab::new(),
             table: Box::leak(Box::new(table)),
             stats: ServerStats::default(),
+            clients_mem: 0,
             slowlog: Default::default(),
             latency: Default::default(),
             monitors: Vec::new(),
@@ -395,6 +401,24 @@ impl Server {
         self.settings = Settings::from_config(&self.config);
         self.limits.proto_max_bulk_len = self.settings.proto_max_bulk_len;
         self.config.apply_to_engine(&mut self.engine);
+    }
+
+    /// Counts client `key`'s buffers in [`Server::clients_mem`] as they are now: called
+    /// where they grow or shrink (a read, output handed to a send, a send completed) and
+    /// when it goes. A replica, our master's link and a closing client count 0.
+    #[inline]
+    pub fn note_client_memory(&mut self, key: usize) {
+        let Some(c) = self.clients.get_mut(key) else {
+            return;
+        };
+        let now = if c.state == crate::client::ConnState::Closing || c.is_replica() || c.is_master()
+        {
+            0
+        } else {
+            c.memory()
+        };
+        self.clients_mem = (self.clients_mem + now).saturating_sub(c.mem_counted);
+        c.mem_counted = now;
     }
 
     /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).

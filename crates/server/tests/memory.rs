@@ -303,3 +303,72 @@ fn no_eviction_while_clients_are_paused() {
     }
     assert!(info_field(&mut c, "stats", "evicted_keys") > 1000);
 }
+
+/// `maxmemory-clients`: a client whose query buffer takes the clients past the limit is
+/// disconnected and counted in `evicted_clients`; a small client stays; output a client
+/// does not read counts as well; a client marked CLIENT NO-EVICT is never the one evicted,
+/// even holding most of the memory (the others go, as in Redis).
+#[test]
+fn maxmemory_clients_evicts_the_biggest_clients() {
+    let srv = Server::ringkv_with(&["--maxmemory-clients", "1mb"]);
+    let mut small = srv.connect();
+    let mut admin = srv.connect();
+    assert_eq!(admin.cmd(&["CLIENT", "NO-EVICT", "on"]).text(), "OK");
+    let evicted = |c: &mut Client| info_field(c, "stats", "evicted_clients");
+    let wait_evicted = |c: &mut Client, n: i64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while evicted(c) < n {
+            assert!(std::time::Instant::now() < deadline, "no eviction");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert_eq!(evicted(c), n);
+    };
+    // A 10 MB argument announced: its buffer is reserved as it starts to arrive.
+    let mut big = srv.connect();
+    big.send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10000000\r\n")
+        .unwrap();
+    big.send_raw(&vec![b'x'; 64 * 1024]).unwrap();
+    wait_evicted(&mut admin, 1);
+    let (_, end) = big.read_until_close();
+    assert!(end.is_closed(), "{end:?}");
+    assert_eq!(small.cmd(&["PING"]).text(), "PONG");
+
+    // Replies left unread: 40 pipelined GETs of a 256 KB value.
+    admin.cmd(&["SET", "v", &"y".repeat(256 * 1024)]);
+    let mut reader = srv.connect();
+    let mut batch = Vec::new();
+    for _ in 0..40 {
+        batch.extend_from_slice(&encode_command(&["GET", "v"]));
+    }
+    reader.send_raw(&batch).unwrap();
+    wait_evicted(&mut admin, 2);
+    let (_, end) = reader.read_until_close();
+    assert!(end.is_closed(), "{end:?}");
+    assert_eq!(small.cmd(&["PING"]).text(), "PONG");
+
+    // The NO-EVICT client over the limit by itself: the others go, it stays.
+    admin
+        .send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10000000\r\n")
+        .unwrap();
+    admin.send_raw(&vec![b'x'; 64 * 1024]).unwrap();
+    let (_, end) = small.read_until_close();
+    assert!(end.is_closed(), "{end:?}");
+    admin.send_raw(&vec![b'x'; 10_000_000 - 64 * 1024]).unwrap();
+    admin.send_raw(b"\r\n").unwrap();
+    assert_eq!(admin.read_reply().unwrap().text(), "OK");
+    assert_eq!(evicted(&mut admin), 3);
+    // Off: nothing is evicted any more.
+    assert_eq!(
+        admin
+            .cmd(&["CONFIG", "SET", "maxmemory-clients", "0"])
+            .text(),
+        "OK"
+    );
+    let mut again = srv.connect();
+    again
+        .send_raw(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10000000\r\n")
+        .unwrap();
+    again.send_raw(&vec![b'x'; 256 * 1024]).unwrap();
+    assert_eq!(admin.cmd(&["PING"]).text(), "PONG");
+    assert_eq!(evicted(&mut admin), 3);
+}

@@ -85,6 +85,9 @@ pub struct Conn {
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// Its memory as last counted in `Server::clients_mem` (0 when it does not count: a
+    /// replica, our master's link, a closing client).
+    pub mem_counted: usize,
     /// Bytes of the current read batch not yet consumed when the running command started
     /// (CLIENT LIST `qbuf` for the calling client, which Redis still holds in its buffer).
     pub qbuf_current: usize,
@@ -172,6 +175,7 @@ impl Conn {
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,
+            mem_counted: 0,
             qbuf_current: 0,
             resume: resp::Resume::START,
             rbuf_peak: 0,

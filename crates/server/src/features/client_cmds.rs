@@ -755,9 +755,6 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 crate::alloc::set_background_thread(cfg.compat.jemalloc_bg_thread);
                 Ok(())
             }
-            Apply::MaxmemoryClients if cfg.compat.maxmemory_clients != 0 => {
-                Err(config::NO_CLIENT_EVICTION.into())
-            }
             _ => Ok(()),
         }
     };
@@ -823,14 +820,16 @@ mod tests {
         assert!(s.server.engine.config.evict.policy.is_lfu());
         assert_eq!(
             s.run(c, &["CONFIG", "SET", "maxmemory-clients", "10%"]),
-            format!(
-                "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-clients') - {}\r\n",
-                crate::features::config::NO_CLIENT_EVICTION
-            )
+            "+OK\r\n"
         );
         assert_eq!(
             s.run(c, &["CONFIG", "GET", "maxmemory-clients"]),
-            "*2\r\n$17\r\nmaxmemory-clients\r\n$1\r\n0\r\n"
+            "*2\r\n$17\r\nmaxmemory-clients\r\n$3\r\n10%\r\n"
+        );
+        // 10% of 16 MB.
+        assert_eq!(
+            crate::features::memory::client_eviction_limit(&s.server),
+            (16 << 20) / 10
         );
         assert_eq!(
             s.run(c, &["CONFIG", "SET", "maxmemory-clients", "0"]),

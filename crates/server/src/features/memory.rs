@@ -60,6 +60,56 @@ pub fn evict(server: &mut Server) -> EvictOutcome {
     outcome
 }
 
+/// Redis's `getClientEvictionLimit`: `maxmemory-clients` in bytes (a negative value is a
+/// percentage of `maxmemory`), at least 128 KiB so a tiny setting cannot cut every client
+/// off; 0 when client eviction is off.
+pub fn client_eviction_limit(server: &Server) -> usize {
+    let setting = server.config.compat.maxmemory_clients;
+    let maxmemory = server.config.maxmemory;
+    let limit = if setting < 0 && maxmemory > 0 {
+        (maxmemory as f64 * -(setting as f64) / 100.0) as usize
+    } else if setting > 0 {
+        setting as usize
+    } else {
+        return 0;
+    };
+    limit.max(128 * 1024)
+}
+
+/// Redis 7.0's client eviction (`evictClients`): while the normal and pub/sub clients hold
+/// `maxmemory-clients` or more, the biggest of them is disconnected (never one marked
+/// CLIENT NO-EVICT, a replica or our master's link), logged with its CLIENT LIST line and
+/// counted in INFO's `evicted_clients`. Called once per loop turn, after output was handed
+/// out; it costs a comparison unless the limit is reached.
+pub fn evict_clients(server: &mut Server) {
+    let limit = client_eviction_limit(server);
+    if limit == 0 || server.clients_mem < limit {
+        return;
+    }
+    let mut biggest: Vec<(usize, usize)> = server
+        .clients
+        .iter()
+        .filter(|(_, c)| c.mem_counted > 0 && !c.no_evict)
+        .map(|(k, c)| (c.mem_counted, k))
+        .collect();
+    biggest.sort_unstable_by(|a, b| b.cmp(a));
+    for (_, key) in biggest {
+        if server.clients_mem < limit {
+            return;
+        }
+        let mut info = String::new();
+        crate::features::client_cmds::client_info_line(server, key, key, &[], &mut info);
+        log::info!("Evicting client: {info}");
+        server.close_client(key);
+        // Closing: it no longer counts, so the next one is judged without it.
+        server.note_client_memory(key);
+        server.stats.evicted_clients += 1;
+    }
+    if server.clients_mem >= limit {
+        log::warn!("Over client maxmemory after evicting all evictable clients");
+    }
+}
+
 /// The loop's side of a time-limited eviction (Redis's `evictionTimeProc`): called each
 /// turn while [`engine::evict::EvictState::running`].
 pub fn continue_evictions(server: &mut Server) {

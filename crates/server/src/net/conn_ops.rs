@@ -169,6 +169,7 @@ impl EventLoop {
         if let (Some(b), Some(br)) = (bid, self.bufs.as_ref()) {
             br.provide(b);
         }
+        self.server.note_client_memory(key);
         self.update_read(key);
         self.maybe_free(key, generation);
     }
@@ -221,6 +222,7 @@ impl EventLoop {
         if c.sending.capacity() > SENDING_KEEP {
             c.sending = Vec::new();
         }
+        self.server.note_client_memory(key);
         self.queue_flush(key);
     }
 
@@ -262,6 +264,12 @@ impl EventLoop {
             if c.state == ConnState::Closing || c.send_inflight {
                 continue;
             }
+            // Output grew (or went) since the client was last counted.
+            self.server.note_client_memory(key);
+            let Some(again) = self.server.clients.get_mut(key) else {
+                continue;
+            };
+            c = again;
             if hold && !c.pending.is_empty() {
                 // Output that grew since it was last held depends on everything
                 // appended so far; output merely woken keeps its mark.
@@ -304,6 +312,7 @@ impl EventLoop {
         }
         list.clear();
         self.flush = list;
+        crate::features::memory::evict_clients(&mut self.server);
         if !self.server.to_close.is_empty() {
             self.start_closes();
         }
@@ -350,6 +359,7 @@ impl EventLoop {
         // Clients closed without close_client (e.g. after QUIT's reply) drop their watches.
         let id = c.id();
         self.server.engine.unwatch_all(id);
+        self.server.note_client_memory(key);
         self.server.clients.remove(key);
         let e = opcode::Close::new(types::Fd(fd))
             .build()

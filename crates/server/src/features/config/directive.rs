@@ -41,7 +41,7 @@ pub enum Apply {
     /// `maxmemory` / `maxmemory-policy` / `maxmemory-samples` / the tenacity and LFU
     /// parameters: the engine's eviction settings.
     Maxmemory,
-    /// `maxmemory-clients`: refused unless 0 (no client eviction).
+    /// `maxmemory-clients`: the clients' memory limit (acts from the loop's next turn).
     MaxmemoryClients,
     /// `jemalloc-bg-thread`: jemalloc's background purging thread on or off.
     JemallocBgThread,

@@ -139,9 +139,6 @@ impl<'a> Loader<'a> {
                     .into(),
             ));
         }
-        if self.cfg.compat.maxmemory_clients != 0 {
-            return Err(ConfigError::General(super::NO_CLIENT_EVICTION.into()));
-        }
         // Redis clamps hz after loading for backward compatibility; our setter already
         // clamps, so only the log file remains to check.
         if !self.cfg.logfile.is_empty() {
@@ -480,14 +477,8 @@ mod tests {
                 "argument couldn't be parsed into an integer"
             )
         );
-        assert_eq!(
-            load_err("maxmemory-clients 10mb\n"),
-            format!(
-                "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n{}\n",
-                super::super::NO_CLIENT_EVICTION
-            )
-        );
-        assert!(load("maxmemory 16mb\nmaxmemory-clients 0\n").is_ok());
+        assert!(load("maxmemory-clients 10mb\n").is_ok());
+        assert!(load("maxmemory 16mb\nmaxmemory-clients 5%\n").is_ok());
         assert_eq!(
             load_err("daemonize yes\n"),
             "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nringkv does not daemonize: run \

@@ -382,10 +382,6 @@ impl Config {
     }
 }
 
-/// Why a non-zero `maxmemory-clients` is refused (at start-up and by CONFIG SET): client
-/// eviction is not implemented, and an accepted limit must act.
-pub const NO_CLIENT_EVICTION: &str = "ringkv does not evict clients: maxmemory-clients must be 0";
-
 #[cfg(test)]
 mod tests {
     use super::*;
