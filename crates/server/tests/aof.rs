@@ -717,3 +717,62 @@ fn debug_loadaof_reloads_without_appending() {
     let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
     assert_eq!(again.connect().cmd(&["GET", "after"]).text(), "1");
 }
+
+/// `aof-timestamp-enabled yes`: the incremental file carries `#TS:<second>` before the
+/// first command of each new second (and a command base starts with one);
+/// `redis-check-aof` accepts it, `--truncate-to-timestamp` cuts it where Redis would, and
+/// a real Redis and ringkv both load it.
+#[test]
+fn timestamp_annotations_as_redis_writes_them() {
+    if !redis_or_skip("aof::timestamp_annotations_as_redis_writes_them") {
+        return;
+    }
+    let ours = Server::ringkv_with(&["--appendonly", "yes", "--aof-timestamp-enabled", "yes"]);
+    let mut c = ours.connect();
+    let second = |c: &mut Client| -> i64 {
+        let t = c.cmd(&["TIME"]);
+        String::from_utf8_lossy(t.items[0].as_bytes().unwrap())
+            .parse()
+            .unwrap()
+    };
+    c.cmd(&["SET", "a", "1"]);
+    let first = second(&mut c);
+    // The next second, awaited on the server's clock.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while second(&mut c) == first {
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    c.cmd(&["SET", "b", "2"]);
+    c.cmd(&["SET", "c", "3"]);
+    let text = String::from_utf8_lossy(&std::fs::read(incr_file(ours.dir())).unwrap()).into_owned();
+    let stamps: Vec<i64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("#TS:"))
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(stamps.len(), 2, "{text:?}");
+    assert!(stamps[0] < stamps[1], "{stamps:?}");
+    assert!(text.starts_with("#TS:"), "{text:?}");
+    check_aof(ours.dir());
+    // Cut at the second stamp: only `a` remains.
+    let out = Command::new("redis-check-aof")
+        .arg("--truncate-to-timestamp")
+        .arg((stamps[1] - 1).to_string())
+        .arg(incr_file(ours.dir()))
+        .output()
+        .expect("running redis-check-aof");
+    let msg = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{msg}");
+    let dir = ours.kill9();
+    let redis = Server::start_in(Kind::Redis, AOF_ON, &dir);
+    let mut r = redis.connect();
+    assert_eq!(r.cmd(&["DBSIZE"]).as_int(), Some(1), "{}", redis.log());
+    assert_eq!(r.cmd(&["GET", "a"]).text(), "1");
+    drop(r);
+    let dir = redis.kill9();
+    let again = Server::start_in(Kind::Ringkv, AOF_ON, &dir);
+    let mut c = again.connect();
+    assert_eq!(c.cmd(&["DBSIZE"]).as_int(), Some(1));
+    assert_eq!(c.cmd(&["GET", "a"]).text(), "1");
+}

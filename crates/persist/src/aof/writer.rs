@@ -43,6 +43,19 @@ pub struct AofSink {
     select: SelectTracker,
     /// Bytes not yet taken by the server.
     pub buf: Vec<u8>,
+    /// `aof-timestamp-enabled`: the current Unix second, set by the server each turn.
+    clock: Option<i64>,
+    /// The second of the last `#TS:` annotation written.
+    last_ts: i64,
+}
+
+/// `#TS:<unix seconds>`, the annotation Redis 7's AOF carries with `aof-timestamp-enabled`
+/// (`redis-check-aof --truncate-to-timestamp` cuts a file there).
+pub fn encode_timestamp(out: &mut Vec<u8>, unix_secs: i64) {
+    let mut nb = [0u8; 20];
+    out.extend_from_slice(b"#TS:");
+    out.extend_from_slice(resp::num::fmt_u64(unix_secs.max(0) as u64, &mut nb));
+    out.extend_from_slice(b"\r\n");
 }
 
 impl AofSink {
@@ -69,10 +82,23 @@ impl AofSink {
     pub fn selected_db(&self) -> Option<usize> {
         self.select.selected()
     }
+
+    /// With `Some(now)` (Unix seconds), a command fed in a later second than the last
+    /// annotation is preceded by `#TS:<now>` (Redis's `genAofTimestampAnnotationIfNeeded`);
+    /// `None` writes none.
+    pub fn set_clock(&mut self, now_secs: Option<i64>) {
+        self.clock = now_secs;
+    }
 }
 
 impl Sink for AofSink {
     fn feed(&mut self, db: usize, argv: &[Vec<u8>]) {
+        if let Some(now) = self.clock
+            && now > self.last_ts
+        {
+            encode_timestamp(&mut self.buf, now);
+            self.last_ts = now;
+        }
         if let Some(db) = self.select.select(db) {
             encode_select(&mut self.buf, db);
         }
@@ -102,5 +128,22 @@ mod tests {
         s.reset_select();
         s.feed(3, &[b"x".to_vec()]);
         assert!(s.take().starts_with(b"*2\r\n$6\r\nSELECT"));
+    }
+
+    #[test]
+    fn annotates_each_new_second() {
+        let mut s = AofSink::default();
+        s.set_clock(Some(1_700_000_000));
+        s.feed(0, &[b"a".to_vec()]);
+        s.feed(0, &[b"b".to_vec()]);
+        s.set_clock(Some(1_700_000_001));
+        s.feed(0, &[b"c".to_vec()]);
+        s.set_clock(None);
+        s.feed(0, &[b"d".to_vec()]);
+        assert_eq!(
+            s.take(),
+            b"#TS:1700000000\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$1\r\na\r\n\
+*1\r\n$1\r\nb\r\n#TS:1700000001\r\n*1\r\n$1\r\nc\r\n*1\r\n$1\r\nd\r\n"
+        );
     }
 }

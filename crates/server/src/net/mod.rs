@@ -297,6 +297,7 @@ impl EventLoop {
             }
             self.now_ms = self.server.now_ms();
             self.turn += 1;
+            crate::features::aof::turn_started(&mut self.server, self.now_ms);
             let ring = &mut self.ring;
             self.cqes.extend(
                 ring.completion()

@@ -219,12 +219,26 @@ impl Server {
         unique_dir(kind)
     }
 
-    /// Starts a server working in `dir` (a restart on the files of an earlier one).
+    /// Starts a server working in `dir` (a restart on the files of an earlier one), and
+    /// waits until it has loaded them: both servers accept connections before their data
+    /// is in, answering `-LOADING` meanwhile.
     pub fn start_in(kind: Kind, args: &[&str], dir: &Path) -> Server {
-        match Self::try_start_in(kind, args, dir) {
+        let server = match Self::try_start_in(kind, args, dir) {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
+        };
+        let deadline = Instant::now() + START_TIMEOUT;
+        let mut c = server.connect();
+        while c.cmd(&["PING"]).text().starts_with("LOADING") {
+            assert!(
+                Instant::now() < deadline,
+                "{} still loading after {START_TIMEOUT:?}\n{}",
+                kind.name(),
+                server.log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
         }
+        server
     }
 
     /// Kills the process with SIGKILL (no shutdown), reaps it, and returns its directory,
@@ -356,7 +370,12 @@ impl Server {
                             format!("port {port} is held by another process; retrying"),
                         ));
                     }
+                    // Bound is not started: ringkv binds before it loads its data, and a
+                    // load that fails ends the process. It has started once it answers.
                     _ if server.exit_status().is_none() => {
+                        if !answers(addr, deadline) {
+                            continue;
+                        }
                         server.keep_dir = false;
                         return Ok(server);
                     }
@@ -459,6 +478,22 @@ impl Server {
             nix::sys::signal::Signal::SIGTERM,
         );
     }
+}
+
+/// Whether a server at `addr` answers a PING (any reply: PONG, -LOADING, -NOAUTH…) before
+/// `deadline`; false when it closes the connection first (it is exiting).
+fn answers(addr: SocketAddr, deadline: Instant) -> bool {
+    use std::io::Read;
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(500)) else {
+        return false;
+    };
+    let wait = deadline.saturating_duration_since(Instant::now());
+    let _ = s.set_read_timeout(Some(wait.max(Duration::from_millis(10))));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut b = [0u8; 1];
+    matches!(s.read(&mut b), Ok(1))
 }
 
 impl Drop for Server {

@@ -168,6 +168,22 @@ fn sink(server: &mut Server) -> Option<&mut AofSink> {
     server.engine.propagation.sink_mut::<AofSink>()
 }
 
+/// The loop's turn starts at `now_ms`: with `aof-timestamp-enabled`, the sink annotates the
+/// turn's commands with the second they run in.
+pub fn turn_started(server: &mut Server, now_ms: i64) {
+    if !server.aof.on {
+        return;
+    }
+    let clock = server
+        .config
+        .compat
+        .aof_timestamp_enabled
+        .then_some(now_ms / 1000);
+    if let Some(s) = sink(server) {
+        s.set_clock(clock);
+    }
+}
+
 /// Attaches the AOF as the engine's sink (the stream is recorded from now on).
 pub fn attach_sink(server: &mut Server) {
     server.engine.detach_sink::<AofSink>();

@@ -43,6 +43,12 @@ pub fn write_base(
             w,
         )
     } else {
+        // A command base starts with the time (Redis's rewriteAppendOnlyFileRio).
+        if server.config.compat.aof_timestamp_enabled {
+            let mut ts = Vec::new();
+            persist::aof::writer::encode_timestamp(&mut ts, now_ms / 1000);
+            w.write_all(&ts)?;
+        }
         persist::aof::rewrite::rewrite_dbs(
             &server.engine.dbs,
             &crate::features::script::function::library_codes(server),

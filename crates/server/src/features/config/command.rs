@@ -275,13 +275,10 @@ mod tests {
         let mut c = Config::new();
         // requirepass acts (features::acl), so it is accepted.
         assert!(set(&mut c, &["requirepass", "secret"]).is_ok());
-        let err = set(&mut c, &["aof-timestamp-enabled", "yes"]).unwrap_err();
-        assert!(
-            err.contains("'aof-timestamp-enabled'") && err.contains("timestamp"),
-            "{err}"
-        );
+        let err = set(&mut c, &["activedefrag", "yes"]).unwrap_err();
+        assert!(err.contains("'activedefrag'"), "{err}");
         assert!(set(&mut c, &["requirepass", ""]).is_ok());
-        assert!(set(&mut c, &["aof-timestamp-enabled", "no"]).is_ok());
+        assert!(set(&mut c, &["activedefrag", "no"]).is_ok());
     }
 
     #[test]

@@ -214,16 +214,6 @@ fn no_cluster(v: bool) -> Result<(), &'static str> {
     }
 }
 
-/// `aof-timestamp-enabled yes` would write `#TS:` annotations (and AOF-timestamp
-/// truncation at load); refused until implemented rather than silently ignored.
-fn no_aof_timestamps(v: bool) -> Result<(), &'static str> {
-    if v {
-        Err("ringkv does not write AOF timestamp annotations: aof-timestamp-enabled must be no")
-    } else {
-        Ok(())
-    }
-}
-
 // The directive audit: what ringkv cannot do is refused (at start-up and by CONFIG SET)
 // when asked for, rather than stored and ignored; the default, which matches what ringkv
 // does, stays accepted so stock redis.conf files load. See docs/CONFIG.md.
@@ -708,7 +698,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("rdb-save-incremental-fsync", None, MODIFIABLE, compat.rdb_save_incremental_fsync, true, None),
     boolean!("aof-load-truncated", None, MODIFIABLE, compat.aof_load_truncated, true, None),
     boolean!("aof-use-rdb-preamble", None, MODIFIABLE, compat.aof_use_rdb_preamble, true, None),
-    boolean!("aof-timestamp-enabled", None, MODIFIABLE, compat.aof_timestamp_enabled, false, None, Some(no_aof_timestamps)),
+    boolean!("aof-timestamp-enabled", None, MODIFIABLE, compat.aof_timestamp_enabled, false, None, None),
     boolean!("cluster-replica-no-failover", Some("cluster-slave-no-failover"), MODIFIABLE, compat.cluster_replica_no_failover, false, None),
     boolean!("replica-lazy-flush", Some("slave-lazy-flush"), MODIFIABLE, compat.replica_lazy_flush, false, None),
     boolean!("replica-serve-stale-data", Some("slave-serve-stale-data"), MODIFIABLE, compat.replica_serve_stale_data, true, None),
