@@ -218,6 +218,26 @@ fn replconf_and_sync_errors_match_redis() {
         raw(&c.cmd(&["REPLCONF", "rdb-only", "2"])),
         "-ERR value is out of range, value must between 0 and 1\r\n"
     );
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "rdb-filter-only", "functions x"])),
+        "-ERR Unsupported rdb-filter-only option: x\r\n"
+    );
+    assert_eq!(
+        raw(&c.cmd(&["REPLCONF", "rdb-filter-only", "\"open"])),
+        "-ERR Missing rdb-filter-only values\r\n"
+    );
+    {
+        // A filtered RDB is always sent as a diskless payload: EOF capability required.
+        let mut f = master.connect();
+        assert_eq!(
+            raw(&f.cmd(&["REPLCONF", "rdb-filter-only", "functions"])),
+            "+OK\r\n"
+        );
+        assert_eq!(
+            raw(&f.cmd(&["SYNC"])),
+            "-ERR Filtered replica requires EOF capability\r\n"
+        );
+    }
     // A replica whose own link is down serves no replicas (no cycles, no following itself).
     let own = master.port().to_string();
     assert_eq!(raw(&c.cmd(&["REPLICAOF", "127.0.0.1", "1"])), "+OK\r\n");
@@ -663,4 +683,48 @@ fn a_restarted_ringkv_master_keeps_its_replicas_history() {
     assert_eq!(info_field(&mut m, "sync_partial_ok"), "1");
     assert_eq!(info_field(&mut m, "sync_full"), "0");
     assert_eq!(digest(&mut m), digest(&mut r));
+}
+
+/// `redis-cli --functions-rdb` (REPLCONF rdb-only and rdb-filter-only functions): the file
+/// holds the function libraries and no keys, passes redis-check-rdb and loads into a real
+/// Redis; `--rdb` still gets the keys.
+#[test]
+fn redis_cli_functions_rdb_gets_the_libraries_only() {
+    if !redis_or_skip("redis_cli_functions_rdb_gets_the_libraries_only") {
+        return;
+    }
+    let master = Server::ringkv();
+    let mut m = master.connect();
+    let lib = "#!lua name=onlylib\nredis.register_function('of', function() return 7 end)";
+    assert_eq!(m.cmd(&["FUNCTION", "LOAD", lib]).text(), "onlylib");
+    fill(&mut m, "-x");
+    let port = master.port().to_string();
+    let dir = Server::new_dir(common::Kind::Redis);
+    std::fs::create_dir_all(&dir).unwrap();
+    let get = |flag: &str, name: &str| {
+        let path = dir.join(name);
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &port, flag])
+            .arg(&path)
+            .output()
+            .expect("running redis-cli");
+        let text = String::from_utf8_lossy(&out.stderr).into_owned()
+            + &String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && text.contains("success"), "{text}");
+        let check = std::process::Command::new("redis-check-rdb")
+            .arg(&path)
+            .output()
+            .expect("running redis-check-rdb");
+        let report = String::from_utf8_lossy(&check.stdout).into_owned();
+        assert!(check.status.success(), "{report}");
+        report
+    };
+    let report = get("--functions-rdb", "dump.rdb");
+    assert!(report.contains("[info] 0 keys read"), "{report}");
+    let report = get("--rdb", "all.rdb");
+    assert!(!report.contains("[info] 0 keys read"), "{report}");
+    let redis = Server::start_in(common::Kind::Redis, &[], &dir);
+    let mut r = redis.connect();
+    assert_eq!(r.cmd(&["DBSIZE"]).as_int(), Some(0));
+    assert_eq!(raw(&r.cmd(&["FCALL", "of", "0"])), ":7\r\n");
 }

@@ -431,6 +431,23 @@ impl Checksum {
     }
 }
 
+/// An image without keys: the aux fields and the function libraries, then EOF and the
+/// checksum (a full sync for `REPLCONF rdb-filter-only`, whose data Redis leaves out).
+pub fn write_without_data(
+    functions: &[Vec<u8>],
+    opts: SaveOptions,
+    info: ImageInfo<'_>,
+) -> Vec<u8> {
+    let mut e = Encoder::new(opts);
+    e.header();
+    e.info_aux(info.ctime_secs, info.used_mem, info.aof_base, info.repl);
+    e.functions(functions);
+    e.eof();
+    let crc = Checksum::new(opts.checksum).finish(&e.out);
+    e.out.extend_from_slice(&crc);
+    e.out
+}
+
 /// DUMP's payload (`createDumpPayload`): type, value, RDB version (2 bytes LE), CRC-64 of all
 /// of it (8 bytes LE). The checksum is always computed, whatever `rdbchecksum` says.
 pub fn dump_payload(v: &Value, compression: bool) -> Vec<u8> {

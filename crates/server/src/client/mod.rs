@@ -140,6 +140,9 @@ pub struct ReplConf {
     pub master: bool,
     /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): the RDB only, then the connection closes.
     pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only <filters>`: its RDB leaves the keys out, and keeps the
+    /// function libraries when `Some(true)` (`redis-cli --functions-rdb`).
+    pub rdb_filter: Option<bool>,
     /// A snapshot file is being sent to it: the loop tops its output up as it drains
     /// (`features::replication::feed_bulk`).
     pub bulk: bool,

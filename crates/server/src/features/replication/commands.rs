@@ -177,13 +177,20 @@ fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             "NOMASTERLINK Can't SYNC while not connected with my master",
         ));
     }
+    let conf = server.clients[key].repl.as_deref();
+    let filter = conf.and_then(|rc| rc.rdb_filter);
+    if filter.is_some() && !conf.is_some_and(|rc| rc.capa_eof) {
+        return Err(CmdError::Static(
+            "ERR Filtered replica requires EOF capability",
+        ));
+    }
     let mut offset = 0;
     if psync {
         offset = engine::util::parse_i64(args[2])?;
     }
     let peer = crate::client::fmt_addr(server.clients[key].peer_addr());
     log::info!("Replica {peer} asks for synchronization");
-    if psync {
+    if psync && filter.is_none() {
         if try_partial(server, key, args[1], offset) {
             server.repl.stat_sync_partial_ok += 1;
             return Ok(());
@@ -215,8 +222,64 @@ fn sync(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         server.repl.second_replid_offset = -1;
         ensure_backlog(server);
     }
+    if let Some(functions) = filter {
+        sync_filtered(server, key, functions);
+        return Ok(());
+    }
     super::start_sync_snapshot(server);
     Ok(())
+}
+
+/// A full sync whose RDB leaves the keys out (`REPLCONF rdb-filter-only`): nothing to
+/// snapshot, so the image (aux fields, the libraries if asked) goes out at once, marked as
+/// a diskless payload as Redis always sends a filtered one; the stream follows after the
+/// replica's first ACK, and an `rdb-only` client is closed after it.
+fn sync_filtered(server: &mut Server, key: usize, functions: bool) {
+    // The stream up to here is in the offset; the replica's starts with a SELECT.
+    super::flush_turn_stream(server);
+    if let Some(sink) = server.engine.propagation.sink_mut::<super::ReplSink>() {
+        sink.0.reset_select();
+    }
+    let (replid, offset) = (server.replid.clone(), server.repl.offset);
+    let repl: [(&[u8], Vec<u8>); 3] = [
+        (b"repl-stream-db", b"0".to_vec()),
+        (b"repl-id", replid.clone().into_bytes()),
+        (b"repl-offset", offset.to_string().into_bytes()),
+    ];
+    let libs = if functions {
+        crate::features::script::function::library_codes(server)
+    } else {
+        Vec::new()
+    };
+    let info = persist::rdb::write::ImageInfo {
+        ctime_secs: server.now_ms() / 1000,
+        used_mem: crate::alloc::used_memory() as u64,
+        aof_base: false,
+        repl: &repl,
+    };
+    let opts = crate::features::persistence::save_options(server);
+    let image = persist::rdb::write::write_without_data(&libs, opts, info);
+    let mark = crate::features::info::random_hex_id();
+    let i = server.repl.replicas.len() - 1;
+    let r = &mut server.repl.replicas[i];
+    r.state = ReplicaState::Online;
+    r.start_on_ack = true;
+    let c = &mut server.clients[key];
+    if r.psync {
+        c.pending
+            .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    c.pending
+        .extend_from_slice(format!("$EOF:{mark}\r\n").as_bytes());
+    c.pending.extend_from_slice(&image);
+    c.pending.extend_from_slice(mark.as_bytes());
+    server.wake.push(key);
+    log::info!(
+        "Synchronization with replica {} succeeded (filtered RDB)",
+        crate::client::fmt_addr(c.peer_addr())
+    );
+    super::release_rdb_only(server);
+    super::refresh_good_replicas(server);
 }
 
 fn mark_replica(server: &mut Server, key: usize, state: ReplicaState, psync: bool) {
@@ -349,6 +412,25 @@ fn replconf(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                 .repl
                 .get_or_insert_with(Default::default)
                 .rdb_only = v == 1;
+        } else if eq_ic(opt, "rdb-filter-only") {
+            // Redis's include filters: "" keeps nothing, `functions` the libraries. The
+            // filter is set before the values are checked, as in Redis.
+            let Some(filters) = resp::parse::split_args_owned(val) else {
+                return Err(CmdError::Static("ERR Missing rdb-filter-only values"));
+            };
+            let rc = server.clients[key]
+                .repl
+                .get_or_insert_with(Default::default);
+            rc.rdb_filter = Some(false);
+            for f in &filters {
+                if !eq_ic(f, "functions") {
+                    return Err(CmdError::Owned(format!(
+                        "ERR Unsupported rdb-filter-only option: {}",
+                        String::from_utf8_lossy(f)
+                    )));
+                }
+                rc.rdb_filter = Some(true);
+            }
         } else if eq_ic(opt, "getack") {
             // Answered only by a replica to its master.
             return Ok(());

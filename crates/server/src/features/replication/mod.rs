@@ -519,7 +519,7 @@ fn feed(server: &mut Server, bytes: &[u8]) {
 
 /// The units the sink holds to the backlog and the replicas (done each turn, and before an
 /// RDB records the offset).
-fn flush_turn_stream(server: &mut Server) {
+pub(super) fn flush_turn_stream(server: &mut Server) {
     if let Some(sink) = server.engine.propagation.sink_mut::<ReplSink>()
         && !sink.0.buf.is_empty()
     {
