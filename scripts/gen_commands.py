@@ -62,7 +62,7 @@ sync psync replconf role replicaof slaveof wait failover
 xadd xrange xrevrange xlen xdel xtrim xsetid xread xreadgroup xack xpending xclaim xautoclaim
 xgroup|create xgroup|createconsumer xgroup|delconsumer xgroup|destroy xgroup|setid xgroup|help
 xinfo|stream xinfo|groups xinfo|consumers xinfo|help
-eval evalsha eval_ro evalsha_ro script|load script|exists script|flush script|kill script|help
+eval evalsha eval_ro evalsha_ro script|load script|exists script|flush script|kill script|debug script|help
 fcall fcall_ro function|load function|delete function|list function|flush function|dump function|restore function|stats function|kill function|help
 """.split()
 

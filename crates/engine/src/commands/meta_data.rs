@@ -31093,6 +31093,71 @@ pub static COMMANDS: &[CommandMeta] = &[
                 ]),
             },
             CommandMeta {
+                name: "script|debug",
+                arity: 3,
+                flags: flags::NOSCRIPT,
+                first_key: 0,
+                last_key: 0,
+                step: 0,
+                acl_categories: acl::SLOW | acl::SCRIPTING,
+                group: "scripting",
+                since: "3.2.0",
+                summary: "Set the debug mode for executed scripts.",
+                complexity: "O(1)",
+                doc_flags: &[],
+                tips: &[],
+                key_specs: &[],
+                subcommands: &[],
+                info: Array(&[
+                    Bulk("script|debug"),
+                    Int(3),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                docs: Map(&[
+                    (
+                        Bulk("summary"),
+                        Bulk("Set the debug mode for executed scripts."),
+                    ),
+                    (Bulk("since"), Bulk("3.2.0")),
+                    (Bulk("group"), Bulk("scripting")),
+                    (Bulk("complexity"), Bulk("O(1)")),
+                    (
+                        Bulk("arguments"),
+                        Array(&[Map(&[
+                            (Bulk("name"), Bulk("mode")),
+                            (Bulk("type"), Bulk("oneof")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[
+                                    Map(&[
+                                        (Bulk("name"), Bulk("yes")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("YES")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("sync")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("SYNC")),
+                                    ]),
+                                    Map(&[
+                                        (Bulk("name"), Bulk("no")),
+                                        (Bulk("type"), Bulk("pure-token")),
+                                        (Bulk("token"), Bulk("NO")),
+                                    ]),
+                                ]),
+                            ),
+                        ])]),
+                    ),
+                ]),
+            },
+            CommandMeta {
                 name: "script|help",
                 arity: 2,
                 flags: flags::LOADING | flags::STALE,
@@ -31199,6 +31264,18 @@ pub static COMMANDS: &[CommandMeta] = &[
                         Bulk("request_policy:all_shards"),
                         Bulk("response_policy:one_succeeded"),
                     ]),
+                    Set(&[]),
+                    Set(&[]),
+                ]),
+                Array(&[
+                    Bulk("script|debug"),
+                    Int(3),
+                    Set(&[Status("noscript")]),
+                    Int(0),
+                    Int(0),
+                    Int(0),
+                    Set(&[Status("@slow"), Status("@scripting")]),
+                    Set(&[]),
                     Set(&[]),
                     Set(&[]),
                 ]),
@@ -31330,6 +31407,45 @@ pub static COMMANDS: &[CommandMeta] = &[
                             (Bulk("since"), Bulk("2.6.0")),
                             (Bulk("group"), Bulk("scripting")),
                             (Bulk("complexity"), Bulk("O(1)")),
+                        ]),
+                    ),
+                    (
+                        Bulk("script|debug"),
+                        Map(&[
+                            (
+                                Bulk("summary"),
+                                Bulk("Set the debug mode for executed scripts."),
+                            ),
+                            (Bulk("since"), Bulk("3.2.0")),
+                            (Bulk("group"), Bulk("scripting")),
+                            (Bulk("complexity"), Bulk("O(1)")),
+                            (
+                                Bulk("arguments"),
+                                Array(&[Map(&[
+                                    (Bulk("name"), Bulk("mode")),
+                                    (Bulk("type"), Bulk("oneof")),
+                                    (
+                                        Bulk("arguments"),
+                                        Array(&[
+                                            Map(&[
+                                                (Bulk("name"), Bulk("yes")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("YES")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("sync")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("SYNC")),
+                                            ]),
+                                            Map(&[
+                                                (Bulk("name"), Bulk("no")),
+                                                (Bulk("type"), Bulk("pure-token")),
+                                                (Bulk("token"), Bulk("NO")),
+                                            ]),
+                                        ]),
+                                    ),
+                                ])]),
+                            ),
                         ]),
                     ),
                     (

@@ -1300,6 +1300,28 @@ fn script(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             reply(server, key).ok();
         }
         b"kill" => return busy::script_kill(server, key, false),
+        b"debug" => {
+            // As Redis: refused while output is not yet sent (a pipeline's or EXEC's
+            // earlier replies).
+            if !server.clients[key].pending.is_empty() {
+                return Err(CmdError::Static(
+                    "ERR SCRIPT DEBUG must be called outside a pipeline",
+                ));
+            }
+            let mode = args[2];
+            if engine::util::eq_ic(mode, "no") {
+                reply(server, key).ok();
+            } else if engine::util::eq_ic(mode, "yes") || engine::util::eq_ic(mode, "sync") {
+                // The Lua debugger (LDB) is not built: refused rather than accepted and
+                // ignored, so `redis-cli --ldb` stops with this message.
+                return Err(CmdError::Static(
+                    "ERR ringkv does not implement the Lua debugger: SCRIPT DEBUG YES and \
+                     SYNC are not supported (SCRIPT DEBUG NO is)",
+                ));
+            } else {
+                return Err(CmdError::Static("ERR Use SCRIPT DEBUG YES/SYNC/NO"));
+            }
+        }
         b"help" => {
             let lines: &[&str] = &[
                 "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
