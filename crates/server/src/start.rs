@@ -29,6 +29,17 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         }
     };
     sys::init_logging(&cfg);
+    // Redis's main: under a supervisor the process stays in the foreground; otherwise
+    // `daemonize yes` forks into the background (before any thread exists), and then a
+    // pidfile is always written, `/var/run/redis.pid` unless one is configured.
+    let supervision = sys::supervision(cfg.compat.supervised);
+    let background = cfg.daemonize && supervision == sys::Supervision::None;
+    if background {
+        sys::daemonize();
+        if cfg.pidfile.is_empty() {
+            cfg.pidfile = b"/var/run/redis.pid".to_vec();
+        }
+    }
     log::warn!(
         "ringkv {} (Redis {} compatible), pid={}, just started",
         env!("CARGO_PKG_VERSION"),
@@ -141,6 +152,7 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         crate::features::replication::restore_from_rdb(&mut server, id, offset, db);
     }
     let pidfile = sys::PidFile::create(&server.config.pidfile);
+    let server_is_replica = server.master.is_some();
     let mut ev = match net::EventLoop::new(server, use_buf_ring) {
         Ok(ev) => ev,
         Err(net::StartError::NoUring(e)) => {
@@ -160,6 +172,7 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
     };
     log::warn!("Server initialized, listening on {addrs}");
     log::warn!("Ready to accept connections tcp");
+    sys::notify_ready(supervision, server_is_replica);
     let code = ev.run();
     drop(pidfile);
     code

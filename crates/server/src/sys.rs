@@ -1,6 +1,136 @@
 //! Process-level helpers: the pidfile, logging, the open-files limit. Used at start-up and
 //! by CONFIG SET (`loglevel`, `maxclients`), so they live below both.
 
+/// Redis's `daemonize`: forks, the parent exits at once, the child leaves the terminal's
+/// session and reads and writes `/dev/null` on its standard streams (so a log to stdout
+/// goes nowhere, as with Redis). The working directory stays. Called before any thread
+/// exists.
+pub fn daemonize() {
+    // SAFETY: fork before any thread is started; the child only continues the start-up.
+    match unsafe { libc::fork() } {
+        -1 => {
+            eprintln!(
+                "ringkv-server: can't fork into the background: {}",
+                std::io::Error::last_os_error()
+            );
+            std::process::exit(1);
+        }
+        0 => {}
+        _ => std::process::exit(0),
+    }
+    // SAFETY: plain syscalls on descriptors this process owns.
+    unsafe {
+        libc::setsid();
+        let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if fd != -1 {
+            libc::dup2(fd, libc::STDIN_FILENO);
+            libc::dup2(fd, libc::STDOUT_FILENO);
+            libc::dup2(fd, libc::STDERR_FILENO);
+            if fd > libc::STDERR_FILENO {
+                libc::close(fd);
+            }
+        }
+    }
+}
+
+/// Supervision in effect (`supervised`, Redis's `redisIsSupervised`): `auto` follows the
+/// environment; a mode whose supervisor left no trace in it is off, with Redis's warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Supervision {
+    None,
+    Upstart,
+    Systemd,
+}
+
+static SUPERVISION: std::sync::OnceLock<Supervision> = std::sync::OnceLock::new();
+
+/// The supervision decided at start-up ([`supervision`]).
+pub fn supervised() -> Supervision {
+    SUPERVISION.get().copied().unwrap_or(Supervision::None)
+}
+
+/// A status line for systemd, when it supervises (`STOPPING=1`, a replica's sync done).
+pub fn notify_status(msg: &str) {
+    if supervised() == Supervision::Systemd {
+        notify_systemd(msg);
+    }
+}
+
+/// Decides the supervision in effect for `mode` and remembers it.
+pub fn supervision(mode: u8) -> Supervision {
+    let s = detect_supervision(mode);
+    let _ = SUPERVISION.set(s);
+    s
+}
+
+fn detect_supervision(mode: u8) -> Supervision {
+    let upstart = std::env::var_os("UPSTART_JOB").is_some();
+    let systemd = std::env::var_os("NOTIFY_SOCKET").is_some();
+    match mode {
+        1 if upstart => Supervision::Upstart,
+        1 => {
+            log::warn!("upstart supervision requested, but UPSTART_JOB not found!");
+            Supervision::None
+        }
+        2 if systemd => Supervision::Systemd,
+        2 => {
+            log::warn!(
+                "systemd supervision requested or auto-detected, but NOTIFY_SOCKET \
+                 environment variable not found!"
+            );
+            Supervision::None
+        }
+        3 if upstart => Supervision::Upstart,
+        3 if systemd => Supervision::Systemd,
+        _ => Supervision::None,
+    }
+}
+
+/// Tells systemd about the server (`sd_notify`, Redis's `redisCommunicateSystemd`): a
+/// datagram to `$NOTIFY_SOCKET`, a path or (`@…`) an abstract name.
+pub fn notify_systemd(msg: &str) {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixDatagram};
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let path = path.to_string_lossy().into_owned();
+    let addr = match path.strip_prefix('@') {
+        Some(name) => SocketAddr::from_abstract_name(name.as_bytes()),
+        None => SocketAddr::from_pathname(&path),
+    };
+    let sent = addr.and_then(|addr| {
+        let sock = UnixDatagram::unbound()?;
+        sock.send_to_addr(msg.as_bytes(), &addr)
+    });
+    if let Err(e) = sent {
+        log::warn!("Can't send notification to systemd: {e}");
+    }
+}
+
+/// The supervisor learns the server is ready: systemd by `READY=1` (and a status line),
+/// upstart by the process stopping itself (it continues it), as Redis does.
+pub fn notify_ready(s: Supervision, replica: bool) {
+    match s {
+        Supervision::Systemd => {
+            notify_systemd(if replica {
+                "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> \
+                 REPLICA sync\n"
+            } else {
+                "STATUS=Ready to accept connections\n"
+            });
+            notify_systemd("READY=1\n");
+        }
+        Supervision::Upstart => {
+            // SAFETY: signals this process; upstart continues it.
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
+        }
+        Supervision::None => {}
+    }
+}
+
 /// The `pidfile`, written at start and removed at a clean exit, as Redis does.
 pub struct PidFile(Option<std::path::PathBuf>);
 

@@ -626,3 +626,109 @@ fn huge_multibulk_in_small_writes_is_parsed_correctly() {
         b"*3\r\n$7\r\nvalue:0\r\n$11\r\nvalue:19999\r\n$11\r\nvalue:12345\r\n"
     );
 }
+
+/// `daemonize yes`, as Debian's stock redis.conf has it: the command returns at once, the
+/// server runs on in the background, its pidfile holds the daemon's pid, CONFIG GET shows
+/// the setting, and SHUTDOWN ends it and removes the pidfile.
+#[test]
+fn daemonize_yes_forks_into_the_background() {
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = common::server::free_port();
+    let pidfile = dir.join("ringkv.pid");
+    let logfile = dir.join("ringkv.log");
+    let started = Instant::now();
+    let status = std::process::Command::new(common::server::ringkv_bin())
+        .args([
+            "--port",
+            &port.to_string(),
+            "--daemonize",
+            "yes",
+            "--save",
+            "",
+        ])
+        .arg("--pidfile")
+        .arg(&pidfile)
+        .arg("--logfile")
+        .arg(&logfile)
+        .current_dir(&dir)
+        .status()
+        .expect("running ringkv-server");
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut c = loop {
+        if std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n'))
+            && let Ok(c) = Client::connect(addr)
+        {
+            break c;
+        }
+        assert!(Instant::now() < deadline, "the daemon did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(c.cmd(&["PING"]).text(), "PONG");
+    let info = c.cmd(&["INFO", "server"]).text();
+    assert!(info.contains(&format!("process_id:{pid}\r\n")), "{info}");
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "daemonize"]).to_string(),
+        "*2\\r\\n$9\\r\\ndaemonize\\r\\n$3\\r\\nyes\\r\\n"
+    );
+    c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    let (_, end) = c.read_until_close();
+    assert!(end.is_closed(), "{end:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only checks that the process exists.
+    while unsafe { libc::kill(pid, 0) } == 0 || pidfile.exists() {
+        assert!(Instant::now() < deadline, "the daemon did not exit");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let log = std::fs::read_to_string(&logfile).unwrap();
+    assert!(log.contains("Ready to accept connections"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `supervised systemd` with `NOTIFY_SOCKET` (Debian's `Type=notify` unit): the server
+/// stays in the foreground whatever `daemonize` says, tells systemd `READY=1` with Redis's
+/// status line once it accepts connections, and `STOPPING=1` when it shuts down.
+#[test]
+fn supervised_systemd_notifies_ready_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock_path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let port = common::server::free_port();
+    let mut child = std::process::Command::new(common::server::ringkv_bin())
+        .args(["--port", &port.to_string(), "--save", ""])
+        .args(["--supervised", "systemd", "--daemonize", "yes"])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("running ringkv-server");
+    let recv = || {
+        let mut buf = [0u8; 512];
+        let n = sock.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(recv(), "STATUS=Ready to accept connections\n");
+    assert_eq!(recv(), "READY=1\n");
+    // Still our child: it did not fork away.
+    assert!(child.try_wait().unwrap().is_none());
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut c = Client::connect(addr).unwrap();
+    assert_eq!(c.cmd(&["PING"]).text(), "PONG");
+    c.send(&["SHUTDOWN", "NOSAVE"]).unwrap();
+    assert_eq!(recv(), "STOPPING=1\n");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -130,15 +130,6 @@ impl<'a> Loader<'a> {
         if self.depth > 0 {
             return Ok(());
         }
-        // Checked on the final value, so a stock redis.conf with `daemonize yes` can still be
-        // used as `ringkv-server redis.conf --daemonize no`.
-        if self.cfg.daemonize {
-            return Err(ConfigError::General(
-                "ringkv does not daemonize: run it in the foreground under a process \
-                 supervisor (or pass --daemonize no)"
-                    .into(),
-            ));
-        }
         // Redis clamps hz after loading for backward compatibility; our setter already
         // clamps, so only the log file remains to check.
         if !self.cfg.logfile.is_empty() {
@@ -479,11 +470,7 @@ mod tests {
         );
         assert!(load("maxmemory-clients 10mb\n").is_ok());
         assert!(load("maxmemory 16mb\nmaxmemory-clients 5%\n").is_ok());
-        assert_eq!(
-            load_err("daemonize yes\n"),
-            "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nringkv does not daemonize: run \
-             it in the foreground under a process supervisor (or pass --daemonize no)\n"
-        );
+        assert!(load("daemonize yes\n").is_ok());
         assert!(load("daemonize yes\ndaemonize no\n").is_ok());
     }
 

@@ -290,18 +290,6 @@ fn fixed_expire_effort(v: i64) -> Result<(), &'static str> {
     }
 }
 
-/// `supervised`: ringkv does not notify upstart or systemd; `auto` is accepted where Redis
-/// would find no supervisor either (neither `UPSTART_JOB` nor `NOTIFY_SOCKET` set).
-fn no_supervision(v: u8) -> Result<(), &'static str> {
-    let supervisor =
-        std::env::var_os("UPSTART_JOB").is_some() || std::env::var_os("NOTIFY_SOCKET").is_some();
-    match v {
-        0 => Ok(()),
-        3 if !supervisor => Ok(()),
-        _ => Err("ringkv does not notify upstart or systemd: supervised must be no"),
-    }
-}
-
 fn no_defrag(v: bool) -> Result<(), &'static str> {
     // Redis built without its modified jemalloc refuses the same way.
     if v {
@@ -745,7 +733,7 @@ pub static TABLE: &[Directive] = &[
     string!("masterauth", None, SENSITIVE, compat.masterauth, "", None),
     string!("requirepass", None, SENSITIVE, requirepass, "", Some(Apply::Requirepass), None),
     // Enum configs
-    enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None, Some(no_supervision)),
+    enumeration!("supervised", None, IMMUTABLE, SUPERVISED_ENUM, compat.supervised, 0, None, None),
     enumeration!("syslog-facility", None, IMMUTABLE, SYSLOG_FACILITY_ENUM, compat.syslog_facility, 1, None),
     enumeration!("repl-diskless-load", None, MODIFIABLE, REPL_DISKLESS_LOAD_ENUM, compat.repl_diskless_load, 0, None),
     Directive {
@@ -987,7 +975,6 @@ mod tests {
             ("socket-mark-id", "7", "0"),
             ("oom-score-adj", "relative", "no"),
             ("active-expire-effort", "5", "1"),
-            ("supervised", "systemd", "no"),
         ] {
             let mut c = Config::new();
             let err = c.set(name, bad).unwrap_err();

@@ -716,6 +716,7 @@ pub fn prepare_shutdown(
     save: Option<bool>,
     force: bool,
 ) -> Result<(), ShutdownRefused> {
+    crate::sys::notify_status("STOPPING=1\n");
     if let Some(bg) = server.persistence.bg.as_ref() {
         log::warn!("There is a child saving an .rdb. Killing it!");
         let tmp = (!bg.diskless).then(|| bg.tmp.clone());

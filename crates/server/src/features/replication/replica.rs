@@ -945,6 +945,10 @@ pub fn load_step(server: &mut Server) {
     server.repl.offset = offset;
     super::free_backlog(server);
     log::info!("MASTER <-> REPLICA sync: Finished with success");
+    crate::sys::notify_status(
+        "STATUS=MASTER <-> REPLICA sync: Finished with success. Ready to accept connections \
+         in read-write mode.\n",
+    );
     connected(server);
     // The stream that arrived meanwhile waits in the link's input: run it.
     if let Some((k, _)) = server.master.as_ref().and_then(|m| m.conn) {
