@@ -10,6 +10,33 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 pub struct Listener {
     pub fd: OwnedFd,
     pub addr: String,
+    /// The `unixsocket` listener (its clients are local: no protected-mode check, no TCP
+    /// options, `path:0` as their address, flag `U`).
+    pub unix: bool,
+}
+
+/// The `unixsocket` listener (Redis's `anetUnixServer`): a stale socket file is removed
+/// first, the socket is bound and listens, then takes `unixsocketperm` when not 0.
+pub fn listen_unix(path: &[u8], perm: u32, backlog: i32) -> Result<Listener, String> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::io::IntoRawFd;
+    let p = std::path::Path::new(std::ffi::OsStr::from_bytes(path));
+    let _ = std::fs::remove_file(p);
+    let l = std::os::unix::net::UnixListener::bind(p).map_err(|e| e.to_string())?;
+    // SAFETY: listen on the socket just bound, with the configured backlog.
+    unsafe { libc::listen(std::os::unix::io::AsRawFd::as_raw_fd(&l), backlog) };
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(perm))
+            .map_err(|e| e.to_string())?;
+    }
+    // SAFETY: the descriptor leaves the UnixListener and is owned from here on.
+    let fd = unsafe { OwnedFd::from_raw_fd(l.into_raw_fd()) };
+    Ok(Listener {
+        fd,
+        addr: String::from_utf8_lossy(path).into_owned(),
+        unix: true,
+    })
 }
 
 /// Creates the listening sockets for `bind` × `port`. A `-` prefix makes an address
@@ -41,6 +68,7 @@ pub fn listen_all(bind: &[String], port: u16, backlog: i32) -> Result<Vec<Listen
             Ok(fd) => out.push(Listener {
                 fd,
                 addr: format!("{host}:{port}"),
+                unix: false,
             }),
             Err(e) if optional => {
                 log::debug!("Skipping optional bind {host}:{port}: {e}");
@@ -69,18 +97,22 @@ pub fn rebind(
     port: u16,
     backlog: i32,
 ) -> Result<(), String> {
-    for l in listeners.iter() {
+    // The Unix socket is not bind/port's: it keeps listening (a shut-down Unix listener
+    // cannot listen again) and stays first in the list, its accept still armed.
+    for l in listeners.iter().filter(|l| !l.unix) {
         // SAFETY: shutdown on a socket we own.
         unsafe { libc::shutdown(l.fd.as_raw_fd(), libc::SHUT_RD) };
     }
     match listen_all(bind, port, backlog) {
         Ok(new) => {
-            *listeners = new;
+            let mut kept: Vec<Listener> = listeners.drain(..).filter(|l| l.unix).collect();
+            kept.extend(new);
+            *listeners = kept;
             Ok(())
         }
         Err(msg) => {
             log::warn!("{msg}");
-            for l in listeners.iter() {
+            for l in listeners.iter().filter(|l| !l.unix) {
                 // SAFETY: listen on a bound socket we own.
                 unsafe { libc::listen(l.fd.as_raw_fd(), backlog) };
             }

@@ -187,6 +187,9 @@ pub struct Server {
     pub listener_epoch: u32,
     /// Set when `listeners` need their accepts armed (start, CONFIG SET port/bind).
     pub listeners_changed: bool,
+    /// The Unix-socket listener (always `listeners[0]` when configured) has its accept
+    /// armed: CONFIG SET port/bind replaces only the TCP listeners, and it keeps its own.
+    pub unix_accept_armed: bool,
     /// TCP port actually listened on.
     pub tcp_port: u16,
     /// Clients parked by blocking commands (BLPOP...).
@@ -337,6 +340,7 @@ impl Server {
             listeners: Vec::new(),
             listener_epoch: 0,
             listeners_changed: false,
+            unix_accept_armed: false,
             blocked: Default::default(),
             pubsub: Default::default(),
             wake: Vec::new(),
@@ -419,6 +423,12 @@ impl Server {
         };
         self.clients_mem = (self.clients_mem + now).saturating_sub(c.mem_counted);
         c.mem_counted = now;
+    }
+
+    /// Whether listener `i` is the Unix socket's (whose accepts never go stale).
+    #[inline]
+    pub fn is_unix_listener(&self, i: usize) -> bool {
+        i == 0 && self.listeners.first().is_some_and(|l| l.unix)
     }
 
     /// CONFIG RESETSTAT: zeroes the INFO counters (server, engine, per command).

@@ -110,7 +110,7 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         }
     }
     let cfg = &server.config;
-    let listeners = match crate::listener::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
+    let mut listeners = match crate::listener::listen_all(&cfg.bind, cfg.port, cfg.tcp_backlog) {
         Ok(l) => l,
         Err(msg) => {
             log::warn!("Warning: {msg}");
@@ -118,6 +118,18 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             return 1;
         }
     };
+    let unixsocket = cfg.compat.unixsocket.clone();
+    if !unixsocket.is_empty() {
+        let perm = cfg.compat.unixsocketperm as u32;
+        match crate::listener::listen_unix(&unixsocket, perm, cfg.tcp_backlog) {
+            // First, where the loop finds it (`Server::is_unix_listener`).
+            Ok(l) => listeners.insert(0, l),
+            Err(e) => {
+                log::warn!("Failed opening Unix socket: {e}");
+                return 1;
+            }
+        }
+    }
     if listeners.is_empty() {
         // Redis: port 0 and no unix socket.
         log::warn!("Configured to not listen anywhere, exiting.");
@@ -174,6 +186,13 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
     log::warn!("Ready to accept connections tcp");
     sys::notify_ready(supervision, server_is_replica);
     let code = ev.run();
+    if !unixsocket.is_empty() {
+        log::info!("Removing the unix socket file.");
+        use std::os::unix::ffi::OsStrExt;
+        if let Err(e) = std::fs::remove_file(std::ffi::OsStr::from_bytes(&unixsocket)) {
+            log::warn!("Error removing the unix socket file: {e}");
+        }
+    }
     drop(pidfile);
     code
 }

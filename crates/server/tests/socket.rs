@@ -703,7 +703,8 @@ fn supervised_systemd_notifies_ready_and_stopping() {
     std::fs::create_dir_all(&dir).unwrap();
     let sock_path = dir.join("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     let port = common::server::free_port();
     let mut child = std::process::Command::new(common::server::ringkv_bin())
         .args(["--port", &port.to_string(), "--save", ""])
@@ -731,4 +732,55 @@ fn supervised_systemd_notifies_ready_and_stopping() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `unixsocket` / `unixsocketperm`: clients connect through the socket file (with the
+/// permissions asked), are local to protected mode, show the path as their addresses with
+/// flag `U`; the socket keeps serving after CONFIG SET port moves the TCP listener, and the
+/// file is removed at shutdown.
+#[test]
+fn unixsocket_serves_clients_and_is_removed_at_exit() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ringkv.sock");
+    let p = path.to_str().unwrap().to_string();
+    let srv = Server::start_in(
+        common::Kind::Ringkv,
+        &["--unixsocket", &p, "--unixsocketperm", "700"],
+        &dir,
+    );
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "{mode:o}");
+    let mut u = UnixStream::connect(&path).unwrap();
+    u.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let ask = |u: &mut UnixStream, cmd: &[&str]| -> String {
+        u.write_all(&encode_command(cmd)).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let n = u.read(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(ask(&mut u, &["PING"]), "+PONG\r\n");
+    let info = ask(&mut u, &["CLIENT", "INFO"]);
+    assert!(
+        info.contains(&format!(" addr={p}:0 laddr={p}:0 ")) && info.contains(" flags=U "),
+        "{info}"
+    );
+    // The TCP listener moves; the socket stays.
+    let mut c = srv.connect();
+    let port = common::server::free_port().to_string();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "port", &port]).text(), "OK");
+    assert_eq!(ask(&mut u, &["PING"]), "+PONG\r\n");
+    let mut again = UnixStream::connect(&path).unwrap();
+    again
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(ask(&mut again, &["PING"]), "+PONG\r\n");
+    assert_eq!(ask(&mut again, &["SHUTDOWN", "NOSAVE"]), "");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while path.exists() {
+        assert!(Instant::now() < deadline, "the socket file stayed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

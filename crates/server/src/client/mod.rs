@@ -85,6 +85,8 @@ pub struct Conn {
     pub last_cmd: &'static str,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
+    /// Connected through the `unixsocket` listener.
+    pub unix: bool,
     /// Its memory as last counted in `Server::clients_mem` (0 when it does not count: a
     /// replica, our master's link, a closing client).
     pub mem_counted: usize,
@@ -178,6 +180,7 @@ impl Conn {
             last_cmd: "NULL",
             reply_mode: ReplyMode::On,
             no_evict: false,
+            unix: false,
             mem_counted: 0,
             qbuf_current: 0,
             resume: resp::Resume::START,

@@ -278,10 +278,17 @@ pub(crate) fn client_info_line(
     let monitor = crate::features::monitor::is_monitor(server, who);
     let user = String::from_utf8_lossy(crate::features::acl::user_name(server, who)).into_owned();
     let c = &mut server.clients[who];
-    let addr = fmt_addr(c.peer_addr());
-    let laddr = match c.local_addr() {
-        Some(a) => fmt_addr(Some(a)),
-        None => format!("?:{listener_addr}"),
+    let (addr, laddr) = if c.unix {
+        // Redis shows the socket's path for both ends.
+        let path = String::from_utf8_lossy(&server.config.compat.unixsocket).into_owned();
+        (format!("{path}:0"), format!("{path}:0"))
+    } else {
+        let addr = fmt_addr(c.peer_addr());
+        let laddr = match c.local_addr() {
+            Some(a) => fmt_addr(Some(a)),
+            None => format!("?:{listener_addr}"),
+        };
+        (addr, laddr)
     };
     let is_caller = who == caller;
     let (qbuf, argv_mem) = if is_caller {
@@ -323,6 +330,9 @@ pub(crate) fn client_info_line(
     }
     if c.state == ConnState::CloseAfterReply {
         flags.push('c');
+    }
+    if c.unix {
+        flags.push('U');
     }
     if c.no_evict {
         flags.push('e');
@@ -477,15 +487,24 @@ fn client_kill(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         .collect();
     let mut killed = 0i64;
     let mut close_me = false;
+    let unix_addr = [server.config.compat.unixsocket.as_slice(), b":0"].concat();
     for k in keys {
         let c = &mut server.clients[k];
         if let Some(a) = addr
-            && fmt_addr(c.peer_addr()).as_bytes() != a
+            && (if c.unix {
+                unix_addr != a
+            } else {
+                fmt_addr(c.peer_addr()).as_bytes() != a
+            })
         {
             continue;
         }
         if let Some(a) = laddr
-            && fmt_addr(c.local_addr()).as_bytes() != a
+            && (if c.unix {
+                unix_addr != a
+            } else {
+                fmt_addr(c.local_addr()).as_bytes() != a
+            })
         {
             continue;
         }

@@ -97,12 +97,13 @@ fn poll(p: BusyPoller, server: &mut Server, running: usize) {
         let op = ud_op(u);
         // A client connecting meanwhile is accepted (its answers are BUSY too); an accept
         // that ended, or failed, is the loop's to re-arm.
+        let unix = op == Some(Op::Accept) && server.is_unix_listener(key);
         if op == Some(Op::Accept)
             && res >= 0
             && cqueue::more(flags)
-            && generation == server.listener_epoch & 0xFF_FFFF
+            && (unix || generation == server.listener_epoch & 0xFF_FFFF)
         {
-            if let Some(k) = super::conn_ops::adopt(server, res, server.now_ms()) {
+            if let Some(k) = super::conn_ops::adopt(server, res, server.now_ms(), unix) {
                 arm_recv(ring, bufs.is_some(), &mut server.clients[k], k);
             }
             continue;

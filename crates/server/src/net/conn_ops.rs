@@ -21,7 +21,8 @@ impl EventLoop {
         // A listener replaced by CONFIG SET port/bind has a stale epoch: its accept ends
         // (the socket was shut down) and is not re-armed; a connection it still took is
         // served normally.
-        let current = epoch == self.server.listener_epoch & 0xFF_FFFF;
+        let unix = self.server.is_unix_listener(li);
+        let current = unix || epoch == self.server.listener_epoch & 0xFF_FFFF;
         if current && !cqueue::more(flags) && self.server.shutdown == Shutdown::Running {
             let out_of_resources = matches!(
                 -res,
@@ -31,6 +32,10 @@ impl EventLoop {
                 // Re-arming now would fail again at once and spin; retry at the next
                 // cron tick, when clients may have gone.
                 self.deferred_accepts.push(li);
+                if unix {
+                    // Not armed until the retry (or a rebind's re-arm, which drops it).
+                    self.server.unix_accept_armed = false;
+                }
             } else {
                 self.arm_accept(li);
             }
@@ -44,7 +49,7 @@ impl EventLoop {
             }
             return;
         }
-        if let Some(key) = adopt(&mut self.server, res, self.now_ms) {
+        if let Some(key) = adopt(&mut self.server, res, self.now_ms, unix) {
             self.arm_recv(key);
         }
     }
@@ -371,7 +376,7 @@ impl EventLoop {
 /// A socket just accepted becomes a client (Redis's acceptCommonHandler): refused past
 /// `maxclients` or by protected mode, otherwise tuned and inserted; its recv is the
 /// caller's to arm. Shared by the loop and a busy script's poll.
-pub(super) fn adopt(server: &mut Server, fd: RawFd, now_ms: i64) -> Option<usize> {
+pub(super) fn adopt(server: &mut Server, fd: RawFd, now_ms: i64, unix: bool) -> Option<usize> {
     if server.clients.len() >= server.settings.maxclients {
         // Like Redis: best-effort error straight on the socket, then close. Rare path,
         // so a plain syscall is fine.
@@ -383,6 +388,7 @@ pub(super) fn adopt(server: &mut Server, fd: RawFd, now_ms: i64) -> Option<usize
     // while the default user has no password, the refusal text and close. Not counted
     // as a connection received.
     if server.config.protected_mode
+        && !unix
         && server
             .acl
             .default_user()
@@ -395,12 +401,16 @@ pub(super) fn adopt(server: &mut Server, fd: RawFd, now_ms: i64) -> Option<usize
             return None;
         }
     }
-    tune_client_socket(fd, server.settings.tcp_keepalive);
+    if !unix {
+        tune_client_socket(fd, server.settings.tcp_keepalive);
+    }
     let generation = server.next_gen & 0xFF_FFFF;
     server.next_gen = server.next_gen.wrapping_add(1);
     let id = server.next_client_id;
     server.next_client_id += 1;
-    let key = server.clients.insert(Conn::new(fd, generation, id, now_ms));
+    let mut conn = Conn::new(fd, generation, id, now_ms);
+    conn.unix = unix;
+    let key = server.clients.insert(conn);
     server.stats.total_connections_received += 1;
     crate::features::acl::set_default_auth(server, key);
     Some(key)

@@ -243,6 +243,9 @@ impl EventLoop {
                 self.server.listeners_changed = false;
                 self.deferred_accepts.clear();
                 for i in 0..self.server.listeners.len() {
+                    if self.server.is_unix_listener(i) && self.server.unix_accept_armed {
+                        continue;
+                    }
                     self.arm_accept(i);
                 }
             }
@@ -435,6 +438,9 @@ impl EventLoop {
     }
 
     fn arm_accept(&mut self, i: usize) {
+        if self.server.is_unix_listener(i) {
+            self.server.unix_accept_armed = true;
+        }
         let fd = self.server.listeners[i].fd.as_raw_fd();
         let e = opcode::AcceptMulti::new(types::Fd(fd))
             .build()

@@ -226,14 +226,6 @@ fn one_thread(v: i64) -> Result<(), &'static str> {
     }
 }
 
-fn no_unixsocket(v: &[u8]) -> Result<(), &'static str> {
-    if v.is_empty() {
-        Ok(())
-    } else {
-        Err("ringkv does not listen on Unix sockets: unixsocket must be empty")
-    }
-}
-
 fn no_cpulist(v: &[u8]) -> Result<(), &'static str> {
     if v.is_empty() {
         Ok(())
@@ -710,7 +702,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("replica-ignore-disk-write-errors", None, MODIFIABLE, compat.replica_ignore_disk_write_errors, false, None),
     // String configs
     string!("aclfile", None, IMMUTABLE, compat.aclfile, "", None),
-    string!("unixsocket", None, IMMUTABLE, compat.unixsocket, "", None, Some(no_unixsocket)),
+    string!("unixsocket", None, IMMUTABLE, compat.unixsocket, "", None, None),
     string!("pidfile", None, IMMUTABLE, pidfile, "", None),
     string!("replica-announce-ip", Some("slave-announce-ip"), MODIFIABLE, compat.replica_announce_ip, "", None),
     string!("masteruser", None, SENSITIVE, compat.masteruser, "", None),
@@ -966,7 +958,6 @@ mod tests {
     fn unsupported_values_are_refused_and_defaults_accepted() {
         for (name, bad, good) in [
             ("io-threads", "4", "1"),
-            ("unixsocket", "/tmp/r.sock", ""),
             ("server_cpulist", "0-3", ""),
             ("bgsave_cpulist", "1", ""),
             ("watchdog-period", "100", "0"),
