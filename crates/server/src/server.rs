@@ -425,6 +425,16 @@ impl Server {
         c.mem_counted = now;
     }
 
+    /// The OOM score for our role (`oom-score-adj`; see [`crate::sys::set_oom_score_adj`]).
+    pub fn update_oom_score(&self) -> std::io::Result<()> {
+        let c = &self.config.compat;
+        crate::sys::set_oom_score_adj(
+            c.oom_score_adj,
+            c.oom_score_adj_values,
+            self.master.is_some(),
+        )
+    }
+
     /// Whether listener `i` is the Unix socket's (whose accepts never go stale).
     #[inline]
     pub fn is_unix_listener(&self, i: usize) -> bool {

@@ -154,6 +154,8 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
         let host = String::from_utf8_lossy(&host).into_owned();
         crate::features::replication::replica::set_master(&mut server, &host, port as u16);
     }
+    // Redis's setOOMScoreAdj(-1) at start-up, for our role (a failure is only logged).
+    let _ = server.update_oom_score();
     // The RDB's replication fields: the history continues (an AOF start does not restore
     // them, as in Redis).
     if let Some(stats) = loaded

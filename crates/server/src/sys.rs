@@ -131,6 +131,41 @@ pub fn notify_ready(s: Supervision, replica: bool) {
     }
 }
 
+/// Redis's `setOOMScoreAdj`: with `oom-score-adj` on, `/proc/self/oom_score_adj` gets the
+/// value of `oom-score-adj-values` for this role (master first, replica second), added to
+/// the score the process had before ringkv first changed it when `relative`, within
+/// ±1000; turned off, that original score comes back. Err after logging Redis's warning.
+pub fn set_oom_score_adj(mode: u8, values: [i64; 3], replica: bool) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+    static ADJUSTED: AtomicBool = AtomicBool::new(false);
+    static BASE: AtomicI64 = AtomicI64::new(0);
+    const PATH: &str = "/proc/self/oom_score_adj";
+    let val = if mode != 0 {
+        if !ADJUSTED.load(Ordering::Relaxed) {
+            match std::fs::read_to_string(PATH) {
+                Ok(s) => BASE.store(s.trim().parse().unwrap_or(0), Ordering::Relaxed),
+                Err(e) => {
+                    log::warn!("Unable to read oom_score_adj: {e}");
+                    return Err(e);
+                }
+            }
+            ADJUSTED.store(true, Ordering::Relaxed);
+        }
+        let mut v = values[replica as usize];
+        if mode == 1 {
+            v += BASE.load(Ordering::Relaxed);
+        }
+        v.clamp(-1000, 1000)
+    } else if ADJUSTED.swap(false, Ordering::Relaxed) {
+        BASE.load(Ordering::Relaxed)
+    } else {
+        return Ok(());
+    };
+    std::fs::write(PATH, format!("{val}\n")).inspect_err(|e| {
+        log::warn!("Unable to write oom_score_adj: {e}");
+    })
+}
+
 /// The `pidfile`, written at start and removed at a clean exit, as Redis does.
 pub struct PidFile(Option<std::path::PathBuf>);
 

@@ -784,3 +784,41 @@ fn unixsocket_serves_clients_and_is_removed_at_exit() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// `oom-score-adj` / `oom-score-adj-values`: the process's `/proc/self/oom_score_adj`
+/// follows its role (master, then replica) as Redis's setOOMScoreAdj sets it, relative to
+/// the score it started with or absolute, and goes back to that score when turned off.
+#[test]
+fn oom_score_adj_follows_the_role() {
+    let srv = Server::ringkv();
+    let mut c = srv.connect();
+    let path = format!("/proc/{}/oom_score_adj", srv.pid());
+    let score = || -> i64 {
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let base = score();
+    let set = |c: &mut Client, name: &str, v: &str| {
+        assert_eq!(
+            c.cmd(&["CONFIG", "SET", name, v]).text(),
+            "OK",
+            "{name} {v}"
+        );
+    };
+    set(&mut c, "oom-score-adj-values", "0 200 800");
+    set(&mut c, "oom-score-adj", "absolute");
+    assert_eq!(score(), 0);
+    assert_eq!(c.cmd(&["REPLICAOF", "127.0.0.1", "1"]).text(), "OK");
+    assert_eq!(score(), 200);
+    set(&mut c, "oom-score-adj-values", "10 300 800");
+    assert_eq!(score(), 300);
+    assert_eq!(c.cmd(&["REPLICAOF", "NO", "ONE"]).text(), "OK");
+    assert_eq!(score(), 10);
+    set(&mut c, "oom-score-adj", "relative");
+    assert_eq!(score(), (base + 10).clamp(-1000, 1000));
+    set(&mut c, "oom-score-adj", "no");
+    assert_eq!(score(), base);
+}

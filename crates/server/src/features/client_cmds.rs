@@ -721,6 +721,7 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
     } else {
         Vec::new()
     };
+    let is_replica = server.master.is_some();
     let Server {
         config,
         clients,
@@ -769,6 +770,12 @@ fn config(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
                     "Unable to turn on AOF. Check server logs.".into()
                 })
             }
+            Apply::OomScoreAdj => crate::sys::set_oom_score_adj(
+                cfg.compat.oom_score_adj,
+                cfg.compat.oom_score_adj_values,
+                is_replica,
+            )
+            .map_err(|_| "Failed to set current oom_score_adj. Check server logs.".into()),
             Apply::JemallocBgThread => {
                 // As Redis, a jemalloc that cannot start the thread is not an error.
                 crate::alloc::set_background_thread(cfg.compat.jemalloc_bg_thread);

@@ -63,6 +63,8 @@ pub enum Apply {
     TcpKeepalive,
     /// `client-output-buffer-limit`.
     ClientOutputBufferLimit,
+    /// `oom-score-adj` / `oom-score-adj-values`: the process's OOM score.
+    OomScoreAdj,
 }
 
 /// A set of [`Apply`] codes: what a CONFIG SET changed.
@@ -94,7 +96,7 @@ impl Applied {
     }
 }
 
-const ALL_APPLY: [Apply; 18] = [
+const ALL_APPLY: [Apply; 19] = [
     Apply::Port,
     Apply::Bind,
     Apply::Maxclients,
@@ -113,6 +115,7 @@ const ALL_APPLY: [Apply; 18] = [
     Apply::NotifyKeyspaceEvents,
     Apply::TcpKeepalive,
     Apply::ClientOutputBufferLimit,
+    Apply::OomScoreAdj,
 ];
 
 /// An error text from a setter (Redis's `const char **err`), without any prefix.

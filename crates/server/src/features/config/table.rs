@@ -266,14 +266,6 @@ fn no_socket_mark(v: i64) -> Result<(), &'static str> {
     }
 }
 
-fn no_oom_score_adj(v: u8) -> Result<(), &'static str> {
-    if v == 0 {
-        Ok(())
-    } else {
-        Err("ringkv does not set its OOM score: oom-score-adj must be no")
-    }
-}
-
 fn fixed_expire_effort(v: i64) -> Result<(), &'static str> {
     if v == 1 {
         Ok(())
@@ -757,7 +749,7 @@ pub static TABLE: &[Directive] = &[
         },
     },
     enumeration!("appendfsync", None, MODIFIABLE, AOF_FSYNC_ENUM, compat.appendfsync, 0, None),
-    enumeration!("oom-score-adj", None, MODIFIABLE, OOM_SCORE_ADJ_ENUM, compat.oom_score_adj, 0, None, Some(no_oom_score_adj)),
+    enumeration!("oom-score-adj", None, MODIFIABLE, OOM_SCORE_ADJ_ENUM, compat.oom_score_adj, 0, Some(Apply::OomScoreAdj), None),
     enumeration!("acl-pubsub-default", None, MODIFIABLE, ACL_PUBSUB_DEFAULT_ENUM, compat.acl_pubsub_default, 0, None),
     enumeration!("sanitize-dump-payload", None, MODIFIABLE, SANITIZE_DUMP_PAYLOAD_ENUM, compat.sanitize_dump_payload, 0, None),
     enumeration!("enable-protected-configs", None, IMMUTABLE, PROTECTED_ACTION_ENUM, compat.enable_protected_configs, 0, None),
@@ -886,7 +878,7 @@ pub static TABLE: &[Directive] = &[
     special!("dir", None, PROTECTED, ".", set_dir, get_dir, Some(Apply::Dir)),
     special!("save", None, MULTI_ARG, "3600 1 300 100 60 10000", set_save, get_save, Some(Apply::Save)),
     special!("client-output-buffer-limit", None, MULTI_ARG, "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", set_obuf, get_obuf, Some(Apply::ClientOutputBufferLimit)),
-    special!("oom-score-adj-values", None, MULTI_ARG, "0 200 800", set_oom_values, get_oom_values, None),
+    special!("oom-score-adj-values", None, MULTI_ARG, "0 200 800", set_oom_values, get_oom_values, Some(Apply::OomScoreAdj)),
     special!("notify-keyspace-events", None, MODIFIABLE, "", set_notify, get_notify, Some(Apply::NotifyKeyspaceEvents)),
     special!("bind", None, MULTI_ARG, "127.0.0.1 -::1", set_bind, get_bind, Some(Apply::Bind)),
     special!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG, "no one", set_replicaof, get_replicaof, None),
@@ -964,7 +956,6 @@ mod tests {
             ("list-compress-depth", "1", "0"),
             ("syslog-enabled", "yes", "no"),
             ("socket-mark-id", "7", "0"),
-            ("oom-score-adj", "relative", "no"),
             ("active-expire-effort", "5", "1"),
         ] {
             let mut c = Config::new();

@@ -299,6 +299,7 @@ pub fn set_master(server: &mut Server, host: &str, port: u16) {
     super::disconnect_replicas(server);
     server.master = Some(MasterLink::new(host.to_string(), port, now));
     server.engine.set_replica_expiry(true);
+    let _ = server.update_oom_score();
     log::info!("Connecting to MASTER {host}:{port}");
     cron(server);
 }
@@ -312,6 +313,7 @@ pub fn unset_master(server: &mut Server) {
     drop_link(server);
     server.master = None;
     server.engine.set_replica_expiry(false);
+    let _ = server.update_oom_score();
     server.repl.replid2 =
         std::mem::replace(&mut server.replid, crate::features::info::random_hex_id());
     server.repl.second_replid_offset = server.repl.offset as i64 + 1;
