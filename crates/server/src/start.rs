@@ -40,6 +40,9 @@ pub fn run(rest: &[OsString], use_buf_ring: bool, help: impl FnOnce()) -> i32 {
             cfg.pidfile = b"/var/run/redis.pid".to_vec();
         }
     }
+    if !cfg.compat.server_cpulist.is_empty() {
+        sys::set_cpu_affinity(&cfg.compat.server_cpulist);
+    }
     log::warn!(
         "ringkv {} (Redis {} compatible), pid={}, just started",
         env!("CARGO_PKG_VERSION"),

@@ -822,3 +822,23 @@ fn oom_score_adj_follows_the_role() {
     set(&mut c, "oom-score-adj", "no");
     assert_eq!(score(), base);
 }
+
+/// `server_cpulist`: the process keeps to those CPUs (taskset's syntax); a malformed list
+/// stops the start.
+#[test]
+fn server_cpulist_sets_the_cpu_affinity() {
+    let srv = Server::ringkv_with(&["--server_cpulist", "0"]);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", srv.pid())).unwrap();
+    let allowed = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(allowed, "0", "{status}");
+    assert_eq!(srv.connect().cmd(&["PING"]).text(), "PONG");
+    let err = Server::try_start(common::Kind::Ringkv, &["--server_cpulist", "2-1"])
+        .err()
+        .expect("a malformed list must not start");
+    assert!(err.contains("Invalid cpulist"), "{err}");
+}

@@ -230,7 +230,19 @@ fn no_cpulist(v: &[u8]) -> Result<(), &'static str> {
     if v.is_empty() {
         Ok(())
     } else {
-        Err("ringkv does not set CPU affinity: the *_cpulist directives must be empty")
+        Err(
+            "ringkv has no background threads or child processes: bio_cpulist, \
+             aof_rewrite_cpulist and bgsave_cpulist must be empty",
+        )
+    }
+}
+
+/// `server_cpulist` acts (the process's CPU affinity at start): a valid list only.
+fn valid_cpulist(v: &[u8]) -> Result<(), &'static str> {
+    if v.is_empty() || crate::sys::parse_cpulist(v).is_some() {
+        Ok(())
+    } else {
+        Err("Invalid cpulist")
     }
 }
 
@@ -705,7 +717,7 @@ pub static TABLE: &[Directive] = &[
     string!("dbfilename", None, PROTECTED, compat.dbfilename, "dump.rdb", None, Some(valid_dbfilename)),
     string!("appendfilename", None, IMMUTABLE, compat.appendfilename, "appendonly.aof", None, Some(valid_aof_filename)),
     string!("appenddirname", None, IMMUTABLE, compat.appenddirname, "appendonlydir", None, Some(valid_aof_dirname)),
-    string!("server_cpulist", None, IMMUTABLE, compat.server_cpulist, "", None, Some(no_cpulist)),
+    string!("server_cpulist", None, IMMUTABLE, compat.server_cpulist, "", None, Some(valid_cpulist)),
     string!("bio_cpulist", None, IMMUTABLE, compat.bio_cpulist, "", None, Some(no_cpulist)),
     string!("aof_rewrite_cpulist", None, IMMUTABLE, compat.aof_rewrite_cpulist, "", None, Some(no_cpulist)),
     string!("bgsave_cpulist", None, IMMUTABLE, compat.bgsave_cpulist, "", None, Some(no_cpulist)),
@@ -950,7 +962,6 @@ mod tests {
     fn unsupported_values_are_refused_and_defaults_accepted() {
         for (name, bad, good) in [
             ("io-threads", "4", "1"),
-            ("server_cpulist", "0-3", ""),
             ("bgsave_cpulist", "1", ""),
             ("watchdog-period", "100", "0"),
             ("list-compress-depth", "1", "0"),
