@@ -13,6 +13,32 @@ use crate::propagate::Propagation;
 use crate::watch::{Presence, Watches};
 use std::time::{Duration, Instant};
 
+/// Active expiry's parameters for an `active-expire-effort` (Redis's `activeExpireCycle`:
+/// the effort rescaled to 0–9 adds a quarter of the base keys per loop and of the fast
+/// cycle's time per step, 2% of the cron period to the slow cycle, and lowers the stale
+/// share at which a db is left by one point per step).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpireEffort {
+    pub keys_per_loop: usize,
+    pub fast_duration_us: u64,
+    pub slow_time_perc: u64,
+    pub acceptable_stale: usize,
+}
+
+impl ExpireEffort {
+    pub fn for_effort(effort: u32) -> ExpireEffort {
+        let e = effort.clamp(1, 10) - 1;
+        ExpireEffort {
+            keys_per_loop: ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP
+                + ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP / 4 * e as usize,
+            fast_duration_us: ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US
+                + ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US / 4 * u64::from(e),
+            slow_time_perc: ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC + 2 * u64::from(e),
+            acceptable_stale: ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE - e as usize,
+        }
+    }
+}
+
 /// Redis's `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP`: volatile keys sampled per db per iteration.
 pub const ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP: usize = 20;
 /// Redis's `ACTIVE_EXPIRE_CYCLE_FAST_DURATION`, in microseconds.
@@ -33,6 +59,8 @@ const CRON_REHASH_BUDGET: Duration = Duration::from_millis(1);
 pub struct EngineConfig {
     /// `databases`
     pub databases: usize,
+    /// `active-expire-effort` (1–10): how hard active expiry works ([`ExpireEffort`]).
+    pub active_expire_effort: u32,
     /// `hz`: active expiry runs this many times a second.
     pub hz: u32,
     /// `proto-max-bulk-len`: also the largest string SETRANGE/APPEND may build.
@@ -59,6 +87,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             databases: 16,
+            active_expire_effort: 1,
             hz: 10,
             proto_max_bulk_len: 512 * 1024 * 1024,
             set_max_intset_entries: 512,
@@ -474,8 +503,8 @@ impl Engine {
         }
     }
 
-    /// Active expiry (Redis 7.0's `activeExpireCycle` at the default effort): for each db in
-    /// turn, sample `ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP` volatile keys, delete the expired
+    /// Active expiry (Redis 7.0's `activeExpireCycle`; figures at the default effort 1, see
+    /// [`ExpireEffort`]): for each db in turn, sample 20 volatile keys, delete the expired
     /// ones, and sample again while more than 10% of a sample was expired. The slow cycle (from
     /// [`Engine::cron`]) may use 25% of a cron period; the fast cycle (from the event loop
     /// before it sleeps) 1 ms, and only runs when the previous cycle ran out of time, at most
@@ -489,17 +518,16 @@ impl Engine {
         if n == 0 {
             return;
         }
+        let p = ExpireEffort::for_effort(self.config.active_expire_effort);
         let start = Instant::now();
         let st = &mut self.cron_state;
         if fast {
             // Redis compares the stale *fraction* with the stale *percentage* (10) here, so
             // only the time-limit clause ever decides; kept as written for fidelity.
-            if !st.timelimit_exit
-                && self.stats.expired_stale_perc < ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE as f64
-            {
+            if !st.timelimit_exit && self.stats.expired_stale_perc < p.acceptable_stale as f64 {
                 return;
             }
-            let min_gap = Duration::from_micros(ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US * 2);
+            let min_gap = Duration::from_micros(p.fast_duration_us * 2);
             if st.last_fast_cycle.is_some_and(|t| start < t + min_gap) {
                 return;
             }
@@ -511,11 +539,9 @@ impl Engine {
             CRON_DBS_PER_CALL.min(n)
         };
         let timelimit = if fast {
-            Duration::from_micros(ACTIVE_EXPIRE_CYCLE_FAST_DURATION_US)
+            Duration::from_micros(p.fast_duration_us)
         } else {
-            let us = ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC * 1_000_000
-                / u64::from(self.config.hz.max(1))
-                / 100;
+            let us = p.slow_time_perc * 1_000_000 / u64::from(self.config.hz.max(1)) / 100;
             Duration::from_micros(us.max(1))
         };
         st.timelimit_exit = false;
@@ -538,8 +564,7 @@ impl Engine {
                 if db.expires_too_sparse() {
                     break;
                 }
-                let (sampled, expired) =
-                    db.active_expire_step(now, ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP);
+                let (sampled, expired) = db.active_expire_step(now, p.keys_per_loop);
                 total_sampled += sampled;
                 total_expired += expired;
                 if iteration & 0xf == 0 && start.elapsed() > timelimit {
@@ -547,7 +572,7 @@ impl Engine {
                     self.stats.expired_time_cap_reached_count += 1;
                     break;
                 }
-                if sampled != 0 && expired * 100 / sampled <= ACTIVE_EXPIRE_CYCLE_ACCEPTABLE_STALE {
+                if sampled != 0 && expired * 100 / sampled <= p.acceptable_stale {
                     break;
                 }
             }
@@ -651,6 +676,31 @@ fn presence_in(db: &Db, key: &[u8], now: i64) -> Presence {
 mod tests {
     use super::*;
     use crate::object::{Str, Value};
+
+    /// Redis's figures for the lowest and highest effort.
+    #[test]
+    fn expire_effort_scales_as_redis() {
+        let one = ExpireEffort::for_effort(1);
+        assert_eq!(
+            (
+                one.keys_per_loop,
+                one.fast_duration_us,
+                one.slow_time_perc,
+                one.acceptable_stale
+            ),
+            (20, 1000, 25, 10)
+        );
+        let ten = ExpireEffort::for_effort(10);
+        assert_eq!(
+            (
+                ten.keys_per_loop,
+                ten.fast_duration_us,
+                ten.slow_time_perc,
+                ten.acceptable_stale
+            ),
+            (65, 3250, 43, 1)
+        );
+    }
 
     const T0: i64 = 1_767_225_600_000;
 

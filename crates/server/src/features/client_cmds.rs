@@ -843,6 +843,11 @@ mod tests {
             "+OK\r\n"
         );
         assert_eq!(s.server.engine.config.evict.maxmemory, 16 << 20);
+        assert_eq!(
+            s.run(c, &["CONFIG", "SET", "active-expire-effort", "7"]),
+            "+OK\r\n"
+        );
+        assert_eq!(s.server.engine.config.active_expire_effort, 7);
         assert!(s.server.engine.config.evict.policy.is_lfu());
         assert_eq!(
             s.run(c, &["CONFIG", "SET", "maxmemory-clients", "10%"]),

@@ -330,6 +330,7 @@ impl Config {
     pub fn engine_config(&self) -> engine::EngineConfig {
         engine::EngineConfig {
             databases: self.databases as usize,
+            active_expire_effort: self.compat.active_expire_effort.clamp(1, 10) as u32,
             hz: self.hz as u32,
             proto_max_bulk_len: self.proto_max_bulk_len as u64,
             set_max_intset_entries: self.compat.set_max_intset_entries.max(0) as usize,

@@ -278,14 +278,6 @@ fn no_socket_mark(v: i64) -> Result<(), &'static str> {
     }
 }
 
-fn fixed_expire_effort(v: i64) -> Result<(), &'static str> {
-    if v == 1 {
-        Ok(())
-    } else {
-        Err("ringkv's active expiry runs at effort 1: active-expire-effort must be 1")
-    }
-}
-
 fn no_defrag(v: bool) -> Result<(), &'static str> {
     // Redis built without its modified jemalloc refuses the same way.
     if v {
@@ -828,7 +820,7 @@ pub static TABLE: &[Directive] = &[
     int!("list-compress-depth", None, MODIFIABLE, 0, INT_MAX, compat.list_compress_depth, 0, None, Some(no_list_compression)),
     int!("rdb-key-save-delay", None, HIDDEN, INT_MIN, INT_MAX, compat.rdb_key_save_delay, 0, None),
     int!("key-load-delay", None, HIDDEN, INT_MIN, INT_MAX, compat.key_load_delay, 0, None),
-    int!("active-expire-effort", None, MODIFIABLE, 1, 10, compat.active_expire_effort, 1, None, Some(fixed_expire_effort)),
+    int!("active-expire-effort", None, MODIFIABLE, 1, 10, compat.active_expire_effort, 1, None, None),
     Directive {
         name: "hz",
         alias: None,
@@ -967,7 +959,6 @@ mod tests {
             ("list-compress-depth", "1", "0"),
             ("syslog-enabled", "yes", "no"),
             ("socket-mark-id", "7", "0"),
-            ("active-expire-effort", "5", "1"),
         ] {
             let mut c = Config::new();
             let err = c.set(name, bad).unwrap_err();
