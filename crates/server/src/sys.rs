@@ -279,7 +279,59 @@ pub fn init_logging(cfg: &crate::features::config::Config) {
             }
         }
     }
-    let _ = b.try_init();
+    if !cfg.compat.syslog_enabled {
+        let _ = b.try_init();
+        return;
+    }
+    // `syslog-enabled yes`: every line also goes to syslog (Redis's serverLogRaw), under
+    // `syslog-ident` and `syslog-facility`, opened once as Redis's openlog.
+    let ident = std::ffi::CString::new(cfg.compat.syslog_ident.clone()).unwrap_or_default();
+    let facility = match cfg.compat.syslog_facility {
+        0 => libc::LOG_USER,
+        n => libc::LOG_LOCAL0 + 8 * (i32::from(n) - 1),
+    };
+    // SAFETY: the ident is leaked, so it outlives every syslog call, as openlog requires.
+    unsafe {
+        libc::openlog(
+            Box::leak(ident.into_boxed_c_str()).as_ptr(),
+            libc::LOG_PID | libc::LOG_NDELAY | libc::LOG_NOWAIT,
+            facility,
+        );
+    }
+    let inner = b.build();
+    log::set_max_level(inner.filter());
+    let _ = log::set_boxed_logger(Box::new(SyslogTee(inner)));
+}
+
+/// The log to its usual target and to syslog.
+struct SyslogTee(env_logger::Logger);
+
+impl log::Log for SyslogTee {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        self.0.enabled(m)
+    }
+
+    fn log(&self, r: &log::Record<'_>) {
+        if !self.0.matches(r) {
+            return;
+        }
+        self.0.log(r);
+        // Redis's syslogLevelMap: warning, notice, verbose, debug.
+        let prio = match r.level() {
+            log::Level::Error | log::Level::Warn => libc::LOG_WARNING,
+            log::Level::Info => libc::LOG_NOTICE,
+            log::Level::Debug => libc::LOG_INFO,
+            log::Level::Trace => libc::LOG_DEBUG,
+        };
+        let msg =
+            std::ffi::CString::new(r.args().to_string().replace('\0', " ")).unwrap_or_default();
+        // SAFETY: a constant format taking one C string, which lives through the call.
+        unsafe { libc::syslog(prio, c"%s".as_ptr(), msg.as_ptr()) };
+    }
+
+    fn flush(&self) {
+        self.0.flush();
+    }
 }
 
 /// Raises RLIMIT_NOFILE to fit `maxclients` plus Redis's 32 reserved descriptors, as

@@ -842,3 +842,53 @@ fn server_cpulist_sets_the_cpu_affinity() {
         .expect("a malformed list must not start");
     assert!(err.contains("Invalid cpulist"), "{err}");
 }
+
+/// `syslog-enabled yes`: log lines also go to syslog, under `syslog-ident` and
+/// `syslog-facility` with Redis's priorities. Checked by standing in for the syslog daemon
+/// at /dev/log, on machines that have none (CI's); skipped loudly elsewhere.
+#[test]
+fn syslog_enabled_sends_the_log_to_syslog() {
+    use std::os::unix::net::UnixDatagram;
+    let path = std::path::Path::new("/dev/log");
+    if path.exists() {
+        eprintln!(
+            "SKIPPED syslog_enabled_sends_the_log_to_syslog: /dev/log belongs to a syslog daemon here"
+        );
+        return;
+    }
+    let Ok(sock) = UnixDatagram::bind(path) else {
+        eprintln!("SKIPPED syslog_enabled_sends_the_log_to_syslog: cannot bind /dev/log");
+        return;
+    };
+    struct Unbind;
+    impl Drop for Unbind {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file("/dev/log");
+        }
+    }
+    let _unbind = Unbind;
+    sock.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let srv = Server::ringkv_with(&[
+        "--syslog-enabled",
+        "yes",
+        "--syslog-ident",
+        "ringkv-test",
+        "--syslog-facility",
+        "local3",
+    ]);
+    let mut buf = vec![0u8; 4096];
+    let line = loop {
+        let n = sock.recv(&mut buf).expect("a syslog line");
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if text.contains("Ready to accept connections") {
+            break text;
+        }
+    };
+    // local3 (19) * 8 + LOG_WARNING (4), as Redis logs its LL_WARNING lines.
+    assert!(line.starts_with("<156>"), "{line}");
+    assert!(
+        line.contains(&format!("ringkv-test[{}]: ", srv.pid())),
+        "{line}"
+    );
+}

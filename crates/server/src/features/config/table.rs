@@ -262,14 +262,6 @@ fn no_list_compression(v: i64) -> Result<(), &'static str> {
     }
 }
 
-fn no_syslog(v: bool) -> Result<(), &'static str> {
-    if v {
-        Err("ringkv does not log to syslog: syslog-enabled must be no")
-    } else {
-        Ok(())
-    }
-}
-
 fn no_socket_mark(v: i64) -> Result<(), &'static str> {
     if v == 0 {
         Ok(())
@@ -682,7 +674,7 @@ pub static TABLE: &[Directive] = &[
     boolean!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), MODIFIABLE, compat.replica_ignore_maxmemory, true, None),
     boolean!("jemalloc-bg-thread", None, MODIFIABLE, compat.jemalloc_bg_thread, true, Some(Apply::JemallocBgThread)),
     boolean!("activedefrag", None, MODIFIABLE, compat.activedefrag, false, None, Some(no_defrag)),
-    boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None, Some(no_syslog)),
+    boolean!("syslog-enabled", None, IMMUTABLE, compat.syslog_enabled, false, None, None),
     boolean!("cluster-enabled", None, IMMUTABLE, compat.cluster_enabled, false, None, Some(no_cluster)),
     boolean!("appendonly", None, MODIFIABLE, appendonly, false, Some(Apply::Appendonly), None),
     boolean!("cluster-allow-reads-when-down", None, MODIFIABLE, compat.cluster_allow_reads_when_down, false, None),
@@ -957,7 +949,6 @@ mod tests {
             ("bgsave_cpulist", "1", ""),
             ("watchdog-period", "100", "0"),
             ("list-compress-depth", "1", "0"),
-            ("syslog-enabled", "yes", "no"),
             ("socket-mark-id", "7", "0"),
         ] {
             let mut c = Config::new();
