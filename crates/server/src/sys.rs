@@ -255,10 +255,15 @@ pub fn log_filter(level: crate::features::config::LogLevel) -> log::LevelFilter 
     }
 }
 
-/// env_logger at the configured `loglevel` unless RUST_LOG overrides it.
+/// env_logger at the configured `loglevel` unless RUST_LOG overrides it. The logger itself
+/// passes every level and the `log` crate's global maximum is the `loglevel`, so CONFIG SET
+/// loglevel (which moves that maximum) can make the log more verbose as well as quieter.
 pub fn init_logging(cfg: &crate::features::config::Config) {
-    let level = log_filter(cfg.loglevel).as_str().to_ascii_lowercase();
-    let mut b = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level));
+    let rust_log = std::env::var_os("RUST_LOG").is_some();
+    let mut b = env_logger::Builder::from_env(env_logger::Env::default());
+    if !rust_log {
+        b.filter_level(log::LevelFilter::Trace);
+    }
     b.format_timestamp_millis();
     if !cfg.logfile.is_empty() {
         let path = String::from_utf8_lossy(&cfg.logfile).into_owned();
@@ -279,8 +284,12 @@ pub fn init_logging(cfg: &crate::features::config::Config) {
             }
         }
     }
+    let level = log_filter(cfg.loglevel);
     if !cfg.compat.syslog_enabled {
         let _ = b.try_init();
+        if !rust_log {
+            log::set_max_level(level);
+        }
         return;
     }
     // `syslog-enabled yes`: every line also goes to syslog (Redis's serverLogRaw), under
@@ -299,8 +308,9 @@ pub fn init_logging(cfg: &crate::features::config::Config) {
         );
     }
     let inner = b.build();
-    log::set_max_level(inner.filter());
+    let max = if rust_log { inner.filter() } else { level };
     let _ = log::set_boxed_logger(Box::new(SyslogTee(inner)));
+    log::set_max_level(max);
 }
 
 /// The log to its usual target and to syslog.

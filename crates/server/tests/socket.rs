@@ -892,3 +892,36 @@ fn syslog_enabled_sends_the_log_to_syslog() {
         "{line}"
     );
 }
+
+/// CONFIG SET loglevel makes the log more verbose as well as quieter: a server started at
+/// `warning` writes notice lines once set to `notice`.
+#[test]
+fn config_set_loglevel_raises_verbosity() {
+    let dir = Server::new_dir(common::Kind::Ringkv);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("ringkv.log");
+    let l = log.to_str().unwrap().to_string();
+    let srv = Server::start_in(
+        common::Kind::Ringkv,
+        &["--loglevel", "warning", "--logfile", &l],
+        &dir,
+    );
+    let mut c = srv.connect();
+    assert_eq!(c.cmd(&["SAVE"]).text(), "OK");
+    let saved = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("DB saved on disk")
+            .count()
+    };
+    assert_eq!(saved(), 0, "a notice line at loglevel warning");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "notice"]).text(), "OK");
+    assert_eq!(c.cmd(&["SAVE"]).text(), "OK");
+    assert_eq!(saved(), 1);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "loglevel", "warning"]).text(),
+        "OK"
+    );
+    assert_eq!(c.cmd(&["SAVE"]).text(), "OK");
+    assert_eq!(saved(), 1);
+}
