@@ -104,7 +104,7 @@ fn poll(p: BusyPoller, server: &mut Server, running: usize) {
             && (unix || generation == server.listener_epoch & 0xFF_FFFF)
         {
             if let Some(k) = super::conn_ops::adopt(server, res, server.now_ms(), unix) {
-                arm_recv(ring, bufs.is_some(), &mut server.clients[k], k);
+                super::conn_ops::arm_recv_on(ring, bufs.is_some(), &mut server.clients[k], k);
             }
             continue;
         }
@@ -159,7 +159,7 @@ fn poll(p: BusyPoller, server: &mut Server, running: usize) {
             server.stats.writes_processed += 1;
             c.send_off += n;
             if c.send_off < c.sending.len() {
-                submit_send(ring, server, key);
+                super::conn_ops::submit_send_on(ring, c, key);
             } else {
                 c.sending.clear();
                 c.send_off = 0;
@@ -176,7 +176,7 @@ fn poll(p: BusyPoller, server: &mut Server, running: usize) {
             continue;
         }
         if !c.recv_armed {
-            arm_recv(ring, bufs.is_some(), c, key);
+            super::conn_ops::arm_recv_on(ring, bufs.is_some(), c, key);
         }
         let held = crate::features::aof::holds_replies(server)
             && server.clients[key].aof_hold > server.aof.durable;
@@ -184,38 +184,10 @@ fn poll(p: BusyPoller, server: &mut Server, running: usize) {
         if !c.send_inflight && !c.pending.is_empty() && !held {
             std::mem::swap(&mut c.pending, &mut c.sending);
             c.send_off = 0;
-            submit_send(ring, server, key);
+            super::conn_ops::submit_send_on(ring, c, key);
         }
     }
     let _ = ring.submit();
-}
-
-fn submit_send(ring: &mut IoUring, server: &mut Server, key: usize) {
-    let c = &mut server.clients[key];
-    let rest = &c.sending[c.send_off..];
-    let len = rest.len().min(MAX_SEND) as u32;
-    let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
-        .flags(libc::MSG_NOSIGNAL)
-        .build()
-        .user_data(ud(Op::Send, key, c.generation));
-    c.send_inflight = true;
-    c.ops += 1;
-    push(ring, e);
-}
-
-fn arm_recv(ring: &mut IoUring, multishot: bool, c: &mut Conn, key: usize) {
-    let e = if multishot {
-        opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
-    } else {
-        c.rbuf.reserve(BUF_SIZE);
-        let spare = c.rbuf.capacity() - c.rbuf.len();
-        // SAFETY: the spare capacity stays allocated and untouched while the recv is armed.
-        let ptr = unsafe { c.rbuf.as_mut_ptr().add(c.rbuf.len()) };
-        opcode::Recv::new(types::Fd(c.fd), ptr, spare.min(u32::MAX as usize) as u32).build()
-    };
-    c.recv_armed = true;
-    c.ops += 1;
-    push(ring, e.user_data(ud(Op::Recv, key, c.generation)));
 }
 
 /// Answers the complete commands `key` has buffered (see the module doc).

@@ -55,21 +55,13 @@ impl EventLoop {
     }
 
     pub(super) fn arm_recv(&mut self, key: usize) {
-        let c = &mut self.server.clients[key];
-        let e = if self.bufs.is_some() {
-            opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
-        } else {
-            c.rbuf.reserve(BUF_SIZE);
-            let spare = c.rbuf.capacity() - c.rbuf.len();
-            // SAFETY: pointer to the spare capacity, which stays allocated and untouched
-            // while the recv is armed (module invariants).
-            let ptr = unsafe { c.rbuf.as_mut_ptr().add(c.rbuf.len()) };
-            opcode::Recv::new(types::Fd(c.fd), ptr, spare.min(u32::MAX as usize) as u32).build()
-        };
-        c.recv_armed = true;
-        c.ops += 1;
-        let e = e.user_data(ud(Op::Recv, key, c.generation));
-        push(&mut self.ring, e);
+        let multishot = self.bufs.is_some();
+        arm_recv_on(
+            &mut self.ring,
+            multishot,
+            &mut self.server.clients[key],
+            key,
+        );
     }
 
     pub(super) fn on_recv(&mut self, key: usize, generation: u32, res: i32, flags: u32) {
@@ -233,16 +225,7 @@ impl EventLoop {
 
     /// Submits the unsent part of `sending`.
     pub(super) fn submit_send(&mut self, key: usize) {
-        let c = &mut self.server.clients[key];
-        let rest = &c.sending[c.send_off..];
-        let len = rest.len().min(MAX_SEND) as u32;
-        let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
-            .flags(libc::MSG_NOSIGNAL)
-            .build()
-            .user_data(ud(Op::Send, key, c.generation));
-        c.send_inflight = true;
-        c.ops += 1;
-        push(&mut self.ring, e);
+        submit_send_on(&mut self.ring, &mut self.server.clients[key], key);
     }
 
     /// One send per connection with output and no send in flight.
@@ -371,6 +354,38 @@ impl EventLoop {
             .user_data(ud(Op::Close, 0, 0));
         push(&mut self.ring, e);
     }
+}
+
+/// Arms client `key`'s recv on `ring`: multishot from the buffer ring, or a single recv
+/// into `rbuf`'s spare capacity. Shared by the loop and a busy script's poll.
+pub(super) fn arm_recv_on(ring: &mut IoUring, multishot: bool, c: &mut Conn, key: usize) {
+    let e = if multishot {
+        opcode::RecvMulti::new(types::Fd(c.fd), BUF_GROUP).build()
+    } else {
+        c.rbuf.reserve(BUF_SIZE);
+        let spare = c.rbuf.capacity() - c.rbuf.len();
+        // SAFETY: pointer to the spare capacity, which stays allocated and untouched
+        // while the recv is armed (module invariants).
+        let ptr = unsafe { c.rbuf.as_mut_ptr().add(c.rbuf.len()) };
+        opcode::Recv::new(types::Fd(c.fd), ptr, spare.min(u32::MAX as usize) as u32).build()
+    };
+    c.recv_armed = true;
+    c.ops += 1;
+    push(ring, e.user_data(ud(Op::Recv, key, c.generation)));
+}
+
+/// Submits the unsent part of client `key`'s `sending` on `ring`. Shared by the loop and a
+/// busy script's poll.
+pub(super) fn submit_send_on(ring: &mut IoUring, c: &mut Conn, key: usize) {
+    let rest = &c.sending[c.send_off..];
+    let len = rest.len().min(MAX_SEND) as u32;
+    let e = opcode::Send::new(types::Fd(c.fd), rest.as_ptr(), len)
+        .flags(libc::MSG_NOSIGNAL)
+        .build()
+        .user_data(ud(Op::Send, key, c.generation));
+    c.send_inflight = true;
+    c.ops += 1;
+    push(ring, e);
 }
 
 /// A socket just accepted becomes a client (Redis's acceptCommonHandler): refused past
