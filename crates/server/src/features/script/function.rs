@@ -473,11 +473,7 @@ pub fn function(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             reply(server, key).ok();
         }
         b"flush" => {
-            if args.len() > 3
-                || (args.len() == 3
-                    && !engine::util::eq_ic(args[2], "sync")
-                    && !engine::util::eq_ic(args[2], "async"))
-            {
+            if !super::flush_mode_ok(args) {
                 return Err(CmdError::Static(
                     "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
                 ));

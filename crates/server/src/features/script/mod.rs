@@ -1287,11 +1287,7 @@ fn script(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
             }
         }
         b"flush" => {
-            if args.len() > 3
-                || (args.len() == 3
-                    && !engine::util::eq_ic(args[2], "sync")
-                    && !engine::util::eq_ic(args[2], "async"))
-            {
+            if !flush_mode_ok(args) {
                 return Err(CmdError::Static(
                     "ERR SCRIPT FLUSH only support SYNC|ASYNC option",
                 ));
@@ -1347,6 +1343,16 @@ fn script(server: &mut Server, key: usize, args: &[&[u8]]) -> CmdResult {
         _ => return Err(CmdError::unknown_subcommand("script", args[1])),
     }
     Ok(())
+}
+
+/// SCRIPT FLUSH / FUNCTION FLUSH `[ASYNC|SYNC]`: at most that one option.
+pub(crate) fn flush_mode_ok(args: &[&[u8]]) -> bool {
+    match args.get(2) {
+        None => true,
+        Some(m) => {
+            args.len() == 3 && (engine::util::eq_ic(m, "sync") || engine::util::eq_ic(m, "async"))
+        }
+    }
 }
 
 pub(crate) fn help(server: &mut Server, key: usize, lines: &[&str]) {
