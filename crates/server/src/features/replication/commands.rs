@@ -241,11 +241,7 @@ fn sync_filtered(server: &mut Server, key: usize, functions: bool) {
         sink.0.reset_select();
     }
     let (replid, offset) = (server.replid.clone(), server.repl.offset);
-    let repl: [(&[u8], Vec<u8>); 3] = [
-        (b"repl-stream-db", b"0".to_vec()),
-        (b"repl-id", replid.clone().into_bytes()),
-        (b"repl-offset", offset.to_string().into_bytes()),
-    ];
+    let repl = super::repl_aux(server, super::sync_stream_db(server));
     let libs = if functions {
         crate::features::script::function::library_codes(server)
     } else {

@@ -557,14 +557,32 @@ pub fn save_info(server: &mut Server) -> Option<Vec<(&'static [u8], Vec<u8>)>> {
             _ => return None,
         },
     };
-    Some(vec![
-        (&b"repl-stream-db"[..], db.to_string().into_bytes()),
+    Some(repl_aux(server, db))
+}
+
+/// An image's replication fields: the stream continues in `stream_db`, from our id and
+/// offset as they are now.
+pub(super) fn repl_aux(server: &Server, stream_db: usize) -> Vec<(&'static [u8], Vec<u8>)> {
+    vec![
+        (&b"repl-stream-db"[..], stream_db.to_string().into_bytes()),
         (&b"repl-id"[..], server.replid.clone().into_bytes()),
         (
             &b"repl-offset"[..],
             server.repl.offset.to_string().into_bytes(),
         ),
-    ])
+    ]
+}
+
+/// Redis's rdbPopulateSaveInfo for a full sync: where the stream after the image
+/// continues. Our own stream restarts with a SELECT (0); a replica's proxied stream
+/// continues in its master's db.
+pub(super) fn sync_stream_db(server: &Server) -> usize {
+    server
+        .master
+        .as_ref()
+        .and_then(|m| m.conn)
+        .and_then(|(k, _)| server.clients.get(k))
+        .map_or(0, |c| c.session.db)
 }
 
 /// Start-up loaded an RDB with replication fields (Redis's `loadDataFromDisk`): a replica
@@ -677,20 +695,7 @@ fn start_sync_snapshot(server: &mut Server) {
             return;
         }
     }
-    // Redis's rdbPopulateSaveInfo: where the stream after this image continues. Our own
-    // stream restarts with a SELECT; a replica's proxied stream continues in its master's
-    // db.
-    let stream_db = server
-        .master
-        .as_ref()
-        .and_then(|m| m.conn)
-        .and_then(|(k, _)| server.clients.get(k))
-        .map_or(0, |c| c.session.db);
-    let aux: [(&[u8], Vec<u8>); 3] = [
-        (b"repl-stream-db", stream_db.to_string().into_bytes()),
-        (b"repl-id", server.replid.clone().into_bytes()),
-        (b"repl-offset", server.repl.offset.to_string().into_bytes()),
-    ];
+    let aux = repl_aux(server, sync_stream_db(server));
     let r = crate::features::persistence::start_background_for_replicas(server, diskless, &aux);
     if r.is_err() {
         log::warn!("BGSAVE for replication failed");
