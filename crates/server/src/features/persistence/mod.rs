@@ -291,7 +291,7 @@ fn write_file_durably(
 }
 
 /// The directory holding `path` (`.` for a bare name).
-fn dir_of(path: &Path) -> &Path {
+pub(crate) fn dir_of(path: &Path) -> &Path {
     path.parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))

@@ -110,10 +110,8 @@ impl Sink {
         if server.config.compat.repl_diskless_load != 0 {
             return Ok(Sink::Memory(Vec::with_capacity(len.min(64 << 20))));
         }
-        let dir = crate::features::persistence::rdb_path(server)
-            .parent()
-            .map(std::path::Path::to_path_buf)
-            .unwrap_or_default();
+        let target = crate::features::persistence::rdb_path(server);
+        let dir = crate::features::persistence::dir_of(&target);
         let now_s = server.engine.clock.now_ms() / 1000;
         let path = dir.join(format!("temp-{now_s}.{}.rdb", std::process::id()));
         let file = std::fs::OpenOptions::new()
@@ -170,14 +168,7 @@ impl Sink {
                     let _ = std::fs::remove_file(&tmp);
                     return Err(e);
                 }
-                if let Some(dir) = target.parent() {
-                    let dir = if dir.as_os_str().is_empty() {
-                        std::path::Path::new(".")
-                    } else {
-                        dir
-                    };
-                    std::fs::File::open(dir)?.sync_all()?;
-                }
+                std::fs::File::open(crate::features::persistence::dir_of(target))?.sync_all()?;
                 if d.file.metadata()?.len() == 0 {
                     return Ok(PayloadBytes::Memory(Vec::new()));
                 }
