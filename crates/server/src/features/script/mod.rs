@@ -20,6 +20,7 @@
 //! [`ScriptRaise`] errors, which the prelude's error handler and `pcall` turn back into the
 //! string or `{err=…}` table Redis would have raised.
 
+pub mod cjson;
 pub mod convert;
 pub mod function;
 pub mod libs;
@@ -183,7 +184,7 @@ impl LuaEnv {
         let raw = lua.create_table()?;
         register_api(&lua, &raw, ctx)?;
         libs::register_bit(&lua, &raw)?;
-        libs::register_cjson(&lua, &raw)?;
+        cjson::register_cjson(&lua, &raw)?;
         libs::register_struct(&lua, &raw)?;
         libs::register_cmsgpack(&lua, &raw)?;
         sandbox::register(&lua, &raw)?;
