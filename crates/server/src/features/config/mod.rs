@@ -383,6 +383,31 @@ impl Config {
     }
 }
 
+/// A CPU list as Redis's `setcpuaffinity` reads it (`taskset -c`'s syntax): comma-separated
+/// CPUs and ranges `a-b`, a range optionally strided `a-b:s`. None when malformed.
+pub fn parse_cpulist(v: &[u8]) -> Option<Vec<usize>> {
+    let text = std::str::from_utf8(v).ok()?;
+    let mut cpus = Vec::new();
+    for part in text.split(',') {
+        let (range, stride) = match part.split_once(':') {
+            Some((r, s)) => (r, s.parse::<usize>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (a, b) = match range.split_once('-') {
+            Some((a, b)) => (a.parse::<usize>().ok()?, b.parse::<usize>().ok()?),
+            None => {
+                let a = range.parse::<usize>().ok()?;
+                (a, a)
+            }
+        };
+        if a > b || b >= libc::CPU_SETSIZE as usize {
+            return None;
+        }
+        cpus.extend((a..=b).step_by(stride));
+    }
+    Some(cpus)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

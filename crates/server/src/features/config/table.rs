@@ -239,7 +239,7 @@ fn no_cpulist(v: &[u8]) -> Result<(), &'static str> {
 
 /// `server_cpulist` acts (the process's CPU affinity at start): a valid list only.
 fn valid_cpulist(v: &[u8]) -> Result<(), &'static str> {
-    if v.is_empty() || crate::sys::parse_cpulist(v).is_some() {
+    if v.is_empty() || super::parse_cpulist(v).is_some() {
         Ok(())
     } else {
         Err("Invalid cpulist")
